@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * katls/verify.h - evidence verification and policy evaluation.
+ *
+ * One entry point per evidence type (userspace/verify/<type>.c), a
+ * dispatcher, and policies of reference values.  Everything here is
+ * pure: no network, no global state beyond what the caller passes in.
+ * Cryptography, X.509 and hashes come from GnuTLS/nettle.
+ *
+ * A verdict lists what was checked and what was not; "valid" never
+ * stands alone.
+ */
+#ifndef KATLS_VERIFY_H
+#define KATLS_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <linux/katls.h>	/* enum katls_evidence_type */
+
+#define KATLS_VERDICT_MAX_LINES	48
+#define KATLS_VERDICT_LINE	160
+
+/** struct katls_verdict - what was checked, what failed, what was not checked */
+struct katls_verdict {
+	bool valid;			/* evidence valid (not: policy) */
+	unsigned int nchecks, nerrors;
+	char checks[KATLS_VERDICT_MAX_LINES][KATLS_VERDICT_LINE];
+	char errors[KATLS_VERDICT_MAX_LINES][KATLS_VERDICT_LINE];
+};
+
+void katls_verdict_init(struct katls_verdict *v);
+/* Append a line ("checked: ..." / "not checked: ..."), printf-style. */
+void katls_verdict_check(struct katls_verdict *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Append an error and clear v->valid. */
+void katls_verdict_error(struct katls_verdict *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** struct katls_claims - what the evidence says, common part first */
+struct katls_claims {
+	enum katls_evidence_type tee;
+	unsigned int version;		/* quote / report / token version */
+	uint8_t measurement[64];	/* MRTD, SNP MEASUREMENT, CCA RIM, sim */
+	size_t measurement_len;
+	uint8_t report_data[64];	/* REPORTDATA / challenge */
+	bool debug;			/* TEE debug mode enabled */
+	uint8_t evidence_digest[32];	/* SHA-256 over the whole evidence */
+	char tcb_status[32];		/* "UpToDate", ..., or "" if unknown */
+
+	/* Intel TDX */
+	struct {
+		uint8_t rtmr[4][48];
+		uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+		uint8_t mrseam[48], mrsignerseam[48];
+		uint64_t td_attributes, xfam;
+		uint8_t tee_tcb_svn[16];
+		uint8_t fmspc[6];
+		bool fmspc_valid;
+	} tdx;
+
+	/* AMD SEV-SNP */
+	struct {
+		uint64_t policy;
+		uint32_t vmpl, guest_svn, signing_key;	/* 0 VCEK, 1 VLEK */
+		uint64_t current_tcb, reported_tcb, committed_tcb, launch_tcb;
+		uint8_t host_data[32];
+		uint8_t id_key_digest[48], author_key_digest[48];
+		uint8_t family_id[16], image_id[16];
+		uint8_t chip_id[64];
+		uint8_t product;		/* 0 unknown, 1 Milan, 2 Genoa, 3 Turin */
+	} snp;
+
+	/* Arm CCA */
+	struct {
+		uint8_t rem[4][64];
+		size_t rem_len;
+		uint8_t personalization[64];
+		char hash_alg[16];
+		char platform_profile[64];
+		uint8_t platform_impl_id[64];
+		size_t platform_impl_id_len;
+		uint32_t platform_lifecycle;
+	} cca;
+
+	/* simulated provider (tests only) */
+	struct {
+		uint16_t flags;
+	} sim;
+};
+
+/** struct katls_verify_opts - inputs beyond the evidence itself */
+struct katls_verify_opts {
+	const uint8_t *aux;		/* configfs-tsm auxblob (SNP cert table) */
+	size_t aux_len;
+	const char *certs_dir;		/* extra certificates (VCEK, ASK, ...) */
+	const char *collateral_dir;	/* TCB Info, QE Identity, CRLs */
+	const char *roots_dir;		/* pinned roots; NULL: built-in default */
+	const char *cpak_file;		/* CCA platform key (PEM) */
+	time_t at;			/* validity time; 0: now */
+	const uint8_t *expected_report_data;	/* 64 bytes, or NULL */
+};
+
+/*
+ * Verify one piece of evidence.  type KATLS_EVIDENCE_NONE means detect it
+ * from the bytes.  Fills *c with every claim it could parse (even when
+ * invalid) and *v with the checks made.  Returns 0 if the evidence is
+ * valid (signatures, chain, expected report data), -1 otherwise.  Never
+ * reads past len.
+ */
+int katls_verify_evidence(enum katls_evidence_type type,
+			  const uint8_t *ev, size_t len,
+			  const struct katls_verify_opts *o,
+			  struct katls_claims *c, struct katls_verdict *v);
+
+/* Per-type back ends, same contract; called by the dispatcher. */
+int katls_verify_tdx(const uint8_t *ev, size_t len,
+		     const struct katls_verify_opts *o,
+		     struct katls_claims *c, struct katls_verdict *v);
+int katls_verify_snp(const uint8_t *ev, size_t len,
+		     const struct katls_verify_opts *o,
+		     struct katls_claims *c, struct katls_verdict *v);
+int katls_verify_cca(const uint8_t *ev, size_t len,
+		     const struct katls_verify_opts *o,
+		     struct katls_claims *c, struct katls_verdict *v);
+int katls_verify_sim(const uint8_t *ev, size_t len,
+		     const struct katls_verify_opts *o,
+		     struct katls_claims *c, struct katls_verdict *v);
+
+/* Guess the type from the bytes; KATLS_EVIDENCE_NONE if unknown. */
+enum katls_evidence_type katls_evidence_detect(const uint8_t *ev, size_t len);
+const char *katls_evidence_name(enum katls_evidence_type t);	/* "tdx", ... */
+
+/* ---- policies ---- */
+
+struct katls_policy;		/* one named policy */
+struct katls_policy_set;	/* all policies of a directory */
+
+/*
+ * Load one policy file / every "*.policy" file of a directory.  On error
+ * returns -1 and writes "FILE:LINE: message" into err.  A policy set with
+ * an error is never partially used.
+ */
+int katls_policy_load_file(const char *path, struct katls_policy **out,
+			   char *err, size_t errlen);
+int katls_policy_load_dir(const char *dir, struct katls_policy_set **out,
+			  char *err, size_t errlen);
+const struct katls_policy *
+katls_policy_find(const struct katls_policy_set *s, const char *name);
+const char *katls_policy_name(const struct katls_policy *p);
+/* May this policy accept evidence of type t at all? */
+bool katls_policy_allows(const struct katls_policy *p,
+			 enum katls_evidence_type t);
+void katls_policy_free(struct katls_policy *p);
+void katls_policy_set_free(struct katls_policy_set *s);
+
+/*
+ * Evaluate claims of valid evidence against a policy.  Appends a line per
+ * rule to v (checks or errors).  Returns 0 if every rule holds.
+ */
+int katls_policy_eval(const struct katls_policy *p,
+		      const struct katls_claims *c, struct katls_verdict *v);
+
+#endif /* KATLS_VERIFY_H */
