@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_ext.c - katls extension encodings: known-answer encodings written
+ * out by hand from Documentation/wire-format.rst, round trips, every
+ * malformed input rejected with its own error, and a deterministic
+ * mutation run (decoded input re-encodes to the same bytes).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <katls/ext.h>
+#include "tap.h"
+
+static const uint8_t nonce[32] = {
+	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+	0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+	0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
+};
+
+/* Request: v1, binder v1, nonce, types SIM (4), TDX (1). */
+static uint8_t req_kat[] = {
+	0x01, 0x01,
+	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+	0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+	0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
+	0x04, 0x00, 0x04, 0x00, 0x01,
+};
+
+static struct katls_ext_request good_req(void)
+{
+	struct katls_ext_request r = {
+		.version = KATLS_EXT_VERSION,
+		.mode = KATLS_EXT_MODE_BINDER_V1,
+		.ntypes = 2,
+		.types = { KATLS_EVIDENCE_SIM, KATLS_EVIDENCE_TDX },
+	};
+
+	memcpy(r.nonce, nonce, 32);
+	return r;
+}
+
+static int req_dec(const uint8_t *p, size_t len)
+{
+	struct katls_ext_request r;
+
+	return katls_ext_request_decode(p, len, &r);
+}
+
+static void test_request(void)
+{
+	struct katls_ext_request r = good_req(), d;
+	uint8_t buf[KATLS_EXT_REQUEST_MAX], m[sizeof(req_kat) + 1];
+	int n, i, ok;
+
+	n = katls_ext_request_encode(&r, buf, sizeof(buf));
+	tap_ok(n == (int)sizeof(req_kat) && !memcmp(buf, req_kat, n),
+	       "request: encoding matches the documented bytes");
+	tap_ok(katls_ext_request_decode(req_kat, sizeof(req_kat), &d) == 0 &&
+	       d.version == 1 && d.mode == 1 && !memcmp(d.nonce, nonce, 32) &&
+	       d.ntypes == 2 && d.types[0] == KATLS_EVIDENCE_SIM &&
+	       d.types[1] == KATLS_EVIDENCE_TDX,
+	       "request: decodes to the same fields");
+	tap_ok(katls_ext_request_accepts(&d, KATLS_EVIDENCE_SIM) &&
+	       katls_ext_request_accepts(&d, KATLS_EVIDENCE_TDX) &&
+	       !katls_ext_request_accepts(&d, KATLS_EVIDENCE_SNP) &&
+	       !katls_ext_request_accepts(&d, KATLS_EVIDENCE_NONE),
+	       "request: accepts() reflects the list");
+	tap_ok(katls_ext_request_encode(&r, buf, sizeof(req_kat) - 1) ==
+	       KATLS_EXT_E_NOSPACE, "request: short output buffer refused");
+
+	/* Every prefix is truncated. */
+	ok = 1;
+	for (i = 0; i < (int)sizeof(req_kat); i++) {
+		int e = req_dec(req_kat, i);
+
+		ok &= e == KATLS_EXT_E_TRUNCATED;
+	}
+	tap_ok(ok, "request: every proper prefix -> TRUNCATED");
+
+	memcpy(m, req_kat, sizeof(req_kat));
+	m[sizeof(req_kat)] = 0;
+	tap_ok(req_dec(m, sizeof(req_kat) + 1) == KATLS_EXT_E_TRAILING,
+	       "request: trailing byte -> TRAILING");
+	memcpy(m, req_kat, sizeof(req_kat));
+	m[0] = 2;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_VERSION,
+	       "request: version 2 -> VERSION");
+	m[0] = 0;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_VERSION,
+	       "request: version 0 -> VERSION");
+	memcpy(m, req_kat, sizeof(req_kat));
+	m[1] = 0;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
+	       "request: mode 0 -> MODE");
+	m[1] = 3;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
+	       "request: mode 3 -> MODE");
+	m[1] = 2;
+	tap_ok(req_dec(m, sizeof(req_kat)) == 0,
+	       "request: mode 2 (post) accepted");
+	memcpy(m, req_kat, sizeof(req_kat));
+	m[34] = 3;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPES_LEN,
+	       "request: odd types length -> TYPES_LEN");
+	m[34] = 0;
+	tap_ok(req_dec(m, 35) == KATLS_EXT_E_TYPES_LEN,
+	       "request: empty types list -> TYPES_LEN");
+	m[34] = 2 * KATLS_EXT_MAX_TYPES + 2;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPES_LEN,
+	       "request: 17 types -> TYPES_LEN");
+	m[34] = 6;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TRUNCATED,
+	       "request: types length beyond input -> TRUNCATED");
+	memcpy(m, req_kat, sizeof(req_kat));
+	m[37] = 0;
+	m[38] = 0;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPE,
+	       "request: type 0 -> TYPE");
+	m[38] = 4;
+	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPE_DUP,
+	       "request: duplicate type -> TYPE_DUP");
+	m[37] = 0x12;
+	m[38] = 0x34;
+	tap_ok(katls_ext_request_decode(m, sizeof(req_kat), &d) == 0 &&
+	       d.types[1] == 0x1234 &&
+	       !katls_ext_request_accepts(&d, KATLS_EVIDENCE_TDX),
+	       "request: unknown type value kept, not matched");
+
+	/* Encoder applies the same rules. */
+	r = good_req();
+	r.ntypes = 0;
+	tap_ok(katls_ext_request_encode(&r, buf, sizeof(buf)) ==
+	       KATLS_EXT_E_TYPES_LEN, "request encode: no types refused");
+	r = good_req();
+	r.ntypes = KATLS_EXT_MAX_TYPES + 1;
+	tap_ok(katls_ext_request_encode(&r, buf, sizeof(buf)) ==
+	       KATLS_EXT_E_TYPES_LEN, "request encode: 17 types refused");
+	r = good_req();
+	r.types[1] = r.types[0];
+	tap_ok(katls_ext_request_encode(&r, buf, sizeof(buf)) ==
+	       KATLS_EXT_E_TYPE_DUP, "request encode: duplicate refused");
+	r = good_req();
+	r.mode = 9;
+	tap_ok(katls_ext_request_encode(&r, buf, sizeof(buf)) ==
+	       KATLS_EXT_E_MODE, "request encode: bad mode refused");
+	r = good_req();
+	r.version = 0;
+	tap_ok(katls_ext_request_encode(&r, buf, sizeof(buf)) ==
+	       KATLS_EXT_E_VERSION, "request encode: bad version refused");
+	tap_ok(katls_ext_request_decode(NULL, 0, &d) ==
+	       KATLS_EXT_E_TRUNCATED &&
+	       katls_ext_request_decode(req_kat, sizeof(req_kat), NULL) ==
+	       KATLS_EXT_E_ARG, "request: NULL / empty input");
+}
+
+static const char sim_mt[] = "application/vnd.katls.sim-evidence";
+
+/* Builds a record by hand: version, media, evidence, aux. */
+static size_t build(uint8_t *out, uint8_t version, const char *mt,
+		    size_t mlen, size_t ev_len, uint8_t ev_byte,
+		    size_t aux_len)
+{
+	size_t n = 0;
+
+	out[n++] = version;
+	out[n++] = mlen;
+	memcpy(out + n, mt, mlen);
+	n += mlen;
+	out[n++] = ev_len >> 16;
+	out[n++] = ev_len >> 8;
+	out[n++] = ev_len;
+	memset(out + n, ev_byte, ev_len);
+	n += ev_len;
+	out[n++] = aux_len >> 16;
+	out[n++] = aux_len >> 8;
+	out[n++] = aux_len;
+	memset(out + n, 0x55, aux_len);
+	n += aux_len;
+	return n;
+}
+
+static int ev_dec(const uint8_t *p, size_t len)
+{
+	struct katls_ext_evidence e;
+
+	return katls_ext_evidence_decode(p, len, &e);
+}
+
+static void test_evidence(void)
+{
+	static uint8_t big[2 * 65536 + 256], out[2 * 65536 + 256];
+	uint8_t ev[160], aux[7];
+	struct katls_ext_evidence e;
+	size_t len, mlen = strlen(sim_mt);
+	int n, i, ok;
+
+	for (i = 0; i < 160; i++)
+		ev[i] = i;
+	memset(aux, 0x55, sizeof(aux));
+
+	tap_ok(katls_ext_media_type(KATLS_EVIDENCE_SIM) &&
+	       !strcmp(katls_ext_media_type(KATLS_EVIDENCE_SIM), sim_mt) &&
+	       katls_ext_media_type(KATLS_EVIDENCE_TDX) &&
+	       katls_ext_media_type(KATLS_EVIDENCE_SNP) &&
+	       katls_ext_media_type(KATLS_EVIDENCE_CCA) &&
+	       !katls_ext_media_type(KATLS_EVIDENCE_NONE) &&
+	       !katls_ext_media_type((enum katls_evidence_type)99),
+	       "evidence: media types defined for TDX, SNP, CCA, SIM only");
+
+	/* Known answer: hand-built record with 0x00..0x9f evidence. */
+	len = build(big, 1, sim_mt, mlen, 160, 0, 7);
+	for (i = 0; i < 160; i++)
+		big[2 + mlen + 3 + i] = i;
+	n = katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, ev, 160, aux, 7, out,
+				      sizeof(out));
+	tap_ok(n == (int)len && !memcmp(out, big, len) &&
+	       katls_ext_evidence_size(KATLS_EVIDENCE_SIM, 160, 7) == len,
+	       "evidence: encoding matches the documented layout (%d bytes)",
+	       n);
+	tap_ok(katls_ext_evidence_decode(out, n, &e) == 0 &&
+	       e.type == KATLS_EVIDENCE_SIM && !strcmp(e.media_type, sim_mt) &&
+	       e.evidence_len == 160 && !memcmp(e.evidence, ev, 160) &&
+	       e.aux_len == 7 && !memcmp(e.aux, aux, 7) &&
+	       e.evidence >= out && e.aux + 7 <= out + n,
+	       "evidence: round trip, pointers into the input");
+	n = katls_ext_evidence_encode(KATLS_EVIDENCE_TDX, ev, 160, NULL, 0,
+				      out, sizeof(out));
+	tap_ok(n > 0 && katls_ext_evidence_decode(out, n, &e) == 0 &&
+	       e.type == KATLS_EVIDENCE_TDX && e.aux_len == 0 && !e.aux,
+	       "evidence: TDX without aux round trip");
+	tap_ok(katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, ev, 160, aux, 7,
+					 out, len - 1) == KATLS_EXT_E_NOSPACE,
+	       "evidence encode: short buffer refused");
+
+	ok = 1;
+	for (i = 0; i < (int)len; i++)
+		ok &= ev_dec(big, i) == KATLS_EXT_E_TRUNCATED;
+	tap_ok(ok, "evidence: every proper prefix -> TRUNCATED");
+	big[len] = 0;
+	tap_ok(ev_dec(big, len + 1) == KATLS_EXT_E_TRAILING,
+	       "evidence: trailing byte -> TRAILING");
+	big[0] = 2;
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_VERSION,
+	       "evidence: version 2 -> VERSION");
+
+	len = build(big, 1, sim_mt, 0, 160, 1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_MEDIA_LEN,
+	       "evidence: empty media type -> MEDIA_LEN");
+	memset(out, 'a', 200);
+	len = build(big, 1, (const char *)out, 128, 160, 1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_MEDIA_LEN,
+	       "evidence: 128-byte media type -> MEDIA_LEN");
+	len = build(big, 1, "application/vnd.katls.sim-evidence\n", mlen + 1,
+		    160, 1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_MEDIA_CHARS,
+	       "evidence: control char in media type -> MEDIA_CHARS");
+	len = build(big, 1, "application/vnd.katls.sim-evidence\0", mlen + 1,
+		    160, 1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_MEDIA_CHARS,
+	       "evidence: NUL in media type -> MEDIA_CHARS");
+	len = build(big, 1, "application/vnd.katls.sim-evidencf", mlen, 160,
+		    1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_MEDIA_UNKNOWN,
+	       "evidence: unknown media type -> MEDIA_UNKNOWN");
+	len = build(big, 1, sim_mt, mlen - 1, 160, 1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_MEDIA_UNKNOWN,
+	       "evidence: media type prefix -> MEDIA_UNKNOWN");
+	len = build(big, 1, sim_mt, mlen, 0, 1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_EVIDENCE_LEN,
+	       "evidence: empty evidence -> EVIDENCE_LEN");
+	len = build(big, 1, sim_mt, mlen, KATLS_EXT_EVIDENCE_MAX + 1, 1, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_EVIDENCE_LEN,
+	       "evidence: 32 KiB + 1 evidence -> EVIDENCE_LEN");
+	len = build(big, 1, sim_mt, mlen, KATLS_EXT_EVIDENCE_MAX, 1, 0);
+	tap_ok(ev_dec(big, len) == 0 &&
+	       katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, big, 32768, NULL,
+					 0, out, sizeof(out)) == (int)len,
+	       "evidence: exactly 32 KiB evidence accepted");
+	len = build(big, 1, sim_mt, mlen, 100, 1, KATLS_EXT_AUX_MAX + 1);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_TOO_BIG,
+	       "evidence: record over 65535 bytes -> TOO_BIG");
+	len = build(big, 1, sim_mt, mlen, 100, 1, 0);
+	big[len - 3] = (KATLS_EXT_AUX_MAX + 1) >> 16;
+	big[len - 1] = (KATLS_EXT_AUX_MAX + 1) & 0xff;
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_AUX_LEN,
+	       "evidence: aux length over 64 KiB -> AUX_LEN");
+	big[len - 3] = 0;
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_TRUNCATED,
+	       "evidence: aux length beyond input -> TRUNCATED");
+	len = build(big, 1, sim_mt, mlen, 100, 1, 0);
+	big[2 + mlen + 2] = 200;
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_TRUNCATED,
+	       "evidence: evidence length beyond input -> TRUNCATED");
+	len = build(big, 1, sim_mt, mlen, 100, 1, 0);
+	big[2 + mlen] = 0xff;
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_EVIDENCE_LEN,
+	       "evidence: 24-bit length 0xff0064 -> EVIDENCE_LEN");
+
+	tap_ok(katls_ext_evidence_encode(KATLS_EVIDENCE_NONE, ev, 1, NULL, 0,
+					 out, sizeof(out)) ==
+	       KATLS_EXT_E_MEDIA_UNKNOWN &&
+	       katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, ev, 0, NULL, 0,
+					 out, sizeof(out)) ==
+	       KATLS_EXT_E_EVIDENCE_LEN &&
+	       katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, big, 32769, NULL,
+					 0, out, sizeof(out)) ==
+	       KATLS_EXT_E_EVIDENCE_LEN &&
+	       katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, ev, 1, big, 65537,
+					 out, sizeof(out)) ==
+	       KATLS_EXT_E_AUX_LEN &&
+	       katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, big, 32768, big,
+					 65536, out, sizeof(out)) ==
+	       KATLS_EXT_E_TOO_BIG &&
+	       katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, ev, 1, NULL, 3,
+					 out, sizeof(out)) == KATLS_EXT_E_ARG,
+	       "evidence encode: bad type, lengths, sizes, pointers refused");
+	tap_ok(katls_ext_evidence_size(KATLS_EVIDENCE_SIM, 32768, 65536) == 0 &&
+	       katls_ext_evidence_size(KATLS_EVIDENCE_SIM, 0, 0) == 0,
+	       "evidence size: out of bounds gives 0");
+
+	/* Distinct errors: every code has its own message. */
+	ok = 1;
+	for (i = KATLS_EXT_E_TOO_BIG; i < 0; i++)
+		for (n = i + 1; n <= 0; n++)
+			ok &= strcmp(katls_ext_strerror(i),
+				     katls_ext_strerror(n)) != 0;
+	tap_ok(ok, "strerror: one distinct message per error code");
+}
+
+/* xorshift32: deterministic mutations, no libc rand state. */
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void test_mutations(void)
+{
+	uint8_t base[512], m[512], re[512];
+	struct katls_ext_request r;
+	struct katls_ext_evidence e;
+	uint32_t s = 0x6b61746c;
+	size_t blen, len;
+	int i, j, n, canon = 1, accepted = 0, rejected = 0;
+
+	blen = katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, nonce, 32, nonce,
+					 16, base, sizeof(base));
+	for (i = 0; i < 20000; i++) {
+		int which = i & 1;
+		size_t bl = which ? blen : sizeof(req_kat);
+
+		memcpy(m, which ? base : req_kat, bl);
+		len = bl;
+		for (j = rnd(&s) % 4; j >= 0; j--) {
+			switch (rnd(&s) % 3) {
+			case 0:
+				m[rnd(&s) % len] ^= 1u << (rnd(&s) % 8);
+				break;
+			case 1:
+				len = rnd(&s) % (len + 1);
+				break;
+			default:
+				if (len < sizeof(m))
+					m[len++] = rnd(&s);
+			}
+			if (!len)
+				break;
+		}
+		if (which) {
+			if (katls_ext_evidence_decode(m, len, &e)) {
+				rejected++;
+				continue;
+			}
+			accepted++;
+			n = katls_ext_evidence_encode(e.type, e.evidence,
+						      e.evidence_len, e.aux,
+						      e.aux_len, re,
+						      sizeof(re));
+		} else {
+			if (katls_ext_request_decode(m, len, &r)) {
+				rejected++;
+				continue;
+			}
+			accepted++;
+			n = katls_ext_request_encode(&r, re, sizeof(re));
+		}
+		canon &= n == (int)len && !memcmp(re, m, len);
+	}
+	tap_ok(canon && accepted > 100 && rejected > 100,
+	       "mutations: %d accepted re-encode identically, %d rejected",
+	       accepted, rejected);
+}
+
+int main(void)
+{
+	tap_plan_lazy();
+	test_request();
+	test_evidence();
+	test_mutations();
+	return tap_done();
+}
