@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# katls top-level Makefile.
+#
+#   make               module (Debian 6.12 headers, or KDIR=...) + userspace
+#   make check         deps, then unit, kunit and vm-check; prints
+#                      "check: N passed, N failed"
+#
+# Kernel objects are built out of the work tree, below
+# $(KATLS_CACHE)/build/<kernelrelease> (see tools/katls-vm build).
+KATLS_CACHE ?= /var/cache/katls
+export KATLS_CACHE
+KDIR ?=
+
+.PHONY: all module module-6.1 userspace deps unit kunit vm-check check demo clean
+
+all: module userspace
+
+module:
+ifneq ($(KDIR),)
+	tools/katls-vm build --kdir $(KDIR)
+else
+	tools/katls-vm build --kernel 6.12
+endif
+
+module-6.1:
+	tools/katls-vm build --kernel 6.1
+
+userspace:
+	$(MAKE) -C userspace all
+
+deps:
+	tools/install-deps
+
+# Each stage prints its own "STAGE: N passed, N failed" lines.
+unit:
+	$(MAKE) -C userspace check
+
+kunit:
+	tools/kunit-run
+
+# The guests start userspace/katlsd when it is built: build it first,
+# but still run the tests that do not need it when it does not build.
+vm-check:
+	@$(MAKE) -C userspace all || { echo "userspace-build: 0 passed, 1 failed"; fail=1; }; \
+	tools/vm-check --kernel 6.12 --kernel 6.1 && [ -z "$$fail" ]
+
+check: deps
+	@tools/lib/check-stages unit kunit vm-check
+
+demo:
+	@if [ -x tools/demo ]; then exec tools/demo; \
+	else echo "make demo: tools/demo does not exist yet" >&2; exit 1; fi
+
+clean:
+	$(MAKE) -C userspace clean
+	$(MAKE) -C tests/vm clean
+	rm -rf $(KATLS_CACHE)/build
