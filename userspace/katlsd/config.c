@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - a small, strict INI parser for katlsd.conf.
+ *
+ * Strict on purpose: a typo in a security-relevant key ("truststore")
+ * must stop the daemon, not silently fall back to a default.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+enum key_type { K_STR, K_UINT, K_LEVEL, K_LIST };
+
+struct key_desc {
+	const char *section;
+	const char *key;
+	enum key_type type;
+	size_t off;
+	unsigned int min, max;		/* K_UINT */
+};
+
+#define OFF(f) offsetof(struct katlsd_config, f)
+
+static const struct key_desc keys[] = {
+	{ "katlsd", "concurrency", K_UINT, OFF(concurrency), 1,
+	  KATLSD_MAX_CONCURRENCY },
+	{ "katlsd", "log_level", K_LEVEL, OFF(log_level), 0, 0 },
+	{ "katlsd", "policy_dir", K_STR, OFF(policy_dir), 0, 0 },
+	{ "server", "certificate", K_STR, OFF(certificate), 0, 0 },
+	{ "server", "private_key", K_STR, OFF(private_key), 0, 0 },
+	{ "server", "tsm_root", K_STR, OFF(tsm_root), 0, 0 },
+	{ "client", "truststore", K_STR, OFF(truststore), 0, 0 },
+	{ "client", "evidence_bound_key", K_LIST, OFF(evidence_bound_key),
+	  0, 0 },
+	{ "verify", "roots_dir", K_STR, OFF(roots_dir), 0, 0 },
+	{ "verify", "certs_dir", K_STR, OFF(certs_dir), 0, 0 },
+	{ "verify", "collateral_dir", K_STR, OFF(collateral_dir), 0, 0 },
+	{ "verify", "cpak_file", K_STR, OFF(cpak_file), 0, 0 },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void katlsd_config_init(struct katlsd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->concurrency = KATLSD_DEFAULT_CONCURRENCY;
+	c->log_level = LOG_INFO;
+}
+
+static void free_list(char **l)
+{
+	if (!l)
+		return;
+	for (char **p = l; *p; p++)
+		free(*p);
+	free(l);
+}
+
+void katlsd_config_free(struct katlsd_config *c)
+{
+	free(c->policy_dir);
+	free(c->certificate);
+	free(c->private_key);
+	free(c->tsm_root);
+	free(c->truststore);
+	free_list(c->evidence_bound_key);
+	free(c->roots_dir);
+	free(c->certs_dir);
+	free(c->collateral_dir);
+	free(c->cpak_file);
+	katlsd_config_init(c);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
+		    *s != '.')
+			return false;
+	return true;
+}
+
+/* Comma-separated policy names; each [A-Za-z0-9._-]+, as in the UAPI. */
+static int parse_list(const char *v, char ***out)
+{
+	char *dup = strdup(v), *tok, *save = NULL;
+	size_t n = 0;
+	char **l;
+
+	if (!dup)
+		return -ENOMEM;
+	l = calloc(strlen(v) / 2 + 2, sizeof(*l));
+	if (!l) {
+		free(dup);
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(dup, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		tok = trim(tok);
+		if (!*tok)
+			continue;
+		if (!valid_name(tok) || strlen(tok) >= 64)
+			goto bad;
+		l[n] = strdup(tok);
+		if (!l[n])
+			goto bad;
+		n++;
+	}
+	free(dup);
+	*out = l;
+	return 0;
+bad:
+	free(dup);
+	free_list(l);
+	return -EINVAL;
+}
+
+static void set_err(char *err, size_t errlen, const char *path,
+		    unsigned int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void set_err(char *err, size_t errlen, const char *path,
+		    unsigned int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", path, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", path, msg);
+}
+
+int katlsd_config_load(struct katlsd_config *out, const char *path,
+		       char *err, size_t errlen)
+{
+	struct katlsd_config c;
+	bool seen[NKEYS] = { false };
+	char section[64] = "";
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned int lineno = 0;
+	ssize_t len;
+	FILE *f;
+
+	katlsd_config_init(&c);
+	f = fopen(path, "re");
+	if (!f) {
+		set_err(err, errlen, path, 0, "%s", strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		const struct key_desc *d = NULL;
+		char *s, *eq, *k, *v, *end;
+		size_t i;
+
+		lineno++;
+		if ((size_t)len != strlen(line)) {
+			set_err(err, errlen, path, lineno, "NUL byte in line");
+			goto fail;
+		}
+		if (len > KATLSD_CONFIG_LINE_MAX) {
+			set_err(err, errlen, path, lineno, "line too long");
+			goto fail;
+		}
+		if (len && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		s = trim(line);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			end = strchr(s, ']');
+			if (!end || trim(end + 1)[0]) {
+				set_err(err, errlen, path, lineno,
+					"malformed section header");
+				goto fail;
+			}
+			*end = '\0';
+			s = trim(s + 1);
+			for (i = 0; i < NKEYS; i++)
+				if (!strcmp(keys[i].section, s))
+					break;
+			if (i == NKEYS) {
+				set_err(err, errlen, path, lineno,
+					"unknown section [%s]", s);
+				goto fail;
+			}
+			snprintf(section, sizeof(section), "%s", s);
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			set_err(err, errlen, path, lineno,
+				"expected \"key = value\"");
+			goto fail;
+		}
+		*eq = '\0';
+		k = trim(s);
+		v = trim(eq + 1);
+		if (!section[0]) {
+			set_err(err, errlen, path, lineno,
+				"key \"%s\" outside a section", k);
+			goto fail;
+		}
+		for (i = 0; i < NKEYS; i++) {
+			if (!strcmp(keys[i].section, section) &&
+			    !strcmp(keys[i].key, k)) {
+				d = &keys[i];
+				break;
+			}
+		}
+		if (!d) {
+			set_err(err, errlen, path, lineno,
+				"unknown key \"%s\" in [%s]", k, section);
+			goto fail;
+		}
+		if (seen[i]) {
+			set_err(err, errlen, path, lineno,
+				"duplicate key \"%s\"", k);
+			goto fail;
+		}
+		seen[i] = true;
+		switch (d->type) {
+		case K_UINT: {
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(v, &end, 10);
+			if (!isdigit((unsigned char)*v) || *end || errno ||
+			    n < d->min || n > d->max) {
+				set_err(err, errlen, path, lineno,
+					"%s: expected an integer in %u..%u",
+					k, d->min, d->max);
+				goto fail;
+			}
+			*(unsigned int *)((char *)&c + d->off) = n;
+			break;
+		}
+		case K_LEVEL: {
+			int l = katlsd_log_level_parse(v);
+
+			if (l < 0) {
+				set_err(err, errlen, path, lineno,
+					"%s: expected error, warning, notice, info or debug",
+					k);
+				goto fail;
+			}
+			*(int *)((char *)&c + d->off) = l;
+			break;
+		}
+		case K_STR: {
+			char **dst = (char **)((char *)&c + d->off);
+
+			if (!*v) {
+				set_err(err, errlen, path, lineno,
+					"%s: empty value", k);
+				goto fail;
+			}
+			*dst = strdup(v);
+			if (!*dst) {
+				set_err(err, errlen, path, lineno,
+					"out of memory");
+				goto fail;
+			}
+			break;
+		}
+		case K_LIST: {
+			char ***dst = (char ***)((char *)&c + d->off);
+
+			if (parse_list(v, dst)) {
+				set_err(err, errlen, path, lineno,
+					"%s: expected comma-separated policy names",
+					k);
+				goto fail;
+			}
+			break;
+		}
+		}
+	}
+	if (ferror(f)) {
+		set_err(err, errlen, path, 0, "read error");
+		goto fail;
+	}
+	if (!c.certificate != !c.private_key) {
+		set_err(err, errlen, path, 0,
+			"[server] certificate and private_key go together");
+		goto fail;
+	}
+	if (!c.policy_dir) {
+		c.policy_dir = strdup(KATLSD_DEFAULT_POLICY_DIR);
+		if (!c.policy_dir) {
+			set_err(err, errlen, path, 0, "out of memory");
+			goto fail;
+		}
+	}
+	free(line);
+	fclose(f);
+	katlsd_config_free(out);
+	*out = c;
+	return 0;
+fail:
+	free(line);
+	fclose(f);
+	katlsd_config_free(&c);
+	return -1;
+}
+
+bool katlsd_config_evidence_bound_key(const struct katlsd_config *c,
+				      const char *policy)
+{
+	if (!c->evidence_bound_key)
+		return false;
+	for (char **p = c->evidence_bound_key; *p; p++)
+		if (!strcmp(*p, policy))
+			return true;
+	return false;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * config.h - /etc/katls/katlsd.conf.
+ *
+ * An INI file: "[section]" lines, "key = value" lines, comments starting
+ * with '#' or ';'.  Unknown sections and keys, duplicates and malformed
+ * values are errors reported as "FILE:LINE: message"; a file with an
+ * error is never partly applied.  Documentation/katlsd.rst is the
+ * reference for every key.
+ */
+#ifndef KATLSD_CONFIG_H
+#define KATLSD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KATLSD_DEFAULT_CONFIG		"/etc/katls/katlsd.conf"
+#define KATLSD_DEFAULT_POLICY_DIR	"/etc/katls/policy.d"
+#define KATLSD_DEFAULT_CONCURRENCY	64
+#define KATLSD_MAX_CONCURRENCY		4096
+#define KATLSD_CONFIG_LINE_MAX		4096
+
+struct katlsd_config {
+	/* [katlsd] */
+	unsigned int concurrency;
+	int log_level;			/* LOG_* */
+	char *policy_dir;
+
+	/* [server]: the attester role */
+	char *certificate;		/* PEM chain, leaf first */
+	char *private_key;		/* PEM key or PKCS#11 URL */
+	char *tsm_root;			/* configfs-tsm report directory */
+
+	/* [client]: the verifier role */
+	char *truststore;		/* PEM CA bundle, "system", or NULL */
+	char **evidence_bound_key;	/* policy names, NULL-terminated */
+
+	/* [verify]: passed to the evidence verifiers */
+	char *roots_dir;
+	char *certs_dir;
+	char *collateral_dir;
+	char *cpak_file;
+};
+
+/* Fill c with the defaults. */
+void katlsd_config_init(struct katlsd_config *c);
+/*
+ * Parse path into c (which must come from katlsd_config_init).  On error
+ * returns -1, writes "FILE:LINE: message" (or "FILE: message") to err and
+ * leaves c as it was.
+ */
+int katlsd_config_load(struct katlsd_config *c, const char *path,
+		       char *err, size_t errlen);
+void katlsd_config_free(struct katlsd_config *c);
+
+/* Does the [client] evidence_bound_key list name this policy? */
+bool katlsd_config_evidence_bound_key(const struct katlsd_config *c,
+				      const char *policy);
+
+#endif /* KATLSD_CONFIG_H */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * handshake.h - one attested TLS 1.3 handshake on one socket.
+ *
+ * katlsd_handshake() is the whole of a request's TLS work: GnuTLS
+ * session, the katls extension in ClientHello / EncryptedExtensions, the
+ * binder (katls/binder.h), evidence from an evidence source (server) or
+ * its verification against a policy (client), and the traffic keys for
+ * kTLS.  It knows nothing of netlink, so the host tests drive it over a
+ * socketpair.
+ */
+#ifndef KATLSD_HANDSHAKE_H
+#define KATLSD_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gnutls/gnutls.h>
+#include <linux/katls.h>
+#include <katls/verify.h>
+
+#include "ktls.h"
+
+/*
+ * TLS 1.3 only, no session tickets (nothing may arrive after Finished
+ * that kTLS would not understand), and only the AEADs kTLS implements.
+ */
+#define KATLSD_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
+			"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
+			"+CHACHA20-POLY1305"
+
+/** struct katlsd_evidence - what an evidence source returns */
+struct katlsd_evidence {
+	enum katls_evidence_type type;
+	uint8_t *evidence;		/* malloc'd */
+	size_t evidence_len;
+	uint8_t *aux;			/* malloc'd or NULL */
+	size_t aux_len;
+	char provider[64];		/* configfs-tsm provider name */
+};
+
+void katlsd_evidence_free(struct katlsd_evidence *ev);
+
+/**
+ * struct katlsd_evidence_source - where the attester gets its evidence.
+ * @get: produce evidence whose report data is exactly @report_data.
+ *	Returns 0, or a negative errno (ENODEV: no TEE provider).
+ *
+ * The daemon's only implementation is configfs-tsm (evsrc_tsm.c).
+ */
+struct katlsd_evidence_source {
+	int (*get)(void *arg, const uint8_t report_data[64],
+		   struct katlsd_evidence *ev);
+	void *arg;
+};
+
+/** struct katlsd_hs_params - inputs of one handshake */
+struct katlsd_hs_params {
+	int fd;				/* connected TCP socket */
+	enum katls_role role;
+	unsigned int timeout_ms;	/* 0: none */
+	const char *policy_name;
+	const char *peername;		/* may be NULL or "" */
+
+	/* server (attester) */
+	gnutls_certificate_credentials_t server_creds;
+	const struct katlsd_evidence_source *evsrc;
+
+	/* client (verifier) */
+	gnutls_certificate_credentials_t client_creds;	/* trust store */
+	bool have_truststore;
+	const struct katls_policy *policy;	/* NULL: unknown policy */
+	bool evidence_bound_key;	/* accept a key the CAs do not vouch for */
+	struct katls_verify_opts vopts;	/* expected_report_data is ours */
+};
+
+/** struct katlsd_hs_result - outcome; status is a positive errno or 0 */
+struct katlsd_hs_result {
+	int status;
+	char reason[256];
+	struct katlsd_keys keys;	/* valid iff status == 0 */
+
+	/* evidence summary (status == 0) */
+	enum katls_evidence_type evidence_type;
+	unsigned int binding_level;
+	uint8_t digest[KATLS_DIGEST_LEN];
+	uint8_t measurement[KATLS_MEASUREMENT_MAX];
+	size_t measurement_len;
+	char policy[KATLS_POLICY_MAX];
+};
+
+/* Run the handshake; returns r->status.  Keys are wiped unless 0. */
+int katlsd_handshake(const struct katlsd_hs_params *p,
+		     struct katlsd_hs_result *r);
+void katlsd_hs_result_wipe(struct katlsd_hs_result *r);
+
+/* GnuTLS error code of a failed handshake -> positive errno. */
+int katlsd_gnutls_errno(int gnutls_err);
+
+#ifdef KATLSD_TEST_HOOKS
+/*
+ * Test-only: replaces katls_verify_evidence() in the client.  Compiled
+ * only into the host unit tests (-DKATLSD_TEST_HOOKS); the katlsd binary
+ * has no such symbol (the Makefile checks).  Everything else on the
+ * client path -- binder recomputation, policy_allows, policy_eval, the
+ * report-data comparison -- stays the production code.
+ */
+extern int (*katlsd_test_verify_hook)(enum katls_evidence_type type,
+				      const uint8_t *ev, size_t len,
+				      const struct katls_verify_opts *o,
+				      struct katls_claims *c,
+				      struct katls_verdict *v);
+#endif
+
+#endif /* KATLSD_HANDSHAKE_H */

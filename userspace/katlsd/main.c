@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - katlsd: the katls handshake agent.
+ *
+ * Process model (the tlshd model, bounded):
+ *
+ *   parent  listens on the "agent" multicast group, counts READY
+ *           notifications, and forks at most `concurrency` children.
+ *           It never touches a socket, a key or evidence itself.
+ *   child   opens its own netlink socket, ACCEPTs the oldest pending
+ *           request (so the request is bound to the child's port and
+ *           process), runs that one handshake, sends DONE and exits.
+ *
+ * A slow quote blocks only its own child; a crash kills only its own
+ * request (the kernel sees the netlink socket close).  Memory is bounded
+ * by `concurrency` processes; the parent keeps only counters.  READY
+ * notifications that find every slot busy stay counted in `backlog`;
+ * if notifications were lost (socket overrun) the parent probes with
+ * as many children as it may run, and a child that finds nothing
+ * pending (ACCEPT: ENOENT) clears the backlog.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+
+#include "katlsd.h"
+#include "log.h"
+#include "netlink.h"
+
+#define BACKLOG_MAX	(1u << 20)
+
+static struct katlsd_state state;
+static const char *config_path = KATLSD_DEFAULT_CONFIG;
+static bool opt_debug;
+static unsigned int nchildren, backlog;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: katlsd [--config PATH] [--foreground] [--debug]\n"
+		"  -c, --config PATH   configuration file (default %s)\n"
+		"  -f, --foreground    stay in the foreground, log to stderr\n"
+		"  -d, --debug         log at debug level\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n",
+		KATLSD_DEFAULT_CONFIG);
+}
+
+static void apply_log_level(void)
+{
+	katlsd_log_set_level(opt_debug ? LOG_DEBUG : state.cfg.log_level);
+}
+
+static void reload(void)
+{
+	struct katlsd_state next;
+	char err[1024];
+
+	if (katlsd_state_load(&next, config_path, err, sizeof(err))) {
+		kerr("reload failed, keeping the old configuration: %s", err);
+		return;
+	}
+	/* Running children keep their copy; new ones get the new state. */
+	katlsd_state_free(&state);
+	state = next;
+	apply_log_level();
+	knotice("configuration and policies reloaded");
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (nchildren)
+			nchildren--;
+		if (WIFEXITED(status)) {
+			switch (WEXITSTATUS(status)) {
+			case KATLSD_EXIT_EMPTY:
+				backlog = 0;
+				break;
+			case KATLSD_EXIT_DONE:
+			case KATLSD_EXIT_FAILED:
+				break;
+			default:
+				kwarn("worker %d exited with %d", (int)pid,
+				      WEXITSTATUS(status));
+			}
+		} else if (WIFSIGNALED(status)) {
+			kerr("worker %d killed by signal %d; the kernel fails its request",
+			     (int)pid, WTERMSIG(status));
+		}
+	}
+}
+
+static void spawn(struct katlsd_nl *nl, int sigfd, const sigset_t *oldmask)
+{
+	while (backlog && nchildren < state.cfg.concurrency) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			kerr("fork: %s", strerror(errno));
+			return;	/* retried on the next event */
+		}
+		if (pid == 0) {
+			int code;
+
+			close(sigfd);
+			katlsd_nl_close(nl);
+			signal(SIGPIPE, SIG_IGN);
+			sigprocmask(SIG_SETMASK, oldmask, NULL);
+			code = katlsd_worker(&state);
+			_exit(code);
+		}
+		nchildren++;
+		backlog--;
+	}
+}
+
+static int run(void)
+{
+	struct katlsd_nl nl = { 0 };
+	struct pollfd pfd[2];
+	sigset_t mask, oldmask;
+	bool stop = false;
+	int sigfd, ret;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		kerr("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	ret = katlsd_nl_listen(&nl);
+	if (ret) {
+		kerr("cannot join the %s netlink family: %s%s", KATLS_GENL_NAME,
+		     strerror(-ret),
+		     ret == -ENOENT ? " (is the katls module loaded?)" : "");
+		close(sigfd);
+		return 1;
+	}
+	knotice("katlsd %s started, up to %u handshakes at once",
+		KATLSD_VERSION, state.cfg.concurrency);
+
+	/* Requests may be pending from before we started. */
+	backlog = 1;
+	spawn(&nl, sigfd, &oldmask);
+
+	pfd[0].fd = sigfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = katlsd_nl_fd(&nl);
+	pfd[1].events = POLLIN;
+	while (!stop) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			kerr("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				switch (si.ssi_signo) {
+				case SIGCHLD:
+					reap();
+					break;
+				case SIGHUP:
+					reload();
+					break;
+				default:
+					knotice("signal %u: stopping",
+						si.ssi_signo);
+					stop = true;
+				}
+			}
+		}
+		if (!stop && (pfd[1].revents & (POLLIN | POLLERR))) {
+			unsigned int ready = 0;
+
+			ret = katlsd_nl_drain(&nl, &ready);
+			if (ret == -ENOBUFS) {
+				kwarn("netlink overrun: notifications lost, probing");
+				backlog = state.cfg.concurrency;
+			} else if (ret) {
+				kerr("netlink: %s", strerror(-ret));
+			}
+			backlog = backlog + ready > BACKLOG_MAX ?
+				  BACKLOG_MAX : backlog + ready;
+		}
+		if (!stop)
+			spawn(&nl, sigfd, &oldmask);
+	}
+
+	/*
+	 * Clean stop: accept nothing new; let running handshakes finish
+	 * (each is bounded by its kernel deadline and alarm()).
+	 */
+	katlsd_nl_close(&nl);
+	if (nchildren)
+		knotice("waiting for %u running handshake(s)", nchildren);
+	while (nchildren) {
+		int status;
+
+		if (wait(&status) < 0)
+			break;
+		nchildren--;
+	}
+	close(sigfd);
+	knotice("stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool foreground = false;
+	char err[1024];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:fdhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'd':
+			opt_debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("katlsd %s (GnuTLS %s)\n", KATLSD_VERSION,
+			       gnutls_check_version(NULL));
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	katlsd_log_open(foreground, opt_debug ? LOG_DEBUG : LOG_INFO);
+	if (gnutls_global_init() < 0) {
+		kerr("gnutls_global_init failed");
+		return 1;
+	}
+	if (katlsd_state_load(&state, config_path, err, sizeof(err))) {
+		kerr("%s", err);
+		return 1;
+	}
+	apply_log_level();
+	/*
+	 * No daemon(3): under systemd (Type=simple) the unit keeps katlsd
+	 * in the foreground anyway; --foreground only selects stderr.
+	 */
+	ret = run();
+	katlsd_state_free(&state);
+	gnutls_global_deinit();
+	katlsd_log_close();
+	return ret;
+}
