@@ -1,0 +1,972 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * policy.c - named policies of reference values (Documentation/policy.rst).
+ *
+ * A policy file is a list of lines "key value...", '#' starts a comment.
+ * Set-valued keys may repeat (values accumulate); scalar keys may not.
+ * Every error is "FILE:LINE: message", and a file with an error yields no
+ * policy at all.  Evaluation only ever adds rules: an empty rule set is
+ * satisfied, an unknown claim is not.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify_int.h"
+
+#define POL_MAX_VALUES	32
+#define POL_MAX_LINE	4096
+#define POL_MAX_FILES	256
+
+struct hexset {
+	unsigned int n;
+	int line;		/* first line that set it, 0 if unset */
+	size_t len[POL_MAX_VALUES];
+	uint8_t val[POL_MAX_VALUES][64];
+};
+
+struct strset {
+	unsigned int n;
+	int line;
+	char val[POL_MAX_VALUES][64];
+};
+
+struct numset {
+	unsigned int n;
+	int line;
+	uint32_t val[POL_MAX_VALUES];
+};
+
+struct minval {
+	int line;
+	uint32_t v;
+};
+
+struct katls_policy {
+	char name[KATLS_POLICY_MAX];
+	int name_line;
+	unsigned int allowed;		/* bit per enum katls_evidence_type */
+	int allow_line;
+	int debug_line;
+	bool debug_allowed;
+	struct hexset measurement;
+	struct strset tcb_status;
+
+	struct {
+		struct hexset rtmr[4], mrconfigid, mrowner, mrownerconfig,
+			      mrseam, fmspc;
+		struct hexset min_tee_tcb_svn;	/* one 16-byte value */
+	} tdx;
+
+	struct {
+		struct hexset host_data, id_key_digest, author_key_digest,
+			      family_id, image_id;
+		struct numset vmpl;
+		struct minval min_guest_svn;
+		struct minval min_bl, min_tee, min_snp, min_ucode, min_fmc;
+		int min_tcb_line;
+		int migration_line, smt_line, key_line, product_line;
+		bool migration_allowed, smt_allowed;
+		unsigned int keys;		/* bit 0 VCEK, bit 1 VLEK */
+		unsigned int products;		/* bit per product code */
+	} snp;
+
+	struct {
+		struct hexset rem[4], personalization;
+		struct strset profile;
+	} cca;
+};
+
+struct katls_policy_set {
+	unsigned int n;
+	struct katls_policy **p;
+};
+
+/* ---- parser ---- */
+
+struct parser {
+	const char *file;
+	int line;
+	char *err;
+	size_t errlen;
+	struct katls_policy *p;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int perr(struct parser *ps, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->file, ps->line, msg);
+	return -1;
+}
+
+static int hexdigit(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* want == 0: any length 1..64 bytes. */
+static int add_hex(struct parser *ps, const char *key, struct hexset *s,
+		   char **vals, int nvals, size_t want)
+{
+	int i;
+
+	if (nvals == 0)
+		return perr(ps, "%s: expects at least one hex value", key);
+	for (i = 0; i < nvals; i++) {
+		size_t n = strlen(vals[i]), j;
+		uint8_t *out;
+
+		if (n % 2 || n == 0 || n > 128 || (want && n != 2 * want))
+			return want ? perr(ps, "%s: \"%.40s\" is not %zu bytes of hex",
+					   key, vals[i], want) :
+				      perr(ps, "%s: \"%.40s\" is not 1..64 bytes of hex",
+					   key, vals[i]);
+		if (s->n == POL_MAX_VALUES)
+			return perr(ps, "%s: more than %d values", key,
+				    POL_MAX_VALUES);
+		out = s->val[s->n];
+		for (j = 0; j < n / 2; j++) {
+			int hi = hexdigit(vals[i][2 * j]);
+			int lo = hexdigit(vals[i][2 * j + 1]);
+
+			if (hi < 0 || lo < 0)
+				return perr(ps, "%s: \"%.40s\" is not hex", key,
+					    vals[i]);
+			out[j] = (uint8_t)(hi << 4 | lo);
+		}
+		s->len[s->n++] = n / 2;
+	}
+	if (!s->line)
+		s->line = ps->line;
+	return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned int)(*s - '0');
+		if (v > UINT32_MAX)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int set_min(struct parser *ps, const char *key, struct minval *m,
+		   const char *val, uint32_t max)
+{
+	if (m->line)
+		return perr(ps, "%s: already set on line %d", key, m->line);
+	if (parse_u32(val, &m->v) < 0 || m->v > max)
+		return perr(ps, "%s: \"%.40s\" is not a number 0..%u", key, val,
+			    max);
+	m->line = ps->line;
+	return 0;
+}
+
+static int yes_no(struct parser *ps, const char *key, int *line, bool *out,
+		  char **vals, int nvals)
+{
+	if (*line)
+		return perr(ps, "%s: already set on line %d", key, *line);
+	if (nvals != 1)
+		return perr(ps, "%s: expects allow or deny", key);
+	if (!strcmp(vals[0], "allow"))
+		*out = true;
+	else if (!strcmp(vals[0], "deny"))
+		*out = false;
+	else
+		return perr(ps, "%s: expects allow or deny, not \"%.40s\"", key,
+			    vals[0]);
+	*line = ps->line;
+	return 0;
+}
+
+static int add_str(struct parser *ps, const char *key, struct strset *s,
+		   char **vals, int nvals)
+{
+	int i;
+
+	if (nvals == 0)
+		return perr(ps, "%s: expects at least one value", key);
+	for (i = 0; i < nvals; i++) {
+		if (strlen(vals[i]) >= sizeof(s->val[0]))
+			return perr(ps, "%s: value too long", key);
+		if (s->n == POL_MAX_VALUES)
+			return perr(ps, "%s: more than %d values", key,
+				    POL_MAX_VALUES);
+		strcpy(s->val[s->n++], vals[i]);
+	}
+	if (!s->line)
+		s->line = ps->line;
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= KATLS_POLICY_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return false;
+	return true;
+}
+
+static int type_of(const char *s)
+{
+	if (!strcmp(s, "tdx"))
+		return KATLS_EVIDENCE_TDX;
+	if (!strcmp(s, "snp"))
+		return KATLS_EVIDENCE_SNP;
+	if (!strcmp(s, "cca"))
+		return KATLS_EVIDENCE_CCA;
+	if (!strcmp(s, "sim"))
+		return KATLS_EVIDENCE_SIM;
+	return -1;
+}
+
+static int snp_min_tcb(struct parser *ps, char **vals, int nvals)
+{
+	struct katls_policy *p = ps->p;
+	int i;
+
+	if (p->snp.min_tcb_line)
+		return perr(ps, "snp.min_tcb: already set on line %d",
+			    p->snp.min_tcb_line);
+	if (nvals == 0)
+		return perr(ps, "snp.min_tcb: expects bl=N tee=N snp=N ucode=N [fmc=N]");
+	for (i = 0; i < nvals; i++) {
+		char *eq = strchr(vals[i], '=');
+		struct minval *m;
+
+		if (!eq)
+			return perr(ps, "snp.min_tcb: \"%.40s\" is not NAME=N", vals[i]);
+		*eq = '\0';
+		if (!strcmp(vals[i], "bl"))
+			m = &p->snp.min_bl;
+		else if (!strcmp(vals[i], "tee"))
+			m = &p->snp.min_tee;
+		else if (!strcmp(vals[i], "snp"))
+			m = &p->snp.min_snp;
+		else if (!strcmp(vals[i], "ucode"))
+			m = &p->snp.min_ucode;
+		else if (!strcmp(vals[i], "fmc"))
+			m = &p->snp.min_fmc;
+		else
+			return perr(ps, "snp.min_tcb: unknown component \"%.20s\" (bl, tee, snp, ucode, fmc)",
+				    vals[i]);
+		if (set_min(ps, "snp.min_tcb", m, eq + 1, 255) < 0)
+			return -1;
+	}
+	p->snp.min_tcb_line = ps->line;
+	return 0;
+}
+
+static int directive(struct parser *ps, char **t, int nt)
+{
+	struct katls_policy *p = ps->p;
+	const char *k = t[0];
+	char **vals = t + 1;
+	int nv = nt - 1, i;
+
+	if (!strcmp(k, "name")) {
+		if (p->name_line)
+			return perr(ps, "name: already set on line %d", p->name_line);
+		if (nv != 1 || !valid_name(vals[0]))
+			return perr(ps, "name: expects one name of 1..%d characters [A-Za-z0-9._-]",
+				    KATLS_POLICY_MAX - 1);
+		strcpy(p->name, vals[0]);
+		p->name_line = ps->line;
+		return 0;
+	}
+	if (!strcmp(k, "allow")) {
+		if (nv == 0)
+			return perr(ps, "allow: expects evidence types (tdx snp cca sim)");
+		for (i = 0; i < nv; i++) {
+			int ty = type_of(vals[i]);
+
+			if (ty < 0)
+				return perr(ps, "allow: unknown evidence type \"%.40s\" (tdx snp cca sim)",
+					    vals[i]);
+			p->allowed |= 1u << ty;
+		}
+		if (!p->allow_line)
+			p->allow_line = ps->line;
+		return 0;
+	}
+	if (!strcmp(k, "debug"))
+		return yes_no(ps, k, &p->debug_line, &p->debug_allowed, vals, nv);
+	if (!strcmp(k, "measurement"))
+		return add_hex(ps, k, &p->measurement, vals, nv, 0);
+	if (!strcmp(k, "tcb_status"))
+		return add_str(ps, k, &p->tcb_status, vals, nv);
+
+	if (!strncmp(k, "tdx.", 4)) {
+		const char *f = k + 4;
+
+		if (!strncmp(f, "rtmr", 4) && f[4] >= '0' && f[4] <= '3' && !f[5])
+			return add_hex(ps, k, &p->tdx.rtmr[f[4] - '0'], vals, nv, 48);
+		if (!strcmp(f, "mrconfigid"))
+			return add_hex(ps, k, &p->tdx.mrconfigid, vals, nv, 48);
+		if (!strcmp(f, "mrowner"))
+			return add_hex(ps, k, &p->tdx.mrowner, vals, nv, 48);
+		if (!strcmp(f, "mrownerconfig"))
+			return add_hex(ps, k, &p->tdx.mrownerconfig, vals, nv, 48);
+		if (!strcmp(f, "mrseam"))
+			return add_hex(ps, k, &p->tdx.mrseam, vals, nv, 48);
+		if (!strcmp(f, "fmspc"))
+			return add_hex(ps, k, &p->tdx.fmspc, vals, nv, 6);
+		if (!strcmp(f, "min_tee_tcb_svn")) {
+			if (p->tdx.min_tee_tcb_svn.line)
+				return perr(ps, "%s: already set on line %d", k,
+					    p->tdx.min_tee_tcb_svn.line);
+			if (nv != 1)
+				return perr(ps, "%s: expects one 16-byte hex value", k);
+			return add_hex(ps, k, &p->tdx.min_tee_tcb_svn, vals, nv, 16);
+		}
+	} else if (!strncmp(k, "snp.", 4)) {
+		const char *f = k + 4;
+
+		if (!strcmp(f, "host_data"))
+			return add_hex(ps, k, &p->snp.host_data, vals, nv, 32);
+		if (!strcmp(f, "id_key_digest"))
+			return add_hex(ps, k, &p->snp.id_key_digest, vals, nv, 48);
+		if (!strcmp(f, "author_key_digest"))
+			return add_hex(ps, k, &p->snp.author_key_digest, vals, nv, 48);
+		if (!strcmp(f, "family_id"))
+			return add_hex(ps, k, &p->snp.family_id, vals, nv, 16);
+		if (!strcmp(f, "image_id"))
+			return add_hex(ps, k, &p->snp.image_id, vals, nv, 16);
+		if (!strcmp(f, "min_guest_svn")) {
+			if (nv != 1)
+				return perr(ps, "%s: expects one number", k);
+			return set_min(ps, k, &p->snp.min_guest_svn, vals[0],
+				       UINT32_MAX);
+		}
+		if (!strcmp(f, "min_tcb"))
+			return snp_min_tcb(ps, vals, nv);
+		if (!strcmp(f, "vmpl")) {
+			if (nv == 0)
+				return perr(ps, "%s: expects VMPL numbers 0..3", k);
+			for (i = 0; i < nv; i++) {
+				uint32_t x;
+
+				if (parse_u32(vals[i], &x) < 0 || x > 3)
+					return perr(ps, "%s: \"%.40s\" is not a VMPL 0..3",
+						    k, vals[i]);
+				if (p->snp.vmpl.n == POL_MAX_VALUES)
+					return perr(ps, "%s: too many values", k);
+				p->snp.vmpl.val[p->snp.vmpl.n++] = x;
+			}
+			if (!p->snp.vmpl.line)
+				p->snp.vmpl.line = ps->line;
+			return 0;
+		}
+		if (!strcmp(f, "migration_agent"))
+			return yes_no(ps, k, &p->snp.migration_line,
+				      &p->snp.migration_allowed, vals, nv);
+		if (!strcmp(f, "smt"))
+			return yes_no(ps, k, &p->snp.smt_line, &p->snp.smt_allowed,
+				      vals, nv);
+		if (!strcmp(f, "signing_key")) {
+			if (nv == 0)
+				return perr(ps, "%s: expects vcek and/or vlek", k);
+			for (i = 0; i < nv; i++) {
+				if (!strcmp(vals[i], "vcek"))
+					p->snp.keys |= 1;
+				else if (!strcmp(vals[i], "vlek"))
+					p->snp.keys |= 2;
+				else
+					return perr(ps, "%s: \"%.40s\" is not vcek or vlek",
+						    k, vals[i]);
+			}
+			if (!p->snp.key_line)
+				p->snp.key_line = ps->line;
+			return 0;
+		}
+		if (!strcmp(f, "product")) {
+			static const char *const names[] = { NULL, "milan",
+							     "genoa", "turin" };
+
+			if (nv == 0)
+				return perr(ps, "%s: expects milan, genoa and/or turin", k);
+			for (i = 0; i < nv; i++) {
+				unsigned int j;
+
+				for (j = 1; j < 4; j++)
+					if (!strcmp(vals[i], names[j]))
+						break;
+				if (j == 4)
+					return perr(ps, "%s: unknown product \"%.40s\"",
+						    k, vals[i]);
+				p->snp.products |= 1u << j;
+			}
+			if (!p->snp.product_line)
+				p->snp.product_line = ps->line;
+			return 0;
+		}
+	} else if (!strncmp(k, "cca.", 4)) {
+		const char *f = k + 4;
+
+		if (!strncmp(f, "rem", 3) && f[3] >= '0' && f[3] <= '3' && !f[4])
+			return add_hex(ps, k, &p->cca.rem[f[3] - '0'], vals, nv, 0);
+		if (!strcmp(f, "personalization"))
+			return add_hex(ps, k, &p->cca.personalization, vals, nv, 64);
+		if (!strcmp(f, "platform_profile"))
+			return add_str(ps, k, &p->cca.profile, vals, nv);
+	}
+	return perr(ps, "unknown key \"%.60s\"", k);
+}
+
+/* Rules for a type the policy does not allow are a mistake: say so. */
+static int check_scope(struct parser *ps)
+{
+	struct katls_policy *p = ps->p;
+	int tdx_line = 0, snp_line = 0, cca_line = 0, i;
+
+	for (i = 0; i < 4; i++)
+		if (p->tdx.rtmr[i].line && !tdx_line)
+			tdx_line = p->tdx.rtmr[i].line;
+	tdx_line = tdx_line ? tdx_line : p->tdx.mrconfigid.line ? p->tdx.mrconfigid.line :
+		   p->tdx.mrowner.line ? p->tdx.mrowner.line :
+		   p->tdx.mrownerconfig.line ? p->tdx.mrownerconfig.line :
+		   p->tdx.mrseam.line ? p->tdx.mrseam.line :
+		   p->tdx.fmspc.line ? p->tdx.fmspc.line : p->tdx.min_tee_tcb_svn.line;
+	snp_line = p->snp.host_data.line ? p->snp.host_data.line :
+		   p->snp.id_key_digest.line ? p->snp.id_key_digest.line :
+		   p->snp.author_key_digest.line ? p->snp.author_key_digest.line :
+		   p->snp.family_id.line ? p->snp.family_id.line :
+		   p->snp.image_id.line ? p->snp.image_id.line :
+		   p->snp.vmpl.line ? p->snp.vmpl.line :
+		   p->snp.min_guest_svn.line ? p->snp.min_guest_svn.line :
+		   p->snp.min_tcb_line ? p->snp.min_tcb_line :
+		   p->snp.migration_line ? p->snp.migration_line :
+		   p->snp.smt_line ? p->snp.smt_line :
+		   p->snp.key_line ? p->snp.key_line : p->snp.product_line;
+	for (i = 0; i < 4; i++)
+		if (p->cca.rem[i].line && !cca_line)
+			cca_line = p->cca.rem[i].line;
+	cca_line = cca_line ? cca_line : p->cca.personalization.line ?
+		   p->cca.personalization.line : p->cca.profile.line;
+
+	if (!p->allowed) {
+		ps->line = 0;
+		return perr(ps, "no \"allow\" line: the policy would accept nothing");
+	}
+	if (tdx_line && !(p->allowed & 1u << KATLS_EVIDENCE_TDX)) {
+		ps->line = tdx_line;
+		return perr(ps, "tdx rule, but tdx is not allowed");
+	}
+	if (snp_line && !(p->allowed & 1u << KATLS_EVIDENCE_SNP)) {
+		ps->line = snp_line;
+		return perr(ps, "snp rule, but snp is not allowed");
+	}
+	if (cca_line && !(p->allowed & 1u << KATLS_EVIDENCE_CCA)) {
+		ps->line = cca_line;
+		return perr(ps, "cca rule, but cca is not allowed");
+	}
+	return 0;
+}
+
+static void default_name(struct katls_policy *p, const char *file)
+{
+	const char *b = strrchr(file, '/');
+	size_t n;
+
+	b = b ? b + 1 : file;
+	n = strlen(b);
+	if (n > 7 && !strcmp(b + n - 7, ".policy"))
+		n -= 7;
+	if (n >= sizeof(p->name))
+		n = sizeof(p->name) - 1;
+	memcpy(p->name, b, n);
+	p->name[n] = '\0';
+}
+
+int kv_policy_parse(const char *file, const char *text, size_t len,
+		    struct katls_policy **out, char *err, size_t errlen)
+{
+	struct parser ps = { file, 0, err, errlen, NULL };
+	char line[POL_MAX_LINE + 1];
+	size_t pos = 0;
+
+	*out = NULL;
+	ps.p = calloc(1, sizeof(*ps.p));
+	if (!ps.p) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	ps.p->snp.smt_allowed = true;
+	while (pos < len) {
+		char *tok[64], *s, *save = NULL;
+		size_t n = 0;
+		int nt = 0;
+
+		ps.line++;
+		while (pos < len && text[pos] != '\n') {
+			if (text[pos] == '\0') {
+				perr(&ps, "NUL byte");
+				goto fail;
+			}
+			if (n == POL_MAX_LINE) {
+				perr(&ps, "line longer than %d bytes", POL_MAX_LINE);
+				goto fail;
+			}
+			line[n++] = text[pos++];
+		}
+		pos++;		/* the newline */
+		line[n] = '\0';
+		s = strchr(line, '#');
+		if (s)
+			*s = '\0';
+		for (s = strtok_r(line, " \t\r\f\v", &save); s;
+		     s = strtok_r(NULL, " \t\r\f\v", &save)) {
+			if (nt == 64) {
+				perr(&ps, "more than 63 values on one line");
+				goto fail;
+			}
+			tok[nt++] = s;
+		}
+		if (nt && directive(&ps, tok, nt) < 0)
+			goto fail;
+	}
+	if (check_scope(&ps) < 0)
+		goto fail;
+	if (!ps.p->name_line) {
+		default_name(ps.p, file);
+		if (!valid_name(ps.p->name)) {
+			ps.line = 0;
+			perr(&ps, "file name gives no valid policy name; add a \"name\" line");
+			goto fail;
+		}
+	}
+	*out = ps.p;
+	return 0;
+fail:
+	free(ps.p);
+	return -1;
+}
+
+int katls_policy_load_file(const char *path, struct katls_policy **out,
+			   char *err, size_t errlen)
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	r = kv_read_file(path, KV_MAX_FILE, &buf, &len);
+	if (r < 0) {
+		snprintf(err, errlen, "%s:0: %s", path, strerror(-r));
+		return -1;
+	}
+	r = kv_policy_parse(path, (const char *)buf, len, out, err, errlen);
+	free(buf);
+	return r;
+}
+
+static bool policy_file_name(const char *n)
+{
+	size_t l = strlen(n);
+
+	return n[0] != '.' && l > 7 && !strcmp(n + l - 7, ".policy");
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int katls_policy_load_dir(const char *dir, struct katls_policy_set **out,
+			  char *err, size_t errlen)
+{
+	struct katls_policy_set *s;
+	char *names[POL_MAX_FILES], path[4096];
+	unsigned int nn = 0, i, j;
+	struct dirent *de;
+	DIR *d;
+	int ret = -1;
+
+	*out = NULL;
+	d = opendir(dir);
+	if (!d) {
+		snprintf(err, errlen, "%s:0: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!policy_file_name(de->d_name))
+			continue;
+		if (nn == POL_MAX_FILES) {
+			snprintf(err, errlen, "%s:0: more than %d policy files", dir,
+				 POL_MAX_FILES);
+			goto out_names;
+		}
+		names[nn] = strdup(de->d_name);
+		if (!names[nn]) {
+			snprintf(err, errlen, "%s:0: out of memory", dir);
+			goto out_names;
+		}
+		nn++;
+	}
+	qsort(names, nn, sizeof(names[0]), strp_cmp);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->p = calloc(nn ? nn : 1, sizeof(*s->p)))) {
+		free(s);
+		snprintf(err, errlen, "%s:0: out of memory", dir);
+		goto out_names;
+	}
+	for (i = 0; i < nn; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (katls_policy_load_file(path, &s->p[s->n], err, errlen) < 0) {
+			katls_policy_set_free(s);
+			goto out_names;
+		}
+		for (j = 0; j < s->n; j++)
+			if (!strcmp(s->p[j]->name, s->p[s->n]->name)) {
+				snprintf(err, errlen, "%s:%d: policy \"%s\" already defined by %s/%s",
+					 path, s->p[s->n]->name_line,
+					 s->p[s->n]->name, dir, names[j]);
+				s->n++;
+				katls_policy_set_free(s);
+				goto out_names;
+			}
+		s->n++;
+	}
+	*out = s;
+	ret = 0;
+out_names:
+	closedir(d);
+	for (i = 0; i < nn; i++)
+		free(names[i]);
+	return ret;
+}
+
+const struct katls_policy *
+katls_policy_find(const struct katls_policy_set *s, const char *name)
+{
+	unsigned int i;
+
+	if (!s || !name)
+		return NULL;
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->p[i]->name, name))
+			return s->p[i];
+	return NULL;
+}
+
+const char *katls_policy_name(const struct katls_policy *p)
+{
+	return p ? p->name : "(none)";
+}
+
+bool katls_policy_allows(const struct katls_policy *p,
+			 enum katls_evidence_type t)
+{
+	if (!p || t <= KATLS_EVIDENCE_NONE || t > KATLS_EVIDENCE_MAX)
+		return false;
+	return (p->allowed & 1u << t) != 0;
+}
+
+void katls_policy_free(struct katls_policy *p)
+{
+	free(p);
+}
+
+void katls_policy_set_free(struct katls_policy_set *s)
+{
+	unsigned int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		free(s->p[i]);
+	free(s->p);
+	free(s);
+}
+
+/* ---- evaluation ---- */
+
+static bool in_hexset(const struct hexset *s, const uint8_t *v, size_t n)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->len[i] == n && !memcmp(s->val[i], v, n))
+			return true;
+	return false;
+}
+
+static int rule_hex(const struct katls_policy *p, const char *what,
+		    const struct hexset *s, const uint8_t *v, size_t n,
+		    struct katls_verdict *vd)
+{
+	char hex[129];
+
+	if (!s->n)
+		return 0;
+	if (in_hexset(s, v, n)) {
+		katls_verdict_check(vd, "policy %s: %s is an accepted value",
+				    p->name, what);
+		return 0;
+	}
+	kv_hex(hex, v, n > 64 ? 64 : n);
+	katls_verdict_error(vd, "policy %s: %s %.96s%s not accepted", p->name, what,
+			    hex, strlen(hex) > 96 ? "..." : "");
+	return -1;
+}
+
+static int rule_min(const struct katls_policy *p, const char *what,
+		    const struct minval *m, uint32_t have,
+		    struct katls_verdict *vd)
+{
+	if (!m->line)
+		return 0;
+	if (have >= m->v) {
+		katls_verdict_check(vd, "policy %s: %s %u >= %u", p->name, what,
+				    have, m->v);
+		return 0;
+	}
+	katls_verdict_error(vd, "policy %s: %s %u < minimum %u", p->name, what,
+			    have, m->v);
+	return -1;
+}
+
+static int eval_tdx(const struct katls_policy *p, const struct katls_claims *c,
+		    struct katls_verdict *vd)
+{
+	int r = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		char what[8];
+
+		snprintf(what, sizeof(what), "RTMR%d", i);
+		r |= rule_hex(p, what, &p->tdx.rtmr[i], c->tdx.rtmr[i], 48, vd);
+	}
+	r |= rule_hex(p, "MRCONFIGID", &p->tdx.mrconfigid, c->tdx.mrconfigid, 48, vd);
+	r |= rule_hex(p, "MROWNER", &p->tdx.mrowner, c->tdx.mrowner, 48, vd);
+	r |= rule_hex(p, "MROWNERCONFIG", &p->tdx.mrownerconfig,
+		      c->tdx.mrownerconfig, 48, vd);
+	r |= rule_hex(p, "MRSEAM", &p->tdx.mrseam, c->tdx.mrseam, 48, vd);
+	if (p->tdx.fmspc.n && !c->tdx.fmspc_valid) {
+		katls_verdict_error(vd, "policy %s: FMSPC unknown", p->name);
+		r = -1;
+	} else {
+		r |= rule_hex(p, "FMSPC", &p->tdx.fmspc, c->tdx.fmspc, 6, vd);
+	}
+	if (p->tdx.min_tee_tcb_svn.n) {
+		const uint8_t *min = p->tdx.min_tee_tcb_svn.val[0];
+
+		for (i = 0; i < 16; i++)
+			if (c->tdx.tee_tcb_svn[i] < min[i])
+				break;
+		if (i == 16) {
+			katls_verdict_check(vd, "policy %s: TEE_TCB_SVN >= minimum (every component)",
+					    p->name);
+		} else {
+			katls_verdict_error(vd, "policy %s: TEE_TCB_SVN component %d is %u < minimum %u",
+					    p->name, i, c->tdx.tee_tcb_svn[i], min[i]);
+			r = -1;
+		}
+	}
+	return r;
+}
+
+static int eval_snp(const struct katls_policy *p, const struct katls_claims *c,
+		    struct katls_verdict *vd)
+{
+	uint64_t t = c->snp.reported_tcb;
+	uint32_t bl, tee, snp, ucode, fmc = 0;
+	int r = 0;
+	unsigned int i;
+
+	r |= rule_hex(p, "HOST_DATA", &p->snp.host_data, c->snp.host_data, 32, vd);
+	r |= rule_hex(p, "ID_KEY_DIGEST", &p->snp.id_key_digest,
+		      c->snp.id_key_digest, 48, vd);
+	r |= rule_hex(p, "AUTHOR_KEY_DIGEST", &p->snp.author_key_digest,
+		      c->snp.author_key_digest, 48, vd);
+	r |= rule_hex(p, "FAMILY_ID", &p->snp.family_id, c->snp.family_id, 16, vd);
+	r |= rule_hex(p, "IMAGE_ID", &p->snp.image_id, c->snp.image_id, 16, vd);
+	r |= rule_min(p, "GUEST_SVN", &p->snp.min_guest_svn, c->snp.guest_svn, vd);
+
+	if (p->snp.vmpl.n) {
+		for (i = 0; i < p->snp.vmpl.n; i++)
+			if (p->snp.vmpl.val[i] == c->snp.vmpl)
+				break;
+		if (i < p->snp.vmpl.n) {
+			katls_verdict_check(vd, "policy %s: VMPL %u accepted", p->name,
+					    c->snp.vmpl);
+		} else {
+			katls_verdict_error(vd, "policy %s: VMPL %u not accepted",
+					    p->name, c->snp.vmpl);
+			r = -1;
+		}
+	}
+	if (c->snp.policy & (1ull << 18) && !p->snp.migration_allowed) {
+		katls_verdict_error(vd, "policy %s: guest policy allows a migration agent",
+				    p->name);
+		r = -1;
+	}
+	if (c->snp.policy & (1ull << 16) && !p->snp.smt_allowed) {
+		katls_verdict_error(vd, "policy %s: guest policy allows SMT", p->name);
+		r = -1;
+	}
+	if (p->snp.keys) {
+		unsigned int bit = c->snp.signing_key == 1 ? 2 : 1;
+
+		if (p->snp.keys & bit) {
+			katls_verdict_check(vd, "policy %s: signing key accepted", p->name);
+		} else {
+			katls_verdict_error(vd, "policy %s: %s-signed reports not accepted",
+					    p->name, bit == 2 ? "VLEK" : "VCEK");
+			r = -1;
+		}
+	}
+	if (p->snp.products) {
+		if (c->snp.product && p->snp.products & 1u << c->snp.product) {
+			katls_verdict_check(vd, "policy %s: product accepted", p->name);
+		} else {
+			katls_verdict_error(vd, "policy %s: product not accepted", p->name);
+			r = -1;
+		}
+	}
+	if (p->snp.min_tcb_line) {
+		if (c->snp.product == 0) {
+			katls_verdict_error(vd, "policy %s: TCB layout unknown (product unknown)",
+					    p->name);
+			return -1;
+		}
+		if (c->snp.product == 3) {	/* Turin */
+			fmc = t & 0xff;
+			bl = (t >> 8) & 0xff;
+			tee = (t >> 16) & 0xff;
+			snp = (t >> 24) & 0xff;
+		} else {
+			bl = t & 0xff;
+			tee = (t >> 8) & 0xff;
+			snp = (t >> 48) & 0xff;
+		}
+		ucode = (t >> 56) & 0xff;
+		r |= rule_min(p, "REPORTED_TCB.bl", &p->snp.min_bl, bl, vd);
+		r |= rule_min(p, "REPORTED_TCB.tee", &p->snp.min_tee, tee, vd);
+		r |= rule_min(p, "REPORTED_TCB.snp", &p->snp.min_snp, snp, vd);
+		r |= rule_min(p, "REPORTED_TCB.ucode", &p->snp.min_ucode, ucode, vd);
+		if (c->snp.product == 3)
+			r |= rule_min(p, "REPORTED_TCB.fmc", &p->snp.min_fmc, fmc, vd);
+	}
+	return r;
+}
+
+static int eval_cca(const struct katls_policy *p, const struct katls_claims *c,
+		    struct katls_verdict *vd)
+{
+	size_t rl = c->cca.rem_len <= 64 ? c->cca.rem_len : 64;
+	int r = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		char what[8];
+
+		snprintf(what, sizeof(what), "REM%d", i);
+		r |= rule_hex(p, what, &p->cca.rem[i], c->cca.rem[i], rl, vd);
+	}
+	r |= rule_hex(p, "personalization value", &p->cca.personalization,
+		      c->cca.personalization, 64, vd);
+	if (p->cca.profile.n) {
+		unsigned int j;
+
+		for (j = 0; j < p->cca.profile.n; j++)
+			if (!strcmp(p->cca.profile.val[j], c->cca.platform_profile))
+				break;
+		if (j < p->cca.profile.n) {
+			katls_verdict_check(vd, "policy %s: platform profile accepted",
+					    p->name);
+		} else {
+			katls_verdict_error(vd, "policy %s: platform profile \"%.60s\" not accepted",
+					    p->name, c->cca.platform_profile);
+			r = -1;
+		}
+	}
+	return r;
+}
+
+int katls_policy_eval(const struct katls_policy *p,
+		      const struct katls_claims *c, struct katls_verdict *v)
+{
+	int r = 0;
+	unsigned int i;
+
+	if (!p || !c) {
+		katls_verdict_error(v, "policy: none loaded");
+		return -1;
+	}
+	if (!katls_policy_allows(p, c->tee)) {
+		katls_verdict_error(v, "policy %s: %s evidence not allowed", p->name,
+				    katls_evidence_name(c->tee));
+		return -1;
+	}
+	katls_verdict_check(v, "policy %s: %s evidence allowed", p->name,
+			    katls_evidence_name(c->tee));
+	if (c->debug && !p->debug_allowed) {
+		katls_verdict_error(v, "policy %s: debug mode forbidden", p->name);
+		r = -1;
+	} else {
+		katls_verdict_check(v, "policy %s: debug %s", p->name,
+				    c->debug ? "on, allowed by the policy" : "off");
+	}
+	if (p->measurement.n)
+		r |= rule_hex(p, "measurement", &p->measurement, c->measurement,
+			      c->measurement_len, v);
+	if (p->tcb_status.n) {
+		for (i = 0; i < p->tcb_status.n; i++)
+			if (c->tcb_status[0] &&
+			    !strcmp(p->tcb_status.val[i], c->tcb_status))
+				break;
+		if (i < p->tcb_status.n) {
+			katls_verdict_check(v, "policy %s: TCB status %s accepted",
+					    p->name, c->tcb_status);
+		} else {
+			katls_verdict_error(v, "policy %s: TCB status %s not accepted",
+					    p->name, c->tcb_status[0] ?
+					    c->tcb_status : "unknown");
+			r = -1;
+		}
+	}
+	switch (c->tee) {
+	case KATLS_EVIDENCE_TDX:
+		r |= eval_tdx(p, c, v);
+		break;
+	case KATLS_EVIDENCE_SNP:
+		r |= eval_snp(p, c, v);
+		break;
+	case KATLS_EVIDENCE_CCA:
+		r |= eval_cca(p, c, v);
+		break;
+	default:
+		break;
+	}
+	return r ? -1 : 0;
+}
