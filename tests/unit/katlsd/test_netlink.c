@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_netlink.c - the DONE message katlsd builds, parsed back with the
+ * attribute layout of include/uapi/linux/katls.h.  (ACCEPT and the
+ * multicast group need the kernel module: tested in the VM.)
+ */
+#include <errno.h>
+#include <string.h>
+#include <netlink/genl/genl.h>
+
+#include "netlink.h"
+#include "tap.h"
+
+#define FAMILY 0x1234
+
+static struct nla_policy top[KATLS_A_MAX + 1] = {
+	[KATLS_A_REQ_ID] = { .type = NLA_U64 },
+	[KATLS_A_STATUS] = { .type = NLA_U32 },
+	[KATLS_A_SUMMARY] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy sum[KATLS_SUMMARY_A_MAX + 1] = {
+	[KATLS_SUMMARY_A_EVIDENCE_TYPE] = { .type = NLA_U32 },
+	[KATLS_SUMMARY_A_BINDING_LEVEL] = { .type = NLA_U32 },
+	[KATLS_SUMMARY_A_POLICY] = { .type = NLA_STRING },
+};
+
+int main(void)
+{
+	struct nlattr *tb[KATLS_A_MAX + 1], *sb[KATLS_SUMMARY_A_MAX + 1];
+	struct katlsd_hs_result r;
+	struct genlmsghdr *g;
+	struct nl_msg *msg;
+	int ret;
+
+	tap_plan(16);
+
+	memset(&r, 0, sizeof(r));
+	r.status = 0;
+	r.evidence_type = KATLS_EVIDENCE_SIM;
+	r.binding_level = KATLS_BINDING_L2;
+	memset(r.digest, 0xd1, sizeof(r.digest));
+	memset(r.measurement, 0x4d, 48);
+	r.measurement_len = 48;
+	strcpy(r.policy, "sim-demo");
+	r.keys.tx.aes128.info.version = TLS_1_3_VERSION;
+	r.keys.tx.aes128.info.cipher_type = TLS_CIPHER_AES_GCM_128;
+	memset(r.keys.tx.aes128.key, 0x11, 16);
+	r.keys.rx.aes128.info.version = TLS_1_3_VERSION;
+	r.keys.rx.aes128.info.cipher_type = TLS_CIPHER_AES_GCM_128;
+	memset(r.keys.rx.aes128.key, 0x22, 16);
+	r.keys.len = sizeof(r.keys.tx.aes128);
+
+	msg = katlsd_nl_build_done(FAMILY, 0x0102030405060708ull, &r);
+	tap_ok(msg != NULL, "success DONE built");
+	if (!msg)
+		return tap_done();
+	g = nlmsg_data(nlmsg_hdr(msg));
+	tap_ok(nlmsg_hdr(msg)->nlmsg_type == FAMILY && g->cmd == KATLS_CMD_DONE &&
+	       g->version == KATLS_GENL_VERSION, "family, command, version");
+	ret = genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, top);
+	tap_ok(ret == 0, "parses");
+	tap_ok(tb[KATLS_A_REQ_ID] &&
+	       nla_get_u64(tb[KATLS_A_REQ_ID]) == 0x0102030405060708ull,
+	       "REQ_ID");
+	tap_ok(tb[KATLS_A_STATUS] && nla_get_u32(tb[KATLS_A_STATUS]) == 0,
+	       "STATUS 0");
+	tap_ok(tb[KATLS_A_TX] && nla_len(tb[KATLS_A_TX]) == (int)r.keys.len &&
+	       !memcmp(nla_data(tb[KATLS_A_TX]), &r.keys.tx, r.keys.len),
+	       "TX holds the crypto_info");
+	tap_ok(tb[KATLS_A_RX] && nla_len(tb[KATLS_A_RX]) == (int)r.keys.len &&
+	       !memcmp(nla_data(tb[KATLS_A_RX]), &r.keys.rx, r.keys.len),
+	       "RX holds the crypto_info");
+	ret = tb[KATLS_A_SUMMARY] ?
+	      nla_parse_nested(sb, KATLS_SUMMARY_A_MAX, tb[KATLS_A_SUMMARY],
+			       sum) : -1;
+	tap_ok(ret == 0, "SUMMARY nest parses");
+	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_EVIDENCE_TYPE] &&
+	       nla_get_u32(sb[KATLS_SUMMARY_A_EVIDENCE_TYPE]) ==
+	       KATLS_EVIDENCE_SIM &&
+	       sb[KATLS_SUMMARY_A_BINDING_LEVEL] &&
+	       nla_get_u32(sb[KATLS_SUMMARY_A_BINDING_LEVEL]) == 2,
+	       "summary evidence type and binding level 2");
+	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_DIGEST] &&
+	       nla_len(sb[KATLS_SUMMARY_A_DIGEST]) == KATLS_DIGEST_LEN &&
+	       !memcmp(nla_data(sb[KATLS_SUMMARY_A_DIGEST]), r.digest, 32),
+	       "summary digest");
+	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_MEASUREMENT] &&
+	       nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) == 48 &&
+	       !memcmp(nla_data(sb[KATLS_SUMMARY_A_MEASUREMENT]),
+		       r.measurement, 48), "summary measurement");
+	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_POLICY] &&
+	       !strcmp(nla_get_string(sb[KATLS_SUMMARY_A_POLICY]), "sim-demo"),
+	       "summary policy");
+	katlsd_nl_msg_wipe(msg);
+
+	/* A failure carries the status and nothing else: no keys. */
+	r.status = EKEYREJECTED;
+	msg = katlsd_nl_build_done(FAMILY, 7, &r);
+	tap_ok(msg != NULL, "failure DONE built");
+	if (!msg)
+		return tap_done();
+	ret = genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, top);
+	tap_ok(ret == 0 && tb[KATLS_A_STATUS] &&
+	       nla_get_u32(tb[KATLS_A_STATUS]) == EKEYREJECTED,
+	       "failure STATUS EKEYREJECTED");
+	tap_ok(!tb[KATLS_A_TX] && !tb[KATLS_A_RX],
+	       "failure DONE carries no key");
+	tap_ok(!tb[KATLS_A_SUMMARY], "failure DONE carries no summary");
+	katlsd_nl_msg_wipe(msg);
+	return tap_done();
+}
