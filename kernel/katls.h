@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * katls - kernel-enforced attested TLS: internal definitions.
+ *
+ * Object model
+ * ------------
+ * One struct katls_sock per opted-in TCP socket, created by the ULP init
+ * (kernel/gate.c) and freed after the ULP release at socket destruction.
+ * It owns a private copy of the socket's struct proto_ops: sock->ops
+ * points at ks->ops for the socket's whole life.  Until the verdict the
+ * data entries of that table are the gate's; after a positive verdict the
+ * hand-over (kernel/handover.c) rewrites them in place to kTLS's own
+ * functions, so the module is out of the data path.
+ *
+ * Lifetime: ks->ref counts the ULP (from init to release), the pending
+ * queue, queued work items and netlink users.  ks->sk is valid while the
+ * ULP reference is held, or while ks->sk_held (a sock_hold taken for an
+ * in-flight request) is set.
+ *
+ * State machine (enum katls_state, uapi):
+ *   IDLE -> PENDING -> ACCEPTED -> HANDOVER -> OPEN
+ *   IDLE, PENDING, ACCEPTED -> FAILED;  HANDOVER -> FAILED (kTLS refused)
+ * Every transition is made under ks->lock with katls_set_state(); the
+ * move to a terminal state happens exactly once (katls_complete()).
+ */
+#ifndef _KATLS_H
+#define _KATLS_H
+
+#include <linux/hashtable.h>
+#include <linux/kref.h>
+#include <linux/net.h>
+#include <linux/pid.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/version.h>
+#include <linux/workqueue.h>
+#include <net/sock.h>
+#include <uapi/linux/katls.h>
+
+struct genl_info;
+struct sk_buff;
+struct netlink_callback;
+
+/* Address family index of the per-family bases. */
+enum { KATLS_V4, KATLS_V6, KATLS_NUM_FAMILIES };
+
+struct katls_sock {
+	struct hlist_node	hnode;		/* katls_hash, keyed by sk */
+	struct list_head	pending;	/* katls_pending_list */
+	refcount_t		ref;
+	spinlock_t		lock;		/* state, agent, result */
+
+	struct sock		*sk;
+	struct socket		*sock;		/* NULL once released */
+	struct net		*net;		/* not refcounted: sk's */
+	int			family;		/* KATLS_V4 / KATLS_V6 */
+
+	/* sock->ops == &ops for the socket's whole life. */
+	struct proto_ops	ops;
+	/* kTLS's TLS_BASE/TLS_BASE ops and proto, as seen at init. */
+	const struct proto_ops	*base_ops;
+	int (*tls_setsockopt)(struct sock *sk, int level, int optname,
+			      sockptr_t optval, unsigned int optlen);
+
+	int			state;		/* enum katls_state */
+	int			status;		/* positive errno if FAILED */
+	bool			in_pending;
+	bool			sk_held;
+	bool			ulp_released;
+
+	u64			id;
+	struct katls_request	req;
+	struct katls_result	result;
+	u16			cipher_type;	/* kTLS cipher after OPEN */
+	u16			tls_version;
+
+	u32			agent_portid;
+	struct pid		*agent_pid;	/* tgid of the accepting agent */
+	unsigned long		req_jiffies;
+
+	struct delayed_work	timeout_work;
+	struct work_struct	abort_work;
+	struct rcu_head		rcu;
+};
+
+/* main.c */
+extern struct workqueue_struct *katls_wq;
+extern const struct proto *katls_base_prot[KATLS_NUM_FAMILIES];
+extern const struct proto_ops *katls_base_ops[KATLS_NUM_FAMILIES];
+extern const struct tcp_ulp_ops *katls_tls_ulp;
+extern unsigned int katls_max_pending;
+
+/* gate.c */
+int katls_ulp_init(struct sock *sk);
+void katls_ulp_release(struct sock *sk);
+void katls_gate_install(struct katls_sock *ks);
+int katls_gate_open(struct katls_sock *ks, const struct proto_ops *tls_ops);
+
+/* request.c */
+struct katls_sock *katls_sock_alloc(void);
+void katls_sock_put(struct katls_sock *ks);
+static inline void katls_sock_get(struct katls_sock *ks)
+{
+	refcount_inc(&ks->ref);
+}
+void katls_register(struct katls_sock *ks);
+void katls_unregister(struct katls_sock *ks);
+struct katls_sock *katls_lookup_sk(const struct sock *sk);
+int katls_validate_request(const struct katls_request *req);
+bool katls_transition_ok(int from, int to);
+int katls_set_state(struct katls_sock *ks, int to);
+int katls_submit(struct katls_sock *ks, const struct katls_request *req);
+bool katls_complete(struct katls_sock *ks, int status);
+void katls_cancel(struct katls_sock *ks, int status);
+struct katls_sock *katls_accept_next(struct net *net, u32 portid,
+				     struct pid *agent);
+struct katls_sock *katls_find_id(struct net *net, u64 id);
+void katls_agent_gone(struct net *net, u32 portid);
+void katls_timer_cancel(struct katls_sock *ks);
+struct file *katls_get_file(struct katls_sock *ks);
+int katls_check_owner(struct katls_sock *ks, u32 portid);
+int katls_begin_handover(struct katls_sock *ks, u32 portid,
+			 const struct katls_result *summary);
+void katls_finish_handover(struct katls_sock *ks, int err);
+int katls_wait_terminal(struct katls_sock *ks, long timeo);
+void katls_fill_result(struct katls_sock *ks, struct katls_result *res);
+void katls_for_each(struct net *net, unsigned long *pos,
+		    int (*fn)(struct katls_sock *ks, void *arg), void *arg);
+void katls_request_exit(void);
+
+/* netlink.c */
+int katls_netlink_init(void);
+void katls_netlink_exit(void);
+int katls_notify_ready(struct katls_sock *ks);
+bool katls_agents_listening(struct net *net);
+int katls_validate_crypto_info(const void *buf, size_t len, u16 *cipher);
+struct nlattr;
+struct netlink_ext_ack;
+extern const struct nla_policy katls_done_policy[KATLS_A_MAX + 1];
+int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
+		     struct netlink_ext_ack *extack);
+
+/* handover.c */
+int katls_handover(struct katls_sock *ks, void *tx, size_t txlen,
+		   void *rx, size_t rxlen);
+
+/* stats.c */
+enum katls_stat_item {
+	KATLS_STAT_OPTED_IN,		/* gauge: sockets with the ULP */
+	KATLS_STAT_PENDING,		/* gauge: requests not yet accepted */
+	KATLS_STAT_IN_PROGRESS,		/* gauge: accepted, not finished */
+	KATLS_STAT_REQUESTED,
+	KATLS_STAT_ACCEPTED,
+	KATLS_STAT_VERIFIED,
+	KATLS_STAT_REJECTED,
+	KATLS_STAT_TIMED_OUT,
+	KATLS_STAT_AGENT_LOST,
+	KATLS_STAT_NO_AGENT,
+	KATLS_STAT_CLOSED,
+	KATLS_STAT_HANDOVER_FAILED,
+	KATLS_STAT_GATE_REFUSED,
+	__KATLS_STAT_MAX
+};
+void katls_stat_inc(enum katls_stat_item i);
+void katls_stat_dec(enum katls_stat_item i);
+s64 katls_stat_read(enum katls_stat_item i);
+int katls_stats_init(void);
+void katls_stats_exit(void);
+
+#define KATLS_WARN_ONCE(cond, fmt, ...) \
+	WARN_ONCE(cond, "katls: " fmt, ##__VA_ARGS__)
+
+#endif /* _KATLS_H */

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * katls - generic netlink family "katls" (Documentation/netlink/specs/
+ * katls.yaml).
+ *
+ *   READY   kernel -> multicast "agent": a request is pending
+ *   ACCEPT  agent: take the oldest pending request of the caller's netns;
+ *           the reply carries an O_CLOEXEC fd for the socket, installed
+ *           only once the reply is built
+ *   DONE    agent that accepted: status, evidence summary and keys
+ *   GET     dump of opted-in sockets
+ *
+ * All commands need CAP_NET_ADMIN in the caller's network namespace.
+ */
+
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/pid_namespace.h>
+#include <linux/tls.h>
+#include <net/genetlink.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+
+#include "katls.h"
+
+static const struct nla_policy katls_summary_policy[KATLS_SUMMARY_A_MAX + 1] = {
+	[KATLS_SUMMARY_A_EVIDENCE_TYPE] =
+		NLA_POLICY_RANGE(NLA_U32, KATLS_EVIDENCE_TDX, KATLS_EVIDENCE_MAX),
+	[KATLS_SUMMARY_A_BINDING_LEVEL] =
+		NLA_POLICY_RANGE(NLA_U32, KATLS_BINDING_L1, KATLS_BINDING_MAX),
+	[KATLS_SUMMARY_A_DIGEST] = NLA_POLICY_EXACT_LEN(KATLS_DIGEST_LEN),
+	[KATLS_SUMMARY_A_MEASUREMENT] = { .type = NLA_BINARY,
+					  .len = KATLS_MEASUREMENT_MAX },
+	[KATLS_SUMMARY_A_POLICY] = { .type = NLA_NUL_STRING,
+				     .len = KATLS_POLICY_MAX - 1 },
+};
+
+/* Exposed for the KUnit suite. */
+const struct nla_policy katls_done_policy[KATLS_A_MAX + 1] = {
+	[KATLS_A_REQ_ID] = { .type = NLA_U64 },
+	[KATLS_A_STATUS] = NLA_POLICY_MAX(NLA_U32, MAX_ERRNO - 1),
+	[KATLS_A_SUMMARY] = NLA_POLICY_NESTED(katls_summary_policy),
+	[KATLS_A_TX] = { .type = NLA_BINARY,
+			 .len = sizeof(struct tls12_crypto_info_aes_gcm_256) },
+	[KATLS_A_RX] = { .type = NLA_BINARY,
+			 .len = sizeof(struct tls12_crypto_info_aes_gcm_256) },
+};
+
+/**
+ * katls_validate_crypto_info() - is this a key kTLS may get from us?
+ * @buf: struct tls12_crypto_info_* as sent by the agent
+ * @len: its length
+ * @cipher: out: the TLS cipher type
+ *
+ * Only TLS 1.3 with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305, each
+ * with exactly its structure's size.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int katls_validate_crypto_info(const void *buf, size_t len, u16 *cipher)
+{
+	struct tls_crypto_info ci;
+	size_t want;
+
+	if (!buf || len < sizeof(ci))
+		return -EINVAL;
+	memcpy(&ci, buf, sizeof(ci));
+	if (ci.version != TLS_1_3_VERSION)
+		return -EINVAL;
+	switch (ci.cipher_type) {
+	case TLS_CIPHER_AES_GCM_128:
+		want = sizeof(struct tls12_crypto_info_aes_gcm_128);
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		want = sizeof(struct tls12_crypto_info_aes_gcm_256);
+		break;
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		want = sizeof(struct tls12_crypto_info_chacha20_poly1305);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (len != want)
+		return -EINVAL;
+	*cipher = ci.cipher_type;
+	return 0;
+}
+
+/**
+ * katls_parse_done() - semantic checks of a DONE beyond the policy
+ * @tb: attributes parsed with katls_done_policy
+ * @summary: out: the evidence summary (status 0 only)
+ * @extack: error report
+ *
+ * Return: 0, or -EINVAL with @extack set: REQ_ID and STATUS are always
+ * required; with STATUS 0 also SUMMARY (with type, level, digest,
+ * a 1..64-byte measurement and a policy name), TX and RX with the same
+ * TLS 1.3 cipher.  With a non-zero STATUS, keys are refused.
+ */
+int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
+		     struct netlink_ext_ack *extack)
+{
+	struct nlattr *sb[KATLS_SUMMARY_A_MAX + 1];
+	u16 ctx, crx;
+	int err;
+
+	if (!tb[KATLS_A_REQ_ID] || !tb[KATLS_A_STATUS]) {
+		NL_SET_ERR_MSG(extack, "REQ_ID and STATUS are required");
+		return -EINVAL;
+	}
+	if (nla_get_u32(tb[KATLS_A_STATUS])) {
+		if (tb[KATLS_A_TX] || tb[KATLS_A_RX]) {
+			NL_SET_ERR_MSG(extack, "keys with a failure status");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!tb[KATLS_A_SUMMARY] || !tb[KATLS_A_TX] || !tb[KATLS_A_RX]) {
+		NL_SET_ERR_MSG(extack, "success needs SUMMARY, TX and RX");
+		return -EINVAL;
+	}
+	if (katls_validate_crypto_info(nla_data(tb[KATLS_A_TX]),
+				       nla_len(tb[KATLS_A_TX]), &ctx) ||
+	    katls_validate_crypto_info(nla_data(tb[KATLS_A_RX]),
+				       nla_len(tb[KATLS_A_RX]), &crx)) {
+		NL_SET_ERR_MSG(extack, "TX/RX: not a TLS 1.3 kTLS crypto_info");
+		return -EINVAL;
+	}
+	if (ctx != crx) {
+		NL_SET_ERR_MSG(extack, "TX and RX ciphers differ");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(sb, KATLS_SUMMARY_A_MAX, tb[KATLS_A_SUMMARY],
+			       katls_summary_policy, extack);
+	if (err)
+		return err;
+	if (!sb[KATLS_SUMMARY_A_EVIDENCE_TYPE] ||
+	    !sb[KATLS_SUMMARY_A_BINDING_LEVEL] ||
+	    !sb[KATLS_SUMMARY_A_DIGEST] || !sb[KATLS_SUMMARY_A_MEASUREMENT] ||
+	    !sb[KATLS_SUMMARY_A_POLICY]) {
+		NL_SET_ERR_MSG(extack, "incomplete evidence summary");
+		return -EINVAL;
+	}
+	if (!nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) ||
+	    nla_len(sb[KATLS_SUMMARY_A_POLICY]) < 2) {
+		NL_SET_ERR_MSG(extack, "empty measurement or policy");
+		return -EINVAL;
+	}
+	memset(summary, 0, sizeof(*summary));
+	summary->evidence_type = nla_get_u32(sb[KATLS_SUMMARY_A_EVIDENCE_TYPE]);
+	summary->binding_level = nla_get_u32(sb[KATLS_SUMMARY_A_BINDING_LEVEL]);
+	nla_memcpy(summary->evidence_digest, sb[KATLS_SUMMARY_A_DIGEST],
+		   sizeof(summary->evidence_digest));
+	summary->measurement_len =
+		nla_memcpy(summary->measurement, sb[KATLS_SUMMARY_A_MEASUREMENT],
+			   sizeof(summary->measurement));
+	nla_strscpy(summary->policy, sb[KATLS_SUMMARY_A_POLICY],
+		    sizeof(summary->policy));
+	return 0;
+}
+
+static struct genl_family katls_family;
+
+enum { KATLS_MCGRP_AGENT_ID };
+
+static const struct genl_multicast_group katls_mcgrps[] = {
+	[KATLS_MCGRP_AGENT_ID] = { .name = KATLS_MCGRP_AGENT },
+};
+
+bool katls_agents_listening(struct net *net)
+{
+	return genl_has_listeners(&katls_family, net, KATLS_MCGRP_AGENT_ID);
+}
+
+/**
+ * katls_notify_ready() - multicast READY for a pending request
+ * @ks: the request
+ *
+ * Return: 0, -ESRCH if no agent listens in the socket's namespace, or
+ * -ENOMEM.
+ */
+int katls_notify_ready(struct katls_sock *ks)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!katls_agents_listening(ks->net))
+		return -ESRCH;
+	msg = genlmsg_new(nla_total_size_64bit(sizeof(u64)) +
+			  nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put(msg, 0, 0, &katls_family, 0, KATLS_CMD_READY);
+	if (!hdr ||
+	    nla_put_u64_64bit(msg, KATLS_A_REQ_ID, ks->id, KATLS_A_PAD) ||
+	    nla_put_u32(msg, KATLS_A_ROLE, ks->req.role)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_multicast_netns(&katls_family, ks->net, msg, 0,
+				       KATLS_MCGRP_AGENT_ID, GFP_KERNEL);
+}
+
+static u32 katls_ms_left(struct katls_sock *ks)
+{
+	unsigned long deadline = ks->req_jiffies +
+				 msecs_to_jiffies(ks->req.timeout_ms);
+
+	if (time_after_eq(jiffies, deadline))
+		return 0;
+	return jiffies_to_msecs(deadline - jiffies);
+}
+
+static int katls_nl_accept(struct sk_buff *skb, struct genl_info *info)
+{
+	struct katls_sock *ks;
+	struct sk_buff *msg;
+	struct file *file;
+	void *hdr;
+	int fd, err;
+
+	ks = katls_accept_next(genl_info_net(info), info->snd_portid,
+			       task_tgid(current));
+	if (!ks) {
+		NL_SET_ERR_MSG(info->extack, "no pending request");
+		return -ENOENT;
+	}
+	file = katls_get_file(ks);
+	if (!file) {
+		err = -ECONNABORTED;
+		goto fail;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto fail_file;
+	}
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto fail_fd;
+	}
+	hdr = genlmsg_put_reply(msg, info, &katls_family, 0, KATLS_CMD_ACCEPT);
+	if (!hdr ||
+	    nla_put_u64_64bit(msg, KATLS_A_REQ_ID, ks->id, KATLS_A_PAD) ||
+	    nla_put_s32(msg, KATLS_A_SOCKFD, fd) ||
+	    nla_put_u32(msg, KATLS_A_ROLE, ks->req.role) ||
+	    nla_put_string(msg, KATLS_A_POLICY, ks->req.policy) ||
+	    (ks->req.peername[0] &&
+	     nla_put_string(msg, KATLS_A_PEERNAME, ks->req.peername)) ||
+	    nla_put_u32(msg, KATLS_A_TIMEOUT_MS, katls_ms_left(ks))) {
+		nlmsg_free(msg);
+		err = -EMSGSIZE;
+		goto fail_fd;
+	}
+	genlmsg_end(msg, hdr);
+	/* The reply is built: only now does the agent get the fd. */
+	fd_install(fd, file);
+	katls_sock_put(ks);	/* the pending list's reference */
+	return genlmsg_reply(msg, info);
+
+fail_fd:
+	put_unused_fd(fd);
+fail_file:
+	fput(file);
+fail:
+	katls_complete(ks, -err);
+	katls_sock_put(ks);
+	return err;
+}
+
+static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
+{
+	struct katls_result summary;
+	struct katls_sock *ks;
+	struct nlattr *tx, *rx;
+	struct file *file;
+	u32 status;
+	int err;
+
+	err = katls_parse_done(info->attrs, &summary, info->extack);
+	if (err)
+		goto wipe;
+	ks = katls_find_id(genl_info_net(info),
+			   nla_get_u64(info->attrs[KATLS_A_REQ_ID]));
+	if (!ks) {
+		NL_SET_ERR_MSG(info->extack, "unknown request");
+		err = -ENOENT;
+		goto wipe;
+	}
+	status = nla_get_u32(info->attrs[KATLS_A_STATUS]);
+	if (status) {
+		err = katls_check_owner(ks, info->snd_portid);
+		if (!err && katls_complete(ks, status))
+			katls_stat_inc(KATLS_STAT_REJECTED);
+		goto put;
+	}
+
+	file = katls_get_file(ks);
+	if (!file) {
+		err = katls_check_owner(ks, info->snd_portid);
+		if (!err)
+			katls_cancel(ks, ECONNABORTED);
+		err = err ?: -ECONNABORTED;
+		goto put;
+	}
+	err = katls_begin_handover(ks, info->snd_portid, &summary);
+	if (!err) {
+		tx = info->attrs[KATLS_A_TX];
+		rx = info->attrs[KATLS_A_RX];
+		err = katls_handover(ks, nla_data(tx), nla_len(tx),
+				     nla_data(rx), nla_len(rx));
+		katls_finish_handover(ks, err);
+	}
+	fput(file);
+put:
+	katls_sock_put(ks);
+wipe:
+	/* The keys were in this message: leave no copy behind. */
+	if (info->attrs[KATLS_A_TX])
+		memzero_explicit(nla_data(info->attrs[KATLS_A_TX]),
+				 nla_len(info->attrs[KATLS_A_TX]));
+	if (info->attrs[KATLS_A_RX])
+		memzero_explicit(nla_data(info->attrs[KATLS_A_RX]),
+				 nla_len(info->attrs[KATLS_A_RX]));
+	memzero_explicit(&summary, sizeof(summary));
+	return err;
+}
+
+struct katls_dump_ctx {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int katls_dump_one(struct katls_sock *ks, void *arg)
+{
+	struct katls_dump_ctx *d = arg;
+	struct sock *sk = ks->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	struct katls_request req;
+	u32 agent = 0, age;
+	int state;
+	void *hdr;
+
+	spin_lock_bh(&ks->lock);
+	state = ks->state;
+	req = ks->req;
+	if (ks->agent_pid && state == KATLS_STATE_ACCEPTED)
+		agent = pid_nr_ns(ks->agent_pid, task_active_pid_ns(current));
+	spin_unlock_bh(&ks->lock);
+	age = ks->req_jiffies ? jiffies_to_msecs(jiffies - ks->req_jiffies) : 0;
+
+	hdr = genlmsg_put(d->skb, NETLINK_CB(d->cb->skb).portid,
+			  d->cb->nlh->nlmsg_seq, &katls_family, NLM_F_MULTI,
+			  KATLS_CMD_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(d->skb, KATLS_A_REQ_ID, ks->id, KATLS_A_PAD) ||
+	    nla_put_u32(d->skb, KATLS_A_STATE, state) ||
+	    nla_put_u32(d->skb, KATLS_A_ROLE, req.role) ||
+	    (req.policy[0] &&
+	     nla_put_string(d->skb, KATLS_A_POLICY, req.policy)) ||
+	    nla_put_u16(d->skb, KATLS_A_FAMILY, sk->sk_family) ||
+	    nla_put_u16(d->skb, KATLS_A_SPORT, ntohs(inet->inet_sport)) ||
+	    nla_put_u16(d->skb, KATLS_A_DPORT, ntohs(inet->inet_dport)) ||
+	    nla_put_u32(d->skb, KATLS_A_AGENT_PID, agent) ||
+	    nla_put_u32(d->skb, KATLS_A_AGE_MS, age) ||
+	    nla_put_u64_64bit(d->skb, KATLS_A_INODE, sock_i_ino(sk),
+			      KATLS_A_PAD))
+		goto cancel;
+	if (sk->sk_family == AF_INET) {
+		if (nla_put_in_addr(d->skb, KATLS_A_SADDR, inet->inet_saddr) ||
+		    nla_put_in_addr(d->skb, KATLS_A_DADDR, inet->inet_daddr))
+			goto cancel;
+#if IS_ENABLED(CONFIG_IPV6)
+	} else {
+		if (nla_put_in6_addr(d->skb, KATLS_A_SADDR,
+				     &sk->sk_v6_rcv_saddr) ||
+		    nla_put_in6_addr(d->skb, KATLS_A_DADDR, &sk->sk_v6_daddr))
+			goto cancel;
+#endif
+	}
+	genlmsg_end(d->skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(d->skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int katls_nl_get_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct katls_dump_ctx d = { .skb = skb, .cb = cb };
+	unsigned long pos = cb->args[0];
+
+	katls_for_each(sock_net(skb->sk), &pos, katls_dump_one, &d);
+	cb->args[0] = pos;
+	return skb->len;
+}
+
+static const struct genl_small_ops katls_nl_ops[] = {
+	{
+		.cmd = KATLS_CMD_ACCEPT,
+		.doit = katls_nl_accept,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KATLS_CMD_DONE,
+		.doit = katls_nl_done,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KATLS_CMD_GET,
+		.dumpit = katls_nl_get_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family katls_family __ro_after_init = {
+	.name = KATLS_GENL_NAME,
+	.version = KATLS_GENL_VERSION,
+	.maxattr = KATLS_A_MAX,
+	.policy = katls_done_policy,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.small_ops = katls_nl_ops,
+	.n_small_ops = ARRAY_SIZE(katls_nl_ops),
+	.resv_start_op = KATLS_CMD_GET + 1,
+	.mcgrps = katls_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(katls_mcgrps),
+};
+
+static int katls_netlink_event(struct notifier_block *nb,
+			       unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    n->portid)
+		katls_agent_gone(n->net, n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block katls_netlink_nb = {
+	.notifier_call = katls_netlink_event,
+};
+
+int katls_netlink_init(void)
+{
+	int err;
+
+	err = genl_register_family(&katls_family);
+	if (err)
+		return err;
+	err = netlink_register_notifier(&katls_netlink_nb);
+	if (err)
+		genl_unregister_family(&katls_family);
+	return err;
+}
+
+void katls_netlink_exit(void)
+{
+	netlink_unregister_notifier(&katls_netlink_nb);
+	genl_unregister_family(&katls_family);
+}

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * katls - request lifecycle: registry, pending queue, state machine,
+ * kernel-side timeout and exactly-once completion.
+ *
+ * Locking: katls_pending_lock (global, short) nests outside ks->lock.
+ * Both are taken with BHs disabled because the ULP release can run from
+ * softirq context.  The registry hash is read under RCU only.
+ */
+
+#include <linux/file.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <net/tcp.h>
+
+#include "katls.h"
+
+static DEFINE_HASHTABLE(katls_hash, 10);
+static DEFINE_SPINLOCK(katls_hash_lock);
+static LIST_HEAD(katls_pending_list);
+static DEFINE_SPINLOCK(katls_pending_lock);
+static unsigned int katls_npending;
+static atomic64_t katls_next_id = ATOMIC64_INIT(0);
+
+static void katls_timeout_fn(struct work_struct *work);
+static void katls_abort_fn(struct work_struct *work);
+
+/**
+ * katls_sock_alloc() - allocate the per-socket state, in state IDLE
+ *
+ * Return: the new object holding one reference, or NULL.
+ */
+struct katls_sock *katls_sock_alloc(void)
+{
+	struct katls_sock *ks;
+
+	ks = kzalloc(sizeof(*ks), GFP_KERNEL);
+	if (!ks)
+		return NULL;
+	refcount_set(&ks->ref, 1);
+	spin_lock_init(&ks->lock);
+	INIT_LIST_HEAD(&ks->pending);
+	INIT_HLIST_NODE(&ks->hnode);
+	INIT_DELAYED_WORK(&ks->timeout_work, katls_timeout_fn);
+	INIT_WORK(&ks->abort_work, katls_abort_fn);
+	ks->state = KATLS_STATE_IDLE;
+	return ks;
+}
+
+/**
+ * katls_sock_put() - drop a reference; the last one frees after RCU
+ * @ks: the object
+ */
+void katls_sock_put(struct katls_sock *ks)
+{
+	if (!refcount_dec_and_test(&ks->ref))
+		return;
+	put_pid(ks->agent_pid);
+	memzero_explicit(&ks->result, sizeof(ks->result));
+	kfree_rcu(ks, rcu);
+}
+
+void katls_register(struct katls_sock *ks)
+{
+	spin_lock_bh(&katls_hash_lock);
+	hash_add_rcu(katls_hash, &ks->hnode, (unsigned long)ks->sk);
+	spin_unlock_bh(&katls_hash_lock);
+}
+
+void katls_unregister(struct katls_sock *ks)
+{
+	spin_lock_bh(&katls_hash_lock);
+	if (!hlist_unhashed(&ks->hnode))
+		hash_del_rcu(&ks->hnode);
+	spin_unlock_bh(&katls_hash_lock);
+}
+
+/**
+ * katls_lookup_sk() - find the state of an opted-in socket
+ * @sk: the socket
+ *
+ * Return: a referenced katls_sock, or NULL if @sk is not (or no longer)
+ * registered.
+ */
+struct katls_sock *katls_lookup_sk(const struct sock *sk)
+{
+	struct katls_sock *ks;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(katls_hash, ks, hnode, (unsigned long)sk) {
+		if (ks->sk == sk && refcount_inc_not_zero(&ks->ref)) {
+			rcu_read_unlock();
+			return ks;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+static bool katls_policy_name_ok(const char *p, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < max && p[i]; i++) {
+		char c = p[i];
+
+		if (!(isalnum(c) || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return i > 0 && i < max;
+}
+
+/**
+ * katls_validate_request() - check a KATLS_REQUEST from userspace
+ * @req: the request, already copied into the kernel
+ *
+ * Return: 0, or -EINVAL for an unknown role, non-zero flags or reserved
+ * field, a timeout above KATLS_TIMEOUT_MAX_MS, an empty, unterminated or
+ * badly formed policy name, or an unterminated peer name.
+ */
+int katls_validate_request(const struct katls_request *req)
+{
+	if (req->role != KATLS_ROLE_CLIENT && req->role != KATLS_ROLE_SERVER)
+		return -EINVAL;
+	if (req->flags || req->reserved)
+		return -EINVAL;
+	if (req->timeout_ms > KATLS_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	if (!katls_policy_name_ok(req->policy, sizeof(req->policy)))
+		return -EINVAL;
+	if (strnlen(req->peername, sizeof(req->peername)) ==
+	    sizeof(req->peername))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * katls_transition_ok() - is @from -> @to an edge of the state machine?
+ * @from: current enum katls_state
+ * @to: wanted enum katls_state
+ */
+bool katls_transition_ok(int from, int to)
+{
+	switch (from) {
+	case KATLS_STATE_IDLE:
+		return to == KATLS_STATE_PENDING || to == KATLS_STATE_FAILED;
+	case KATLS_STATE_PENDING:
+		return to == KATLS_STATE_ACCEPTED || to == KATLS_STATE_FAILED;
+	case KATLS_STATE_ACCEPTED:
+		return to == KATLS_STATE_HANDOVER || to == KATLS_STATE_FAILED;
+	case KATLS_STATE_HANDOVER:
+		return to == KATLS_STATE_OPEN || to == KATLS_STATE_FAILED;
+	default:	/* OPEN and FAILED are terminal */
+		return false;
+	}
+}
+
+static bool katls_busy(int state)
+{
+	return state == KATLS_STATE_ACCEPTED || state == KATLS_STATE_HANDOVER;
+}
+
+/**
+ * katls_set_state() - move @ks along one edge of the state machine
+ * @ks: the socket state, ks->lock held
+ * @to: the new state
+ *
+ * Keeps the gauges in /proc/net/katls_stat in step.  The store has
+ * release semantics: lock-free readers (the gate) that observe the new
+ * state with smp_load_acquire() also observe everything written before.
+ *
+ * Return: 0, or -EINVAL if the edge does not exist.
+ */
+int katls_set_state(struct katls_sock *ks, int to)
+{
+	int from = ks->state;
+
+	lockdep_assert_held(&ks->lock);
+	if (!katls_transition_ok(from, to))
+		return -EINVAL;
+	if (from == KATLS_STATE_PENDING)
+		katls_stat_dec(KATLS_STAT_PENDING);
+	if (katls_busy(from) && !katls_busy(to))
+		katls_stat_dec(KATLS_STAT_IN_PROGRESS);
+	switch (to) {
+	case KATLS_STATE_PENDING:
+		katls_stat_inc(KATLS_STAT_PENDING);
+		katls_stat_inc(KATLS_STAT_REQUESTED);
+		break;
+	case KATLS_STATE_ACCEPTED:
+		katls_stat_inc(KATLS_STAT_IN_PROGRESS);
+		katls_stat_inc(KATLS_STAT_ACCEPTED);
+		break;
+	case KATLS_STATE_OPEN:
+		katls_stat_inc(KATLS_STAT_VERIFIED);
+		break;
+	}
+	smp_store_release(&ks->state, to);
+	return 0;
+}
+
+static void katls_wake(struct katls_sock *ks)
+{
+	struct socket_wq *wq;
+
+	if (!ks->sk)
+		return;
+	rcu_read_lock();
+	wq = rcu_dereference(ks->sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLIN | EPOLLOUT |
+					   EPOLLRDNORM | EPOLLWRNORM |
+					   EPOLLERR | EPOLLHUP);
+	rcu_read_unlock();
+}
+
+/* Drop the timeout's reference if we stopped it before it ran. */
+void katls_timer_cancel(struct katls_sock *ks)
+{
+	if (cancel_delayed_work(&ks->timeout_work))
+		katls_sock_put(ks);
+}
+
+/**
+ * katls_submit() - queue a handshake request and notify the agents
+ * @ks: the socket state
+ * @req: a request that passed katls_validate_request()
+ *
+ * Return: 0 once the request is pending; -EALREADY if a handshake is
+ * already under way, -EISCONN if the socket is already verified, the
+ * failure status if it already failed, -EAGAIN if too many requests are
+ * pending, -ESRCH if no agent listens (the socket then fails closed).
+ */
+int katls_submit(struct katls_sock *ks, const struct katls_request *req)
+{
+	int err;
+
+	spin_lock_bh(&katls_pending_lock);
+	spin_lock(&ks->lock);
+	switch (ks->state) {
+	case KATLS_STATE_IDLE:
+		break;
+	case KATLS_STATE_OPEN:
+		err = -EISCONN;
+		goto unlock;
+	case KATLS_STATE_FAILED:
+		err = -ks->status;
+		goto unlock;
+	default:
+		err = -EALREADY;
+		goto unlock;
+	}
+	if (katls_npending >= katls_max_pending) {
+		err = -EAGAIN;
+		goto unlock;
+	}
+	ks->req = *req;
+	if (!ks->req.timeout_ms)
+		ks->req.timeout_ms = KATLS_TIMEOUT_DEFAULT_MS;
+	ks->id = atomic64_inc_return(&katls_next_id);
+	ks->req_jiffies = jiffies;
+	ks->result.binding_level = KATLS_BINDING_NONE;
+	sock_hold(ks->sk);
+	ks->sk_held = true;
+	WARN_ON(katls_set_state(ks, KATLS_STATE_PENDING));
+	list_add_tail(&ks->pending, &katls_pending_list);
+	ks->in_pending = true;
+	katls_npending++;
+	katls_sock_get(ks);		/* for the pending list */
+	katls_sock_get(ks);		/* for the timeout */
+	queue_delayed_work(katls_wq, &ks->timeout_work,
+			   msecs_to_jiffies(ks->req.timeout_ms));
+	spin_unlock(&ks->lock);
+	spin_unlock_bh(&katls_pending_lock);
+
+	err = katls_notify_ready(ks);
+	if (err == -ESRCH) {
+		if (katls_complete(ks, ESRCH))
+			katls_stat_inc(KATLS_STAT_NO_AGENT);
+		return -ESRCH;
+	}
+	/* Any other notification error: agents still find it by ACCEPT. */
+	return 0;
+
+unlock:
+	spin_unlock(&ks->lock);
+	spin_unlock_bh(&katls_pending_lock);
+	return err;
+}
+
+static void katls_pending_del(struct katls_sock *ks)
+{
+	lockdep_assert_held(&katls_pending_lock);
+	if (!ks->in_pending)
+		return;
+	list_del_init(&ks->pending);
+	ks->in_pending = false;
+	katls_npending--;
+}
+
+/**
+ * katls_complete() - fail a request that has not reached the hand-over
+ * @ks: the socket state
+ * @status: positive errno to report
+ *
+ * The first caller wins; later calls (a timeout racing with DONE, agent
+ * loss racing with close, ...) change nothing.  The winner wakes every
+ * waiter and queues the abort of the TCP connection (RST): the socket
+ * fails closed.  Safe from any context that may take BH spinlocks.
+ *
+ * Return: true if this call completed the request.
+ */
+bool katls_complete(struct katls_sock *ks, int status)
+{
+	bool was_pending;
+
+	if (WARN_ON_ONCE(status <= 0 || status >= MAX_ERRNO))
+		status = EPROTO;
+
+	spin_lock_bh(&katls_pending_lock);
+	spin_lock(&ks->lock);
+	if (ks->state == KATLS_STATE_HANDOVER ||
+	    katls_set_state(ks, KATLS_STATE_FAILED)) {
+		spin_unlock(&ks->lock);
+		spin_unlock_bh(&katls_pending_lock);
+		return false;
+	}
+	ks->status = status;
+	ks->result.binding_level = KATLS_BINDING_NONE;
+	was_pending = ks->in_pending;
+	katls_pending_del(ks);
+	spin_unlock(&ks->lock);
+	spin_unlock_bh(&katls_pending_lock);
+
+	if (was_pending)
+		katls_sock_put(ks);	/* the pending list's reference */
+	katls_timer_cancel(ks);
+	katls_wake(ks);
+	katls_sock_get(ks);
+	if (!queue_work(katls_wq, &ks->abort_work))
+		katls_sock_put(ks);
+	return true;
+}
+
+/**
+ * katls_cancel() - the application closed a socket that is not verified
+ * @ks: the socket state
+ * @status: status to record
+ */
+void katls_cancel(struct katls_sock *ks, int status)
+{
+	if (katls_complete(ks, status))
+		katls_stat_inc(KATLS_STAT_CLOSED);
+}
+
+static void katls_timeout_fn(struct work_struct *work)
+{
+	struct katls_sock *ks = container_of(to_delayed_work(work),
+					     struct katls_sock, timeout_work);
+
+	if (katls_complete(ks, ETIMEDOUT))
+		katls_stat_inc(KATLS_STAT_TIMED_OUT);
+	katls_sock_put(ks);
+}
+
+/*
+ * Fail closed on the wire: reset the connection and drop the socket
+ * reference the request held.  Runs in process context.
+ */
+static void katls_abort_fn(struct work_struct *work)
+{
+	struct katls_sock *ks = container_of(work, struct katls_sock,
+					     abort_work);
+	struct sock *sk = ks->sk;
+	bool held;
+
+	spin_lock_bh(&ks->lock);
+	held = ks->sk_held;
+	ks->sk_held = false;
+	spin_unlock_bh(&ks->lock);
+
+	if (held) {
+		tcp_abort(sk, ECONNABORTED);
+		sock_put(sk);
+	}
+	katls_sock_put(ks);
+}
+
+/**
+ * katls_accept_next() - hand the oldest pending request of @net to an agent
+ * @net: the agent's network namespace
+ * @portid: the agent's netlink port
+ * @agent: the agent's thread-group pid (a reference is taken)
+ *
+ * Return: the request, now ACCEPTED, with the pending list's reference
+ * transferred to the caller; or NULL if nothing is pending.
+ */
+struct katls_sock *katls_accept_next(struct net *net, u32 portid,
+				     struct pid *agent)
+{
+	struct katls_sock *ks, *found = NULL;
+
+	spin_lock_bh(&katls_pending_lock);
+	list_for_each_entry(ks, &katls_pending_list, pending) {
+		if (!net_eq(ks->net, net))
+			continue;
+		spin_lock(&ks->lock);
+		if (!katls_set_state(ks, KATLS_STATE_ACCEPTED)) {
+			ks->agent_portid = portid;
+			put_pid(ks->agent_pid);
+			ks->agent_pid = get_pid(agent);
+			katls_pending_del(ks);
+			found = ks;
+		}
+		spin_unlock(&ks->lock);
+		if (found)
+			break;
+	}
+	spin_unlock_bh(&katls_pending_lock);
+	return found;
+}
+
+/**
+ * katls_find_id() - look a request up by its id
+ * @net: namespace the caller lives in
+ * @id: KATLS_A_REQ_ID
+ *
+ * Return: a referenced katls_sock or NULL.
+ */
+struct katls_sock *katls_find_id(struct net *net, u64 id)
+{
+	struct katls_sock *ks;
+	int bkt;
+
+	rcu_read_lock();
+	hash_for_each_rcu(katls_hash, bkt, ks, hnode) {
+		if (ks->id == id && net_eq(ks->net, net) &&
+		    refcount_inc_not_zero(&ks->ref)) {
+			rcu_read_unlock();
+			return ks;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/**
+ * katls_agent_gone() - an agent's netlink socket was released
+ * @net: its namespace
+ * @portid: its port
+ *
+ * Every request that agent had accepted fails with ECONNABORTED.
+ */
+void katls_agent_gone(struct net *net, u32 portid)
+{
+	struct katls_sock *ks;
+	int bkt;
+
+	rcu_read_lock();
+	hash_for_each_rcu(katls_hash, bkt, ks, hnode) {
+		if (!net_eq(ks->net, net) ||
+		    READ_ONCE(ks->state) != KATLS_STATE_ACCEPTED ||
+		    READ_ONCE(ks->agent_portid) != portid)
+			continue;
+		if (!refcount_inc_not_zero(&ks->ref))
+			continue;
+		if (katls_complete(ks, ECONNABORTED))
+			katls_stat_inc(KATLS_STAT_AGENT_LOST);
+		katls_sock_put(ks);
+	}
+	rcu_read_unlock();
+}
+
+static bool katls_terminal(struct katls_sock *ks)
+{
+	int st = smp_load_acquire(&ks->state);
+
+	return st == KATLS_STATE_OPEN || st == KATLS_STATE_FAILED;
+}
+
+/**
+ * katls_wait_terminal() - sleep until the handshake has an outcome
+ * @ks: the socket state (the caller is in a syscall on the socket)
+ * @timeo: maximum jiffies to wait
+ *
+ * Return: 0 when OPEN or FAILED, -EAGAIN when @timeo ran out,
+ * -EINTR when a signal arrived (the handshake goes on).
+ */
+int katls_wait_terminal(struct katls_sock *ks, long timeo)
+{
+	long ret;
+
+	ret = wait_event_interruptible_timeout(*sk_sleep(ks->sk),
+					       katls_terminal(ks), timeo);
+	if (ret > 0 || katls_terminal(ks))
+		return 0;
+	return ret ? -EINTR : -EAGAIN;
+}
+
+/**
+ * katls_fill_result() - snapshot the outcome for KATLS_RESULT
+ * @ks: the socket state
+ * @res: output
+ */
+void katls_fill_result(struct katls_sock *ks, struct katls_result *res)
+{
+	spin_lock_bh(&ks->lock);
+	*res = ks->result;
+	res->state = ks->state;
+	res->status = ks->state == KATLS_STATE_FAILED ? ks->status : 0;
+	spin_unlock_bh(&ks->lock);
+}
+
+/**
+ * katls_for_each() - walk the opted-in sockets of @net, resumable
+ * @net: namespace
+ * @pos: in: entries to skip; out: entries visited when @fn stopped
+ * @fn: callback; a non-zero return stops the walk before that entry
+ * @arg: passed to @fn
+ */
+void katls_for_each(struct net *net, unsigned long *pos,
+		    int (*fn)(struct katls_sock *ks, void *arg), void *arg)
+{
+	unsigned long idx = 0;
+	struct katls_sock *ks;
+	int bkt;
+
+	rcu_read_lock();
+	hash_for_each_rcu(katls_hash, bkt, ks, hnode) {
+		if (!net_eq(ks->net, net))
+			continue;
+		if (idx++ < *pos)
+			continue;
+		if (fn(ks, arg)) {
+			idx--;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	*pos = idx;
+}
+
+static struct file *katls_file_get(struct file *f)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	return file_ref_get(&f->f_ref) ? f : NULL;
+#else
+	return atomic_long_inc_not_zero(&f->f_count) ? f : NULL;
+#endif
+}
+
+/**
+ * katls_get_file() - a reference on the application's socket file
+ * @ks: the socket state
+ *
+ * The file pins the struct socket, so that it cannot be released under
+ * an ACCEPT or a hand-over.
+ *
+ * Return: the file, or NULL if the socket is being or has been released.
+ */
+struct file *katls_get_file(struct katls_sock *ks)
+{
+	struct file *f = NULL;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->sock && ks->sock->file)
+		f = katls_file_get(ks->sock->file);
+	spin_unlock_bh(&ks->lock);
+	return f;
+}
+
+/**
+ * katls_check_owner() - is the caller the agent that accepted @ks?
+ * @ks: the socket state
+ * @portid: the caller's netlink port
+ *
+ * Return: 0; -ENOENT if @ks is not in KATLS_STATE_ACCEPTED (never
+ * accepted, or already finished, e.g. timed out); -EPERM if another
+ * agent accepted it.
+ */
+int katls_check_owner(struct katls_sock *ks, u32 portid)
+{
+	int err = 0;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->state != KATLS_STATE_ACCEPTED)
+		err = -ENOENT;
+	else if (ks->agent_portid != portid ||
+		 ks->agent_pid != task_tgid(current))
+		err = -EPERM;
+	spin_unlock_bh(&ks->lock);
+	return err;
+}
+
+/**
+ * katls_begin_handover() - ACCEPTED -> HANDOVER for the owning agent
+ * @ks: the socket state
+ * @portid: the caller's netlink port
+ * @summary: evidence summary to publish with the verdict
+ *
+ * From here on neither the timeout nor agent loss nor close can complete
+ * the request: katls_finish_handover() does, exactly once.
+ *
+ * Return: 0, or the katls_check_owner() errors.
+ */
+int katls_begin_handover(struct katls_sock *ks, u32 portid,
+			 const struct katls_result *summary)
+{
+	int err;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->state != KATLS_STATE_ACCEPTED)
+		err = -ENOENT;
+	else if (ks->agent_portid != portid ||
+		 ks->agent_pid != task_tgid(current))
+		err = -EPERM;
+	else
+		err = katls_set_state(ks, KATLS_STATE_HANDOVER);
+	if (!err) {
+		ks->result.evidence_type = summary->evidence_type;
+		ks->result.binding_level = summary->binding_level;
+		ks->result.measurement_len = summary->measurement_len;
+		memcpy(ks->result.evidence_digest, summary->evidence_digest,
+		       sizeof(ks->result.evidence_digest));
+		memcpy(ks->result.measurement, summary->measurement,
+		       sizeof(ks->result.measurement));
+		memcpy(ks->result.policy, summary->policy,
+		       sizeof(ks->result.policy));
+	}
+	spin_unlock_bh(&ks->lock);
+	if (!err)
+		katls_timer_cancel(ks);
+	return err;
+}
+
+/**
+ * katls_finish_handover() - HANDOVER -> OPEN, or -> FAILED with @err
+ * @ks: the socket state
+ * @err: 0 if kTLS took both keys, else a negative errno
+ */
+void katls_finish_handover(struct katls_sock *ks, int err)
+{
+	struct sock *sk = NULL;
+
+	spin_lock_bh(&ks->lock);
+	if (err) {
+		ks->status = -err;
+		memset(&ks->result, 0, sizeof(ks->result));
+		WARN_ON(katls_set_state(ks, KATLS_STATE_FAILED));
+	} else {
+		WARN_ON(katls_set_state(ks, KATLS_STATE_OPEN));
+		if (ks->sk_held) {
+			ks->sk_held = false;
+			sk = ks->sk;
+		}
+	}
+	spin_unlock_bh(&ks->lock);
+
+	katls_wake(ks);
+	if (err) {
+		katls_stat_inc(KATLS_STAT_HANDOVER_FAILED);
+		katls_sock_get(ks);
+		if (!queue_work(katls_wq, &ks->abort_work))
+			katls_sock_put(ks);
+	} else if (sk) {
+		sock_put(sk);
+	}
+}
+
+void katls_request_exit(void)
+{
+	WARN_ON(!list_empty(&katls_pending_list));
+	WARN_ON(!hash_empty(katls_hash));
+}
