@@ -35,8 +35,8 @@
  *
  * Documentation/verification-cca.rst describes the checks and claims.
  */
-#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cbor.h>
@@ -693,7 +693,7 @@ static const char *cpak_import(gnutls_pubkey_t key, const char *path)
 
 	f = fopen(path, "rb");
 	if (!f)
-		return strerror(errno);
+		return "cannot open";
 	buf = malloc(CCA_CPAK_FILE_MAX + 1);
 	if (!buf) {
 		fclose(f);
