@@ -762,7 +762,7 @@ static int eval_tdx(const struct katls_policy *p, const struct katls_claims *c,
 	int r = 0, i;
 
 	for (i = 0; i < 4; i++) {
-		char what[8];
+		char what[16];
 
 		snprintf(what, sizeof(what), "RTMR%d", i);
 		r |= rule_hex(p, what, &p->tdx.rtmr[i], c->tdx.rtmr[i], 48, vd);
@@ -888,7 +888,7 @@ static int eval_cca(const struct katls_policy *p, const struct katls_claims *c,
 	int r = 0, i;
 
 	for (i = 0; i < 4; i++) {
-		char what[8];
+		char what[16];
 
 		snprintf(what, sizeof(what), "REM%d", i);
 		r |= rule_hex(p, what, &p->cca.rem[i], c->cca.rem[i], rl, vd);

@@ -256,7 +256,7 @@ static void print_json(const struct katls_claims *c,
 	if (c->tee == KATLS_EVIDENCE_TDX) {
 		printf("\"tdx\":{");
 		for (int i = 0; i < 4; i++) {
-			char k[8];
+			char k[16];
 
 			snprintf(k, sizeof(k), "rtmr%d", i);
 			json_hex(k, c->tdx.rtmr[i], 48, true);
