@@ -18,7 +18,9 @@ say() { echo "katls-vm: $*"; }
 
 # Kernel messages from here on are the interesting ones.
 boot_lines=$(dmesg | wc -l)
-new_dmesg() { dmesg | tail -n +$((boot_lines + 1)) | tail -n "$1"; }
+new_dmesg() {
+	dmesg | tail -n +$((boot_lines + 1)) | tail -n "$1" | grep . || echo "(no kernel messages)"
+}
 
 finish() {
 	sync
@@ -66,6 +68,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # once katlsd documents its configuration.
 KATLSD=$KVM_TOP/userspace/katlsd/katlsd
 KATLSD_ARGS="--foreground"
+[ -n "$KVM_AGENT_CONFIG" ] && KATLSD_ARGS="$KATLSD_ARGS --config $KVM_AGENT_CONFIG"
 if [ -z "$load_failed" ] && [ "$KVM_AGENT" = 1 ] && [ -x "$KATLSD" ] &&
    [ -f $R/katls.ko ]; then
 	"$KATLSD" $KATLSD_ARGS >$R/katlsd.log 2>&1 &
