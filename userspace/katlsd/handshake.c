@@ -361,6 +361,25 @@ static int ext_send(gnutls_session_t s, gnutls_buffer_t buf)
 	return server_ee_send(s, ctx, buf);
 }
 
+/*
+ * Server: a ClientHello without our extension gets no EncryptedExtensions
+ * at all, so a peer that does not ask for attestation never completes a
+ * handshake with an attester.
+ */
+static int server_pre_ee(gnutls_session_t s, unsigned int htype,
+			 unsigned int when, unsigned int incoming,
+			 const gnutls_datum_t *msg)
+{
+	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
+
+	if (incoming || htype != GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS)
+		return 0;
+	if (!ctx->req_valid)
+		return fail(ctx, EPROTO, "peer did not ask for attestation"),
+		       GNUTLS_E_MISSING_EXTENSION;
+	return 0;
+}
+
 static int check_x509(struct hs_ctx *ctx, gnutls_session_t s)
 {
 	const char *name = ctx->p->peername;
@@ -606,6 +625,9 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 					     p->server_creds);
 		/* Mutual attestation is not implemented: no client cert. */
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+		gnutls_handshake_set_hook_function(
+			s, GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS,
+			GNUTLS_HOOK_PRE, server_pre_ee);
 	} else {
 		if (!p->policy)
 			return fail(ctx, EINVAL, "unknown policy \"%s\"",

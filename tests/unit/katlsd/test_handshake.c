@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_handshake.c - katlsd's handshake code, client against server, over
+ * a socketpair on the host: the real GnuTLS sessions, the real katls
+ * extension codec, the real binder, the real policies.
+ *
+ * What cannot be real on a host without a TEE is the evidence.  Nothing
+ * here makes evidence the production verifier would accept:
+ *
+ *  - the fail-closed cases use a real SEV-SNP report from the shared
+ *    samples (its report data belongs to another "handshake") or test
+ *    bytes, and the production verifier (katls_verify_evidence) decides;
+ *  - the positive cases, which show that both ends derive the same binder
+ *    and the same kTLS keys, replace katls_verify_evidence() only, through
+ *    katlsd_test_verify_hook: a compile-time test hook (-DKATLSD_TEST_HOOKS)
+ *    that the katlsd binary does not contain (test_binary.sh checks).  The
+ *    hook accepts test bytes "KATLSD-TEST-EVIDENCE" || report_data ||
+ *    measurement only if report_data equals what the client expects.
+ *
+ * The positive path with real configfs-tsm evidence (the simulated TSM
+ * provider) runs in the VM tests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <katls/verify.h>
+
+#include "handshake.h"
+#include "log.h"
+#include "tap.h"
+
+#define MAGIC		"KATLSD-TEST-EVIDENCE"
+#define MAGIC_LEN	(sizeof(MAGIC) - 1)
+#define MEAS_LEN	48
+#define TEST_EV_LEN	(MAGIC_LEN + 64 + MEAS_LEN)
+#define SNP_SAMPLE	KATLS_EVIDENCE_DIR "/sev-snp/gsev_milan_v2_report.bin"
+
+static gnutls_x509_crt_t crt;
+static gnutls_x509_privkey_t key;
+static gnutls_certificate_credentials_t srv_creds, cli_trust, cli_notrust;
+static struct katls_policy_set *policies;
+static char policy_dir[] = "/tmp/katlsd-test-XXXXXX";
+
+/* ---- server-side evidence sources (test only) ---- */
+
+enum src_mode {
+	SRC_EMBED,		/* test bytes around the real report data */
+	SRC_EMBED_WRONG,	/* same, report data of another handshake */
+	SRC_EMBED_TDX,		/* test bytes labelled as TDX */
+	SRC_SNP_FILE,		/* a real SEV-SNP report from the samples */
+	SRC_NODEV,		/* no TEE provider */
+};
+
+static int test_get(void *arg, const uint8_t rd[64], struct katlsd_evidence *ev)
+{
+	enum src_mode mode = *(enum src_mode *)arg;
+
+	memset(ev, 0, sizeof(*ev));
+	if (mode == SRC_NODEV)
+		return -ENODEV;
+	if (mode == SRC_SNP_FILE) {
+		FILE *f = fopen(SNP_SAMPLE, "rb");
+		long n;
+
+		if (!f)
+			return -EIO;
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		rewind(f);
+		ev->evidence = malloc(n);
+		if (!ev->evidence || fread(ev->evidence, 1, n, f) != (size_t)n) {
+			fclose(f);
+			free(ev->evidence);
+			ev->evidence = NULL;
+			return -EIO;
+		}
+		fclose(f);
+		ev->evidence_len = n;
+		ev->type = KATLS_EVIDENCE_SNP;
+		strcpy(ev->provider, "sample");
+		return 0;
+	}
+	ev->evidence = malloc(TEST_EV_LEN);
+	if (!ev->evidence)
+		return -ENOMEM;
+	memcpy(ev->evidence, MAGIC, MAGIC_LEN);
+	memcpy(ev->evidence + MAGIC_LEN, rd, 64);
+	if (mode == SRC_EMBED_WRONG)
+		ev->evidence[MAGIC_LEN] ^= 0x01;
+	memset(ev->evidence + MAGIC_LEN + 64, 0x4d, MEAS_LEN);
+	ev->evidence_len = TEST_EV_LEN;
+	ev->type = mode == SRC_EMBED_TDX ? KATLS_EVIDENCE_TDX : KATLS_EVIDENCE_SIM;
+	strcpy(ev->provider, "test");
+	return 0;
+}
+
+/* Stands in for katls_verify_evidence() on test bytes only. */
+static int test_verify(enum katls_evidence_type type, const uint8_t *ev,
+		       size_t len, const struct katls_verify_opts *o,
+		       struct katls_claims *c, struct katls_verdict *v)
+{
+	if (len != TEST_EV_LEN || memcmp(ev, MAGIC, MAGIC_LEN)) {
+		katls_verdict_error(v, "not test evidence");
+		return -1;
+	}
+	c->tee = type;
+	memcpy(c->report_data, ev + MAGIC_LEN, 64);
+	memcpy(c->measurement, ev + MAGIC_LEN + 64, MEAS_LEN);
+	c->measurement_len = MEAS_LEN;
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, ev, len, c->evidence_digest);
+	if (!o->expected_report_data ||
+	    memcmp(o->expected_report_data, c->report_data, 64)) {
+		katls_verdict_error(v, "report data mismatch");
+		return -1;
+	}
+	katls_verdict_check(v, "test evidence, report data matches");
+	return 0;
+}
+
+/* ---- fixtures ---- */
+
+static int make_cert(void)
+{
+	time_t now = time(NULL);
+	unsigned char serial[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	if (gnutls_x509_privkey_init(&key) ||
+	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+		GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) ||
+	    gnutls_x509_crt_init(&crt) ||
+	    gnutls_x509_crt_set_version(crt, 3) ||
+	    gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)) ||
+	    gnutls_x509_crt_set_activation_time(crt, now - 3600) ||
+	    gnutls_x509_crt_set_expiration_time(crt, now + 86400) ||
+	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+					  "katls-test", 10) ||
+	    gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME,
+						 "katls-test", 10,
+						 GNUTLS_FSAN_SET) ||
+	    gnutls_x509_crt_set_basic_constraints(crt, 1, -1) ||
+	    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
+					  GNUTLS_KEY_KEY_CERT_SIGN) ||
+	    gnutls_x509_crt_set_key(crt, key) ||
+	    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0))
+		return -1;
+	if (gnutls_certificate_allocate_credentials(&srv_creds) ||
+	    gnutls_certificate_set_x509_key(srv_creds, &crt, 1, key) ||
+	    gnutls_certificate_allocate_credentials(&cli_trust) ||
+	    gnutls_certificate_set_x509_trust(cli_trust, &crt, 1) != 1 ||
+	    gnutls_certificate_allocate_credentials(&cli_notrust))
+		return -1;
+	return 0;
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static int make_policies(void)
+{
+	char good[256], other[256], err[512];
+
+	strcpy(good, "name sim-test\nallow sim\nmeasurement ");
+	strcpy(other, "name sim-other\nallow sim\nmeasurement ");
+	for (int i = 0; i < MEAS_LEN; i++) {
+		strcat(good, "4d");
+		strcat(other, "99");
+	}
+	strcat(good, "\n");
+	strcat(other, "\n");
+	if (!mkdtemp(policy_dir) ||
+	    write_file(policy_dir, "sim-test.policy", good) ||
+	    write_file(policy_dir, "sim-other.policy", other) ||
+	    write_file(policy_dir, "snp-test.policy",
+		       "name snp-test\nallow snp\n"))
+		return -1;
+	if (katls_policy_load_dir(policy_dir, &policies, err, sizeof(err))) {
+		tap_diag("policies: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_policies(void)
+{
+	static const char *const names[] = {
+		"sim-test.policy", "sim-other.policy", "snp-test.policy",
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", policy_dir, names[i]);
+		unlink(path);
+	}
+	rmdir(policy_dir);
+}
+
+/* ---- running both ends ---- */
+
+struct scenario {
+	const char *name;
+	/* client */
+	const char *policy;		/* NULL: none given */
+	bool trust, bound_key, hook;
+	const char *peername;
+	unsigned int timeout_ms;
+	/* server */
+	enum src_mode src;
+	enum { PEER_KATLSD, PEER_PLAIN, PEER_SILENT } server, client;
+};
+
+static void client_params(const struct scenario *sc, int fd,
+			  struct katlsd_hs_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	p->role = KATLS_ROLE_CLIENT;
+	p->timeout_ms = sc->timeout_ms ? sc->timeout_ms : 5000;
+	p->policy_name = sc->policy ? sc->policy : "no-such-policy";
+	p->policy = sc->policy ? katls_policy_find(policies, sc->policy) : NULL;
+	p->peername = sc->peername;
+	p->client_creds = sc->trust ? cli_trust : cli_notrust;
+	p->have_truststore = sc->trust;
+	p->evidence_bound_key = sc->bound_key;
+}
+
+/* A GnuTLS peer without katls: no extension either way. */
+static int plain_peer(int fd, bool server)
+{
+	gnutls_session_t s;
+	int ret;
+
+	gnutls_init(&s, server ? GNUTLS_SERVER : GNUTLS_CLIENT);
+	gnutls_priority_set_direct(s, KATLSD_PRIORITY, NULL);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+			       server ? srv_creds : cli_notrust);
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, 5000);
+	do {
+		ret = gnutls_handshake(s);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	gnutls_deinit(s);
+	return ret;
+}
+
+static void serve(const struct scenario *sc, int fd, int out)
+{
+	struct katlsd_evidence_source src = { test_get, (void *)&sc->src };
+	struct katlsd_hs_params p;
+	struct katlsd_hs_result r;
+
+	if (sc->server == PEER_SILENT) {
+		/* Hold the connection open and say nothing. */
+		sleep(3);
+		_exit(0);
+	}
+	if (sc->server == PEER_PLAIN)
+		_exit(plain_peer(fd, true) < 0 ? 1 : 0);
+	memset(&p, 0, sizeof(p));
+	p.fd = fd;
+	p.role = KATLS_ROLE_SERVER;
+	p.timeout_ms = 5000;
+	p.policy_name = sc->policy ? sc->policy : "";
+	p.server_creds = srv_creds;
+	p.evsrc = &src;
+	katlsd_handshake(&p, &r);
+	if (write(out, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	katlsd_hs_result_wipe(&r);
+	_exit(0);
+}
+
+struct outcome {
+	struct katlsd_hs_result cli, srv;
+	bool have_srv;
+	int plain_ret;
+};
+
+static int run(const struct scenario *sc, struct outcome *o)
+{
+	struct katlsd_hs_params p;
+	int sv[2], pipefd[2], status;
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
+	    pipe(pipefd))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(sv[0]);
+		close(pipefd[0]);
+		serve(sc, sv[1], pipefd[1]);
+	}
+	close(sv[1]);
+	close(pipefd[1]);
+
+	katlsd_test_verify_hook = sc->hook ? test_verify : NULL;
+	if (sc->client == PEER_PLAIN) {
+		o->plain_ret = plain_peer(sv[0], false);
+	} else {
+		client_params(sc, sv[0], &p);
+		katlsd_handshake(&p, &o->cli);
+	}
+	katlsd_test_verify_hook = NULL;
+	close(sv[0]);
+
+	if (sc->server == PEER_KATLSD)
+		o->have_srv = read(pipefd[0], &o->srv, sizeof(o->srv)) ==
+			      sizeof(o->srv);
+	close(pipefd[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (o->cli.status)
+		tap_diag("%s: client %s: %s", sc->name,
+			 strerror(o->cli.status), o->cli.reason);
+	if (o->have_srv && o->srv.status)
+		tap_diag("%s: server %s: %s", sc->name,
+			 strerror(o->srv.status), o->srv.reason);
+	return 0;
+}
+
+static bool no_keys(const struct katlsd_hs_result *r)
+{
+	static const struct katlsd_keys zero;
+
+	return !memcmp(&r->keys, &zero, sizeof(zero));
+}
+
+static void expect_fail(const struct scenario *sc, int cli_err, int srv_err)
+{
+	struct outcome o;
+
+	if (run(sc, &o)) {
+		tap_ok(0, "%s: could not run", sc->name);
+		return;
+	}
+	if (sc->client != PEER_PLAIN)
+		tap_ok(o.cli.status == cli_err && no_keys(&o.cli),
+		       "%s: client fails closed with %s (got %d), no keys",
+		       sc->name, strerror(cli_err), o.cli.status);
+	else
+		tap_ok(o.plain_ret < 0, "%s: plain client fails (%d)",
+		       sc->name, o.plain_ret);
+	if (sc->server == PEER_KATLSD)
+		tap_ok(o.have_srv && o.srv.status == srv_err && no_keys(&o.srv),
+		       "%s: server fails with %s (got %d), no keys", sc->name,
+		       strerror(srv_err), o.have_srv ? o.srv.status : -1);
+	katlsd_hs_result_wipe(&o.cli);
+	katlsd_hs_result_wipe(&o.srv);
+}
+
+static void expect_success(const struct scenario *sc)
+{
+	uint8_t meas[MEAS_LEN];
+	struct outcome o;
+	size_t len;
+
+	memset(meas, 0x4d, sizeof(meas));
+	if (run(sc, &o)) {
+		tap_ok(0, "%s: could not run", sc->name);
+		return;
+	}
+	tap_ok(o.cli.status == 0, "%s: client succeeds", sc->name);
+	tap_ok(o.have_srv && o.srv.status == 0, "%s: server succeeds", sc->name);
+	len = o.cli.keys.len;
+	tap_ok(len && len == o.srv.keys.len &&
+	       o.cli.keys.tx.info.version == TLS_1_3_VERSION,
+	       "%s: TLS 1.3 crypto_info of %zu bytes on both ends", sc->name,
+	       len);
+	tap_ok(len && !memcmp(&o.cli.keys.tx, &o.srv.keys.rx, len) &&
+	       !memcmp(&o.cli.keys.rx, &o.srv.keys.tx, len),
+	       "%s: client TX == server RX and client RX == server TX",
+	       sc->name);
+	tap_ok(len && memcmp(&o.cli.keys.tx, &o.cli.keys.rx, len),
+	       "%s: the two directions differ", sc->name);
+	tap_ok(o.cli.evidence_type == KATLS_EVIDENCE_SIM &&
+	       o.cli.binding_level == KATLS_BINDING_L2 &&
+	       o.cli.measurement_len == MEAS_LEN &&
+	       !memcmp(o.cli.measurement, meas, MEAS_LEN) &&
+	       !strcmp(o.cli.policy, "sim-test"),
+	       "%s: client summary (sim, level 2, measurement, policy)",
+	       sc->name);
+	tap_ok(!memcmp(o.cli.digest, o.srv.digest, KATLS_DIGEST_LEN) &&
+	       o.srv.evidence_type == KATLS_EVIDENCE_SIM,
+	       "%s: both ends report the same evidence digest", sc->name);
+	katlsd_hs_result_wipe(&o.cli);
+	katlsd_hs_result_wipe(&o.srv);
+}
+
+int main(void)
+{
+	static const struct scenario ok_bound = {
+		"evidence-bound key", "sim-test", false, true, true, NULL, 0,
+		SRC_EMBED, PEER_KATLSD, PEER_KATLSD,
+	};
+	static const struct scenario ok_ca = {
+		"CA-verified key", "sim-test", true, false, true, "katls-test",
+		0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD,
+	};
+	static const struct scenario fails[] = {
+		{ "relayed evidence (other report data)", "sim-test", false,
+		  true, true, NULL, 0, SRC_EMBED_WRONG, PEER_KATLSD, PEER_KATLSD },
+		{ "real SNP sample, not bound to this handshake", "snp-test",
+		  false, true, false, NULL, 0, SRC_SNP_FILE, PEER_KATLSD,
+		  PEER_KATLSD },
+		{ "test bytes before the production verifier", "sim-test",
+		  false, true, false, NULL, 0, SRC_EMBED, PEER_KATLSD,
+		  PEER_KATLSD },
+		{ "measurement not in the policy", "sim-other", false, true,
+		  true, NULL, 0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
+		{ "wrong peer name", "sim-test", true, false, true,
+		  "other.example", 0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
+		{ "no trust store, key not evidence-bound", "sim-test", false,
+		  false, true, NULL, 0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
+		{ "unknown policy", NULL, false, true, true, NULL, 0,
+		  SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
+		{ "evidence type the client does not accept", "sim-test",
+		  false, true, true, NULL, 0, SRC_EMBED_TDX, PEER_KATLSD,
+		  PEER_KATLSD },
+		{ "server without a TEE provider", "sim-test", false, true,
+		  true, NULL, 0, SRC_NODEV, PEER_KATLSD, PEER_KATLSD },
+	};
+	static const struct scenario no_ext = {
+		"server without the extension", "sim-test", false, true, true,
+		NULL, 0, SRC_EMBED, PEER_PLAIN, PEER_KATLSD,
+	};
+	static const struct scenario plain_client = {
+		"client without the extension", "sim-test", false, true, true,
+		NULL, 0, SRC_EMBED, PEER_KATLSD, PEER_PLAIN,
+	};
+	static const struct scenario silent = {
+		"silent server", "sim-test", false, true, true, NULL, 300,
+		SRC_EMBED, PEER_SILENT, PEER_KATLSD,
+	};
+	static const int cli_err[] = {
+		EKEYREJECTED, EKEYREJECTED, EACCES, EACCES, EACCES, EACCES,
+		EINVAL, EPROTO, EPROTO,
+	};
+	static const int srv_err[] = {
+		EPROTO, EPROTO, EPROTO, EPROTO, EPROTO, EPROTO,
+		ECONNRESET, EACCES, ENODEV,
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	tap_plan_lazy();
+	katlsd_log_open(true, getenv("KATLSD_TEST_DEBUG") ? LOG_DEBUG : LOG_ERR);
+	if (!tap_ok(gnutls_global_init() == 0 && make_cert() == 0,
+		    "self-signed ECDSA P-256 server certificate") ||
+	    !tap_ok(make_policies() == 0, "test policies load"))
+		return tap_done();
+
+	expect_success(&ok_bound);
+	expect_success(&ok_ca);
+	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
+		expect_fail(&fails[i], cli_err[i], srv_err[i]);
+	expect_fail(&no_ext, EACCES, 0);
+	expect_fail(&plain_client, 0, EPROTO);
+	{
+		struct timespec a, b;
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		expect_fail(&silent, ETIMEDOUT, 0);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (b.tv_sec - a.tv_sec) * 1000 +
+		     (b.tv_nsec - a.tv_nsec) / 1000000;
+		tap_ok(ms >= 250 && ms < 2500,
+		       "silent server: timed out after %ld ms (limit 300)", ms);
+	}
+
+	remove_policies();
+	katls_policy_set_free(policies);
+	gnutls_certificate_free_credentials(srv_creds);
+	gnutls_certificate_free_credentials(cli_trust);
+	gnutls_certificate_free_credentials(cli_notrust);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_global_deinit();
+	return tap_done();
+}
