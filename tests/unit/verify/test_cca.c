@@ -14,6 +14,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
+#include <cbor.h>
 
 #include <katls/verify.h>
 #include "tap.h"
@@ -539,6 +540,395 @@ static void test_hostile_cbor(void)
 		     "empty collection rejected");
 }
 
+/* ---- synthetic tokens: fresh keys, other algorithms and claim values ---- */
+
+struct gen {
+	bool raw_rak;			/* RAK as a raw point, not a COSE_Key */
+	bool es384_platform;		/* P-384 CPAK, else P-256 (ES256) */
+	unsigned int lifecycle;
+	const char *plat_profile;
+	const char *realm_profile;	/* NULL: no realm profile claim */
+	size_t rim_len;
+	const char *rak_hash;		/* realm claim 44240 */
+	gnutls_digest_algorithm_t bind;	/* hash actually in the challenge */
+	bool dup_claim;			/* realm claim 44235 twice */
+	bool crit;			/* crit in the platform header */
+};
+
+static const struct gen gen_default = {
+	.lifecycle = 0x3000,
+	.plat_profile = "tag:arm.com,2023:cca_platform#1.0.0",
+	.realm_profile = "tag:arm.com,2023:realm#1.0.0",
+	.rim_len = 32,
+	.rak_hash = "sha-512",
+	.bind = GNUTLS_DIG_SHA512,
+};
+
+/* Shortest-form integer item, as a COSE encoder would write it. */
+static cbor_item_t *cint(int64_t v)
+{
+	uint64_t u = v >= 0 ? (uint64_t)v : (uint64_t)(-1 - v);
+	cbor_item_t *it;
+
+	if (u < 256)
+		it = v >= 0 ? cbor_build_uint8((uint8_t)u) :
+			      cbor_build_negint8((uint8_t)u);
+	else if (u < 65536)
+		it = v >= 0 ? cbor_build_uint16((uint16_t)u) :
+			      cbor_build_negint16((uint16_t)u);
+	else
+		it = v >= 0 ? cbor_build_uint32((uint32_t)u) :
+			      cbor_build_negint32((uint32_t)u);
+	if (!it)
+		abort();
+	return it;
+}
+
+static void madd(cbor_item_t *m, int64_t key, cbor_item_t *val)
+{
+	if (!val || !cbor_map_add(m, (struct cbor_pair){
+			.key = cbor_move(cint(key)),
+			.value = cbor_move(val) }))
+		abort();
+}
+
+static cbor_item_t *bstr(const uint8_t *p, size_t n)
+{
+	static const uint8_t none[1];
+
+	return cbor_build_bytestring(n ? p : none, n);
+}
+
+static cbor_item_t *filled(uint8_t byte, size_t n)
+{
+	uint8_t buf[128];
+
+	memset(buf, byte, n);
+	return bstr(buf, n);
+}
+
+/* Serialize and drop the item. */
+static uint8_t *ser(cbor_item_t *it, size_t *len)
+{
+	unsigned char *buf = NULL;
+	size_t sz;
+
+	*len = cbor_serialize_alloc(it, &buf, &sz);
+	cbor_decref(&it);
+	if (!*len)
+		abort();
+	return buf;
+}
+
+/* Big-endian integer into exactly n bytes (left-padded). */
+static void fixed(uint8_t *out, size_t n, const gnutls_datum_t *d)
+{
+	size_t off = 0;
+
+	while (off < d->size && !d->data[off])
+		off++;
+	if (d->size - off > n)
+		abort();
+	memset(out, 0, n);
+	memcpy(out + n - (d->size - off), d->data + off, d->size - off);
+}
+
+/* COSE_Sign1_Tagged over payload, signed by key. */
+static uint8_t *cose_sign(gnutls_privkey_t key, int64_t alg, size_t coord,
+			  gnutls_sign_algorithm_t salg, bool crit,
+			  const uint8_t *payload, size_t plen, size_t *outlen)
+{
+	gnutls_datum_t tbs, der = { NULL, 0 }, r = { NULL, 0 },
+		       s = { NULL, 0 };
+	cbor_item_t *hdr = cbor_new_definite_map(2), *a, *msg;
+	uint8_t *prot, *tbsbuf, *body, *out, sig[132];
+	size_t prot_len, tbs_len, body_len;
+
+	madd(hdr, 1, cint(alg));
+	if (crit) {
+		cbor_item_t *l = cbor_new_definite_array(1);
+
+		if (!cbor_array_push(l, cbor_move(cint(1))))
+			abort();
+		madd(hdr, 2, l);
+	}
+	prot = ser(hdr, &prot_len);
+
+	a = cbor_new_definite_array(4);
+	if (!cbor_array_push(a, cbor_move(cbor_build_string("Signature1"))) ||
+	    !cbor_array_push(a, cbor_move(bstr(prot, prot_len))) ||
+	    !cbor_array_push(a, cbor_move(bstr(NULL, 0))) ||
+	    !cbor_array_push(a, cbor_move(bstr(payload, plen))))
+		abort();
+	tbsbuf = ser(a, &tbs_len);
+	tbs.data = tbsbuf;
+	tbs.size = tbs_len;
+	if (gnutls_privkey_sign_data2(key, salg, 0, &tbs, &der) < 0 ||
+	    gnutls_decode_rs_value(&der, &r, &s) < 0)
+		abort();
+	fixed(sig, coord, &r);
+	fixed(sig + coord, coord, &s);
+
+	msg = cbor_new_definite_array(4);
+	if (!cbor_array_push(msg, cbor_move(bstr(prot, prot_len))) ||
+	    !cbor_array_push(msg, cbor_move(cbor_new_definite_map(0))) ||
+	    !cbor_array_push(msg, cbor_move(bstr(payload, plen))) ||
+	    !cbor_array_push(msg, cbor_move(bstr(sig, 2 * coord))))
+		abort();
+	body = ser(msg, &body_len);
+	out = malloc(body_len + 1);
+	if (!out)
+		abort();
+	out[0] = 0xd2;		/* tag 18 */
+	memcpy(out + 1, body, body_len);
+	*outlen = body_len + 1;
+
+	free(prot);
+	free(tbsbuf);
+	free(body);
+	gnutls_free(der.data);
+	gnutls_free(r.data);
+	gnutls_free(s.data);
+	return out;
+}
+
+static gnutls_privkey_t genkey(gnutls_ecc_curve_t curve)
+{
+	gnutls_privkey_t k;
+
+	if (gnutls_privkey_init(&k) < 0 ||
+	    gnutls_privkey_generate(k, GNUTLS_PK_ECDSA,
+				    GNUTLS_CURVE_TO_BITS(curve), 0) < 0)
+		abort();
+	return k;
+}
+
+static void write_pub(gnutls_privkey_t k, const char *path)
+{
+	gnutls_pubkey_t pub;
+	gnutls_datum_t pem = { NULL, 0 };
+	FILE *f;
+
+	if (gnutls_pubkey_init(&pub) < 0 ||
+	    gnutls_pubkey_import_privkey(pub, k, 0, 0) < 0 ||
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_PEM, &pem) < 0)
+		abort();
+	f = fopen(path, "wb");
+	if (!f || fwrite(pem.data, 1, pem.size, f) != pem.size || fclose(f))
+		abort();
+	gnutls_free(pem.data);
+	gnutls_pubkey_deinit(pub);
+}
+
+/* Build a token per g, write its CPAK to cpak, verify it. */
+static int gen_run(const struct gen *g, const char *cpak,
+		   struct katls_claims *c, struct katls_verdict *v)
+{
+	gnutls_privkey_t rak = genkey(GNUTLS_ECC_CURVE_SECP384R1);
+	gnutls_privkey_t cp = genkey(g->es384_platform ?
+				     GNUTLS_ECC_CURVE_SECP384R1 :
+				     GNUTLS_ECC_CURVE_SECP256R1);
+	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
+	gnutls_ecc_curve_t curve;
+	uint8_t rakbuf[97], xb[48], yb[48], h[64], *rakenc = NULL;
+	uint8_t *pl, *realm, *plat, *tok;
+	size_t rak_len, pl_len, realm_len, plat_len, tok_len;
+	cbor_item_t *m, *rems, *sw, *swc, *coll;
+	int ret;
+
+	if (gnutls_privkey_export_ecc_raw2(rak, &curve, &x, &y, NULL, 0) < 0)
+		abort();
+	fixed(xb, 48, &x);
+	fixed(yb, 48, &y);
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	if (g->raw_rak) {
+		rakbuf[0] = 0x04;
+		memcpy(rakbuf + 1, xb, 48);
+		memcpy(rakbuf + 49, yb, 48);
+		rak_len = sizeof(rakbuf);
+	} else {
+		cbor_item_t *k = cbor_new_definite_map(4);
+
+		madd(k, 1, cint(2));		/* kty EC2 */
+		madd(k, -1, cint(2));		/* crv P-384 */
+		madd(k, -2, bstr(xb, 48));
+		madd(k, -3, bstr(yb, 48));
+		rakenc = ser(k, &rak_len);
+	}
+
+	/* realm token */
+	m = cbor_new_definite_map(9);
+	if (g->realm_profile)
+		madd(m, 265, cbor_build_string(g->realm_profile));
+	madd(m, 10, filled(0x5a, 64));
+	madd(m, 44235, filled(0x50, 64));
+	if (g->dup_claim)
+		madd(m, 44235, filled(0x51, 64));
+	madd(m, 44236, cbor_build_string("sha-256"));
+	madd(m, 44237, bstr(rakenc ? rakenc : rakbuf, rak_len));
+	madd(m, 44238, filled(0x11, g->rim_len));
+	rems = cbor_new_definite_array(4);
+	for (int i = 0; i < 4; i++)
+		if (!cbor_array_push(rems, cbor_move(filled(0x21 + i, g->rim_len))))
+			abort();
+	madd(m, 44239, rems);
+	madd(m, 44240, cbor_build_string(g->rak_hash));
+	pl = ser(m, &pl_len);
+	realm = cose_sign(rak, -35, 48, GNUTLS_SIGN_ECDSA_SHA384, false, pl,
+			  pl_len, &realm_len);
+	free(pl);
+
+	/* platform token */
+	if (gnutls_hash_fast(g->bind, rakenc ? rakenc : rakbuf, rak_len, h) < 0)
+		abort();
+	m = cbor_new_definite_map(9);
+	madd(m, 265, cbor_build_string(g->plat_profile));
+	madd(m, 10, bstr(h, gnutls_hash_get_len(g->bind)));
+	{
+		uint8_t inst[33];
+
+		memset(inst, 0x33, sizeof(inst));
+		inst[0] = 0x01;
+		madd(m, 256, bstr(inst, sizeof(inst)));
+	}
+	madd(m, 2396, filled(0x77, 32));
+	madd(m, 2395, cint(g->lifecycle));
+	sw = cbor_new_definite_array(1);
+	swc = cbor_new_definite_map(2);
+	madd(swc, 1, cbor_build_string("BL"));
+	madd(swc, 2, filled(0x42, 32));
+	if (!cbor_array_push(sw, cbor_move(swc)))
+		abort();
+	madd(m, 2399, sw);
+	madd(m, 2401, filled(0x0c, 4));
+	madd(m, 2402, cbor_build_string("sha-256"));
+	pl = ser(m, &pl_len);
+	plat = g->es384_platform ?
+		cose_sign(cp, -35, 48, GNUTLS_SIGN_ECDSA_SHA384, g->crit, pl,
+			  pl_len, &plat_len) :
+		cose_sign(cp, -7, 32, GNUTLS_SIGN_ECDSA_SHA256, g->crit, pl,
+			  pl_len, &plat_len);
+	free(pl);
+
+	coll = cbor_new_definite_map(2);
+	madd(coll, 44234, bstr(plat, plat_len));
+	madd(coll, 44241, bstr(realm, realm_len));
+	tok = ser(cbor_build_tag(399, cbor_move(coll)), &tok_len);
+
+	write_pub(cp, cpak);
+	ret = run(tok, tok_len, cpak, NULL, c, v);
+
+	free(tok);
+	free(plat);
+	free(realm);
+	free(rakenc);
+	gnutls_privkey_deinit(rak);
+	gnutls_privkey_deinit(cp);
+	return ret;
+}
+
+static void test_synthetic(void)
+{
+	char path[] = "/tmp/katls-test-cca-XXXXXX";
+	struct katls_claims c;
+	struct katls_verdict v;
+	struct gen g;
+	uint8_t want[64];
+	int fd, ret;
+
+	fd = mkstemp(path);
+	if (fd < 0) {
+		tap_ok(0, "mkstemp");
+		return;
+	}
+	close(fd);
+
+	g = gen_default;
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == 0 && v.valid, "synthetic: COSE_Key RAK, sha-512 binding, ES256 platform");
+	if (ret)
+		dump(&v);
+	tap_ok(has_check(&v, "checked: platform challenge = sha-512(realm public key)") &&
+	       has_check(&v, "checked: platform token signature (ES256)"),
+	       "synthetic: verdict names sha-512 and ES256");
+	memset(want, 0x11, 32);
+	tap_ok(c.measurement_len == 32 && !memcmp(c.measurement, want, 32) &&
+	       !strcmp(c.cca.platform_profile, gen_default.plat_profile) &&
+	       c.cca.platform_lifecycle == 0x3000 && !c.debug &&
+	       c.cca.rem_len == 32 && c.cca.rem[3][0] == 0x24,
+	       "synthetic: claims as built");
+
+	g = gen_default;
+	g.raw_rak = true;
+	g.es384_platform = true;
+	g.realm_profile = NULL;
+	g.rak_hash = "sha-256";
+	g.bind = GNUTLS_DIG_SHA256;
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == 0 && v.valid, "synthetic: raw RAK, sha-256 binding, ES384 platform, no realm profile");
+	if (ret)
+		dump(&v);
+
+	{
+		static const struct { unsigned int lc; int valid, debug; } lcs[] = {
+			{ 0x30ff, 1, 0 }, { 0x0000, 1, 1 }, { 0x1000, 1, 1 },
+			{ 0x2000, 1, 1 }, { 0x4000, 1, 1 }, { 0x50ff, 1, 1 },
+			{ 0x6000, 1, 1 }, { 0x0100, 0, 1 }, { 0x7000, 0, 1 },
+			{ 0x10000, 0, 1 },
+		};
+
+		for (size_t i = 0; i < sizeof(lcs) / sizeof(lcs[0]); i++) {
+			g = gen_default;
+			g.lifecycle = lcs[i].lc;
+			ret = gen_run(&g, path, &c, &v);
+			tap_ok((ret == 0) == lcs[i].valid && c.debug == lcs[i].debug &&
+			       (lcs[i].valid || has_error(&v, "lifecycle (2395)")),
+			       "synthetic: lifecycle 0x%04x -> %s, debug %d",
+			       lcs[i].lc, lcs[i].valid ? "valid" : "invalid",
+			       lcs[i].debug);
+		}
+	}
+
+	g = gen_default;
+	g.dup_claim = true;
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == -1 && has_error(&v, "realm token: claims are not a map of unique integer keys"),
+	       "synthetic: duplicate realm claim rejected");
+
+	g = gen_default;
+	g.realm_profile = "tag:arm.com,2099:realm#9.0.0";
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == -1 && has_error(&v, "unsupported realm profile"),
+	       "synthetic: unknown realm profile rejected");
+
+	g = gen_default;
+	g.plat_profile = "http://arm.com/psa/2.0.0";
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == -1 && has_error(&v, "platform token: unsupported profile"),
+	       "synthetic: unknown platform profile rejected");
+
+	g = gen_default;
+	g.rim_len = 48;
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == -1 && has_error(&v, "RIM is 48 bytes, sha-256 needs 32"),
+	       "synthetic: RIM size must match its hash algorithm");
+
+	g = gen_default;
+	g.bind = GNUTLS_DIG_SHA256;	/* claim says sha-512 */
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == -1 && has_error(&v, "platform challenge is not sha-512(realm public key)"),
+	       "synthetic: challenge made with another hash than 44240 says");
+
+	g = gen_default;
+	g.crit = true;
+	ret = gen_run(&g, path, &c, &v);
+	tap_ok(ret == -1 && has_error(&v, "critical header parameters are not supported"),
+	       "synthetic: crit header rejected");
+
+	unlink(path);
+}
+
 /* Expected report data is checked by the dispatcher (and the back end). */
 static void test_report_data(void)
 {
@@ -597,6 +987,7 @@ int main(void)
 	test_hostile_cbor();
 	test_truncated();
 	test_report_data();
+	test_synthetic();
 	test_every_byte();
 
 	free(token);
