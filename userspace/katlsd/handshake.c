@@ -332,15 +332,28 @@ static int server_ee_send(gnutls_session_t s, struct hs_ctx *ctx,
 			o.aux = ev.aux;
 			o.aux_len = ev.aux_len;
 			o.expected_report_data = NULL;
-			katls_verify_evidence(ev.type, ev.evidence,
-					      ev.evidence_len, &o, &c, v);
+#ifdef KATLSD_TEST_HOOKS
+			if (katlsd_test_verify_hook)
+				katlsd_test_verify_hook(ev.type, ev.evidence,
+							ev.evidence_len, &o,
+							&c, v);
+			else
+#endif
+				katls_verify_evidence(ev.type, ev.evidence,
+						      ev.evidence_len, &o, &c,
+						      v);
 			free(v);
 		}
-		if (c.measurement_len <= sizeof(ctx->r->measurement)) {
-			memcpy(ctx->r->measurement, c.measurement,
-			       c.measurement_len);
-			ctx->r->measurement_len = c.measurement_len;
+		/* The kernel's summary needs it; evidence without one is odd. */
+		if (!c.measurement_len ||
+		    c.measurement_len > sizeof(ctx->r->measurement)) {
+			fail(ctx, EIO,
+			     "no measurement found in our own %s evidence",
+			     katls_evidence_name(ev.type));
+			goto out;
 		}
+		memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
+		ctx->r->measurement_len = c.measurement_len;
 	}
 	kinfo("sent %s evidence from provider %s (%zu bytes, aux %zu)",
 	      katls_evidence_name(ev.type), ev.provider[0] ? ev.provider : "?",

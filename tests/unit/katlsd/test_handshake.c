@@ -217,11 +217,17 @@ static void remove_policies(void)
 
 /* ---- running both ends ---- */
 
+/* Where katlsd_test_verify_hook replaces katls_verify_evidence(). */
+#define HOOK_NONE	0
+#define HOOK_BOTH	1		/* client verification, server summary */
+#define HOOK_SERVER	2		/* server summary only */
+
 struct scenario {
 	const char *name;
 	/* client */
 	const char *policy;		/* NULL: none given */
-	bool trust, bound_key, hook;
+	bool trust, bound_key;
+	int hook;			/* HOOK_* */
 	const char *peername;
 	unsigned int timeout_ms;
 	/* server */
@@ -306,6 +312,8 @@ static int run(const struct scenario *sc, struct outcome *o)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
 	    pipe(pipefd))
 		return -1;
+	/* Both ends: the server parses its own evidence for the summary. */
+	katlsd_test_verify_hook = sc->hook != HOOK_NONE ? test_verify : NULL;
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -318,7 +326,7 @@ static int run(const struct scenario *sc, struct outcome *o)
 	close(sv[1]);
 	close(pipefd[1]);
 
-	katlsd_test_verify_hook = sc->hook ? test_verify : NULL;
+	katlsd_test_verify_hook = sc->hook == HOOK_BOTH ? test_verify : NULL;
 	if (sc->client == PEER_PLAIN) {
 		o->plain_ret = plain_peer(sv[0], false);
 	} else {
@@ -407,6 +415,10 @@ static void expect_success(const struct scenario *sc)
 	tap_ok(!memcmp(o.cli.digest, o.srv.digest, KATLS_DIGEST_LEN) &&
 	       o.srv.evidence_type == KATLS_EVIDENCE_SIM,
 	       "%s: both ends report the same evidence digest", sc->name);
+	tap_ok(o.srv.measurement_len == MEAS_LEN &&
+	       !memcmp(o.srv.measurement, meas, MEAS_LEN) &&
+	       o.srv.binding_level == KATLS_BINDING_L2,
+	       "%s: server summary (own measurement, level 2)", sc->name);
 	katlsd_hs_result_wipe(&o.cli);
 	katlsd_hs_result_wipe(&o.srv);
 }
@@ -428,7 +440,7 @@ int main(void)
 		  false, true, false, NULL, 0, SRC_SNP_FILE, PEER_KATLSD,
 		  PEER_KATLSD },
 		{ "test bytes before the production verifier", "sim-test",
-		  false, true, false, NULL, 0, SRC_EMBED, PEER_KATLSD,
+		  false, true, HOOK_SERVER, NULL, 0, SRC_EMBED, PEER_KATLSD,
 		  PEER_KATLSD },
 		{ "measurement not in the policy", "sim-other", false, true,
 		  true, NULL, 0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
