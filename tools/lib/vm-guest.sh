@@ -64,13 +64,13 @@ fi
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-# The agent, if it was built and not disabled.  Adjust the arguments here
-# once katlsd documents its configuration.
+# The agent, if it was built, has a configuration (tests/vm/katlsd.conf
+# or --agent-config) and was not disabled.  Adjust the arguments here if
+# katlsd's command line changes.
 KATLSD=$KVM_TOP/userspace/katlsd/katlsd
-KATLSD_ARGS="--foreground"
-[ -n "$KVM_AGENT_CONFIG" ] && KATLSD_ARGS="$KATLSD_ARGS --config $KVM_AGENT_CONFIG"
+KATLSD_ARGS="--foreground --config $KVM_AGENT_CONFIG"
 if [ -z "$load_failed" ] && [ "$KVM_AGENT" = 1 ] && [ -x "$KATLSD" ] &&
-   [ -f $R/katls.ko ]; then
+   [ -n "$KVM_AGENT_CONFIG" ] && [ -f $R/katls.ko ]; then
 	"$KATLSD" $KATLSD_ARGS >$R/katlsd.log 2>&1 &
 	echo $! >/run/katlsd.pid
 fi
@@ -100,10 +100,16 @@ else
 fi
 
 if [ -f /run/katlsd.pid ]; then
-	kill "$(cat /run/katlsd.pid)" 2>/dev/null
-	if [ "$rc" -ne 0 ] && [ -s $R/katlsd.log ]; then
-		say "katlsd log (tail):"
+	pid=$(cat /run/katlsd.pid)
+	if ! kill -0 "$pid" 2>/dev/null; then
+		say "katlsd exited early; its log:"
 		tail -n 20 $R/katlsd.log
+	else
+		kill "$pid"
+		if [ "$rc" -ne 0 ] && [ -s $R/katlsd.log ]; then
+			say "katlsd log (tail):"
+			tail -n 20 $R/katlsd.log
+		fi
 	fi
 fi
 
