@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/unit/verify/cli.sh KATLS-VERIFY EVIDENCE-DIR [VALGRIND]
+# TAP tests of the katls-verify command line: exit status, JSON fields,
+# policies, usage errors, and one run under valgrind (no leak, no error).
+set -u
+cli=$1 ev=$2 valgrind=${3:-valgrind}
+n=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() {	# ok COND-STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# run EXPECTED-EXIT NAME ARGS...: output in $tmp/out, stderr in $tmp/err
+run() {
+	local want=$1 name=$2 rc
+	shift 2
+	"$cli" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq "$want" ]
+	ok $? "$name (exit $rc, want $want)"
+	[ "$rc" -eq "$want" ] || { sed 's/^/# /' "$tmp/out" "$tmp/err" | head -20; }
+}
+
+# json EXPR NAME: a Python expression over the parsed object j
+json() {
+	python3 -c 'import json,sys
+j=json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$tmp/out" "$1" 2>/dev/null
+	ok $? "$2"
+}
+
+echo "TAP version 13"
+at=--at=2026-06-01T00:00:00Z
+T1=$ev/tdx/gtdx_v4_spr_e4_quote.dat
+mrtd=6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb
+
+run 0 "T1 --json valid" --json $at "$T1"
+json "j['verdict']=='valid' and j['tee']=='tdx' and j['version']==4 and j['measurement']=='$mrtd' and j['debug'] is False and j['errors']==[]" \
+	"T1 JSON: verdict, tee, version, measurement, debug, errors"
+json "j['report_data'].startswith('6c62dec1') and any('TCB collateral not supplied' in c for c in j['checks']) and j['tdx']['fmspc']=='50806f000000'" \
+	"T1 JSON: report_data, checks list what was not checked, fmspc"
+run 0 "T1 --type tdx text output" --type tdx $at "$T1"
+grep -q '^verdict: *valid' "$tmp/out"; ok $? "text output says valid"
+run 0 "RFC 3339 time with offset and fraction" --at 2026-06-01T02:00:00.5+02:00 "$T1"
+
+run 0 "T4 (debug TD) valid without policy" --json $at "$ev/tdx/trustee_v4_debug_quote.dat"
+json "j['debug'] is True" "T4 JSON: debug true"
+run 1 "negative quote signature" --json $at "$ev/tdx/negative/gtdx_v4_neg_quotesig_0x27C.dat"
+json "j['verdict']=='invalid' and any(e.startswith('quote signature') for e in j['errors'])" \
+	"negative JSON: verdict invalid, error names the check"
+run 1 "synthetic quote with fake Intel root" --json $at "$ev/tdx/negative/teekit_synthetic_v4_quote_test_root.dat"
+json "any('root pinning' in e for e in j['errors'])" "synthetic quote: root pinning error"
+run 1 "TDX forced as snp" --type snp $at "$T1"
+run 1 "T1 expired PCK leaf at 2030" --at 2030-01-01T00:00:00Z "$T1"
+
+mkdir -p "$tmp/certs" && cp "$ev/sev-snp/gsev_milan_vcek.der" "$tmp/certs/"
+S1=$ev/sev-snp/gsev_milan_v2_report.bin
+run 0 "S1 with --certs and --report-data" --json $at --certs "$tmp/certs" --report-data 0102030405 "$S1"
+json "j['tee']=='snp' and j['version']==2 and j['debug'] is True and j['measurement'].startswith('b07af962') and j['snp']['reported_tcb']=='4405000000000002'" \
+	"S1 JSON: tee, version, debug, measurement, reported TCB"
+run 1 "S1 with wrong --report-data" --json $at --certs "$tmp/certs" --report-data 01 "$S1"
+json "any('report data differs' in e for e in j['errors'])" "wrong report data named"
+run 1 "S1 without any VCEK" $at "$S1"
+
+cat >"$tmp/ok.policy" <<POL
+# S1 reference values
+allow snp
+debug allow
+measurement b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01
+snp.min_tcb bl=2 tee=0 snp=5 ucode=68
+POL
+printf 'allow snp\nmeasurement b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01\n' >"$tmp/nodebug.policy"
+printf 'allow snp\n\nsnp.min_tcb bl=x\n' >"$tmp/broken.policy"
+run 0 "S1 satisfies its policy" --json $at --certs "$tmp/certs" --policy "$tmp/ok.policy" "$S1"
+json "j['policy']=='ok' and j['verdict']=='valid'" "policy name in JSON"
+run 1 "S1 rejected by a no-debug policy" --json $at --certs "$tmp/certs" --policy "$tmp/nodebug.policy" "$S1"
+json "any('debug mode forbidden' in e for e in j['errors'])" "policy error listed"
+run 2 "broken policy is an error, never accept" $at --certs "$tmp/certs" --policy "$tmp/broken.policy" "$S1"
+grep -q 'broken.policy:3:' "$tmp/err"; ok $? "broken policy reported as FILE:LINE"
+
+run 0 "CCA token with --cpak" --json --cpak "$ev/cca/tfrmm_cpak_pub.pem" "$ev/cca/veraison_tfrmm_cca_token.cbor"
+json "j['tee']=='cca' and j['report_data']=='ab'*64" "CCA JSON: tee and challenge"
+
+run 2 "no arguments" 
+run 2 "unknown --type" --type sgx "$T1"
+run 2 "bad --at" --at 2026-13-01T00:00:00Z "$T1"
+run 2 "bad --report-data" --report-data xyz "$T1"
+run 2 "missing evidence file" "$tmp/nonexistent"
+run 2 "two evidence files" "$T1" "$T1"
+run 1 "unknown format" "$tmp/ok.policy"
+
+if command -v "$valgrind" >/dev/null 2>&1; then
+	"$valgrind" -q --leak-check=full --error-exitcode=99 "$cli" --json $at \
+		--certs "$tmp/certs" --policy "$tmp/ok.policy" "$S1" >/dev/null 2>"$tmp/vg"
+	rc=$?
+	[ $rc -eq 0 ]; ok $? "valgrind: S1 with policy, no leak or error (exit $rc)"
+	[ $rc -eq 0 ] || sed 's/^/# /' "$tmp/vg" | head -30
+	"$valgrind" -q --leak-check=full --error-exitcode=99 "$cli" $at \
+		"$ev/tdx/negative/gtdx_v4_neg_pckleaf_0xB77.dat" >/dev/null 2>"$tmp/vg"
+	rc=$?
+	[ $rc -eq 1 ]; ok $? "valgrind: invalid TDX quote, no leak or error (exit $rc)"
+	[ $rc -eq 1 ] || sed 's/^/# /' "$tmp/vg" | head -30
+else
+	n=$((n + 1)); failed=$((failed + 1))
+	echo "not ok $n - valgrind not installed (tools/install-deps)"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
