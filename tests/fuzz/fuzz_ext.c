@@ -3,9 +3,12 @@
  * fuzz_ext.c - libFuzzer harness for the katls extension decoders.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *	-Iinclude/uapi -Iuserspace/include \
- *	tests/fuzz/fuzz_ext.c userspace/attest/ext.c -o fuzz_ext
+ *	-Iinclude/uapi -Iuserspace/include tests/fuzz/fuzz_ext.c -o fuzz_ext
  *   ./fuzz_ext -max_len=70000
+ *
+ * The codec is compiled into this translation unit (it has no other
+ * dependency), so the harness builds with whatever library a fuzz build
+ * rule links; do not link libkatlsattest.a as well.
  *
  * The first input byte selects the decoder.  Properties: no decoder reads
  * out of bounds (ASan), and anything a decoder accepts re-encodes to
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include <katls/ext.h>
+#include "../../userspace/attest/ext.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
