@@ -34,6 +34,11 @@ static size_t suite_hash_len(gnutls_mac_algorithm_t hash)
 	}
 }
 
+static gnutls_digest_algorithm_t suite_digest(gnutls_mac_algorithm_t hash)
+{
+	return hash == GNUTLS_MAC_SHA384 ? GNUTLS_DIG_SHA384 : GNUTLS_DIG_SHA256;
+}
+
 int katls_hkdf_expand_label(gnutls_mac_algorithm_t hash,
 			    const uint8_t *secret, size_t secret_len,
 			    const char *label,
@@ -105,8 +110,7 @@ int katls_binder_v1(gnutls_mac_algorithm_t hash,
 	    !spki_len || spki_len > 0xffff)
 		return -EINVAL;
 
-	/* The MAC and digest enums agree for SHA-256/SHA-384. */
-	if (gnutls_hash_fast((gnutls_digest_algorithm_t)hash, nonce,
+	if (gnutls_hash_fast(suite_digest(hash), nonce,
 			     KATLS_BINDER_NONCE_LEN, nonce_hash) < 0)
 		return -EIO;
 
