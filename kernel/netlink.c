@@ -179,7 +179,7 @@ bool katls_agents_listening(struct net *net)
  * @ks: the request
  *
  * Return: 0, -ESRCH if no agent listens in the socket's namespace, or
- * -ENOMEM.
+ * -ENOMEM / -EMSGSIZE (the request stays pending).
  */
 int katls_notify_ready(struct katls_sock *ks)
 {
@@ -200,8 +200,14 @@ int katls_notify_ready(struct katls_sock *ks)
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
-	return genlmsg_multicast_netns(&katls_family, ks->net, msg, 0,
-				       KATLS_MCGRP_AGENT_ID, GFP_KERNEL);
+	/*
+	 * A listener whose receive queue is full misses the notification
+	 * (the broadcast then reports -ESRCH): the request stays pending
+	 * and agents still find it with ACCEPT.
+	 */
+	genlmsg_multicast_netns(&katls_family, ks->net, msg, 0,
+				KATLS_MCGRP_AGENT_ID, GFP_KERNEL);
+	return 0;
 }
 
 static u32 katls_ms_left(struct katls_sock *ks)

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * katls_gate - VM integration tests of katls.ko on a stock Debian kernel:
+ * the opt-in, the gate on every data path, the request lifecycle and its
+ * failures, and the hand-over to kTLS (driven by a forked test agent that
+ * speaks the netlink protocol with fixed keys; the peer is a plain kTLS
+ * socket with the same keys).  Each DESIGN.md §4 invariant names its
+ * tests in Documentation/testing.rst.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/wait.h>
+
+#include "katls_test.h"
+
+static int fams[] = { AF_INET, AF_INET6 };
+static const char *famname(int f) { return f == AF_INET ? "v4" : "v6"; }
+
+/* ---- forked agents (the gate identifies the agent by its process) ---- */
+
+enum { AG_DONE, AG_DIE, AG_HOLD };
+static int agent_pipe[2] = { -1, -1 };	/* the child reports its request id */
+
+static pid_t spawn_agent(int action, uint32_t status, unsigned int role,
+			 int delay_ms)
+{
+	pid_t pid = fork();
+	struct agent a;
+	int err = ENOENT, i;
+
+	if (pid)
+		return pid;
+	if (agent_open(&a, false))
+		_exit(100);
+	for (i = 0; i < 500 && err == ENOENT; i++) {
+		err = agent_accept(&a);
+		if (err == ENOENT)
+			msleep(10);
+	}
+	if (err)
+		_exit(err);
+	if (agent_pipe[1] >= 0)
+		if (write(agent_pipe[1], &a.id, sizeof(a.id)) < 0)
+			_exit(97);
+	if (delay_ms)
+		msleep(delay_ms);
+	switch (action) {
+	case AG_DIE:
+		_exit(0);
+	case AG_HOLD:
+		pause();
+		_exit(0);
+	}
+	err = agent_done(&a, a.id, status, role);
+	close(a.fd);
+	_exit(err);
+}
+
+static int agent_wait(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* ---- tests ---- */
+
+static void test_optin(void)
+{
+	int a, b, l, one = 1;
+	struct katls_result r;
+
+	tcp_pair(AF_INET, &a, &b);
+	tap_ok(opt_in(a) == 0, "opt-in: TCP_ULP katls on an established socket");
+	tap_ok(katls_stat("opted_in") >= 1, "opt-in: /proc/net/katls_stat counts it");
+	r = result(a);
+	tap_ok(r.state == KATLS_STATE_IDLE, "opt-in: state IDLE (%u)", r.state);
+	tap_ok(send(a, "x", 1, MSG_DONTWAIT) < 0 && errno == ENOTCONN,
+	       "gate idle: send before a request -> ENOTCONN");
+	tap_ok(recv(a, &one, 1, MSG_DONTWAIT) < 0 && errno == ENOTCONN,
+	       "gate idle: recv before a request -> ENOTCONN");
+	close(a);
+	close(b);
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	tap_ok(opt_in(l) < 0 && errno == ENOTCONN,
+	       "opt-in: unconnected socket -> ENOTCONN");
+	close(l);
+}
+
+static void test_refusals(void)
+{
+	struct tls12_crypto_info_aes_gcm_128 ci = test_key(0);
+	struct katls_request req = { .role = KATLS_ROLE_CLIENT };
+	int a, b, one = 1;
+	char zc[64] = { 0 };
+	socklen_t zl = sizeof(zc);
+
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	tap_ok(setsockopt(a, SOL_TLS, TLS_TX, &ci, sizeof(ci)) < 0 &&
+	       errno == EPERM, "gate: application TLS_TX -> EPERM");
+	tap_ok(setsockopt(a, SOL_TCP, TCP_ULP, "tls", 4) < 0 && errno == EEXIST,
+	       "gate: second TCP_ULP -> EEXIST");
+	tap_ok(getsockopt(a, SOL_TCP, TCP_ZEROCOPY_RECEIVE, zc, &zl) < 0 &&
+	       errno == EOPNOTSUPP, "gate: TCP_ZEROCOPY_RECEIVE -> EOPNOTSUPP");
+	tap_ok(setsockopt(a, SOL_TCP, TCP_REPAIR, &one, sizeof(one)) < 0 &&
+	       errno == EPERM, "gate: TCP_REPAIR -> EPERM");
+	tap_ok(setsockopt(a, SOL_TCP, TCP_NODELAY, &one, sizeof(one)) == 0,
+	       "gate: harmless TCP options still work");
+	snprintf(req.policy, sizeof(req.policy), "p");
+	tap_ok(setsockopt(a, SOL_KATLS, KATLS_REQUEST, &req, sizeof(req) - 1) < 0 &&
+	       errno == EINVAL, "request: short optlen -> EINVAL");
+	req.role = 7;
+	tap_ok(setsockopt(a, SOL_KATLS, KATLS_REQUEST, &req, sizeof(req)) < 0 &&
+	       errno == EINVAL, "request: bad role -> EINVAL");
+	req.role = KATLS_ROLE_CLIENT;
+	snprintf(req.policy, sizeof(req.policy), "bad/name");
+	tap_ok(setsockopt(a, SOL_KATLS, KATLS_REQUEST, &req, sizeof(req)) < 0 &&
+	       errno == EINVAL, "request: bad policy name -> EINVAL");
+	snprintf(req.policy, sizeof(req.policy), "p");
+	req.timeout_ms = KATLS_TIMEOUT_MAX_MS + 1;
+	tap_ok(setsockopt(a, SOL_KATLS, KATLS_REQUEST, &req, sizeof(req)) < 0 &&
+	       errno == EINVAL, "request: timeout too large -> EINVAL");
+	tap_ok(result(a).state == KATLS_STATE_IDLE,
+	       "request: invalid requests leave the socket IDLE");
+	close(a);
+	close(b);
+}
+
+static void test_no_agent(void)
+{
+	struct pollfd p;
+	int a, b, err;
+	char c;
+
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	err = request(a, KATLS_ROLE_CLIENT, "p", 0);
+	tap_ok(err == ESRCH, "fail closed: no agent listening -> ESRCH (%d)", err);
+	tap_ok(result(a).state == KATLS_STATE_FAILED &&
+	       result(a).status == ESRCH, "fail closed: result FAILED/ESRCH");
+	tap_ok(send(a, "x", 1, 0) < 0 && errno == ESRCH,
+	       "fail closed: send after failure -> ESRCH");
+	p = (struct pollfd){ .fd = a, .events = POLLIN | POLLOUT };
+	tap_ok(poll(&p, 1, 0) == 1 && (p.revents & POLLERR),
+	       "fail closed: poll reports POLLERR");
+	p = (struct pollfd){ .fd = b, .events = POLLIN };
+	poll(&p, 1, 2000);
+	tap_ok(recv(b, &c, 1, MSG_DONTWAIT) < 0 && errno == ECONNRESET,
+	       "fail closed: the peer sees a reset");
+	close(a);
+	close(b);
+}
+
+static void test_pending_gate(int fam)
+{
+	char buf[256], msg[] = "PLAINTEXT-SECRET";
+	int a, b, pfd[2], ffd, err;
+	struct agent lis;
+	struct pollfd p;
+	off_t off = 0;
+
+	if (agent_open(&lis, true))
+		die("agent_open");
+	tcp_pair(fam, &a, &b);
+	opt_in(a);
+	set_nonblock(a, true);
+	err = request(a, KATLS_ROLE_CLIENT, "p", 3000);
+	tap_ok(err == EINPROGRESS, "%s request: non-blocking -> EINPROGRESS (%d)",
+	       famname(fam), err);
+	tap_ok(result(a).state == KATLS_STATE_PENDING, "%s request: PENDING",
+	       famname(fam));
+	tap_ok(request(a, KATLS_ROLE_CLIENT, "p", 0) == EALREADY,
+	       "%s request: second request -> EALREADY", famname(fam));
+	send(b, "peerdata", 8, 0);
+	msleep(50);
+	tap_ok(send(a, msg, sizeof(msg), 0) < 0 && errno == EAGAIN,
+	       "%s gate sendmsg: EAGAIN while pending", famname(fam));
+	tap_ok(recv(a, buf, sizeof(buf), 0) < 0 && errno == EAGAIN,
+	       "%s gate recvmsg: EAGAIN though data is queued", famname(fam));
+	tap_ok(recv(a, buf, sizeof(buf), MSG_PEEK) < 0 && errno == EAGAIN,
+	       "%s gate recvmsg MSG_PEEK: EAGAIN", famname(fam));
+	p = (struct pollfd){ .fd = a, .events = POLLIN | POLLOUT };
+	tap_ok(poll(&p, 1, 100) == 0, "%s gate poll: no readiness while pending",
+	       famname(fam));
+	if (pipe(pfd))
+		die("pipe");
+	tap_ok(splice(a, NULL, pfd[1], NULL, 64, SPLICE_F_NONBLOCK) < 0 &&
+	       errno == EAGAIN, "%s gate splice_read: EAGAIN", famname(fam));
+	if (write(pfd[1], msg, sizeof(msg)) != sizeof(msg))
+		die("write");
+	tap_ok(splice(pfd[0], NULL, a, NULL, sizeof(msg), SPLICE_F_NONBLOCK) < 0 &&
+	       errno == EAGAIN, "%s gate splice into socket: EAGAIN", famname(fam));
+	ffd = memfd_create("katls-sendfile", 0);
+	if (ffd < 0 || write(ffd, msg, sizeof(msg)) != sizeof(msg))
+		die("memfd");
+	err = sendfile(a, ffd, &off, 16) < 0 ? errno : 0;
+	tap_ok(err == EAGAIN, "%s gate sendfile: EAGAIN (%d)", famname(fam), err);
+	tap_ok(write(a, msg, sizeof(msg)) < 0 && errno == EAGAIN,
+	       "%s gate write: EAGAIN", famname(fam));
+	tap_ok(drain(b, buf, sizeof(buf), 200) == 0,
+	       "%s gate wire: nothing reached the peer", famname(fam));
+	close(ffd);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(a);
+	close(b);
+	agent_close(&lis);
+}
+
+static void test_timeout(void)
+{
+	struct agent lis;
+	int a, b, err;
+	long long before = katls_stat("timed_out");
+	struct timespec t0, t1;
+	long ms;
+
+	agent_open(&lis, true);
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = request(a, KATLS_ROLE_CLIENT, "p", 400);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	tap_ok(err == ETIMEDOUT, "timeout: kernel timer fails the request -> ETIMEDOUT (%d)", err);
+	tap_ok(ms >= 350 && ms < 5000, "timeout: after about 400 ms (%ld ms)", ms);
+	tap_ok(katls_stat("timed_out") == before + 1, "timeout: counted");
+	tap_ok(recv(a, &err, 1, MSG_DONTWAIT) < 0 && errno == ETIMEDOUT,
+	       "timeout: recv after it -> ETIMEDOUT");
+	close(a);
+	close(b);
+	agent_close(&lis);
+}
+
+static void test_agent_rules(void)
+{
+	struct agent lis, other;
+	int a, b, err, st;
+	pid_t pid;
+
+	agent_open(&lis, true);
+	agent_open(&other, false);
+	tap_ok(agent_accept(&other) == ENOENT, "netlink: ACCEPT with nothing pending -> ENOENT");
+
+	/* An unprivileged agent. */
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	set_nonblock(a, true);
+	request(a, KATLS_ROLE_CLIENT, "p", 5000);
+	pid = fork();
+	if (!pid) {
+		struct agent u;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		if (agent_open(&u, false))
+			_exit(98);
+		_exit(agent_accept(&u));
+	}
+	waitpid(pid, &st, 0);
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == EPERM,
+	       "netlink: ACCEPT without CAP_NET_ADMIN -> EPERM (%d)", WEXITSTATUS(st));
+	tap_ok(result(a).state == KATLS_STATE_PENDING,
+	       "netlink: the refused ACCEPT left the request pending");
+
+	/* Accepted by a held child; DONE from another agent is refused. */
+	if (pipe(agent_pipe))
+		die("pipe");
+	pid = spawn_agent(AG_HOLD, 0, 0, 0);
+	close(agent_pipe[1]);
+	agent_pipe[1] = -1;
+	{
+		uint64_t id = 0;
+
+		if (read(agent_pipe[0], &id, sizeof(id)) != sizeof(id))
+			id = 0;
+		close(agent_pipe[0]);
+		tap_ok(id && result(a).state == KATLS_STATE_ACCEPTED,
+		       "netlink: ACCEPT -> ACCEPTED");
+		err = agent_done(&other, id, EACCES, 0);
+		tap_ok(err == EPERM, "netlink: DONE from a non-owner -> EPERM (%d)", err);
+		tap_ok(result(a).state == KATLS_STATE_ACCEPTED,
+		       "netlink: the refused DONE changed nothing");
+		err = agent_done(&other, 1ULL << 60, EACCES, 0);
+		tap_ok(err == ENOENT, "netlink: DONE for an unknown request -> ENOENT");
+	}
+	tap_ok(send(a, "x", 1, 0) < 0 && errno == EAGAIN,
+	       "gate: the application is still gated while another process is the agent");
+	/* Agent death after ACCEPT. */
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	for (st = 0; st < 200 && result(a).state != KATLS_STATE_FAILED; st++)
+		msleep(10);
+	tap_ok(result(a).state == KATLS_STATE_FAILED &&
+	       result(a).status == ECONNABORTED,
+	       "fail closed: agent killed after ACCEPT -> ECONNABORTED");
+	close(a);
+	close(b);
+	agent_close(&other);
+	agent_close(&lis);
+}
+
+static void test_rejected(void)
+{
+	struct agent lis;
+	int a, b, err;
+	pid_t pid;
+	char c;
+
+	agent_open(&lis, true);
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	pid = spawn_agent(AG_DONE, EKEYREJECTED, KATLS_ROLE_CLIENT, 0);
+	err = request(a, KATLS_ROLE_CLIENT, "p", 5000);
+	tap_ok(err == EKEYREJECTED, "fail closed: agent verdict EKEYREJECTED reaches the app (%d)", err);
+	tap_ok(agent_wait(pid) == 0, "netlink: DONE with a failure status accepted");
+	tap_ok(drain(b, &c, 1, 2000) == -ECONNRESET,
+	       "fail closed: peer reset after rejection");
+	close(a);
+	close(b);
+	agent_close(&lis);
+}
+
+static void test_closed_pending(void)
+{
+	struct agent lis;
+	long long closed = katls_stat("closed");
+	long long pend;
+	int a, b;
+	char c;
+
+	agent_open(&lis, true);
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	set_nonblock(a, true);
+	request(a, KATLS_ROLE_CLIENT, "p", 5000);
+	pend = katls_stat("pending");
+	close(a);
+	tap_ok(katls_stat("closed") == closed + 1 && katls_stat("pending") == pend - 1,
+	       "fail closed: closing a pending socket cancels its request");
+	tap_ok(drain(b, &c, 1, 500) <= 0, "fail closed: nothing sent to the peer on close");
+	close(b);
+	agent_close(&lis);
+}
+
+struct reader {
+	int fd;
+	char buf[64];
+	ssize_t n;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+
+	r->n = recv(r->fd, r->buf, sizeof(r->buf) - 1, 0);
+	return NULL;
+}
+
+static void test_handover(int fam)
+{
+	long long txsw = proc_stat("/proc/net/tls_stat", "TlsTxSw");
+	struct reader rd = { 0 };
+	struct tls_crypto_info ci[4];
+	struct katls_result r;
+	struct agent lis;
+	socklen_t len;
+	pthread_t th;
+	char buf[64];
+	pid_t pid;
+	int a, b, err;
+
+	agent_open(&lis, true);
+	tcp_pair(fam, &a, &b);
+	opt_in(a);
+	tap_ok(ktls_peer(b, true) == 0, "%s handover: peer kTLS ready", famname(fam));
+	set_nonblock(a, true);
+	request(a, KATLS_ROLE_CLIENT, "p", 5000);
+	set_nonblock(a, false);
+	/* A reader asleep in the gate, with data queued before the verdict. */
+	rd.fd = a;
+	pthread_create(&th, NULL, reader_fn, &rd);
+	msleep(50);
+	send(b, "early-bird", 10, 0);
+	msleep(50);
+	pid = spawn_agent(AG_DONE, 0, KATLS_ROLE_CLIENT, 0);
+	tap_ok(agent_wait(pid) == 0, "%s handover: DONE with keys accepted", famname(fam));
+	pthread_join(th, NULL);
+	tap_ok(rd.n == 10 && !memcmp(rd.buf, "early-bird", 10),
+	       "%s handover: reader asleep during the hand-over gets decrypted data",
+	       famname(fam));
+	r = result(a);
+	tap_ok(r.state == KATLS_STATE_OPEN && r.status == 0,
+	       "%s handover: state OPEN", famname(fam));
+	tap_ok(r.evidence_type == KATLS_EVIDENCE_SIM &&
+	       r.binding_level == KATLS_BINDING_L2 && r.measurement_len == 48 &&
+	       r.measurement[0] == 0x3e && r.evidence_digest[0] == 0xd1 &&
+	       !strcmp(r.policy, "test-policy"),
+	       "%s handover: the evidence summary reaches the application", famname(fam));
+	tap_ok(send(a, "hello-ktls", 10, 0) == 10, "%s data: send after OPEN", famname(fam));
+	err = recv(b, buf, sizeof(buf), 0);
+	tap_ok(err == 10 && !memcmp(buf, "hello-ktls", 10),
+	       "%s data: the kTLS peer decrypts it (keys from the agent)", famname(fam));
+	send(b, "reply", 5, 0);
+	tap_ok(recv(a, buf, sizeof(buf), 0) == 5 && !memcmp(buf, "reply", 5),
+	       "%s data: recv decrypts the peer's records", famname(fam));
+	tap_ok(proc_stat("/proc/net/tls_stat", "TlsTxSw") > txsw,
+	       "%s data: kTLS counters moved", famname(fam));
+	len = sizeof(ci);
+	memset(ci, 0xaa, sizeof(ci));
+	err = getsockopt(a, SOL_TLS, TLS_TX, ci, &len);
+	tap_ok(!err && len == sizeof(struct tls_crypto_info) &&
+	       ci[0].version == TLS_1_3_VERSION &&
+	       ci[0].cipher_type == TLS_CIPHER_AES_GCM_128 &&
+	       ((unsigned char *)ci)[4] == 0xaa,
+	       "%s key read-back: only version and cipher, no key", famname(fam));
+	{
+		struct tls12_crypto_info_aes_gcm_128 k = test_key(0);
+
+		tap_ok(setsockopt(a, SOL_TLS, TLS_TX, &k, sizeof(k)) < 0 &&
+		       errno == EPERM, "%s after OPEN: TLS_TX from the app -> EPERM",
+		       famname(fam));
+	}
+	close(a);
+	close(b);
+	agent_close(&lis);
+}
+
+/* ---- the hammer: no plaintext on the wire, no ciphertext to a reader ---- */
+
+struct hammer {
+	int fd;
+	volatile int stop;
+	long sent;
+	long got;
+	int bad;
+};
+
+static void *hammer_send(void *arg)
+{
+	struct hammer *h = arg;
+	static const char m[] = "PLAINTEXT-MARKER";
+
+	while (!h->stop) {
+		if (send(h->fd, m, sizeof(m) - 1, MSG_DONTWAIT) > 0)
+			h->sent++;
+	}
+	return NULL;
+}
+
+static void *hammer_recv(void *arg)
+{
+	struct hammer *h = arg;
+	char buf[256];
+	ssize_t n, i;
+
+	while (!h->stop) {
+		n = recv(h->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		for (i = 0; i < n; i++)
+			if (buf[i] != 'Z')
+				h->bad++;
+		if (n > 0)
+			h->got += n;
+	}
+	return NULL;
+}
+
+/* Parse raw bytes as TLS 1.3 records; return false on anything else. */
+static bool all_records(const unsigned char *p, size_t n, size_t *nrec)
+{
+	size_t off = 0;
+
+	*nrec = 0;
+	while (off + 5 <= n) {
+		size_t l = (p[off + 3] << 8) | p[off + 4];
+
+		if (p[off] != 0x17 || p[off + 1] != 3 || p[off + 2] != 3 ||
+		    l > 16384 + 256)
+			return false;
+		off += 5 + l;
+		(*nrec)++;
+	}
+	return off == n;
+}
+
+static void test_hammer(int fam, int rounds)
+{
+	int leaks = 0, bad = 0, ok_rounds = 0, i;
+	static unsigned char raw[1 << 22];
+	char z[64];
+	struct agent lis;
+
+	memset(z, 'Z', sizeof(z));
+	agent_open(&lis, true);
+	for (i = 0; i < rounds; i++) {
+		struct hammer hs = { 0 }, hr = { 0 };
+		pthread_t ts, tr;
+		size_t n = 0, nrec;
+		ssize_t k;
+		pid_t pid;
+		int a, b, j;
+
+		tcp_pair(fam, &a, &b);
+		opt_in(a);
+		set_nonblock(a, true);
+		request(a, KATLS_ROLE_CLIENT, "p", 5000);
+		/* Peer: raw reader, kTLS sender (so the app reader gets records). */
+		{
+			struct tls12_crypto_info_aes_gcm_128 t = test_key(1);
+
+			setsockopt(b, SOL_TCP, TCP_ULP, "tls", 4);
+			setsockopt(b, SOL_TLS, TLS_TX, &t, sizeof(t));
+		}
+		hs.fd = hr.fd = a;
+		pthread_create(&ts, NULL, hammer_send, &hs);
+		pthread_create(&tr, NULL, hammer_recv, &hr);
+		pid = spawn_agent(AG_DONE, 0, KATLS_ROLE_CLIENT, 5);
+		/* The peer sends records throughout the hand-over. */
+		for (j = 0; j < 40; j++) {
+			send(b, z, sizeof(z), MSG_DONTWAIT);
+			msleep(1);
+		}
+		agent_wait(pid);
+		msleep(20);
+		hs.stop = hr.stop = 1;
+		pthread_join(ts, NULL);
+		pthread_join(tr, NULL);
+		while ((k = drain(b, raw + n, sizeof(raw) - n, 200)) > 0)
+			n += k;
+		if (!all_records(raw, n, &nrec) ||
+		    memmem(raw, n, "PLAINTEXT", 9))
+			leaks++;
+		if (hr.bad)
+			bad++;
+		if (hs.sent > 0 && nrec > 0 && hr.got > 0)
+			ok_rounds++;
+		close(a);
+		close(b);
+	}
+	tap_ok(leaks == 0, "%s hammer: %d rounds of busy non-blocking send during the hand-over, plaintext on the wire in %d",
+	       famname(fam), rounds, leaks);
+	tap_ok(bad == 0, "%s hammer: busy non-blocking reader never got ciphertext (%d bad rounds)",
+	       famname(fam), bad);
+	tap_ok(ok_rounds == rounds, "%s hammer: data flowed after the hand-over in %d/%d rounds",
+	       famname(fam), ok_rounds, rounds);
+	agent_close(&lis);
+}
+
+static void test_many_pending(int n)
+{
+	struct rlimit rl = { 4 * n + 64, 4 * n + 64 };
+	long long base = katls_stat("pending");
+	struct agent lis;
+	int *fds = calloc(2 * n, sizeof(int));
+	struct linger lg = { 1, 0 };
+	int i, ok = 0;
+
+	setrlimit(RLIMIT_NOFILE, &rl);
+	agent_open(&lis, true);
+	for (i = 0; i < n; i++) {
+		tcp_pair(AF_INET, &fds[2 * i], &fds[2 * i + 1]);
+		opt_in(fds[2 * i]);
+		set_nonblock(fds[2 * i], true);
+		if (request(fds[2 * i], KATLS_ROLE_CLIENT, "p", 60000) == EINPROGRESS)
+			ok++;
+	}
+	tap_ok(ok == n && katls_stat("pending") == base + n,
+	       "scale: %d sockets pending at once (%lld)", n,
+	       katls_stat("pending") - base);
+	for (i = 0; i < 2 * n; i++) {
+		setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fds[i]);
+	}
+	tap_ok(katls_stat("pending") == base, "scale: all cancelled on close");
+	free(fds);
+	agent_close(&lis);
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = argc > 1 ? atoi(argv[1]) : 20;
+	unsigned int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	tap_plan_lazy();
+	test_optin();
+	test_refusals();
+	test_no_agent();
+	for (i = 0; i < 2; i++)
+		test_pending_gate(fams[i]);
+	test_timeout();
+	test_agent_rules();
+	test_rejected();
+	test_closed_pending();
+	for (i = 0; i < 2; i++)
+		test_handover(fams[i]);
+	for (i = 0; i < 2; i++)
+		test_hammer(fams[i], rounds);
+	test_many_pending(1000);
+	return tap_done();
+}
