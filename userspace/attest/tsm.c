@@ -178,6 +178,15 @@ static int hook(const struct katls_tsm_opts *o, enum katls_tsm_step step,
 	return ret < 0 ? ret : 0;
 }
 
+/* Give back the unused part of a bounded read buffer. */
+static void shrink(uint8_t **p, size_t len)
+{
+	uint8_t *q = realloc(*p, len);
+
+	if (q)
+		*p = q;
+}
+
 /* One attempt on a fresh entry.  -ESTALE means a generation race. */
 static int attempt(const struct katls_tsm_opts *o, const char *root,
 		   const uint8_t *inblob, struct katls_tsm_report *r)
@@ -263,6 +272,9 @@ static int attempt(const struct katls_tsm_opts *o, const char *root,
 	}
 	r->generation = g2;
 	r->type = katls_tsm_provider_type(r->provider);
+	shrink(&r->outblob, r->outblob_len);
+	if (r->auxblob)
+		shrink(&r->auxblob, r->auxblob_len);
 out:
 	hook(o, KATLS_TSM_STEP_RMDIR, entry);
 	if (rmdir(entry) && !ret)

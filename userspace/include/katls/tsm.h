@@ -56,7 +56,12 @@ struct katls_tsm_opts {
 	void *hook_arg;
 };
 
-/** struct katls_tsm_report - one report, owned by the caller */
+/**
+ * struct katls_tsm_report - one report, owned by the caller.  outblob and
+ * auxblob are malloc'd with their exact length; a caller may take them
+ * over (set the pointers to NULL before katls_tsm_report_free) and
+ * release them with free().
+ */
 struct katls_tsm_report {
 	char provider[KATLS_TSM_PROVIDER_MAX];	/* "tdx_guest", ... */
 	enum katls_evidence_type type;		/* NONE if provider unknown */
