@@ -74,7 +74,15 @@
 #endif
 
 static DEFINE_SPINLOCK(sim_lock);	/* measurement */
-static u8 sim_measurement[KATLS_SIM_MEAS_LEN];
+static u8 sim_measurement[KATLS_SIM_MEAS_LEN] = {	/* 00 01 02 ... 2f */
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+	0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+	0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,
+	0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+};
+
 static struct crypto_shash *sim_hmac;
 
 static int sim_measurement_set(const char *val, const struct kernel_param *kp)
@@ -178,12 +186,7 @@ static const sim_ops_t sim_ops = {
 
 static int __init sim_init(void)
 {
-	int ret, i;
-
-	/* Default measurement 00 01 02 ... 2f unless set on the command line. */
-	if (!memchr_inv(sim_measurement, 0, sizeof(sim_measurement)))
-		for (i = 0; i < KATLS_SIM_MEAS_LEN; i++)
-			sim_measurement[i] = i;
+	int ret;
 
 	sim_hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
 	if (IS_ERR(sim_hmac))
