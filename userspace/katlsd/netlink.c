@@ -54,6 +54,12 @@ fail:
 	return ret == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr(ret);
 }
 
+/* Multicast notifications carry sequence number 0: accept them. */
+static int seq_ok(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 static int ready_cb(struct nl_msg *msg, void *arg)
 {
 	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
@@ -111,7 +117,7 @@ int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready)
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ready_cb, ready);
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, NULL, NULL);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_ok, NULL);
 	do {
 		ret = nl_recvmsgs_report(nl->sk, cb);
 	} while (ret > 0);
@@ -121,6 +127,7 @@ int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready)
 	/* ENOBUFS (overrun) arrives as NLE_NOMEM from libnl. */
 	if (ret == -NLE_NOMEM)
 		return -ENOBUFS;
+	kdebug("netlink receive: %s", nl_geterror(ret));
 	return nlerr(ret);
 }
 
