@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 
 #include <katls/binder.h>
 #include "tap.h"
@@ -267,6 +269,75 @@ static void test_check(void)
 	tap_ok(katls_binder_check(a, b, 64) == -1, "check: last bit differs");
 }
 
+/* A throw-away self-signed ECDSA P-256 certificate, DER. */
+static int make_cert(gnutls_datum_t *der, gnutls_datum_t *spki)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	int ok = -1;
+
+	if (gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+					 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1),
+					 0) < 0 ||
+	    gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_set_version(crt, 3) < 0 ||
+	    gnutls_x509_crt_set_serial(crt, "\x01", 1) < 0 ||
+	    gnutls_x509_crt_set_activation_time(crt, 1700000000) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(crt, 1900000000) < 0 ||
+	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+					  "katls test", 10) < 0 ||
+	    gnutls_x509_crt_set_key(crt, key) < 0 ||
+	    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0 ||
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, der) < 0 ||
+	    gnutls_pubkey_init(&pub) < 0 ||
+	    gnutls_pubkey_import_x509(pub, crt, 0) < 0 ||
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, spki) < 0)
+		goto out;
+	ok = 0;
+out:
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	return ok;
+}
+
+static void test_spki(void)
+{
+	/* DER SEQUENCE { SEQUENCE { OID id-ecPublicKey, OID prime256v1 } ...} */
+	static const uint8_t ec_alg[] = {
+		0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+		0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+		0x07,
+	};
+	gnutls_datum_t der = { NULL, 0 }, want = { NULL, 0 }, got;
+	uint8_t junk[64];
+
+	if (!tap_ok(make_cert(&der, &want) == 0, "spki: test certificate"))
+		return;
+	tap_ok(katls_spki_from_cert_der(der.data, der.size, &got) == 0 &&
+	       got.size == want.size && !memcmp(got.data, want.data, got.size),
+	       "spki: equals the certificate's public key export");
+	tap_ok(got.size == 91 && got.data[0] == 0x30 &&
+	       !memcmp(got.data + 2, ec_alg, sizeof(ec_alg)),
+	       "spki: a P-256 SubjectPublicKeyInfo (91 bytes, id-ecPublicKey)");
+	gnutls_free(got.data);
+	tap_ok(katls_spki_from_cert_der(der.data, der.size - 1, &got) ==
+	       -EINVAL && !got.data,
+	       "spki: truncated certificate refused");
+	memset(junk, 0x30, sizeof(junk));
+	tap_ok(katls_spki_from_cert_der(junk, sizeof(junk), &got) == -EINVAL &&
+	       katls_spki_from_cert_der(NULL, 10, &got) == -EINVAL &&
+	       katls_spki_from_cert_der(der.data, 0, &got) == -EINVAL,
+	       "spki: garbage, NULL or empty input refused");
+	gnutls_free(der.data);
+	gnutls_free(want.data);
+}
+
 int main(int argc, char **argv)
 {
 	struct vec v[8];
@@ -291,5 +362,6 @@ int main(int argc, char **argv)
 	       "vectors cover SHA-256, SHA-384 and post (%d, %d)", nbinder,
 	       npost);
 	test_check();
+	test_spki();
 	return tap_done();
 }
