@@ -17,6 +17,7 @@ void katls_verdict_init(struct katls_verdict *v)
 	v->valid = true;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void append(char (*lines)[KATLS_VERDICT_LINE], unsigned int *n,
 		   const char *fmt, va_list ap)
 {
