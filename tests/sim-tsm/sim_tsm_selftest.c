@@ -4,6 +4,11 @@
  * configfs-tsm backend against the real configfs-tsm, the evidence
  * checked by the sim verifier, the module parameters, concurrency and
  * the slow-quote delay.  TAP output.  Run by tests/sim-tsm/vm-test.sh.
+ *
+ *   sim_tsm_selftest            with katls_sim_tsm loaded
+ *   sim_tsm_selftest --unload   then also unload the module (every report
+ *                               entry is gone, so it must go) and check
+ *                               the answer of configfs-tsm with no provider
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +42,21 @@ static int param_write(const char *name, const char *val)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static int param_read(const char *name, char *buf, size_t cap)
+{
+	int fd = open(name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
 }
 
 static double now(void)
@@ -81,7 +102,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+/* configfs-tsm loaded, no provider: mkdir fails with ENXIO, no retry. */
+static void unload_and_no_provider(void)
+{
+	struct katls_tsm_report r;
+	uint8_t rd[64] = { 0 };
+	double t0;
+	int ret;
+
+	ret = syscall(SYS_delete_module, "katls_sim_tsm", O_NONBLOCK);
+	tap_ok(ret == 0 && access("/sys/module/katls_sim_tsm", F_OK) != 0,
+	       "module unloads once no report entry exists (%d)",
+	       ret ? -errno : 0);
+	t0 = now();
+	ret = katls_tsm_get_report(NULL, rd, &r);
+	tap_ok(ret == -ENXIO && r.attempts == 1 && now() - t0 < 0.5,
+	       "no provider -> -ENXIO at once (%d, %u attempts)", ret,
+	       r.attempts);
+}
+
+int main(int argc, char **argv)
 {
 	static const char m2[] =
 		"ffeeddccbbaa99887766554433221100ffeeddccbbaa9988"
@@ -91,12 +131,17 @@ int main(void)
 	struct katls_claims c;
 	struct katls_verdict v;
 	struct katls_verify_opts o;
+	char saved[128];
 	pthread_t th[4];
 	struct thr t[4];
 	double t0;
 	int i, ret, ok;
 
 	tap_plan_lazy();
+	/* Leave the parameters as found: other tests may share this guest. */
+	if (!tap_ok(param_read(PARAM "measurement", saved, sizeof(saved)) == 0,
+		    "module parameters readable"))
+		return tap_done();
 	if (getrandom(rd, sizeof(rd), 0) != sizeof(rd))
 		return 1;
 
@@ -108,9 +153,14 @@ int main(void)
 	       "provider %s, %zu bytes, no auxblob, generation %llu",
 	       r.provider, r.outblob_len, (unsigned long long)r.generation);
 	ok = c.measurement_len == 48;
-	for (i = 0; i < 48; i++)
-		ok &= c.measurement[i] == i;
-	tap_ok(ok && !c.debug, "default measurement 000102...2f, not debug");
+	for (i = 0; i < 48; i++) {
+		unsigned int b;
+
+		ok &= sscanf(saved + 2 * i, "%2x", &b) == 1 &&
+		      c.measurement[i] == b;
+	}
+	tap_ok(ok && !c.debug, "measurement is the parameter (%.12s...), not debug",
+	       saved);
 	tap_ok(!memcmp(c.report_data, rd, 64), "report data is the inblob");
 	katls_tsm_report_free(&r);
 
@@ -180,5 +230,9 @@ int main(void)
 	}
 	tap_ok(ok, "4 concurrent slow quotes, each on its own entry, verify");
 	param_write(PARAM "delay_ms", "0");
+	tap_ok(param_write(PARAM "measurement", saved) == 0,
+	       "measurement parameter restored");
+	if (argc == 2 && !strcmp(argv[1], "--unload"))
+		unload_and_no_provider();
 	return tap_done();
 }
