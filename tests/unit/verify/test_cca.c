@@ -720,21 +720,18 @@ static void write_pub(gnutls_privkey_t k, const char *path)
 	gnutls_pubkey_deinit(pub);
 }
 
-/* Build a token per g, write its CPAK to cpak, verify it. */
-static int gen_run(const struct gen *g, const char *cpak,
-		   struct katls_claims *c, struct katls_verdict *v)
+/*
+ * A realm token per g, signed by rak; *rakb (malloc'd) gets the bytes of
+ * the RAK claim, which the platform challenge must hash.
+ */
+static uint8_t *build_realm(const struct gen *g, gnutls_privkey_t rak,
+			    uint8_t **rakb, size_t *rak_len, size_t *realm_len)
 {
-	gnutls_privkey_t rak = genkey(GNUTLS_ECC_CURVE_SECP384R1);
-	gnutls_privkey_t cp = genkey(g->es384_platform ?
-				     GNUTLS_ECC_CURVE_SECP384R1 :
-				     GNUTLS_ECC_CURVE_SECP256R1);
 	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
 	gnutls_ecc_curve_t curve;
-	uint8_t rakbuf[97], xb[48], yb[48], h[64], *rakenc = NULL;
-	uint8_t *pl, *realm, *plat, *tok;
-	size_t rak_len, pl_len, realm_len, plat_len, tok_len;
-	cbor_item_t *m, *rems, *sw, *swc, *coll;
-	int ret;
+	uint8_t xb[48], yb[48], *pl, *realm;
+	cbor_item_t *m, *rems;
+	size_t pl_len;
 
 	if (gnutls_privkey_export_ecc_raw2(rak, &curve, &x, &y, NULL, 0) < 0)
 		abort();
@@ -743,10 +740,13 @@ static int gen_run(const struct gen *g, const char *cpak,
 	gnutls_free(x.data);
 	gnutls_free(y.data);
 	if (g->raw_rak) {
-		rakbuf[0] = 0x04;
-		memcpy(rakbuf + 1, xb, 48);
-		memcpy(rakbuf + 49, yb, 48);
-		rak_len = sizeof(rakbuf);
+		*rak_len = 97;
+		*rakb = malloc(*rak_len);
+		if (!*rakb)
+			abort();
+		(*rakb)[0] = 0x04;
+		memcpy(*rakb + 1, xb, 48);
+		memcpy(*rakb + 49, yb, 48);
 	} else {
 		cbor_item_t *k = cbor_new_definite_map(4);
 
@@ -754,19 +754,18 @@ static int gen_run(const struct gen *g, const char *cpak,
 		madd(k, -1, cint(2));		/* crv P-384 */
 		madd(k, -2, bstr(xb, 48));
 		madd(k, -3, bstr(yb, 48));
-		rakenc = ser(k, &rak_len);
+		*rakb = ser(k, rak_len);
 	}
 
-	/* realm token */
 	m = cbor_new_definite_map(9);
 	if (g->realm_profile)
 		madd(m, 265, cbor_build_string(g->realm_profile));
-	madd(m, 10, filled(0x5a, 64));
+	madd(m, 10, filled(0xab, 64));
 	madd(m, 44235, filled(0x50, 64));
 	if (g->dup_claim)
 		madd(m, 44235, filled(0x51, 64));
 	madd(m, 44236, cbor_build_string("sha-256"));
-	madd(m, 44237, bstr(rakenc ? rakenc : rakbuf, rak_len));
+	madd(m, 44237, bstr(*rakb, *rak_len));
 	madd(m, 44238, filled(0x11, g->rim_len));
 	rems = cbor_new_definite_array(4);
 	for (int i = 0; i < 4; i++)
@@ -776,11 +775,39 @@ static int gen_run(const struct gen *g, const char *cpak,
 	madd(m, 44240, cbor_build_string(g->rak_hash));
 	pl = ser(m, &pl_len);
 	realm = cose_sign(rak, -35, 48, GNUTLS_SIGN_ECDSA_SHA384, false, pl,
-			  pl_len, &realm_len);
+			  pl_len, realm_len);
 	free(pl);
+	return realm;
+}
+
+static uint8_t *build_collection(const uint8_t *plat, size_t plat_len,
+				 const uint8_t *realm, size_t realm_len,
+				 size_t *len)
+{
+	cbor_item_t *coll = cbor_new_definite_map(2);
+
+	madd(coll, 44234, bstr(plat, plat_len));
+	madd(coll, 44241, bstr(realm, realm_len));
+	return ser(cbor_build_tag(399, cbor_move(coll)), len);
+}
+
+/* Build a token per g, write its CPAK to cpak, verify it. */
+static int gen_run(const struct gen *g, const char *cpak,
+		   struct katls_claims *c, struct katls_verdict *v)
+{
+	gnutls_privkey_t rak = genkey(GNUTLS_ECC_CURVE_SECP384R1);
+	gnutls_privkey_t cp = genkey(g->es384_platform ?
+				     GNUTLS_ECC_CURVE_SECP384R1 :
+				     GNUTLS_ECC_CURVE_SECP256R1);
+	uint8_t h[64], *rakb, *pl, *realm, *plat, *tok;
+	size_t rak_len, pl_len, realm_len, plat_len, tok_len;
+	cbor_item_t *m, *sw, *swc;
+	int ret;
+
+	realm = build_realm(g, rak, &rakb, &rak_len, &realm_len);
 
 	/* platform token */
-	if (gnutls_hash_fast(g->bind, rakenc ? rakenc : rakbuf, rak_len, h) < 0)
+	if (gnutls_hash_fast(g->bind, rakb, rak_len, h) < 0)
 		abort();
 	m = cbor_new_definite_map(9);
 	madd(m, 265, cbor_build_string(g->plat_profile));
@@ -811,10 +838,7 @@ static int gen_run(const struct gen *g, const char *cpak,
 			  pl_len, &plat_len);
 	free(pl);
 
-	coll = cbor_new_definite_map(2);
-	madd(coll, 44234, bstr(plat, plat_len));
-	madd(coll, 44241, bstr(realm, realm_len));
-	tok = ser(cbor_build_tag(399, cbor_move(coll)), &tok_len);
+	tok = build_collection(plat, plat_len, realm, realm_len, &tok_len);
 
 	write_pub(cp, cpak);
 	ret = run(tok, tok_len, cpak, NULL, c, v);
@@ -822,7 +846,7 @@ static int gen_run(const struct gen *g, const char *cpak,
 	free(tok);
 	free(plat);
 	free(realm);
-	free(rakenc);
+	free(rakb);
 	gnutls_privkey_deinit(rak);
 	gnutls_privkey_deinit(cp);
 	return ret;
@@ -929,6 +953,55 @@ static void test_synthetic(void)
 	unlink(path);
 }
 
+/*
+ * The attack the binding stops: a realm token of the attacker's own (own
+ * RAK, same challenge) next to the genuine platform token.  Both
+ * signatures verify; only the binding catches it.
+ */
+static void test_splice(void)
+{
+	static const uint8_t realm_hdr[] = { 0x19, 0xac, 0xd1, 0x59 };
+	gnutls_privkey_t rak = genkey(GNUTLS_ECC_CURVE_SECP384R1);
+	struct gen g = gen_default;
+	struct katls_claims c;
+	struct katls_verdict v;
+	uint8_t *rakb, *realm, *tok;
+	size_t rak_len, realm_len, tok_len, plat_off, plat_end;
+	int ret;
+
+	/* d9 018f a2 19 acca 59 LLLL <platform token> 19 acd1 ... */
+	plat_off = 10;
+	plat_end = find(token, token_len, realm_hdr, sizeof(realm_hdr));
+	if (token[3] != 0xa2 || token[4] != 0x19 || token[5] != 0xac ||
+	    token[6] != 0xca || token[7] != 0x59 ||
+	    plat_end == (size_t)-1 ||
+	    plat_end - plat_off != (size_t)(token[8] << 8 | token[9])) {
+		tap_ok(0, "splice: sample layout not as expected");
+		gnutls_privkey_deinit(rak);
+		return;
+	}
+
+	g.raw_rak = true;
+	g.realm_profile = NULL;
+	g.rak_hash = "sha-256";
+	realm = build_realm(&g, rak, &rakb, &rak_len, &realm_len);
+	tok = build_collection(token + plat_off, plat_end - plat_off, realm,
+			       realm_len, &tok_len);
+	ret = run(tok, tok_len, cpak_path, NULL, &c, &v);
+	tap_ok(ret == -1 && !v.valid &&
+	       has_check(&v, "checked: realm token signature") &&
+	       has_check(&v, "checked: platform token signature") &&
+	       has_error(&v, "platform challenge is not sha-256(realm public key)"),
+	       "spliced realm token with its own RAK: rejected by the binding");
+	if (ret == 0)
+		dump(&v);
+
+	free(tok);
+	free(realm);
+	free(rakb);
+	gnutls_privkey_deinit(rak);
+}
+
 /* Expected report data is checked by the dispatcher (and the back end). */
 static void test_report_data(void)
 {
@@ -988,6 +1061,7 @@ int main(void)
 	test_truncated();
 	test_report_data();
 	test_synthetic();
+	test_splice();
 	test_every_byte();
 
 	free(token);
