@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ctl.h - katlsctl internals shared with its unit tests.
+ */
+#ifndef KATLS_CLI_CTL_H
+#define KATLS_CLI_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/katls.h>
+
+#define CTL_STAT_PATH		"/proc/net/katls_stat"
+#define CTL_STAT_NAME_MAX	64	/* including the NUL */
+#define CTL_STAT_MAX		256	/* counters in one file */
+#define CTL_STAT_LINE_MAX	256
+
+struct ctl_stat {
+	char name[CTL_STAT_NAME_MAX];
+	uint64_t value;
+};
+
+/*
+ * Parse /proc/net/katls_stat: one "name value" pair per line, name of
+ * [A-Za-z0-9_], value a decimal unsigned 64-bit number, separated and
+ * optionally followed by blanks; empty lines are ignored.  Fills at most
+ * @max entries.  Returns the number of entries, or -1 with a message in
+ * @err (malformed line, too many entries, read error).
+ */
+int ctl_stat_parse(FILE *f, struct ctl_stat *st, size_t max,
+		   char *err, size_t errlen);
+
+/* Print aligned "name  value" lines, or a JSON object. */
+void ctl_stat_print(FILE *out, const struct ctl_stat *st, size_t n);
+void ctl_stat_print_json(FILE *out, const struct ctl_stat *st, size_t n);
+
+/* Attributes present in a dump entry (bit KATLS_A_*). */
+#define CTL_HAS(s, a)	(((s)->present >> (a)) & 1)
+
+/** struct ctl_sock - one opted-in socket from the KATLS_CMD_GET dump */
+struct ctl_sock {
+	uint64_t present;		/* 1 << KATLS_A_* */
+	uint64_t req_id, inode;
+	uint32_t state, role, agent_pid, age_ms;
+	uint16_t family, sport, dport;
+	uint8_t saddr[16], daddr[16];
+	char policy[KATLS_POLICY_MAX];
+};
+
+struct nl_msg;
+/*
+ * Decode one KATLS_CMD_GET reply message into @s.  Checks attribute types
+ * and lengths (addresses 4 bytes for AF_INET, 16 for AF_INET6, policy
+ * NUL-terminated within KATLS_POLICY_MAX).  Returns 0 or a negative
+ * libnl error code.
+ */
+int ctl_sock_parse(struct nl_msg *msg, struct ctl_sock *s);
+
+/* "[2001:db8::1]:443", "10.0.0.1:443" or "-" into @buf. */
+void ctl_sock_addr(const struct ctl_sock *s, bool local, char *buf,
+		   size_t len);
+
+void ctl_list_print(FILE *out, const struct ctl_sock *s, size_t n);
+void ctl_list_print_json(FILE *out, const struct ctl_sock *s, size_t n);
+
+/*
+ * Dump the sockets through generic netlink into a malloc'ed array.
+ * Returns the count, or -1 with a message in @err; *@absent is set when
+ * the katls family is not registered (module not loaded).
+ */
+int ctl_list_dump(struct ctl_sock **out, bool *absent, char *err,
+		  size_t errlen);
+
+/* JSON string literal of @s (quotes, escapes) on @out. */
+void ctl_json_string(FILE *out, const char *s);
+
+#endif /* KATLS_CLI_CTL_H */
