@@ -8,6 +8,9 @@
  * close the socket with the documented errno.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
+#include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <linux/katls.h>
 #include <netinet/in.h>
@@ -91,6 +94,112 @@ static void *server(void *arg)
 	return NULL;
 }
 
+static void run(const char *policy, int want);
+
+static void set_param(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/katls_sim_tsm/parameters/%s",
+		 name);
+	f = fopen(path, "w");
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		tap_diag("cannot set %s=%s", name, val);
+}
+
+/* Kill every child of the katlsd parent (its workers). */
+static int kill_workers(pid_t parent)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		char path[300], buf[512], *p;
+		int ppid;
+		FILE *f;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		p = p ? strrchr(buf, ')') : NULL;
+		if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == parent &&
+		    !kill(atoi(de->d_name), SIGKILL))
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+struct par {
+	const char *policy;
+	int a, b;
+	struct katls_result rc, rs;
+};
+
+static void *par_server(void *arg)
+{
+	struct par *p = arg;
+
+	request(p->b, KATLS_ROLE_SERVER, p->policy);
+	return NULL;
+}
+
+static void *par_client(void *arg)
+{
+	struct par *p = arg;
+
+	request(p->a, KATLS_ROLE_CLIENT, p->policy);
+	return NULL;
+}
+
+#define NPAR 8
+
+/* NPAR pairs at once; returns how many ended with both sides OPEN. */
+static int parallel(const char *policy, struct par *p, pthread_t *t)
+{
+	int open = 0;
+
+	for (int i = 0; i < NPAR; i++) {
+		pair(&p[i].a, &p[i].b);
+		p[i].policy = policy;
+		pthread_create(&t[2 * i], NULL, par_server, &p[i]);
+		pthread_create(&t[2 * i + 1], NULL, par_client, &p[i]);
+	}
+	return open;
+}
+
+static int parallel_join(struct par *p, pthread_t *t)
+{
+	int open = 0;
+
+	for (int i = 0; i < NPAR; i++) {
+		pthread_join(t[2 * i], NULL);
+		pthread_join(t[2 * i + 1], NULL);
+		p[i].rc = result(p[i].a);
+		p[i].rs = result(p[i].b);
+		if (p[i].rc.state == KATLS_STATE_OPEN &&
+		    p[i].rs.state == KATLS_STATE_OPEN)
+			open++;
+	}
+	return open;
+}
+
+static void parallel_close(struct par *p)
+{
+	for (int i = 0; i < NPAR; i++) {
+		close(p[i].a);
+		close(p[i].b);
+	}
+}
+
 static void run(const char *policy, int want)
 {
 	struct katls_result rc, rs;
@@ -154,9 +263,68 @@ static void run(const char *policy, int want)
 
 int main(void)
 {
+	struct par p[NPAR];
+	pthread_t t[2 * NPAR];
+	const char *kp = getenv("KATLSD_PID");
+	int n, killed, aborted, consistent;
+
 	tap_plan_lazy();
 	run("sim-demo", 0);
 	run("sim-wrong", EACCES);
 	run("no-such-policy", EINVAL);
+
+	/* debug TEE: forbidden unless the policy says "debug allow" */
+	set_param("debug", "1");
+	run("sim-demo", EACCES);
+	set_param("debug", "0");
+
+	/* Many handshakes at once. */
+	parallel("sim-demo", p, t);
+	n = parallel_join(p, t);
+	tap_ok(n == NPAR, "%d of %d parallel attested handshakes open", n,
+	       NPAR);
+	parallel_close(p);
+
+	/*
+	 * Workers killed mid-handshake (slow quote): those requests fail
+	 * with ECONNABORTED, the daemon and later handshakes are unaffected.
+	 */
+	if (!kp) {
+		tap_skip("workers killed mid-handshake", "KATLSD_PID not set");
+	} else {
+		set_param("delay_ms", "3000");
+		parallel("sim-demo", p, t);
+		sleep(1);
+		killed = kill_workers(atoi(kp));
+		n = parallel_join(p, t);
+		aborted = 0;
+		consistent = 0;
+		for (int i = 0; i < NPAR; i++) {
+			bool ab = (p[i].rc.state == KATLS_STATE_FAILED &&
+				   p[i].rc.status == ECONNABORTED) ||
+				  (p[i].rs.state == KATLS_STATE_FAILED &&
+				   p[i].rs.status == ECONNABORTED);
+			bool op = p[i].rc.state == KATLS_STATE_OPEN &&
+				  p[i].rs.state == KATLS_STATE_OPEN;
+
+			aborted += ab;
+			/* never half open: either both ends open, or none */
+			if (op || (ab && p[i].rc.state != KATLS_STATE_OPEN &&
+				   p[i].rs.state != KATLS_STATE_OPEN))
+				consistent++;
+		}
+		parallel_close(p);
+		set_param("delay_ms", "0");
+		tap_diag("killed %d workers; %d pairs aborted, %d pairs open (queued while the killed ones ran)",
+			 killed, aborted, n);
+		tap_ok(killed > 0 && killed <= 8,
+		       "1..concurrency (8) workers were running (%d)", killed);
+		tap_ok(aborted > 0,
+		       "killed workers' sockets fail closed with ECONNABORTED (%d pairs)",
+		       aborted);
+		tap_ok(consistent == NPAR,
+		       "every pair either opened on both ends or failed closed");
+		run("sim-demo", 0);
+	}
 	return tap_done();
 }

@@ -28,8 +28,14 @@ CONF
 "$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
 	>"$d/log" 2>&1 &
 pid=$!
-sleep 1
-"$here/e2e"
+# Wait until it has joined the multicast group (the kernel fails
+# requests with ESRCH while no agent listens).
+i=0
+while ! grep -q "started" "$d/log" && [ $i -lt 100 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+KATLSD_PID=$pid "$here/e2e"
 rc=$?
 kill -TERM $pid
 sleep 1
