@@ -109,6 +109,7 @@ struct katls_sock *katls_lookup_sk(const struct sock *sk);
 int katls_validate_request(const struct katls_request *req);
 bool katls_transition_ok(int from, int to);
 int katls_set_state(struct katls_sock *ks, int to);
+int katls_enqueue(struct katls_sock *ks, const struct katls_request *req);
 int katls_submit(struct katls_sock *ks, const struct katls_request *req);
 bool katls_complete(struct katls_sock *ks, int status);
 void katls_cancel(struct katls_sock *ks, int status);

@@ -434,7 +434,6 @@ static struct genl_family katls_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = katls_nl_ops,
 	.n_small_ops = ARRAY_SIZE(katls_nl_ops),
-	.resv_start_op = KATLS_CMD_GET + 1,
 	.mcgrps = katls_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(katls_mcgrps),
 };

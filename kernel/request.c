@@ -106,7 +106,10 @@ static bool katls_policy_name_ok(const char *p, size_t max)
 	for (i = 0; i < max && p[i]; i++) {
 		char c = p[i];
 
-		if (!(isalnum(c) || c == '.' || c == '_' || c == '-'))
+		/* ASCII only: the kernel's isalnum() accepts Latin-1. */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
 			return false;
 	}
 	return i > 0 && i < max;
@@ -224,18 +227,18 @@ void katls_timer_cancel(struct katls_sock *ks)
 }
 
 /**
- * katls_submit() - queue a handshake request and notify the agents
+ * katls_enqueue() - IDLE -> PENDING: queue a request and arm its timeout
  * @ks: the socket state
  * @req: a request that passed katls_validate_request()
  *
  * Return: 0 once the request is pending; -EALREADY if a handshake is
  * already under way, -EISCONN if the socket is already verified, the
  * failure status if it already failed, -EAGAIN if too many requests are
- * pending, -ESRCH if no agent listens (the socket then fails closed).
+ * pending (the socket stays IDLE).
  */
-int katls_submit(struct katls_sock *ks, const struct katls_request *req)
+int katls_enqueue(struct katls_sock *ks, const struct katls_request *req)
 {
-	int err;
+	int err = 0;
 
 	spin_lock_bh(&katls_pending_lock);
 	spin_lock(&ks->lock);
@@ -261,9 +264,10 @@ int katls_submit(struct katls_sock *ks, const struct katls_request *req)
 		ks->req.timeout_ms = KATLS_TIMEOUT_DEFAULT_MS;
 	ks->id = atomic64_inc_return(&katls_next_id);
 	ks->req_jiffies = jiffies;
-	ks->result.binding_level = KATLS_BINDING_NONE;
-	sock_hold(ks->sk);
-	ks->sk_held = true;
+	if (ks->sk) {
+		sock_hold(ks->sk);
+		ks->sk_held = true;
+	}
 	WARN_ON(katls_set_state(ks, KATLS_STATE_PENDING));
 	list_add_tail(&ks->pending, &katls_pending_list);
 	ks->in_pending = true;
@@ -272,9 +276,26 @@ int katls_submit(struct katls_sock *ks, const struct katls_request *req)
 	katls_sock_get(ks);		/* for the timeout */
 	queue_delayed_work(katls_wq, &ks->timeout_work,
 			   msecs_to_jiffies(ks->req.timeout_ms));
+unlock:
 	spin_unlock(&ks->lock);
 	spin_unlock_bh(&katls_pending_lock);
+	return err;
+}
 
+/**
+ * katls_submit() - queue a handshake request and notify the agents
+ * @ks: the socket state
+ * @req: a request that passed katls_validate_request()
+ *
+ * Return: as katls_enqueue(), or -ESRCH if no agent listens in the
+ * socket's namespace (the socket then fails closed).
+ */
+int katls_submit(struct katls_sock *ks, const struct katls_request *req)
+{
+	int err = katls_enqueue(ks, req);
+
+	if (err)
+		return err;
 	err = katls_notify_ready(ks);
 	if (err == -ESRCH) {
 		if (katls_complete(ks, ESRCH))
@@ -283,11 +304,6 @@ int katls_submit(struct katls_sock *ks, const struct katls_request *req)
 	}
 	/* Any other notification error: agents still find it by ACCEPT. */
 	return 0;
-
-unlock:
-	spin_unlock(&ks->lock);
-	spin_unlock_bh(&katls_pending_lock);
-	return err;
 }
 
 static void katls_pending_del(struct katls_sock *ks)
