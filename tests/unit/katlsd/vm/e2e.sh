@@ -35,8 +35,44 @@ while ! grep -q "started" "$d/log" && [ $i -lt 100 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
-KATLSD_PID=$pid "$here/e2e"
-rc=$?
+rc=0
+KATLSD_PID=$pid "$here/e2e" >"$d/tap" || rc=1
+
+# SIGHUP: a new policy and a new config line take effect...
+sed 's/^name sim-demo/name sim-late/' "$d/policy.d/sim-demo.policy" \
+	> "$d/policy.d/sim-late.policy"
+sed -i 's/^evidence_bound_key = .*/&, sim-late/' "$d/katlsd.conf"
+reload() {
+	n=$(grep -c -e "reloaded" -e "reload failed" "$d/log")
+	kill -HUP $pid
+	i=0
+	while [ "$(grep -c -e "reloaded" -e "reload failed" "$d/log")" = "$n" ] &&
+	      [ $i -lt 50 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+reload
+echo "# after SIGHUP with a new policy sim-late" >>"$d/tap"
+"$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+# ...and a broken policy directory is refused as a whole, the old state kept.
+echo "allow nothing-valid" > "$d/policy.d/broken.policy"
+reload
+if grep -q "reload failed, keeping" "$d/log"; then
+	echo "ok 1 - broken policy directory: reload refused" >>"$d/tap"
+else
+	echo "not ok 1 - broken policy directory: reload refused" >>"$d/tap"
+	rc=1
+fi
+echo "# after the refused reload" >>"$d/tap"
+"$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+
+# One TAP stream out of the runs above.
+echo "TAP version 13"
+awk '/^(not )?ok [0-9]+/ { n++; sub(/ok [0-9]+/, "ok " n); print; next }
+     /^TAP version|^1\.\./ { next }
+     { print }
+     END { print "1.." n }' "$d/tap"
 kill -TERM $pid
 sleep 1
 sed 's/^/# katlsd: /' "$d/log"
