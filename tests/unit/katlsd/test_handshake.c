@@ -233,6 +233,7 @@ struct scenario {
 	/* server */
 	enum src_mode src;
 	enum { PEER_KATLSD, PEER_PLAIN, PEER_SILENT } server, client;
+	bool nonblock;			/* client socket O_NONBLOCK */
 };
 
 static void client_params(const struct scenario *sc, int fd,
@@ -327,6 +328,8 @@ static int run(const struct scenario *sc, struct outcome *o)
 	close(pipefd[1]);
 
 	katlsd_test_verify_hook = sc->hook == HOOK_BOTH ? test_verify : NULL;
+	if (sc->nonblock)
+		fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	if (sc->client == PEER_PLAIN) {
 		o->plain_ret = plain_peer(sv[0], false);
 	} else {
@@ -423,59 +426,64 @@ static void expect_success(const struct scenario *sc)
 	katlsd_hs_result_wipe(&o.srv);
 }
 
+/* Each scenario overrides the defaults of SC(): that is the point. */
+#pragma GCC diagnostic push
+#ifdef __clang__
+#pragma GCC diagnostic ignored "-Winitializer-overrides"
+#else
+#pragma GCC diagnostic ignored "-Woverride-init"
+#endif
+
 int main(void)
 {
-	static const struct scenario ok_bound = {
-		"evidence-bound key", "sim-test", false, true, true, NULL, 0,
-		SRC_EMBED, PEER_KATLSD, PEER_KATLSD,
+	/*
+	 * Defaults of every scenario: policy sim-test, no trust store, the
+	 * server key accepted as evidence-bound, the verifier hook on both
+	 * ends, test evidence with the right report data, katlsd on both
+	 * ends.  Each case changes what it tests.
+	 */
+#define SC(...) { .policy = "sim-test", .bound_key = true, .hook = HOOK_BOTH, \
+		  .src = SRC_EMBED, .server = PEER_KATLSD, \
+		  .client = PEER_KATLSD, __VA_ARGS__ }
+	static const struct scenario ok[] = {
+		SC(.name = "evidence-bound key"),
+		SC(.name = "non-blocking client socket", .nonblock = true),
+		SC(.name = "CA-verified key", .trust = true, .bound_key = false,
+		   .peername = "katls-test"),
 	};
-	static const struct scenario ok_ca = {
-		"CA-verified key", "sim-test", true, false, true, "katls-test",
-		0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD,
+	static const struct {
+		struct scenario sc;
+		int cli_err, srv_err;
+	} fails[] = {
+		{ SC(.name = "relayed evidence (other report data)",
+		     .src = SRC_EMBED_WRONG), EKEYREJECTED, EPROTO },
+		{ SC(.name = "real SNP sample, not bound to this handshake",
+		     .policy = "snp-test", .hook = HOOK_NONE,
+		     .src = SRC_SNP_FILE), EKEYREJECTED, EPROTO },
+		{ SC(.name = "test bytes before the production verifier",
+		     .hook = HOOK_SERVER), EACCES, EPROTO },
+		{ SC(.name = "measurement not in the policy",
+		     .policy = "sim-other"), EACCES, EPROTO },
+		{ SC(.name = "wrong peer name", .trust = true,
+		     .bound_key = false, .peername = "other.example"),
+		  EACCES, EPROTO },
+		{ SC(.name = "no trust store, key not evidence-bound",
+		     .bound_key = false), EACCES, EPROTO },
+		{ SC(.name = "unknown policy", .policy = NULL), EINVAL,
+		  ECONNRESET },
+		{ SC(.name = "evidence type the client does not accept",
+		     .src = SRC_EMBED_TDX), EPROTO, EACCES },
+		{ SC(.name = "server without a TEE provider", .src = SRC_NODEV),
+		  EPROTO, ENODEV },
+		{ SC(.name = "server without the extension",
+		     .server = PEER_PLAIN), EACCES, 0 },
+		{ SC(.name = "client without the extension",
+		     .client = PEER_PLAIN), 0, EPROTO },
 	};
-	static const struct scenario fails[] = {
-		{ "relayed evidence (other report data)", "sim-test", false,
-		  true, true, NULL, 0, SRC_EMBED_WRONG, PEER_KATLSD, PEER_KATLSD },
-		{ "real SNP sample, not bound to this handshake", "snp-test",
-		  false, true, false, NULL, 0, SRC_SNP_FILE, PEER_KATLSD,
-		  PEER_KATLSD },
-		{ "test bytes before the production verifier", "sim-test",
-		  false, true, HOOK_SERVER, NULL, 0, SRC_EMBED, PEER_KATLSD,
-		  PEER_KATLSD },
-		{ "measurement not in the policy", "sim-other", false, true,
-		  true, NULL, 0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
-		{ "wrong peer name", "sim-test", true, false, true,
-		  "other.example", 0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
-		{ "no trust store, key not evidence-bound", "sim-test", false,
-		  false, true, NULL, 0, SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
-		{ "unknown policy", NULL, false, true, true, NULL, 0,
-		  SRC_EMBED, PEER_KATLSD, PEER_KATLSD },
-		{ "evidence type the client does not accept", "sim-test",
-		  false, true, true, NULL, 0, SRC_EMBED_TDX, PEER_KATLSD,
-		  PEER_KATLSD },
-		{ "server without a TEE provider", "sim-test", false, true,
-		  true, NULL, 0, SRC_NODEV, PEER_KATLSD, PEER_KATLSD },
-	};
-	static const struct scenario no_ext = {
-		"server without the extension", "sim-test", false, true, true,
-		NULL, 0, SRC_EMBED, PEER_PLAIN, PEER_KATLSD,
-	};
-	static const struct scenario plain_client = {
-		"client without the extension", "sim-test", false, true, true,
-		NULL, 0, SRC_EMBED, PEER_KATLSD, PEER_PLAIN,
-	};
-	static const struct scenario silent = {
-		"silent server", "sim-test", false, true, true, NULL, 300,
-		SRC_EMBED, PEER_SILENT, PEER_KATLSD,
-	};
-	static const int cli_err[] = {
-		EKEYREJECTED, EKEYREJECTED, EACCES, EACCES, EACCES, EACCES,
-		EINVAL, EPROTO, EPROTO,
-	};
-	static const int srv_err[] = {
-		EPROTO, EPROTO, EPROTO, EPROTO, EPROTO, EPROTO,
-		ECONNRESET, EACCES, ENODEV,
-	};
+	static const struct scenario silent =
+		SC(.name = "silent server", .timeout_ms = 300,
+		   .server = PEER_SILENT);
+#undef SC
 
 	signal(SIGPIPE, SIG_IGN);
 	tap_plan_lazy();
@@ -485,12 +493,10 @@ int main(void)
 	    !tap_ok(make_policies() == 0, "test policies load"))
 		return tap_done();
 
-	expect_success(&ok_bound);
-	expect_success(&ok_ca);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		expect_success(&ok[i]);
 	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
-		expect_fail(&fails[i], cli_err[i], srv_err[i]);
-	expect_fail(&no_ext, EACCES, 0);
-	expect_fail(&plain_client, 0, EPROTO);
+		expect_fail(&fails[i].sc, fails[i].cli_err, fails[i].srv_err);
 	{
 		struct timespec a, b;
 		long ms;
@@ -514,3 +520,5 @@ int main(void)
 	gnutls_global_deinit();
 	return tap_done();
 }
+
+#pragma GCC diagnostic pop
