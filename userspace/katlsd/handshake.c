@@ -256,6 +256,48 @@ static int client_hello_send(struct hs_ctx *ctx, gnutls_buffer_t buf)
 	return gnutls_buffer_append_data(buf, out, n);
 }
 
+/*
+ * Server: the summary our own application gets -- what we sent.  The
+ * evidence is parsed only for its measurement (the kernel's summary needs
+ * one); judging it is the peer's job.
+ */
+static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev)
+{
+	struct katls_verify_opts o = ctx->p->vopts;
+	struct katls_verdict *v;
+	struct katls_claims c;
+
+	v = malloc(sizeof(*v));
+	if (!v)
+		return fail(ctx, ENOMEM, "out of memory");
+	katls_verdict_init(v);
+	memset(&c, 0, sizeof(c));
+	o.aux = ev->aux;
+	o.aux_len = ev->aux_len;
+	o.expected_report_data = NULL;
+#ifdef KATLSD_TEST_HOOKS
+	if (katlsd_test_verify_hook)
+		katlsd_test_verify_hook(ev->type, ev->evidence,
+					ev->evidence_len, &o, &c, v);
+	else
+#endif
+		katls_verify_evidence(ev->type, ev->evidence, ev->evidence_len,
+				      &o, &c, v);
+	free(v);
+	if (!c.measurement_len || c.measurement_len > sizeof(c.measurement) ||
+	    c.measurement_len > sizeof(ctx->r->measurement))
+		return fail(ctx, EIO,
+			    "no measurement found in our own %s evidence",
+			    katls_evidence_name(ev->type));
+	ctx->r->evidence_type = ev->type;
+	ctx->r->binding_level = KATLS_BINDING_L2;
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, ev->evidence, ev->evidence_len,
+			 ctx->r->digest);
+	memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
+	ctx->r->measurement_len = c.measurement_len;
+	return 0;
+}
+
 static int server_ee_send(gnutls_session_t s, struct hs_ctx *ctx,
 			  gnutls_buffer_t buf)
 {
@@ -292,6 +334,8 @@ static int server_ee_send(gnutls_session_t s, struct hs_ctx *ctx,
 		     katls_evidence_name(ev.type));
 		goto out;
 	}
+	if (own_summary(ctx, &ev))
+		goto out;
 	cap = katls_ext_evidence_size(ev.type, ev.evidence_len, ev.aux_len);
 	if (!cap) {
 		fail(ctx, EMSGSIZE, "evidence too large for the extension");
@@ -314,47 +358,6 @@ static int server_ee_send(gnutls_session_t s, struct hs_ctx *ctx,
 		goto out;
 	}
 
-	/* Summary for our own application: what we sent. */
-	ctx->r->evidence_type = ev.type;
-	ctx->r->binding_level = KATLS_BINDING_L2;
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, ev.evidence, ev.evidence_len,
-			 ctx->r->digest);
-	{
-		struct katls_claims c;
-		struct katls_verdict *v = malloc(sizeof(*v));
-
-		/* Only to report our measurement; validity is the peer's job. */
-		memset(&c, 0, sizeof(c));
-		if (v) {
-			struct katls_verify_opts o = ctx->p->vopts;
-
-			katls_verdict_init(v);
-			o.aux = ev.aux;
-			o.aux_len = ev.aux_len;
-			o.expected_report_data = NULL;
-#ifdef KATLSD_TEST_HOOKS
-			if (katlsd_test_verify_hook)
-				katlsd_test_verify_hook(ev.type, ev.evidence,
-							ev.evidence_len, &o,
-							&c, v);
-			else
-#endif
-				katls_verify_evidence(ev.type, ev.evidence,
-						      ev.evidence_len, &o, &c,
-						      v);
-			free(v);
-		}
-		/* The kernel's summary needs it; evidence without one is odd. */
-		if (!c.measurement_len ||
-		    c.measurement_len > sizeof(ctx->r->measurement)) {
-			fail(ctx, EIO,
-			     "no measurement found in our own %s evidence",
-			     katls_evidence_name(ev.type));
-			goto out;
-		}
-		memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
-		ctx->r->measurement_len = c.measurement_len;
-	}
 	kinfo("sent %s evidence from provider %s (%zu bytes, aux %zu)",
 	      katls_evidence_name(ev.type), ev.provider[0] ? ev.provider : "?",
 	      ev.evidence_len, ev.aux_len);
