@@ -32,12 +32,6 @@
 #define TDX_ATTR_DEBUG		(1ull << 0)
 #define SGX_ATTR_DEBUG		0x02	/* QE report ATTRIBUTES.flags bit 1 */
 
-/* 1.2.840.113741.1.13.1 (SGX extensions) and its .4 (FMSPC) */
-#define OID_SGX_EXT		"1.2.840.113741.1.13.1"
-static const uint8_t oid_fmspc[] = {
-	0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x04
-};
-
 static const uint8_t intel_qe_vendor[16] = {
 	0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
 	0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07
@@ -263,48 +257,6 @@ static int tdx_chain_import(const struct tdx_quote *q, struct kv_certs *chain,
 	return chain->n ? 0 : -1;
 }
 
-/* FMSPC from the PCK leaf's SGX extension. */
-static void tdx_fmspc(gnutls_x509_crt_t leaf, struct katls_claims *c,
-		      struct katls_verdict *v)
-{
-	uint8_t buf[4096];
-	size_t sz = sizeof(buf);
-	const uint8_t *p, *end, *val, *q, *qe, *oid, *ov;
-	size_t vlen, olen, ovlen;
-	uint8_t tag;
-
-	if (gnutls_x509_crt_get_extension_by_oid(leaf, OID_SGX_EXT, 0, buf,
-						 &sz, NULL) < 0) {
-		katls_verdict_check(v, "not checked: FMSPC (PCK certificate has no SGX extension)");
-		return;
-	}
-	p = buf;
-	end = buf + sz;
-	if (kv_der_next(&p, end, &tag, &val, &vlen) < 0 || tag != 0x30)
-		goto bad;
-	p = val;
-	end = val + vlen;
-	while (p < end) {
-		if (kv_der_next(&p, end, &tag, &val, &vlen) < 0 || tag != 0x30)
-			goto bad;
-		q = val;
-		qe = val + vlen;
-		if (kv_der_next(&q, qe, &tag, &oid, &olen) < 0 || tag != 0x06)
-			goto bad;
-		if (kv_der_next(&q, qe, &tag, &ov, &ovlen) < 0)
-			goto bad;
-		if (olen == sizeof(oid_fmspc) && !memcmp(oid, oid_fmspc, olen)) {
-			if (tag != 0x04 || ovlen != 6)
-				goto bad;
-			memcpy(c->tdx.fmspc, ov, 6);
-			c->tdx.fmspc_valid = true;
-			return;
-		}
-	}
-bad:
-	katls_verdict_check(v, "not checked: FMSPC (SGX extension malformed or without FMSPC)");
-}
-
 static void tdx_check_chain(const struct katls_verify_opts *o,
 			    struct kv_certs *chain, time_t at,
 			    struct katls_verdict *v)
@@ -409,6 +361,8 @@ int katls_verify_tdx(const uint8_t *ev, size_t len,
 {
 	static const struct katls_verify_opts none;
 	struct kv_certs chain = { 0 };
+	struct kv_sgx_ext ext = { 0 };
+	struct kv_tdx_tcb_in tin;
 	gnutls_pubkey_t ak = NULL, pck = NULL;
 	gnutls_datum_t x, y;
 	struct tdx_quote q;
@@ -481,14 +435,21 @@ int katls_verify_tdx(const uint8_t *ev, size_t len,
 	else
 		katls_verdict_check(v, "checked: QE report signature (ECDSA-P256/SHA-256 by the PCK key)");
 
-	tdx_fmspc(chain.crt[0], c, v);
+	if (kv_sgx_ext_parse(chain.crt[0], &ext) < 0 || !ext.have_fmspc) {
+		katls_verdict_check(v, "not checked: FMSPC (PCK certificate without a well-formed SGX extension)");
+	} else {
+		memcpy(c->tdx.fmspc, ext.fmspc, 6);
+		c->tdx.fmspc_valid = true;
+	}
 	tdx_check_chain(o, &chain, at, v);
 
-	/* 5. TCB collateral. */
-	if (o->collateral_dir)
-		katls_verdict_check(v, "not checked: TCB Info / QE Identity (evaluation not implemented; TCB status unknown)");
-	else
-		katls_verdict_check(v, "not checked: TCB collateral not supplied (TCB status unknown)");
+	/* 5. TCB collateral: TCB Info and QE Identity. */
+	tin.tee_tcb_svn = q.body;
+	tin.mrsignerseam = q.body + 0x40;
+	tin.seam_attributes = kv_le64(q.body + 0x70);
+	tin.qe_report = q.qe_report;
+	tin.ext = &ext;
+	kv_tdx_collateral(o, &tin, at, c, v);
 
 	if (c->debug)
 		katls_verdict_check(v, "claim: TD is in DEBUG mode (TDATTRIBUTES bit 0)");

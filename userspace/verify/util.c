@@ -425,7 +425,7 @@ static int crl_apply(gnutls_x509_crl_t crl, const char *path,
 {
 	unsigned int i, j, status;
 	char cn[128], ts[32];
-	time_t next;
+	time_t next, this;
 
 	for (i = 0; i < n; i++)
 		if (gnutls_x509_crl_check_issuer(crl, chain[i]))
@@ -433,15 +433,29 @@ static int crl_apply(gnutls_x509_crl_t crl, const char *path,
 	if (i == n)
 		return 0;	/* for another chain (e.g. SNP vs TDX) */
 	kv_crt_cn(chain[i], cn, sizeof(cn));
+	/*
+	 * GnuTLS judges a CRL's dates by the wall clock whatever the flags;
+	 * the dates are checked below against the caller's time instead.
+	 */
 	if (gnutls_x509_crl_verify(crl, &chain[i], 1,
 				   GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 				   GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
-				   &status) < 0 || status) {
+				   &status) < 0 ||
+	    (status & ~(GNUTLS_CERT_INVALID |
+			GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+			GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)) ||
+	    !(status & ~GNUTLS_CERT_INVALID) != !status) {
 		katls_verdict_error(v, "CRL %s: signature by \"%s\" does not verify",
 				    path, cn);
 		return 1;
 	}
 	next = gnutls_x509_crl_get_next_update(crl);
+	this = gnutls_x509_crl_get_this_update(crl);
+	if (this == (time_t)-1 || this > at) {
+		katls_verdict_error(v, "CRL %s of \"%s\": issued after %s", path, cn,
+				    kv_time_str(at, ts, sizeof(ts)));
+		return 1;
+	}
 	if (next != (time_t)-1 && next < at) {
 		katls_verdict_error(v, "CRL %s of \"%s\": expired (next update %s)",
 				    path, cn, kv_time_str(next, ts, sizeof(ts)));

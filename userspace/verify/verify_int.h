@@ -129,4 +129,38 @@ int kv_der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
 /* DER INTEGER (non-negative, fits in 32 bits) of a value; 0 or -1. */
 int kv_der_uint(const uint8_t *val, size_t vlen, uint32_t *out);
 
+
+/* ---- Intel TDX: PCK certificate extensions and TCB collateral ---- */
+
+struct kv_sgx_ext {
+	bool have_fmspc, have_pceid, have_tcb;
+	uint8_t fmspc[6], pceid[2];
+	uint8_t comp[16];		/* SGX TCB component SVNs 1..16 */
+	uint32_t pcesvn;
+};
+
+/* Parse the SGX extension (1.2.840.113741.1.13.1) of a PCK certificate. */
+int kv_sgx_ext_parse(gnutls_x509_crt_t pck, struct kv_sgx_ext *e);
+
+struct kv_tdx_tcb_in {
+	const uint8_t *tee_tcb_svn;	/* 16 bytes of the TD body */
+	const uint8_t *mrsignerseam;	/* 48 */
+	uint64_t seam_attributes;
+	const uint8_t *qe_report;	/* 384-byte SGX report of the QE */
+	const struct kv_sgx_ext *ext;
+};
+
+/*
+ * TCB Info (tcb_info.json) and QE Identity (qe_identity.json) from
+ * o->collateral_dir, signed by "Intel SGX TCB Signing" (a certificate
+ * file in the same directory) under a pinned root.  Sets c->tcb_status.
+ */
+/* Evaluation alone (no signature, no dates), for tests and fuzzing. */
+int kv_tdx_tcb_eval(const char *tcb_json, size_t tlen, const char *qe_json,
+		    size_t qlen, const struct kv_tdx_tcb_in *in,
+		    struct katls_claims *c, struct katls_verdict *v);
+void kv_tdx_collateral(const struct katls_verify_opts *o,
+		       const struct kv_tdx_tcb_in *in, time_t at,
+		       struct katls_claims *c, struct katls_verdict *v);
+
 #endif /* KATLS_VERIFY_INT_H */
