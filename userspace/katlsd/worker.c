@@ -96,6 +96,12 @@ int katlsd_worker(const struct katlsd_state *st)
 	katlsd_hs_result_wipe(&r);
 	close(req.fd);
 	katlsd_nl_close(&nl);
+	if (ret == -ENOENT) {
+		/* The kernel completed it first: socket closed, deadline. */
+		knotice("request %llu: already completed by the kernel",
+			(unsigned long long)req.id);
+		return KATLSD_EXIT_FAILED;
+	}
 	if (ret) {
 		kerr("request %llu: DONE: %s", (unsigned long long)req.id,
 		     strerror(-ret));

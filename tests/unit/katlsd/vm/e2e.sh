@@ -67,6 +67,19 @@ fi
 echo "# after the refused reload" >>"$d/tap"
 "$here/e2e" sim-late 0 >>"$d/tap" || rc=1
 
+# An attester without a TEE provider: the server fails (ENODEV, see the
+# log), the client sees the server's abort as EPROTO.
+if rmmod katls_sim_tsm 2>/dev/null; then
+	echo "# without a TSM provider" >>"$d/tap"
+	"$here/e2e" sim-late 71 >>"$d/tap" || rc=1
+	if grep -q "failed: no evidence: No such device" "$d/log"; then
+		echo "ok 1 - attester without provider fails with ENODEV" >>"$d/tap"
+	else
+		echo "not ok 1 - attester without provider fails with ENODEV" >>"$d/tap"
+		rc=1
+	fi
+fi
+
 # One TAP stream out of the runs above.
 echo "TAP version 13"
 awk '/^(not )?ok [0-9]+/ { n++; sub(/ok [0-9]+/, "ok " n); print; next }
