@@ -71,10 +71,18 @@ static int katls_gate(struct katls_sock *ks, bool nonblock, long timeo)
 				return KATLS_GATE_AGENT;
 			break;
 		}
+		/* A reset ends a pending or accepted request. */
+		if (st != KATLS_STATE_HANDOVER && READ_ONCE(ks->sk->sk_err)) {
+			katls_check_reset(ks);
+			if (smp_load_acquire(&ks->state) != st)
+				continue;
+		}
 		if (nonblock || !timeo)
 			return -EAGAIN;
 		ret = wait_event_interruptible_timeout(*sk_sleep(ks->sk),
-				smp_load_acquire(&ks->state) != st, timeo);
+				smp_load_acquire(&ks->state) != st ||
+				(st != KATLS_STATE_HANDOVER &&
+				 READ_ONCE(ks->sk->sk_err)), timeo);
 		if (ret < 0)
 			return sock_intr_errno(timeo);
 		if (!ret && smp_load_acquire(&ks->state) == st)
@@ -261,6 +269,8 @@ static __poll_t katls_poll(struct file *file, struct socket *sock,
 		return ks->base_ops->poll(file, sock, wait);
 	if (st != KATLS_STATE_OPEN) {
 		sock_poll_wait(file, sock, wait);
+		if (st != KATLS_STATE_IDLE && st != KATLS_STATE_FAILED)
+			katls_check_reset(ks);
 		st = smp_load_acquire(&ks->state);
 	}
 	switch (st) {

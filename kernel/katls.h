@@ -123,6 +123,7 @@ int katls_check_owner(struct katls_sock *ks, u32 portid);
 int katls_begin_handover(struct katls_sock *ks, u32 portid,
 			 const struct katls_result *summary);
 void katls_finish_handover(struct katls_sock *ks, int err);
+void katls_check_reset(struct katls_sock *ks);
 int katls_wait_terminal(struct katls_sock *ks, long timeo);
 void katls_fill_result(struct katls_sock *ks, struct katls_result *res);
 void katls_for_each(struct net *net, unsigned long *pos,

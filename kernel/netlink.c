@@ -228,11 +228,20 @@ static int katls_nl_accept(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int fd, err;
 
-	ks = katls_accept_next(genl_info_net(info), info->snd_portid,
-			       task_tgid(current));
-	if (!ks) {
-		NL_SET_ERR_MSG(info->extack, "no pending request");
-		return -ENOENT;
+	for (;;) {
+		ks = katls_accept_next(genl_info_net(info), info->snd_portid,
+				       task_tgid(current));
+		if (!ks) {
+			NL_SET_ERR_MSG(info->extack, "no pending request");
+			return -ENOENT;
+		}
+		/* A connection reset while queued is not worth a handshake. */
+		err = READ_ONCE(ks->sk->sk_err);
+		if (likely(!err))
+			break;
+		if (katls_complete(ks, err))
+			katls_stat_inc(KATLS_STAT_CLOSED);
+		katls_sock_put(ks);
 	}
 	file = katls_get_file(ks);
 	if (!file) {

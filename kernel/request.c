@@ -497,6 +497,22 @@ static bool katls_terminal(struct katls_sock *ks)
 }
 
 /**
+ * katls_check_reset() - a reset connection ends its request
+ * @ks: the socket state
+ *
+ * If the socket has an error (RST from the peer, ...), a request that is
+ * pending or accepted fails with it instead of waiting for the agent or
+ * the timeout.
+ */
+void katls_check_reset(struct katls_sock *ks)
+{
+	int err = READ_ONCE(ks->sk->sk_err);
+
+	if (unlikely(err) && katls_complete(ks, err))
+		katls_stat_inc(KATLS_STAT_CLOSED);
+}
+
+/**
  * katls_wait_terminal() - sleep until the handshake has an outcome
  * @ks: the socket state (the caller is in a syscall on the socket)
  * @timeo: maximum jiffies to wait
@@ -508,11 +524,17 @@ int katls_wait_terminal(struct katls_sock *ks, long timeo)
 {
 	long ret;
 
+	/* A reset ends the wait, except during the (short) hand-over. */
 	ret = wait_event_interruptible_timeout(*sk_sleep(ks->sk),
-					       katls_terminal(ks), timeo);
-	if (ret > 0 || katls_terminal(ks))
+			katls_terminal(ks) ||
+			(READ_ONCE(ks->sk->sk_err) &&
+			 READ_ONCE(ks->state) != KATLS_STATE_HANDOVER), timeo);
+	katls_check_reset(ks);
+	if (katls_terminal(ks))
 		return 0;
-	return ret ? -EINTR : -EAGAIN;
+	if (ret < 0)
+		return -EINTR;
+	return -EAGAIN;
 }
 
 /**

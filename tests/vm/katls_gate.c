@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <linux/bpf.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
 
@@ -350,6 +352,79 @@ static void test_closed_pending(void)
 	agent_close(&lis);
 }
 
+static void *blocking_request(void *arg)
+{
+	int *fd = arg;
+
+	fd[1] = request(fd[0], KATLS_ROLE_CLIENT, "p", 20000);
+	return NULL;
+}
+
+static void test_reset_pending(void)
+{
+	struct linger lg = { 1, 0 };
+	struct agent lis;
+	pthread_t th;
+	int a, b, fd[2];
+
+	agent_open(&lis, true);
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	fd[0] = a;
+	fd[1] = -1;
+	pthread_create(&th, NULL, blocking_request, fd);
+	msleep(100);
+	setsockopt(b, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(b);		/* RST while the request is pending */
+	pthread_join(th, NULL);
+	tap_ok(fd[1] == ECONNRESET,
+	       "fail closed: RST mid-handshake ends the blocking request -> ECONNRESET (%d)",
+	       fd[1]);
+	tap_ok(result(a).state == KATLS_STATE_FAILED &&
+	       send(a, "x", 1, MSG_DONTWAIT) < 0 && errno == ECONNRESET,
+	       "fail closed: after the RST, send -> ECONNRESET");
+	close(a);
+	agent_close(&lis);
+}
+
+static int sockmap_insert(int fd)
+{
+	union bpf_attr at = { 0 };
+	int map, key = 0, r;
+
+	at.map_type = BPF_MAP_TYPE_SOCKMAP;
+	at.key_size = 4;
+	at.value_size = 4;
+	at.max_entries = 1;
+	map = syscall(SYS_bpf, BPF_MAP_CREATE, &at, sizeof(at));
+	if (map < 0)
+		return -1000 - errno;
+	memset(&at, 0, sizeof(at));
+	at.map_fd = map;
+	at.key = (uintptr_t)&key;
+	at.value = (uintptr_t)&fd;
+	r = syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &at, sizeof(at)) ? errno : 0;
+	close(map);
+	return r;
+}
+
+static void test_sockmap(void)
+{
+	int a, b, r;
+
+	tcp_pair(AF_INET, &a, &b);
+	r = sockmap_insert(a);
+	tap_ok(r == 0, "sockmap: control, a plain TCP socket can be inserted (%d)", r);
+	close(a);
+	close(b);
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	r = sockmap_insert(a);
+	tap_ok(r > 0, "gate sockmap: an opted-in socket cannot be inserted (%d)", r);
+	close(a);
+	close(b);
+}
+
 struct reader {
 	int fd;
 	char buf[64];
@@ -527,8 +602,11 @@ static void test_hammer(int fam, int rounds)
 			send(b, z, sizeof(z), MSG_DONTWAIT);
 			msleep(1);
 		}
-		agent_wait(pid);
-		msleep(20);
+		j = agent_wait(pid);
+		/* Some records after the verdict too, then let both run on. */
+		for (k = 0; k < 5; k++)
+			send(b, z, sizeof(z), 0);
+		msleep(100);
 		hs.stop = hr.stop = 1;
 		pthread_join(ts, NULL);
 		pthread_join(tr, NULL);
@@ -539,8 +617,11 @@ static void test_hammer(int fam, int rounds)
 			leaks++;
 		if (hr.bad)
 			bad++;
-		if (hs.sent > 0 && nrec > 0 && hr.got > 0)
+		if (!j && hs.sent > 0 && nrec > 0 && hr.got > 0)
 			ok_rounds++;
+		else
+			tap_diag("round %d: agent %d, sent %ld, records %zu, got %ld",
+				 i, j, hs.sent, nrec, hr.got);
 		close(a);
 		close(b);
 	}
@@ -599,6 +680,8 @@ int main(int argc, char **argv)
 	test_agent_rules();
 	test_rejected();
 	test_closed_pending();
+	test_reset_pending();
+	test_sockmap();
 	for (i = 0; i < 2; i++)
 		test_handover(fams[i]);
 	for (i = 0; i < 2; i++)
