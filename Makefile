@@ -42,7 +42,8 @@ kunit:
 # The guests start userspace/katlsd when it is built: build it first,
 # but still run the tests that do not need it when it does not build.
 vm-check:
-	@$(MAKE) -C userspace all || { echo "userspace-build: 0 passed, 1 failed"; fail=1; }; \
+	@fail=; $(MAKE) -C userspace all || \
+		{ echo "userspace-build: 0 passed, 1 failed"; fail=1; }; \
 	tools/vm-check --kernel 6.12 --kernel 6.1 && [ -z "$$fail" ]
 
 check: deps

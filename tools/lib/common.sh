@@ -51,8 +51,14 @@ sync_glob() {
 # (the katls-y assignment, with continuation lines).
 katls_objs() {
 	awk '/^katls-y[ \t]*[:+]?=/ { on = 1; sub(/^katls-y[ \t]*[:+]?=/, "") }
-	     on { c = sub(/\\$/, ""); n = split($0, w); for (i = 1; i <= n; i++) print w[i]; if (!c) on = 0 }' \
-		"$KATLS_TOP/Kbuild"
+	     on {
+		c = sub(/\\$/, "")
+		n = split($0, w)
+		for (i = 1; i <= n; i++)
+			print w[i]
+		if (!c)
+			on = 0
+	     }' "$KATLS_TOP/Kbuild"
 }
 
 # sync_tree SRC DST: mirror the sources below SRC into DST (recursively),
@@ -70,7 +76,8 @@ sync_tree() {
 		rel=${f#"$dst"/}
 		case "$rel" in *.mod.c) continue ;; esac
 		[ -e "$src/$rel" ] || rm -f "$f"
-	done < <(find "$dst" -type f \( -name '*.[chS]' -o -name Kbuild -o -name Makefile \) -print0)
+	done < <(find "$dst" -type f \( -name '*.[chS]' -o -name Kbuild \
+		-o -name Makefile \) -print0)
 }
 
 # shq ARG: ARG quoted for a POSIX shell.

@@ -19,7 +19,8 @@ say() { echo "katls-vm: $*"; }
 # Kernel messages from here on are the interesting ones.
 boot_lines=$(dmesg | wc -l)
 new_dmesg() {
-	dmesg | tail -n +$((boot_lines + 1)) | tail -n "$1" | grep . || echo "(no kernel messages)"
+	dmesg | tail -n +$((boot_lines + 1)) | tail -n "$1" | grep . ||
+		echo "(no kernel messages)"
 }
 
 finish() {
@@ -113,10 +114,11 @@ if [ -f /run/katlsd.pid ]; then
 	fi
 fi
 
-if dmesg | grep -qE 'WARNING:|BUG:|Oops|general protection fault|Call Trace:|UBSAN:|KASAN:|Kernel panic'; then
+SPLAT='WARNING:|BUG:|Oops|general protection fault|Call Trace:|UBSAN:|KASAN:'
+if dmesg | grep -qE "$SPLAT"; then
 	: >$R/splat
 	say "the kernel logged a warning or an oops:"
-	dmesg | grep -m1 -B5 -A60 -E 'WARNING:|BUG:|Oops|general protection fault|Call Trace:|UBSAN:|KASAN:'
+	dmesg | grep -m1 -B5 -A60 -E "$SPLAT"
 elif [ "$rc" -ne 0 ]; then
 	say "guest dmesg since boot (tail):"
 	new_dmesg 25
