@@ -26,6 +26,7 @@ seed() {	# seed NAME DIR: copy the samples that fit the harness
 	tdx)		cp "$ev"/tdx/*.dat "$ev"/tdx/*.bin "$ev"/tdx/negative/*.dat "$dir" ;;
 	snp)		cp "$ev"/sev-snp/*.bin "$ev"/sev-snp/negative/*.bin "$dir" ;;
 	cca)		cp "$ev"/cca/*.cbor "$dir" ;;
+	tdx_collateral)	cp "$here"/../unit/verify/data/tdx-collateral/*.json "$dir" ;;
 	esac 2>/dev/null
 	if [ -d "$here/corpus/$name" ]; then
 		cp "$here/corpus/$name"/* "$dir" 2>/dev/null

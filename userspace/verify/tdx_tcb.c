@@ -16,7 +16,9 @@
  * level whose SGX components and PCESVN are covered by the PCK
  * certificate and whose TDX components are covered by TEE_TCB_SVN (from
  * index 2 when the TDX module's major version, TEE_TCB_SVN[1], is not 0:
- * then the module's own identity decides its part).
+ * then the module's identity "TDX_<major>" in tdxModuleIdentities rates
+ * the module by TEE_TCB_SVN[0]).  The reported status is the worse of
+ * the platform level, the module identity level and the QE identity level.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -453,11 +455,6 @@ static void eval_tcb_info(const struct signed_doc *d,
 		}
 		if (!ok || (long long)in->ext->pcesvn < pcesvn)
 			continue;
-		if (comp_svn(j, tdx, 1) != in->tee_tcb_svn[1]) {
-			katls_verdict_error(v, "TCB Info: level %u is for TDX module major version %d, the TD runs %u",
-					    i, comp_svn(j, tdx, 1), in->tee_tcb_svn[1]);
-			return;
-		}
 		if (kv_json_str(j, kv_json_get(j, lv, "tcbStatus"), st, sizeof(st)) < 0) {
 			katls_verdict_error(v, "TCB Info: TCB level %u has no status", i);
 			return;

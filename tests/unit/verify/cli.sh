@@ -91,6 +91,11 @@ grep -q 'broken.policy:3:' "$tmp/err"; ok $? "broken policy reported as FILE:LIN
 run 0 "CCA token with --cpak" --json --cpak "$ev/cca/tfrmm_cpak_pub.pem" "$ev/cca/veraison_tfrmm_cca_token.cbor"
 json "j['tee']=='cca' and j['report_data']=='ab'*64" "CCA JSON: tee and challenge"
 
+coll=$(cd "$(dirname "$0")" && pwd)/data/tdx-collateral
+run 1 "T1 with Intel PCS collateral (no TCB level matches)" --json --at 2023-07-01T00:00:00Z --collateral "$coll" "$T1"
+json "any('below every TCB level' in e for e in j['errors']) and any('QE identity (TD_QE, ISVSVN 4): UpToDate' in c for c in j['checks']) and j['tcb_status']==''" \
+	"collateral JSON: TCB error, QE status, no tcb_status"
+
 run 2 "no arguments" 
 run 2 "unknown --type" --type sgx "$T1"
 run 2 "bad --at" --at 2026-13-01T00:00:00Z "$T1"
