@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers of the katls benchmarks: fixed test keys for the three
+ * TLS 1.3 ciphers kTLS supports, a forked test agent that hands keys to
+ * katls sockets through the netlink protocol (ACCEPT + DONE), a run-time
+ * self-signed GnuTLS credential, timing and medians.
+ *
+ * The agent helpers (agent_open, agent_accept, agent_xfer, agent_msg)
+ * come from tests/vm/katls_test.h; this file adds what the VM tests do
+ * not need: keys for every cipher.
+ */
+#ifndef KATLS_BENCH_COMMON_H
+#define KATLS_BENCH_COMMON_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "../../tests/vm/katls_test.h"
+
+enum bench_cipher { C_AES128, C_AES256, C_CHACHA, C_NR };
+
+static const char *const cipher_name[C_NR] = {
+	[C_AES128] = "aes128gcm",
+	[C_AES256] = "aes256gcm",
+	[C_CHACHA] = "chacha20poly1305",
+};
+
+/* GnuTLS priority names and the `openssl speed -evp` names. */
+static const char *const cipher_gnutls[C_NR] = {
+	[C_AES128] = "AES-128-GCM",
+	[C_AES256] = "AES-256-GCM",
+	[C_CHACHA] = "CHACHA20-POLY1305",
+};
+
+static const gnutls_cipher_algorithm_t cipher_gnutls_id[C_NR] = {
+	[C_AES128] = GNUTLS_CIPHER_AES_128_GCM,
+	[C_AES256] = GNUTLS_CIPHER_AES_256_GCM,
+	[C_CHACHA] = GNUTLS_CIPHER_CHACHA20_POLY1305,
+};
+
+static const char *const cipher_openssl[C_NR] = {
+	[C_AES128] = "aes-128-gcm",
+	[C_AES256] = "aes-256-gcm",
+	[C_CHACHA] = "chacha20-poly1305",
+};
+
+static inline int cipher_parse(const char *s)
+{
+	int c;
+
+	for (c = 0; c < C_NR; c++)
+		if (!strcmp(s, cipher_name[c]))
+			return c;
+	return -1;
+}
+
+/* ---- fixed keys, every cipher ---- */
+
+union bench_key {
+	struct tls_crypto_info info;
+	struct tls12_crypto_info_aes_gcm_128 aes128;
+	struct tls12_crypto_info_aes_gcm_256 aes256;
+	struct tls12_crypto_info_chacha20_poly1305 chacha;
+};
+
+/*
+ * Fixed test keys for one direction (0: client->server, 1: server->
+ * client).  Returns the length of the crypto_info for setsockopt.
+ */
+static inline size_t bench_key(int cipher, int dir, union bench_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->info.version = TLS_1_3_VERSION;
+	switch (cipher) {
+	case C_AES128:
+		k->info.cipher_type = TLS_CIPHER_AES_GCM_128;
+		memset(k->aes128.key, 0x40 + dir, sizeof(k->aes128.key));
+		memset(k->aes128.iv, 0x50 + dir, sizeof(k->aes128.iv));
+		memset(k->aes128.salt, 0x60 + dir, sizeof(k->aes128.salt));
+		return sizeof(k->aes128);
+	case C_AES256:
+		k->info.cipher_type = TLS_CIPHER_AES_GCM_256;
+		memset(k->aes256.key, 0x41 + dir, sizeof(k->aes256.key));
+		memset(k->aes256.iv, 0x51 + dir, sizeof(k->aes256.iv));
+		memset(k->aes256.salt, 0x61 + dir, sizeof(k->aes256.salt));
+		return sizeof(k->aes256);
+	default:
+		k->info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
+		memset(k->chacha.key, 0x42 + dir, sizeof(k->chacha.key));
+		memset(k->chacha.iv, 0x52 + dir, sizeof(k->chacha.iv));
+		return sizeof(k->chacha);
+	}
+}
+
+/* Plain kTLS on fd with the fixed keys; client sends with dir 0. */
+static inline int ktls_install(int fd, int cipher, bool client)
+{
+	union bench_key tx, rx;
+	size_t len;
+	int err = 0;
+
+	len = bench_key(cipher, client ? 0 : 1, &tx);
+	bench_key(cipher, client ? 1 : 0, &rx);
+	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
+	    setsockopt(fd, SOL_TLS, TLS_TX, &tx, len) ||
+	    setsockopt(fd, SOL_TLS, TLS_RX, &rx, len))
+		err = errno ? errno : EIO;
+	explicit_bzero(&tx, sizeof(tx));
+	explicit_bzero(&rx, sizeof(rx));
+	return err;
+}
+
+/* DONE with status 0, a summary and the fixed keys of cipher for role. */
+static inline int bench_agent_done(struct agent *a, uint64_t id,
+				   unsigned int role, int cipher)
+{
+	struct nl_msg *msg = agent_msg(a, KATLS_CMD_DONE);
+	uint8_t digest[KATLS_DIGEST_LEN], meas[48];
+	union bench_key tx, rx;
+	struct nlattr *nest;
+	size_t len;
+	int err;
+
+	len = bench_key(cipher, role == KATLS_ROLE_CLIENT ? 0 : 1, &tx);
+	bench_key(cipher, role == KATLS_ROLE_CLIENT ? 1 : 0, &rx);
+	memset(digest, 0xd1, sizeof(digest));
+	memset(meas, 0x3e, sizeof(meas));
+	nla_put_u64(msg, KATLS_A_REQ_ID, id);
+	nla_put_u32(msg, KATLS_A_STATUS, 0);
+	nest = nla_nest_start(msg, KATLS_A_SUMMARY);
+	nla_put_u32(msg, KATLS_SUMMARY_A_EVIDENCE_TYPE, KATLS_EVIDENCE_SIM);
+	nla_put_u32(msg, KATLS_SUMMARY_A_BINDING_LEVEL, KATLS_BINDING_L2);
+	nla_put(msg, KATLS_SUMMARY_A_DIGEST, sizeof(digest), digest);
+	nla_put(msg, KATLS_SUMMARY_A_MEASUREMENT, sizeof(meas), meas);
+	nla_put_string(msg, KATLS_SUMMARY_A_POLICY, "bench");
+	nla_nest_end(msg, nest);
+	nla_put(msg, KATLS_A_TX, len, &tx);
+	nla_put(msg, KATLS_A_RX, len, &rx);
+	explicit_bzero(&tx, sizeof(tx));
+	explicit_bzero(&rx, sizeof(rx));
+	err = agent_xfer(a, msg);
+	return err;
+}
+
+/*
+ * Forked agent: subscribe to READY (requests fail with ESRCH while no
+ * agent listens), tell the parent through ready_fd, answer n pending
+ * requests with keys of cipher, then exit with 0 or the errno of the
+ * first failure.  The gate knows the agent by its process, so this must
+ * not be the application's process; the listening socket dies with it,
+ * so no READY notifications pile up across trials.
+ */
+static inline pid_t bench_spawn_agent(int n, int cipher, int ready_fd)
+{
+	struct agent a;
+	pid_t pid = fork();
+	int err = 0, i, tries;
+
+	if (pid)
+		return pid;
+	if (agent_open(&a, true))
+		_exit(100);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(101);
+	for (i = 0; i < n && !err; i++) {
+		err = ENOENT;
+		for (tries = 0; tries < 2000 && err == ENOENT; tries++) {
+			err = agent_accept(&a);
+			if (err == ENOENT)
+				msleep(5);
+		}
+		if (!err)
+			err = bench_agent_done(&a, a.id, a.role, cipher);
+		if (a.fd >= 0)
+			close(a.fd);
+	}
+	agent_close(&a);
+	_exit(err > 255 ? 255 : err);
+}
+
+static inline int bench_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Make the connected pair (a: client, b: server) OPEN katls sockets with
+ * the fixed keys of cipher: opt-in, non-blocking requests, the forked
+ * agent's DONE.  Returns 0 or an errno-like code.
+ */
+static inline int katls_handover(int a, int b, int cipher)
+{
+	struct katls_result r;
+	int err, st, rp[2];
+	char c;
+	pid_t pid;
+
+	if (opt_in(a) || opt_in(b))
+		return errno;
+	if (pipe(rp))
+		return errno;
+	pid = bench_spawn_agent(2, cipher, rp[1]);
+	close(rp[1]);
+	if (pid < 0 || read(rp[0], &c, 1) != 1) {
+		close(rp[0]);
+		return pid < 0 ? errno : bench_wait(pid) ?: EIO;
+	}
+	close(rp[0]);
+	set_nonblock(a, true);
+	set_nonblock(b, true);
+	err = request(a, KATLS_ROLE_CLIENT, "bench", 10000);
+	if (err == EINPROGRESS)
+		err = request(b, KATLS_ROLE_SERVER, "bench", 10000);
+	if (err == EINPROGRESS)
+		err = 0;
+	if (err)
+		kill(pid, SIGKILL);
+	st = bench_wait(pid);
+	set_nonblock(a, false);
+	set_nonblock(b, false);
+	if (!err && st)
+		err = st < 0 ? EIO : st;
+	if (err)
+		return err;
+	r = result(a);
+	if (r.state != KATLS_STATE_OPEN)
+		return EPROTO;
+	r = result(b);
+	if (r.state != KATLS_STATE_OPEN)
+		return EPROTO;
+	return 0;
+}
+
+/* ---- GnuTLS: a self-signed ECDSA P-256 credential made at run time ---- */
+
+struct bench_cred {
+	gnutls_x509_crt_t crt;
+	gnutls_x509_privkey_t key;
+	gnutls_certificate_credentials_t server, client;
+};
+
+static inline void gnutls_check(int r, const char *what)
+{
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", what, gnutls_strerror(r));
+		exit(2);
+	}
+}
+
+static inline void bench_cred_init(struct bench_cred *c)
+{
+	time_t now = time(NULL);
+	unsigned char serial[8] = { 0x01, 0x4b, 0x41, 0x54, 0x4c, 0x53 };
+
+	gnutls_check(gnutls_global_init(), "gnutls_global_init");
+	gnutls_check(gnutls_x509_privkey_init(&c->key), "privkey_init");
+	gnutls_check(gnutls_x509_privkey_generate(c->key, GNUTLS_PK_ECDSA,
+			GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+		     "privkey_generate");
+	gnutls_check(gnutls_x509_crt_init(&c->crt), "crt_init");
+	gnutls_check(gnutls_x509_crt_set_version(c->crt, 3), "crt_set_version");
+	gnutls_check(gnutls_x509_crt_set_serial(c->crt, serial, sizeof(serial)),
+		     "crt_set_serial");
+	gnutls_check(gnutls_x509_crt_set_activation_time(c->crt, now - 3600),
+		     "crt_set_activation_time");
+	gnutls_check(gnutls_x509_crt_set_expiration_time(c->crt, now + 86400),
+		     "crt_set_expiration_time");
+	gnutls_check(gnutls_x509_crt_set_dn_by_oid(c->crt,
+			GNUTLS_OID_X520_COMMON_NAME, 0, "katls-bench",
+			strlen("katls-bench")), "crt_set_dn");
+	gnutls_check(gnutls_x509_crt_set_key(c->crt, c->key), "crt_set_key");
+	gnutls_check(gnutls_x509_crt_set_key_usage(c->crt,
+			GNUTLS_KEY_DIGITAL_SIGNATURE), "crt_set_key_usage");
+	gnutls_check(gnutls_x509_crt_sign2(c->crt, c->crt, c->key,
+					   GNUTLS_DIG_SHA256, 0), "crt_sign2");
+	gnutls_check(gnutls_certificate_allocate_credentials(&c->server),
+		     "allocate_credentials");
+	gnutls_check(gnutls_certificate_set_x509_key(c->server, &c->crt, 1,
+						     c->key), "set_x509_key");
+	gnutls_check(gnutls_certificate_allocate_credentials(&c->client),
+		     "allocate_credentials");
+	gnutls_check(gnutls_certificate_set_x509_trust(c->client, &c->crt, 1),
+		     "set_x509_trust");
+}
+
+static inline void bench_cred_free(struct bench_cred *c)
+{
+	gnutls_certificate_free_credentials(c->server);
+	gnutls_certificate_free_credentials(c->client);
+	gnutls_x509_crt_deinit(c->crt);
+	gnutls_x509_privkey_deinit(c->key);
+	gnutls_global_deinit();
+}
+
+/*
+ * A full TLS 1.3 handshake on fd (X25519, ECDSA P-256, no tickets, only
+ * the given cipher; the client verifies the certificate).  Returns the
+ * session, or NULL after printing why.
+ */
+static inline gnutls_session_t bench_tls_session(struct bench_cred *c, int fd,
+						 bool client, int cipher)
+{
+	char prio[256];
+	gnutls_session_t s;
+	const char *err_pos;
+	int r;
+
+	snprintf(prio, sizeof(prio),
+		 "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+%s:-GROUP-ALL:"
+		 "+GROUP-X25519:%%NO_TICKETS", cipher_gnutls[cipher]);
+	if (gnutls_init(&s, (client ? GNUTLS_CLIENT : GNUTLS_SERVER) |
+			GNUTLS_NO_TICKETS) < 0)
+		return NULL;
+	r = gnutls_priority_set_direct(s, prio, &err_pos);
+	if (r >= 0)
+		r = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+					   client ? c->client : c->server);
+	if (r >= 0 && client)
+		gnutls_session_set_verify_cert(s, NULL, 0);
+	if (r >= 0) {
+		gnutls_transport_set_int(s, fd);
+		gnutls_handshake_set_timeout(s, 30000);
+		do {
+			r = gnutls_handshake(s);
+		} while (r < 0 && !gnutls_error_is_fatal(r));
+	}
+	if (r >= 0 && gnutls_cipher_get(s) != cipher_gnutls_id[cipher])
+		r = GNUTLS_E_UNWANTED_ALGORITHM;
+	if (r < 0) {
+		fprintf(stderr, "%s handshake: %s\n", client ? "client" : "server",
+			gnutls_strerror(r));
+		gnutls_deinit(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- time ---- */
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v); NAN when n is 0. */
+static inline double median(double *v, int n)
+{
+	if (n <= 0)
+		return __builtin_nan("");
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Write all of buf to fd (pipes); false on error. */
+static inline bool write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+static inline bool read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+#endif /* KATLS_BENCH_COMMON_H */
