@@ -1,0 +1,217 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/unit/lib/test-cli.sh BINDIR DATADIR - katls-cat and katlsctl as
+# programs, on the host (no katls module): usage and exit codes, the
+# errors a missing module produces, katlsctl stat on a sample file, and
+# katls-cat's copy loop (stdin, sendfile, half-close) through
+# katls-cat-mock, a test build whose katls socket options are scripted
+# (tests/unit/lib/mock-katls.c).  Prints TAP.
+set -u
+bin=$1
+data=$2
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+
+n=0 failed=0
+ok() {	# ok COND-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+check() { local d=$1; shift; "$@"; ok $? "$d"; }
+diag() { sed 's/^/# /' "$@"; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Wait until something listens on TCP port $1 (IPv4 or IPv6), up to 10 s.
+wait_listen() {
+	local hex i
+	hex=$(printf '%04X' "$1")
+	for i in $(seq 100); do
+		if grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A" \
+			/proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+module=0
+if [ -e /proc/net/katls_stat ] || [ -e /sys/module/katls ]; then
+	module=1
+fi
+
+echo "TAP version 13"
+
+# --- usage and exit codes ---
+timeout 60 "$bin/katls-cat" --help >"$tmp/out" 2>&1
+check "katls-cat --help: exit 0" [ $? -eq 0 ]
+check "katls-cat --help: prints usage" grep -q '^Usage: katls-cat' "$tmp/out"
+timeout 60 "$bin/katls-cat" >/dev/null 2>"$tmp/err"
+check "katls-cat without operands: exit 2" [ $? -eq 2 ]
+timeout 60 "$bin/katls-cat" --policy 'bad/name' h 1 2>"$tmp/err"
+rc=$?
+check "katls-cat bad policy: exit 2 with a message" \
+	[ $rc -eq 2 -a -s "$tmp/err" ]
+"$bin/katlsctl" frob >/dev/null 2>&1
+check "katlsctl unknown command: exit 2" [ $? -eq 2 ]
+"$bin/katlsctl" --help | grep -q '^Usage: katlsctl'
+check "katlsctl --help" [ $? -eq 0 ]
+
+# --- katlsctl stat ---
+"$bin/katlsctl" --stat-file "$data/katls_stat.sample" stat >"$tmp/out"
+check "katlsctl stat on the sample: exit 0" [ $? -eq 0 ]
+check "katlsctl stat: aligned \"open  12\" line" \
+	grep -qx 'open                12' "$tmp/out"
+check "katlsctl stat: one line per counter" [ "$(wc -l <"$tmp/out")" -eq 8 ]
+"$bin/katlsctl" stat --json --stat-file "$data/katls_stat.sample" >"$tmp/out"
+check "katlsctl stat --json (options after the command)" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["open"] == 12 and len(d) == 8 else 1)' "$tmp/out"
+printf 'pending 1\ngarbage\n' >"$tmp/bad"
+"$bin/katlsctl" --stat-file "$tmp/bad" stat >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'line 2' "$tmp/err"
+ok $? "katlsctl stat on a malformed file: exit 1, line named"
+"$bin/katlsctl" --stat-file "$tmp/absent" stat >/dev/null 2>"$tmp/err"
+rc=$?
+check "katlsctl stat without the file: exit 1" [ $rc -eq 1 ]
+check "katlsctl stat without the file: \"katls module not loaded\"" \
+	grep -q 'katls module not loaded' "$tmp/err"
+
+# --- no module on this host ---
+if [ $module -eq 1 ]; then
+	skip "katlsctl list without the module" "katls module loaded"
+	skip "katls-cat without the module" "katls module loaded"
+else
+	"$bin/katlsctl" list >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 1 ] && grep -q 'katls module not loaded' "$tmp/err"
+	ok $? "katlsctl list without the module: exit 1, message"
+
+	port=$(free_port)
+	timeout 60 "$bin/katls-cat" -l -p sim-test "$port" </dev/null >"$tmp/s.out" \
+		2>"$tmp/s.err" &
+	spid=$!
+	wait_listen "$port"
+	timeout 60 "$bin/katls-cat" -p sim-test 127.0.0.1 "$port" </dev/null \
+		>/dev/null 2>"$tmp/c.err"
+	crc=$?
+	wait $spid
+	src=$?
+	check "katls-cat client without the module: exit 1" [ $crc -eq 1 ]
+	check "katls-cat client: says the module is not loaded" \
+		grep -q 'module not loaded' "$tmp/c.err"
+	check "katls-cat server without the module: exit 1" [ $src -eq 1 ]
+	check "katls-cat server: says the module is not loaded" \
+		grep -q 'module not loaded' "$tmp/s.err"
+fi
+
+port=$(free_port)
+timeout 60 "$bin/katls-cat" 127.0.0.1 "$port" </dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'Connection refused' "$tmp/err"
+ok $? "katls-cat to a closed port: exit 1, Connection refused"
+
+# --- copy loop with the scripted socket options ---
+mock=$bin/katls-cat-mock
+head -c 1500000 /dev/urandom >"$tmp/up"
+head -c 700000 /dev/urandom >"$tmp/down"
+
+port=$(free_port)
+KATLS_MOCK=open timeout 60 "$mock" -l -p sim-test "$port" <"$tmp/down" \
+	>"$tmp/s.out" 2>"$tmp/s.err" &
+spid=$!
+wait_listen "$port"
+KATLS_MOCK=open timeout 60 "$mock" -p sim-test localhost "$port" <"$tmp/up" \
+	>"$tmp/c.out" 2>"$tmp/c.err"
+crc=$?
+wait $spid
+src=$?
+check "bidirectional copy: both exit 0" [ $crc -eq 0 -a $src -eq 0 ]
+check "bidirectional copy: client -> server intact" cmp -s "$tmp/up" "$tmp/s.out"
+check "bidirectional copy: server -> client intact" cmp -s "$tmp/down" "$tmp/c.out"
+check "client prints the verified summary" \
+	grep -q '^katls-cat: verified: state=open evidence=sim binding=L2 measurement=1111.* policy=sim-test$' "$tmp/c.err"
+check "server prints the attested summary" \
+	grep -q '^katls-cat: attested: state=open evidence=sim' "$tmp/s.err"
+[ $crc -eq 0 ] || diag "$tmp/c.err"
+[ $src -eq 0 ] || diag "$tmp/s.err"
+
+# Half-close: the client's stdin ends at once; the server answers later.
+port=$(free_port)
+(sleep 0.5; echo late reply) | KATLS_MOCK=open timeout 60 "$mock" -q -l "$port" \
+	>"$tmp/s.out" 2>"$tmp/s.err" &
+spid=$!
+wait_listen "$port"
+KATLS_MOCK=open timeout 60 "$mock" -q 127.0.0.1 "$port" </dev/null >"$tmp/c.out" \
+	2>"$tmp/c.err"
+crc=$?
+wait $spid
+src=$?
+[ $crc -eq 0 -a $src -eq 0 ] && grep -qx 'late reply' "$tmp/c.out"
+ok $? "half-close: reply received after the client's EOF"
+check "-q: no summary on stderr" [ ! -s "$tmp/c.err" ]
+
+# sendfile(2) from the client, IPv6 if the host has it.
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
+	fam=-6 addr=::1
+else
+	fam=-4 addr=127.0.0.1
+fi
+port=$(free_port)
+KATLS_MOCK=open timeout 60 "$mock" -q -l $fam "$port" </dev/null >"$tmp/s.out" \
+	2>"$tmp/s.err" &
+spid=$!
+wait_listen "$port"
+KATLS_MOCK=open timeout 60 "$mock" -q $fam --sendfile "$tmp/up" "$addr" "$port" \
+	</dev/null >/dev/null 2>"$tmp/c.err"
+crc=$?
+wait $spid
+src=$?
+check "--sendfile ($fam): both exit 0" [ $crc -eq 0 -a $src -eq 0 ]
+check "--sendfile ($fam): file arrives intact" cmp -s "$tmp/up" "$tmp/s.out"
+timeout 60 "$mock" --sendfile "$tmp/absent" 127.0.0.1 1 </dev/null 2>"$tmp/err"
+check "--sendfile of a missing file: exit 1" [ $? -eq 1 ]
+
+# Failed attestation: exit 1 with the errno's meaning and the result.
+port=$(free_port)
+KATLS_MOCK=open timeout 60 "$mock" -q -l "$port" </dev/null >/dev/null 2>&1 &
+spid=$!
+wait_listen "$port"
+KATLS_MOCK=fail:129 timeout 60 "$mock" -p sim-test 127.0.0.1 "$port" </dev/null \
+	>/dev/null 2>"$tmp/c.err"
+crc=$?
+wait $spid
+check "rejected evidence: exit 1" [ $crc -eq 1 ]
+check "rejected evidence: message names the evidence" \
+	grep -q "evidence was rejected" "$tmp/c.err"
+check "rejected evidence: failed result printed" \
+	grep -q 'result: state=failed status=EKEYREJECTED' "$tmp/c.err"
+
+# --cert/--key: must be readable; the note says they are not used.
+echo cert >"$tmp/c.pem"
+echo key >"$tmp/k.pem"
+port=$(free_port)
+KATLS_MOCK=open timeout 60 "$mock" -l --cert "$tmp/c.pem" --key "$tmp/k.pem" "$port" \
+	</dev/null >/dev/null 2>"$tmp/s.err" &
+spid=$!
+wait_listen "$port"
+KATLS_MOCK=open timeout 60 "$mock" -q 127.0.0.1 "$port" </dev/null >/dev/null 2>&1
+wait $spid
+src=$?
+[ $src -eq 0 ] && grep -q "katlsd presents its own" "$tmp/s.err"
+ok $? "--cert/--key: server runs and notes katlsd's certificate"
+timeout 60 "$mock" -l --cert "$tmp/absent" --key "$tmp/k.pem" 1 </dev/null 2>"$tmp/err"
+check "--cert of a missing file: exit 1" [ $? -eq 1 ]
+
+echo "1..$n"
+[ $failed -eq 0 ]
