@@ -693,17 +693,28 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 
 	ret = run_handshake(s, p->fd, p->timeout_ms);
 	if (ret < 0) {
-		if (ret != GNUTLS_E_FATAL_ALERT_RECEIVED &&
-		    ret != GNUTLS_E_PUSH_ERROR && ret != GNUTLS_E_PULL_ERROR &&
-		    ret != GNUTLS_E_PREMATURE_TERMINATION &&
-		    ret != GNUTLS_E_TIMEDOUT)
-			gnutls_alert_send_appropriate(s, ret);
+		bool alert = ret != GNUTLS_E_FATAL_ALERT_RECEIVED &&
+			     ret != GNUTLS_E_PUSH_ERROR &&
+			     ret != GNUTLS_E_PULL_ERROR &&
+			     ret != GNUTLS_E_PREMATURE_TERMINATION &&
+			     ret != GNUTLS_E_TIMEDOUT;
+
 		if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			fail(&ctx, EPROTO, "peer aborted the handshake: %s",
 			     gnutls_alert_get_name(gnutls_alert_get(s)));
 		else
 			fail(&ctx, katlsd_gnutls_errno(ret), "handshake: %s",
 			     gnutls_strerror(ret));
+		/*
+		 * Report before the alert: once the peer has our alert, its
+		 * side may reset the connection, and the kernel would then
+		 * fail our request with ECONNRESET before our own, more
+		 * precise status arrived.
+		 */
+		if (p->on_failure)
+			p->on_failure(p->on_failure_arg, r);
+		if (alert)
+			gnutls_alert_send_appropriate(s, ret);
 		goto out;
 	}
 

@@ -54,6 +54,8 @@ struct katlsd_evidence_source {
 	void *arg;
 };
 
+struct katlsd_hs_result;
+
 /** struct katlsd_hs_params - inputs of one handshake */
 struct katlsd_hs_params {
 	int fd;				/* connected TCP socket */
@@ -72,6 +74,13 @@ struct katlsd_hs_params {
 	const struct katls_policy *policy;	/* NULL: unknown policy */
 	bool evidence_bound_key;	/* accept a key the CAs do not vouch for */
 	struct katls_verify_opts vopts;	/* expected_report_data is ours */
+
+	/*
+	 * Optional: called once when the handshake has failed, before the
+	 * alert goes to the peer (the daemon sends DONE from here).
+	 */
+	void (*on_failure)(void *arg, const struct katlsd_hs_result *r);
+	void *on_failure_arg;
 };
 
 /** struct katlsd_hs_result - outcome; status is a positive errno or 0 */

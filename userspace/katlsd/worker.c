@@ -25,6 +25,27 @@ static const char *role_name(uint32_t role)
 	       role == KATLS_ROLE_SERVER ? "server" : "?";
 }
 
+struct done_ctx {
+	struct katlsd_nl *nl;
+	uint64_t id;
+	bool sent;
+	int ret;
+};
+
+static int send_done(struct done_ctx *d, const struct katlsd_hs_result *r)
+{
+	if (!d->sent) {
+		d->ret = katlsd_nl_done(d->nl, d->id, r);
+		d->sent = true;
+	}
+	return d->ret;
+}
+
+static void early_done(void *arg, const struct katlsd_hs_result *r)
+{
+	send_done(arg, r);
+}
+
 int katlsd_worker(const struct katlsd_state *st)
 {
 	struct katlsd_evidence_source evsrc;
@@ -33,6 +54,7 @@ int katlsd_worker(const struct katlsd_state *st)
 	struct katlsd_hs_result r;
 	struct katlsd_request req;
 	struct katlsd_nl nl = { 0 };
+	struct done_ctx done = { .nl = &nl };
 	unsigned int secs;
 	int ret;
 
@@ -85,6 +107,9 @@ int katlsd_worker(const struct katlsd_state *st)
 	p.vopts.certs_dir = st->cfg.certs_dir;
 	p.vopts.collateral_dir = st->cfg.collateral_dir;
 	p.vopts.cpak_file = st->cfg.cpak_file;
+	done.id = req.id;
+	p.on_failure = early_done;
+	p.on_failure_arg = &done;
 
 	katlsd_handshake(&p, &r);
 	if (r.status)
@@ -92,7 +117,7 @@ int katlsd_worker(const struct katlsd_state *st)
 			(unsigned long long)req.id, r.reason,
 			strerror(r.status));
 
-	ret = katlsd_nl_done(&nl, req.id, &r);
+	ret = send_done(&done, &r);
 	katlsd_hs_result_wipe(&r);
 	close(req.fd);
 	katlsd_nl_close(&nl);

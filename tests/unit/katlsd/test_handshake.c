@@ -236,6 +236,15 @@ struct scenario {
 	bool nonblock;			/* client socket O_NONBLOCK */
 };
 
+/* on_failure: how often, and with which status. */
+static int fail_calls, fail_status;
+
+static void on_failure(void *arg, const struct katlsd_hs_result *r)
+{
+	fail_calls++;
+	fail_status = r->status;
+}
+
 static void client_params(const struct scenario *sc, int fd,
 			  struct katlsd_hs_params *p)
 {
@@ -249,6 +258,9 @@ static void client_params(const struct scenario *sc, int fd,
 	p->client_creds = sc->trust ? cli_trust : cli_notrust;
 	p->have_truststore = sc->trust;
 	p->evidence_bound_key = sc->bound_key;
+	p->on_failure = on_failure;
+	fail_calls = 0;
+	fail_status = -1;
 }
 
 /* A GnuTLS peer without katls: no extension either way. */
@@ -369,10 +381,16 @@ static void expect_fail(const struct scenario *sc, int cli_err, int srv_err)
 		tap_ok(0, "%s: could not run", sc->name);
 		return;
 	}
-	if (sc->client != PEER_PLAIN)
+	if (sc->client != PEER_PLAIN) {
 		tap_ok(o.cli.status == cli_err && no_keys(&o.cli),
 		       "%s: client fails closed with %s (got %d), no keys",
 		       sc->name, strerror(cli_err), o.cli.status);
+		/* Reported before the alert, once, with the final status. */
+		tap_ok(fail_calls <= 1 &&
+		       (fail_calls == 0 || fail_status == o.cli.status),
+		       "%s: on_failure called %d time(s) with the final status",
+		       sc->name, fail_calls);
+	}
 	else
 		tap_ok(o.plain_ret < 0, "%s: plain client fails (%d)",
 		       sc->name, o.plain_ret);
@@ -395,7 +413,8 @@ static void expect_success(const struct scenario *sc)
 		tap_ok(0, "%s: could not run", sc->name);
 		return;
 	}
-	tap_ok(o.cli.status == 0, "%s: client succeeds", sc->name);
+	tap_ok(o.cli.status == 0 && fail_calls == 0,
+	       "%s: client succeeds, on_failure not called", sc->name);
 	tap_ok(o.have_srv && o.srv.status == 0, "%s: server succeeds", sc->name);
 	len = o.cli.keys.len;
 	tap_ok(len && len == o.srv.keys.len &&

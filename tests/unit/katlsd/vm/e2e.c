@@ -29,20 +29,35 @@
 #define TCP_ULP 31
 #endif
 
+static int family = AF_INET;
+
+/* A connected loopback pair over `family`: *a connects, *b accepted. */
 static void pair(int *a, int *b)
 {
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	socklen_t len = sizeof(in);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int l = socket(family, SOCK_STREAM, 0);
 
-	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (l < 0 || bind(l, (void *)&in, len) || listen(l, 8) ||
-	    getsockname(l, (void *)&in, &len)) {
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (void *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+		len = sizeof(*in6);
+	} else {
+		struct sockaddr_in *in = (void *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*in);
+	}
+	if (l < 0 || bind(l, (void *)&ss, len) || listen(l, 64) ||
+	    getsockname(l, (void *)&ss, &len)) {
 		perror("listen");
 		exit(2);
 	}
-	*a = socket(AF_INET, SOCK_STREAM, 0);
-	if (*a < 0 || connect(*a, (void *)&in, len)) {
+	*a = socket(family, SOCK_STREAM, 0);
+	if (*a < 0 || connect(*a, (void *)&ss, len)) {
 		perror("connect");
 		exit(2);
 	}
@@ -284,6 +299,11 @@ int main(int argc, char **argv)
 	run("sim-demo", 0);
 	run("sim-wrong", EACCES);
 	run("no-such-policy", EINVAL);
+	tap_diag("IPv6");
+	family = AF_INET6;
+	run("sim-demo", 0);
+	run("sim-wrong", EACCES);
+	family = AF_INET;
 
 	/* debug TEE: forbidden unless the policy says "debug allow" */
 	set_param("debug", "1");
