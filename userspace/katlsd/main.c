@@ -13,11 +13,15 @@
  *
  * A slow quote blocks only its own child; a crash kills only its own
  * request (the kernel sees the netlink socket close).  Memory is bounded
- * by `concurrency` processes; the parent keeps only counters.  READY
- * notifications that find every slot busy stay counted in `backlog`;
- * if notifications were lost (socket overrun) the parent probes with
- * as many children as it may run, and a child that finds nothing
- * pending (ACCEPT: ENOENT) clears the backlog.
+ * by `concurrency` processes; the parent keeps only counters.
+ *
+ * Each READY is matched by exactly one worker: READYs that find every
+ * slot busy stay counted in `backlog`.  When READYs may have been lost
+ * (at start-up, and after a multicast overrun) the parent *probes*: it
+ * starts workers without a READY, and every probe that found a request
+ * is followed by another, until one finds nothing pending (ACCEPT:
+ * ENOENT).  A worker that finds nothing outside probing changes
+ * nothing: its READY was served by another agent or worker.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +45,7 @@ static struct katlsd_state state;
 static const char *config_path = KATLSD_DEFAULT_CONFIG;
 static bool opt_debug;
 static unsigned int nchildren, backlog;
+static bool probing;
 
 static void usage(FILE *f)
 {
@@ -86,10 +91,13 @@ static void reap(void)
 		if (WIFEXITED(status)) {
 			switch (WEXITSTATUS(status)) {
 			case KATLSD_EXIT_EMPTY:
-				backlog = 0;
+				probing = false;
 				break;
 			case KATLSD_EXIT_DONE:
 			case KATLSD_EXIT_FAILED:
+				/* there may be more unannounced requests */
+				if (probing && backlog < BACKLOG_MAX)
+					backlog++;
 				break;
 			default:
 				kwarn("worker %d exited with %d", (int)pid,
@@ -158,6 +166,7 @@ static int run(void)
 		KATLSD_VERSION, state.cfg.concurrency);
 
 	/* Requests may be pending from before we started. */
+	probing = true;
 	backlog = 1;
 	spawn(&nl, sigfd, &oldmask);
 
@@ -196,7 +205,9 @@ static int run(void)
 			ret = katlsd_nl_drain(&nl, &ready);
 			if (ret == -ENOBUFS) {
 				kwarn("netlink overrun: notifications lost, probing");
-				backlog = state.cfg.concurrency;
+				probing = true;
+				if (backlog < state.cfg.concurrency)
+					backlog = state.cfg.concurrency;
 			} else if (ret) {
 				kerr("netlink: %s", strerror(-ret));
 			}
