@@ -582,7 +582,8 @@ int katls_policy_load_file(const char *path, struct katls_policy **out,
 	*out = NULL;
 	r = kv_read_file(path, KV_MAX_FILE, &buf, &len);
 	if (r < 0) {
-		snprintf(err, errlen, "%s:0: %s", path, strerror(-r));
+		errno = -r;
+		snprintf(err, errlen, "%s:0: %m", path);
 		return -1;
 	}
 	r = kv_policy_parse(path, (const char *)buf, len, out, err, errlen);
@@ -615,7 +616,7 @@ int katls_policy_load_dir(const char *dir, struct katls_policy_set **out,
 	*out = NULL;
 	d = opendir(dir);
 	if (!d) {
-		snprintf(err, errlen, "%s:0: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%s:0: %m", dir);
 		return -1;
 	}
 	while ((de = readdir(d))) {

@@ -241,8 +241,7 @@ int kv_certs_load_dir(struct kv_certs *l, const char *dir, char *err,
 
 	names = dir_files(dir, cert_file_name);
 	if (!names) {
-		snprintf(err, errlen, "%s: cannot read directory: %s", dir,
-			 strerror(errno));
+		snprintf(err, errlen, "%s: cannot read directory: %m", dir);
 		return -1;
 	}
 	for (np = names; *np; np++) {
@@ -253,7 +252,8 @@ int kv_certs_load_dir(struct kv_certs *l, const char *dir, char *err,
 		snprintf(path, sizeof(path), "%s/%s", dir, *np);
 		r = kv_read_file(path, KV_MAX_FILE, &buf, &len);
 		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+			errno = -r;
+			snprintf(err, errlen, "%s: %m", path);
 			ret = -1;
 			break;
 		}
