@@ -234,6 +234,7 @@ struct scenario {
 	enum src_mode src;
 	enum { PEER_KATLSD, PEER_PLAIN, PEER_SILENT } server, client;
 	bool nonblock;			/* client socket O_NONBLOCK */
+	bool no_server_cert;		/* server has no credentials */
 };
 
 /* on_failure: how often, and with which status. */
@@ -300,7 +301,7 @@ static void serve(const struct scenario *sc, int fd, int out)
 	p.role = KATLS_ROLE_SERVER;
 	p.timeout_ms = 5000;
 	p.policy_name = sc->policy ? sc->policy : "";
-	p.server_creds = srv_creds;
+	p.server_creds = sc->no_server_cert ? NULL : srv_creds;
 	p.evsrc = &src;
 	katlsd_handshake(&p, &r);
 	if (write(out, &r, sizeof(r)) != sizeof(r))
@@ -494,6 +495,8 @@ int main(void)
 		     .src = SRC_EMBED_TDX), EPROTO, EACCES },
 		{ SC(.name = "server without a TEE provider", .src = SRC_NODEV),
 		  EPROTO, ENODEV },
+		{ SC(.name = "server without a certificate",
+		     .no_server_cert = true), ECONNRESET, ENOKEY },
 		{ SC(.name = "server without the extension",
 		     .server = PEER_PLAIN), EACCES, 0 },
 		{ SC(.name = "client without the extension",
