@@ -43,6 +43,7 @@ int (*katlsd_test_verify_hook)(enum katls_evidence_type type,
 			       const struct katls_verify_opts *o,
 			       struct katls_claims *c,
 			       struct katls_verdict *v);
+const char *katlsd_test_priority;
 #endif
 
 struct hs_ctx {
@@ -614,11 +615,15 @@ static bool is_ip_literal(const char *name)
 static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 {
 	const struct katlsd_hs_params *p = ctx->p;
-	const char *errpos = NULL;
+	const char *prio = KATLSD_PRIORITY, *errpos = NULL;
 	int ret;
 
 	gnutls_session_set_ptr(s, ctx);
-	ret = gnutls_priority_set_direct(s, KATLSD_PRIORITY, &errpos);
+#ifdef KATLSD_TEST_HOOKS
+	if (katlsd_test_priority)
+		prio = katlsd_test_priority;
+#endif
+	ret = gnutls_priority_set_direct(s, prio, &errpos);
 	if (ret < 0)
 		return fail(ctx, EIO, "priority string rejected at \"%s\"",
 			    errpos ? errpos : "?");

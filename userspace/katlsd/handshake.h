@@ -119,6 +119,8 @@ extern int (*katlsd_test_verify_hook)(enum katls_evidence_type type,
 				      const struct katls_verify_opts *o,
 				      struct katls_claims *c,
 				      struct katls_verdict *v);
+/* Test-only: replaces KATLSD_PRIORITY (to run each cipher). */
+extern const char *katlsd_test_priority;
 #endif
 
 #endif /* KATLSD_HANDSHAKE_H */

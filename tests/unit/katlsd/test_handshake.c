@@ -235,6 +235,8 @@ struct scenario {
 	enum { PEER_KATLSD, PEER_PLAIN, PEER_SILENT } server, client;
 	bool nonblock;			/* client socket O_NONBLOCK */
 	bool no_server_cert;		/* server has no credentials */
+	const char *cipher;		/* only this AEAD (both ends) */
+	int cipher_type;		/* the TLS_CIPHER_* expected then */
 };
 
 /* on_failure: how often, and with which status. */
@@ -326,6 +328,15 @@ static int run(const struct scenario *sc, struct outcome *o)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
 	    pipe(pipefd))
 		return -1;
+	katlsd_test_priority = NULL;
+	if (sc->cipher) {
+		static char prio[160];
+
+		snprintf(prio, sizeof(prio),
+			 "NORMAL:-VERS-ALL:+VERS-TLS1.3:%%NO_TICKETS:-CIPHER-ALL:+%s",
+			 sc->cipher);
+		katlsd_test_priority = prio;
+	}
 	/* Both ends: the server parses its own evidence for the summary. */
 	katlsd_test_verify_hook = sc->hook != HOOK_NONE ? test_verify : NULL;
 	fflush(stdout);
@@ -428,6 +439,10 @@ static void expect_success(const struct scenario *sc)
 	       sc->name);
 	tap_ok(len && memcmp(&o.cli.keys.tx, &o.cli.keys.rx, len),
 	       "%s: the two directions differ", sc->name);
+	if (sc->cipher)
+		tap_ok(o.cli.keys.tx.info.cipher_type == sc->cipher_type &&
+		       o.srv.keys.rx.info.cipher_type == sc->cipher_type,
+		       "%s: crypto_info for %s", sc->name, sc->cipher);
 	tap_ok(o.cli.evidence_type == KATLS_EVIDENCE_SIM &&
 	       o.cli.binding_level == KATLS_BINDING_L2 &&
 	       o.cli.measurement_len == MEAS_LEN &&
@@ -468,6 +483,12 @@ int main(void)
 	static const struct scenario ok[] = {
 		SC(.name = "evidence-bound key"),
 		SC(.name = "non-blocking client socket", .nonblock = true),
+		SC(.name = "AES-128-GCM", .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		SC(.name = "AES-256-GCM", .cipher = "AES-256-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_256),
+		SC(.name = "ChaCha20-Poly1305", .cipher = "CHACHA20-POLY1305",
+		   .cipher_type = TLS_CIPHER_CHACHA20_POLY1305),
 		SC(.name = "CA-verified key", .trust = true, .bound_key = false,
 		   .peername = "katls-test"),
 	};
