@@ -71,6 +71,15 @@ json "j['tee']=='snp' and j['version']==2 and j['debug'] is True and j['measurem
 run 1 "S1 with wrong --report-data" --json $at --certs "$tmp/certs" --report-data 01 "$S1"
 json "any('report data differs' in e for e in j['errors'])" "wrong report data named"
 run 1 "S1 without any VCEK" $at "$S1"
+# An auxblob as sev_guest returns it: GUID table (VCEK entry, terminator), DER.
+python3 - "$ev/sev-snp/gsev_milan_vcek.der" "$tmp/aux.bin" <<'PY'
+import struct, sys
+der = open(sys.argv[1], 'rb').read()
+guid = bytes.fromhex('63da758de6644564adc5f4b93be8accd')
+open(sys.argv[2], 'wb').write(guid + struct.pack('<II', 48, len(der)) + bytes(24) + der)
+PY
+run 0 "S1 with the VCEK from --aux" --json $at --aux "$tmp/aux.bin" "$S1"
+json "any('auxblob certificate table (1 entries)' in c for c in j['checks'])" "auxblob table used"
 
 cat >"$tmp/ok.policy" <<POL
 # S1 reference values
