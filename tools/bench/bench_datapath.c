@@ -36,7 +36,9 @@
 
 #include "bench_common.h"
 
-enum variant { V_KATLS, V_KTLS, V_GNUTLS, V_TCP, V_KATLS_SF, V_GNUTLS_FILE, V_NR };
+enum variant {
+	V_KATLS, V_KTLS, V_GNUTLS, V_TCP, V_KATLS_SF, V_GNUTLS_FILE, V_LIMIT, V_NR
+};
 
 static const char *const variant_name[V_NR] = {
 	[V_KATLS] = "katls",
@@ -45,6 +47,7 @@ static const char *const variant_name[V_NR] = {
 	[V_TCP] = "tcp",
 	[V_KATLS_SF] = "katls-sendfile",
 	[V_GNUTLS_FILE] = "gnutls-file",
+	[V_LIMIT] = "limit",
 };
 
 #define MAX_SIZES 16
@@ -83,7 +86,6 @@ struct sender_report {
 static double res_mbps[V_NR][C_NR][MAX_SIZES][MAX_ROUNDS];
 static double res_cpu[V_NR][C_NR][MAX_SIZES][MAX_ROUNDS];
 static int res_n[V_NR][C_NR][MAX_SIZES];
-static double limit_mbps[C_NR][MAX_SIZES];	/* openssl speed, 1 core */
 static int failures;
 
 /* ---- the sender ---- */
@@ -317,44 +319,64 @@ out_close:
 
 /* ---- openssl speed: the cipher's single-core limit ---- */
 
-/* Fill limit_mbps[cipher][] from `openssl speed -mr -evp` (blocks up
- * to 16 KiB; larger messages are cut into 16 KiB records anyway). */
-static void openssl_limit(int cipher)
+/*
+ * One `openssl speed -mr -evp CIPHER -bytes BLK -seconds 1`: the rate of
+ * a single core encrypting BLK-byte blocks, in MB/s; NAN on failure.
+ */
+static double openssl_rate(int cipher, size_t blk)
 {
-	static const size_t blk[] = { 16, 64, 256, 1024, 8192, 16384 };
-	double rate[6] = { 0 };
 	char cmd[256], line[512];
+	double rate = NAN;
 	FILE *p;
-	int i, j;
 
 	snprintf(cmd, sizeof(cmd),
-		 "OPENSSL_CONF=/dev/null openssl speed -mr -seconds 1 -evp %s 2>/dev/null",
-		 cipher_openssl[cipher]);
+		 "OPENSSL_CONF=/dev/null openssl speed -mr -seconds 1 -bytes %zu -evp %s 2>/dev/null",
+		 blk, cipher_openssl[cipher]);
 	p = popen(cmd, "r");
 	if (!p)
-		return;
+		return NAN;
 	while (fgets(line, sizeof(line), p)) {
 		char *f, *save = NULL;
+		int i;
 
 		if (strncmp(line, "+F:", 3))
 			continue;
-		/* +F:<n>:<name>:<16>:<64>:<256>:<1024>:<8192>:<16384> (B/s) */
+		/* +F:<index>:<name>:<rate for blk in B/s> */
 		f = strtok_r(line, ":", &save);
 		for (i = 0; f && i < 3; i++)
 			f = strtok_r(NULL, ":", &save);
-		for (i = 0; f && i < 6; i++) {
-			rate[i] = strtod(f, NULL) / 1e6;
-			f = strtok_r(NULL, ":\n", &save);
-		}
+		if (f)
+			rate = strtod(f, NULL) / 1e6;
 	}
 	pclose(p);
+	return rate > 0 ? rate : NAN;
+}
+
+/*
+ * The limit for each message size: blocks of the message size, capped at
+ * 16 KiB (TLS cuts larger messages into 16 KiB records).  Sizes that
+ * share a block share one measurement.
+ */
+static void openssl_limit(FILE *csv, int round, int cipher)
+{
+	double rate = NAN;
+	size_t blk, prev = 0;
+	int j;
+
 	for (j = 0; j < nsizes; j++) {
-		limit_mbps[cipher][j] = NAN;
-		for (i = 5; i >= 0; i--) {
-			if (sizes[j] >= blk[i] && rate[i] > 0) {
-				limit_mbps[cipher][j] = rate[i];
-				break;
-			}
+		blk = sizes[j] < 16384 ? sizes[j] : 16384;
+		if (blk != prev)
+			rate = openssl_rate(cipher, blk);
+		prev = blk;
+		if (csv)
+			fprintf(csv, "%d,limit,%s,%zu,%.3f,,%s\n", round,
+				cipher_name[cipher], sizes[j], rate,
+				isnan(rate) ? "fail" : "ok");
+		if (!isnan(rate)) {
+			int n = res_n[V_LIMIT][cipher][j]++;
+
+			res_mbps[V_LIMIT][cipher][j][n] = rate;
+			res_cpu[V_LIMIT][cipher][j][n] = NAN;
 		}
 	}
 }
@@ -401,7 +423,7 @@ static void print_table(void)
 			       kt = med(V_KTLS, c, j, false),
 			       g = med(V_GNUTLS, c, j, false),
 			       tcp = med(V_TCP, 0, j, false),
-			       lim = limit_mbps[c][j];
+			       lim = med(V_LIMIT, c, j, false);
 
 			size_label(sizes[j], sl, sizeof(sl));
 			printf("%-17s %5s %8.1f %8.1f %8.1f %8.1f %8.1f | %6.2f %6.2f %6.2f | %6.1f %6.1f %6.1f\n",
@@ -553,24 +575,6 @@ int main(int argc, char **argv)
 	bench_cred_init(&cred);
 	make_file();
 
-	for (c = 0; c < C_NR; c++) {
-		if (!use_cipher[c])
-			continue;
-		if (!opt_no_openssl)
-			openssl_limit(c);
-		else
-			for (j = 0; j < nsizes; j++)
-				limit_mbps[c][j] = NAN;
-		for (j = 0; j < nsizes; j++) {
-			printf("limit %s %zu: %.1f MB/s\n", cipher_name[c],
-			       sizes[j], limit_mbps[c][j]);
-			if (csv)
-				fprintf(csv, "0,limit,%s,%zu,%.3f,,ok\n",
-					cipher_name[c], sizes[j],
-					limit_mbps[c][j]);
-		}
-	}
-
 	for (r = 1; r <= opt_rounds; r++) {
 		double t0 = now_s();
 
@@ -592,6 +596,9 @@ int main(int argc, char **argv)
 				record(csv, r, (k + r) % 2 ? V_GNUTLS_FILE :
 				       V_KATLS_SF, c, MAX_SIZES - 1, 0);
 		}
+		for (c = 0; c < C_NR; c++)
+			if (use_cipher[c] && !opt_no_openssl)
+				openssl_limit(csv, r, c);
 		printf("round %d done in %.0f s, %d failed trials so far\n", r,
 		       now_s() - t0, failures);
 	}

@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""summarize.py DIR - tables, plots and targets of a tools/bench/run.
+
+Reads DIR/boot*/datapath.csv and DIR/boot*/handshake.csv.  Every figure
+is first the median of the rounds of one boot, then the median over the
+boots; ratios are ratios of those medians.  Writes DIR/summary.txt,
+DIR/summary.csv, the gnuplot data and script and DIR/*.png, and prints
+the summary, ending with one line per target of issue 6:
+
+    target <name>: <measured> (goal <goal>) met|not met
+"""
+import csv
+import glob
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+CIPHERS = ["aes128gcm", "aes256gcm", "chacha20poly1305"]
+NAN = float("nan")
+
+
+def med(v):
+    v = [x for x in v if not math.isnan(x)]
+    return statistics.median(v) if v else NAN
+
+
+def boot_dirs(out):
+    def num(p):
+        m = re.search(r"boot(\d+)$", p)
+        return int(m.group(1)) if m else 0
+    return sorted(glob.glob(os.path.join(out, "boot*")), key=num)
+
+
+def size_label(s):
+    if s == 0:
+        return "file"
+    if s >= 1048576 and s % 1048576 == 0:
+        return "%dM" % (s // 1048576)
+    if s >= 1024 and s % 1024 == 0:
+        return "%dK" % (s // 1024)
+    return str(s)
+
+
+def fnum(x, fmt="%.1f"):
+    return "-" if x is None or math.isnan(x) else fmt % x
+
+
+def ratio(a, b):
+    if a is None or b is None or math.isnan(a) or math.isnan(b) or b == 0:
+        return NAN
+    return a / b
+
+
+class Datapath:
+    """Per-boot medians of the data-path CSVs, then medians of boots."""
+
+    def __init__(self, out):
+        self.boots = 0
+        self.failed = 0
+        # (variant, cipher, size) -> [per-boot median]
+        self.mbps = defaultdict(list)
+        self.cpu = defaultdict(list)
+        for b in boot_dirs(out):
+            path = os.path.join(b, "datapath.csv")
+            if not os.path.exists(path):
+                continue
+            self.boots += 1
+            mb, cp = defaultdict(list), defaultdict(list)
+            with open(path) as f:
+                for row in csv.DictReader(f):
+                    if row["check"] != "ok":
+                        self.failed += 1
+                        continue
+                    key = (row["variant"], row["cipher"], int(row["size"]))
+                    try:
+                        mb[key].append(float(row["mbps"]))
+                        if row["cpu_s_per_gib"]:
+                            cp[key].append(float(row["cpu_s_per_gib"]))
+                    except ValueError:
+                        pass
+            for k, v in mb.items():
+                self.mbps[k].append(med(v))
+            for k, v in cp.items():
+                self.cpu[k].append(med(v))
+        self.sizes = sorted({k[2] for k in self.mbps if k[2] > 0})
+        self.ciphers = [c for c in CIPHERS
+                        if any(k[1] == c for k in self.mbps)]
+
+    def m(self, variant, cipher, size):
+        if variant == "tcp":
+            cipher = "none"
+        return med(self.mbps.get((variant, cipher, size), []))
+
+    def c(self, variant, cipher, size):
+        if variant == "tcp":
+            cipher = "none"
+        return med(self.cpu.get((variant, cipher, size), []))
+
+    def spread(self, variant, cipher, size):
+        v = self.mbps.get((variant, cipher, size), [])
+        return (min(v), max(v)) if v else (NAN, NAN)
+
+
+class Handshake:
+    """Handshake CSV: mode,inflight,handshakes,seconds,rate,p50_ms,p99_ms,errors
+    and mem rows: mem,<pending>,<bytes per socket>,..."""
+
+    def __init__(self, out):
+        self.boots = 0
+        self.rows = defaultdict(lambda: defaultdict(list))
+        self.reason = None
+        for b in boot_dirs(out):
+            path = os.path.join(b, "handshake.csv")
+            if not os.path.exists(path):
+                continue
+            self.boots += 1
+            with open(path) as f:
+                for row in csv.DictReader(f):
+                    key = (row["mode"], int(row["inflight"]))
+                    for col in ("rate", "p50_ms", "p99_ms", "errors",
+                                "handshakes"):
+                        try:
+                            self.rows[key][col].append(float(row[col]))
+                        except (ValueError, KeyError):
+                            pass
+
+    def get(self, mode, inflight, col):
+        return med(self.rows.get((mode, inflight), {}).get(col, []))
+
+    def modes(self):
+        return sorted(self.rows.keys())
+
+
+def datapath_table(dp):
+    lines = []
+    lines.append("Data path, loopback, 2 processes; MB/s = 10^6 B/s; median of "
+                 "the rounds of each boot, then of %d boot(s)" % dp.boots)
+    lines.append("cpu = CPU seconds (sender + receiver) per GiB moved")
+    hdr = ("%-17s %5s %7s %7s %7s %7s %7s | %6s %6s %6s | %6s %6s %6s %6s"
+           % ("cipher", "size", "katls", "kTLS", "GnuTLS", "TCP", "limit",
+              "k/kTLS", "k/Gnu", "k/lim", "cpu k", "cpu kT", "cpu G",
+              "k/G"))
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    for c in dp.ciphers:
+        for s in dp.sizes:
+            k, kt, g = dp.m("katls", c, s), dp.m("ktls", c, s), dp.m("gnutls", c, s)
+            t, lim = dp.m("tcp", c, s), dp.m("limit", c, s)
+            ck, ckt, cg = dp.c("katls", c, s), dp.c("ktls", c, s), dp.c("gnutls", c, s)
+            lines.append(
+                "%-17s %5s %7s %7s %7s %7s %7s | %6s %6s %6s | %6s %6s %6s %6s"
+                % (c, size_label(s), fnum(k), fnum(kt), fnum(g), fnum(t),
+                   fnum(lim), fnum(ratio(k, kt), "%.2f"),
+                   fnum(ratio(k, g), "%.2f"), fnum(ratio(k, lim), "%.2f"),
+                   fnum(ck), fnum(ckt), fnum(cg), fnum(ratio(ck, cg), "%.2f")))
+        ks, gf = dp.m("katls-sendfile", c, 0), dp.m("gnutls-file", c, 0)
+        cks, cgf = dp.c("katls-sendfile", c, 0), dp.c("gnutls-file", c, 0)
+        lines.append(
+            "%-17s %5s %7s %7s %7s %7s %7s | %6s %6s %6s | %6s %6s %6s %6s"
+            % (c, "file", fnum(ks), "-", fnum(gf), "-", "-", "-",
+               fnum(ratio(ks, gf), "%.2f"), "-", fnum(cks), "-", fnum(cgf),
+               fnum(ratio(cks, cgf), "%.2f")))
+    lines.append("file: sendfile() over katls (katls column) against read() + "
+                 "gnutls_record_send() (GnuTLS column), 256 KiB chunks")
+    lines.append("limit: openssl speed -evp, 1 core, block = message size "
+                 "(16 KiB for larger messages)")
+    if dp.failed:
+        lines.append("WARNING: %d trials failed their data checks and were "
+                     "left out" % dp.failed)
+    return lines
+
+
+def handshake_table(hs):
+    lines = ["", "Handshakes (median of %d boot(s)): rate in handshakes/s, "
+             "latency request -> both ends OPEN (attested) or both ends "
+             "done (bare)" % hs.boots]
+    lines.append("%-16s %8s %9s %9s %9s %7s"
+                 % ("mode", "inflight", "hs/s", "p50 ms", "p99 ms", "errors"))
+    for mode, n in hs.modes():
+        if mode == "mem":
+            continue
+        lines.append("%-16s %8d %9s %9s %9s %7s"
+                     % (mode, n, fnum(hs.get(mode, n, "rate")),
+                        fnum(hs.get(mode, n, "p50_ms"), "%.2f"),
+                        fnum(hs.get(mode, n, "p99_ms"), "%.2f"),
+                        fnum(hs.get(mode, n, "errors"), "%.0f")))
+    for mode, n in hs.modes():
+        if mode == "mem":
+            lines.append("kernel memory with %d pending requests: %s bytes "
+                         "per pending socket (slab + page delta)"
+                         % (n, fnum(hs.get(mode, n, "rate"), "%.0f")))
+    return lines
+
+
+def write_csv(out, dp, hs):
+    with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["variant", "cipher", "size", "mbps_median",
+                    "mbps_min_boot", "mbps_max_boot", "cpu_s_per_gib_median",
+                    "boots"])
+        for (v, c, s), vals in sorted(dp.mbps.items()):
+            w.writerow([v, c, s, "%.3f" % med(vals), "%.3f" % min(vals),
+                        "%.3f" % max(vals),
+                        "%.3f" % med(dp.cpu.get((v, c, s), [])), len(vals)])
+        for mode, n in hs.modes():
+            w.writerow(["hs-" + mode, "", n, "%.3f" % hs.get(mode, n, "rate"),
+                        "", "", "", hs.boots])
+
+
+def plots(out, dp, hs):
+    if not shutil.which("gnuplot") or not dp.ciphers:
+        return []
+    dat = os.path.join(out, "plot-datapath.dat")
+    with open(dat, "w") as f:
+        for c in dp.ciphers:
+            f.write("# %s: size katls ktls gnutls tcp limit k/kt k/g k/lim "
+                    "cpuk cpukt cpug\n" % c)
+            for s in dp.sizes:
+                k, kt, g = dp.m("katls", c, s), dp.m("ktls", c, s), dp.m("gnutls", c, s)
+                t, lim = dp.m("tcp", c, s), dp.m("limit", c, s)
+                vals = [s, k, kt, g, t, lim, ratio(k, kt), ratio(k, g),
+                        ratio(k, lim), dp.c("katls", c, s),
+                        dp.c("ktls", c, s), dp.c("gnutls", c, s)]
+                f.write(" ".join("NaN" if isinstance(x, float) and
+                                 math.isnan(x) else str(x) for x in vals) + "\n")
+            f.write("\n\n")
+    n = len(dp.ciphers)
+    gp = ['set terminal pngcairo size %d,360 font "sans,9"' % (360 * n),
+          'set datafile missing "NaN"',
+          'set logscale x 2', 'set grid',
+          'set xtics ("64" 64, "1K" 1024, "16K" 16384, "256K" 262144, '
+          '"1M" 1048576)',
+          'set key top left']
+    pngs = []
+    gp += ['set output "%s"' % os.path.join(out, "throughput.png"),
+           'set multiplot layout 1,%d title "Loopback throughput, MB/s '
+           '(median of %d boots), Debian 6.12 guest under TCG"' % (n, dp.boots),
+           'set logscale y']
+    for i, c in enumerate(dp.ciphers):
+        gp += ['set title "%s"' % c,
+               'plot "%s" index %d using 1:2 w lp lw 2 t "katls", '
+               '"" index %d using 1:3 w lp t "kTLS", '
+               '"" index %d using 1:4 w lp t "GnuTLS", '
+               '"" index %d using 1:5 w lp t "TCP", '
+               '"" index %d using 1:6 w l dt 2 t "openssl 1 core"'
+               % (dat, i, i, i, i, i)]
+    gp += ['unset multiplot', 'unset logscale y']
+    pngs.append("throughput.png")
+    gp += ['set output "%s"' % os.path.join(out, "ratios.png"),
+           'set multiplot layout 1,%d title "katls ratios (median of %d '
+           'boots)"' % (n, dp.boots), 'set yrange [0:1.6]']
+    for i, c in enumerate(dp.ciphers):
+        gp += ['set title "%s"' % c,
+               'plot "%s" index %d using 1:7 w lp lw 2 t "katls/kTLS", '
+               '"" index %d using 1:8 w lp t "katls/GnuTLS", '
+               '"" index %d using 1:9 w lp t "katls/openssl", '
+               '1 w l dt 2 lc "black" notitle' % (dat, i, i, i)]
+    gp += ['unset multiplot', 'set autoscale y']
+    pngs.append("ratios.png")
+    gp += ['set output "%s"' % os.path.join(out, "cpu.png"),
+           'set multiplot layout 1,%d title "CPU seconds per GiB, sender + '
+           'receiver (median of %d boots)"' % (n, dp.boots),
+           'set yrange [0:*]']
+    for i, c in enumerate(dp.ciphers):
+        gp += ['set title "%s"' % c,
+               'plot "%s" index %d using 1:10 w lp lw 2 t "katls", '
+               '"" index %d using 1:11 w lp t "kTLS", '
+               '"" index %d using 1:12 w lp t "GnuTLS"' % (dat, i, i, i)]
+    gp += ['unset multiplot']
+    pngs.append("cpu.png")
+    modes = [m for m in ("bare", "attested") if any(k[0] == m for k in hs.modes())]
+    if modes:
+        hdat = os.path.join(out, "plot-handshake.dat")
+        with open(hdat, "w") as f:
+            for m in modes:
+                f.write("# %s: inflight rate p50 p99\n" % m)
+                for mode, n_ in hs.modes():
+                    if mode == m:
+                        f.write("%d %s %s %s\n" % (
+                            n_, hs.get(m, n_, "rate"), hs.get(m, n_, "p50_ms"),
+                            hs.get(m, n_, "p99_ms")))
+                f.write("\n\n")
+        gp += ['set terminal pngcairo size 720,360 font "sans,9"',
+               'set output "%s"' % os.path.join(out, "handshake.png"),
+               'set multiplot layout 1,2 title "TLS 1.3 handshakes, bare '
+               'GnuTLS vs attested (katls + katlsd + simulated TSM)"',
+               'set xtics ("1" 1, "8" 8, "64" 64, "512" 512)',
+               'set yrange [0:*]', 'set title "handshakes/s"',
+               'plot ' + ", ".join('"%s" index %d using 1:2 w lp t "%s"'
+                                   % (hdat, i, m) for i, m in enumerate(modes)),
+               'set logscale y', 'set autoscale y',
+               'set title "latency ms (p50 solid, p99 dashed)"',
+               'plot ' + ", ".join(
+                   '"%s" index %d using 1:3 w lp lc %d t "%s p50", '
+                   '"" index %d using 1:4 w lp dt 2 lc %d t "%s p99"'
+                   % (hdat, i, i + 1, m, i, i + 1, m)
+                   for i, m in enumerate(modes)),
+               'unset multiplot']
+        pngs.append("handshake.png")
+    script = os.path.join(out, "plots.gp")
+    with open(script, "w") as f:
+        f.write("\n".join(gp) + "\n")
+    r = subprocess.run(["gnuplot", script], capture_output=True, text=True)
+    if r.returncode:
+        sys.stderr.write("gnuplot failed:\n" + r.stderr)
+        return []
+    return pngs
+
+
+def verdict(name, value, op, goal, reason=None):
+    if reason or value is None or math.isnan(value):
+        return "target %s: not measured (%s)" % (name, reason or "no data")
+    ok = value >= goal if op == ">=" else (value <= goal if op == "<=" else value < goal)
+    return "target %s: %.2f (goal %s %.2f) %s" % (name, value, op, goal,
+                                                 "met" if ok else "not met")
+
+
+def targets(dp, hs, hs_reason):
+    big = [s for s in dp.sizes if s >= 16384]
+    lines, notes = [], []
+
+    def summary(fn, sizes, pick):
+        """Geometric mean of fn over ciphers x sizes, and the worst point."""
+        vals, worst_pt = [], None
+        for c in dp.ciphers:
+            for s in sizes:
+                v = fn(c, s)
+                if math.isnan(v) or v <= 0:
+                    continue
+                vals.append(v)
+                if worst_pt is None or pick(v, worst_pt[0]) == v:
+                    worst_pt = (v, c, s)
+        if not vals:
+            return NAN, None
+        return math.exp(sum(math.log(v) for v in vals) / len(vals)), worst_pt
+
+    def tgt(name, fn, sizes, op, goal, what, pick=min):
+        g, w = summary(fn, sizes, pick)
+        lines.append(verdict(name, g, op, goal))
+        if w:
+            notes.append("  %s: geometric mean over %s; worst point %.2f "
+                         "(%s %s)" % (name, what, w[0], w[1],
+                                      size_label(w[2])))
+
+    tgt("katls/kTLS@16K+",
+        lambda c, s: ratio(dp.m("katls", c, s), dp.m("ktls", c, s)),
+        big, ">=", 0.97, "ciphers x sizes >= 16 KiB")
+    k = dp.m("katls", "aes128gcm", 16384)
+    lines.append(verdict("katls/limit@16K-aes128gcm",
+                         ratio(k, dp.m("limit", "aes128gcm", 16384)), ">=", 0.75))
+    tgt("katls/GnuTLS@16K+",
+        lambda c, s: ratio(dp.m("katls", c, s), dp.m("gnutls", c, s)),
+        big, ">=", 1.0, "ciphers x sizes >= 16 KiB")
+    tgt("sendfile-katls/read+GnuTLS",
+        lambda c, s: ratio(dp.m("katls-sendfile", c, 0),
+                           dp.m("gnutls-file", c, 0)),
+        [0], ">=", 1.15, "ciphers")
+    tgt("cpu-per-GiB-katls/GnuTLS",
+        lambda c, s: ratio(dp.c("katls", c, s), dp.c("gnutls", c, s)),
+        dp.sizes, "<=", 1.0, "ciphers x all sizes", pick=max)
+
+    def hsr(name, a, b, op, goal):
+        if hs_reason:
+            lines.append(verdict(name, NAN, op, goal, hs_reason))
+        else:
+            lines.append(verdict(name, ratio(a, b), op, goal))
+
+    hsr("handshake-rate-attested/bare@64", hs.get("attested", 64, "rate"),
+        hs.get("bare", 64, "rate"), ">=", 0.7)
+    hsr("handshake-p50-attested/bare@1", hs.get("attested", 1, "p50_ms"),
+        hs.get("bare", 1, "p50_ms"), "<=", 1.5)
+    hsr("slow-quote-others-p99-ratio", hs.get("slow-on", 8, "p99_ms"),
+        hs.get("slow-off", 8, "p99_ms"), "<", 1.5)
+    return notes, lines
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: summarize.py DIR")
+    out = sys.argv[1]
+    dp = Datapath(out)
+    hs = Handshake(out)
+    hs_reason = None
+    if hs.boots == 0:
+        logs = glob.glob(os.path.join(out, "boot*", "handshake.log"))
+        hs_reason = ("handshake benchmark did not run (see %s)" % logs[0]
+                     if logs else "handshake benchmark not run in this run")
+    text = []
+    machine = os.path.join(out, "machine.txt")
+    if os.path.exists(machine):
+        with open(machine) as f:
+            text += [l.rstrip("\n") for l in f]
+        text.append("")
+    if dp.boots:
+        text += datapath_table(dp)
+    else:
+        text.append("no data-path results in %s" % out)
+    if hs.boots:
+        text += handshake_table(hs)
+    write_csv(out, dp, hs)
+    pngs = plots(out, dp, hs)
+    if pngs:
+        text.append("")
+        text.append("plots: " + ", ".join(os.path.join(out, p) for p in pngs))
+    notes, tl = targets(dp, hs, hs_reason)
+    text.append("")
+    text.append("Targets (issue 6; differences under 10% are noise):")
+    text += notes
+    text += tl
+    with open(os.path.join(out, "summary.txt"), "w") as f:
+        f.write("\n".join(text) + "\n")
+    print("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()
