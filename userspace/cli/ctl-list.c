@@ -312,7 +312,8 @@ int ctl_list_dump(struct ctl_sock **out, bool *absent, char *err,
 	if (ret >= 0 && d.err < 0)
 		ret = d.err;
 	if (ret < 0) {
-		snprintf(err, errlen, "dump: %s", nl_geterror(ret));
+		snprintf(err, errlen, "dump: %s%s", nl_geterror(ret),
+			 ret == -NLE_PERM ? " (needs CAP_NET_ADMIN)" : "");
 		goto fail;
 	}
 	nl_socket_free(sk);

@@ -41,10 +41,12 @@ static int parse_line(const char *p, struct ctl_stat *st)
 	while (blank(*p))
 		p++;
 	num = p;
-	if (*num < '0' || *num > '9')
+	if (*num == '-')
+		p++;
+	if (*p < '0' || *p > '9')
 		return -1;
 	errno = 0;
-	st->value = strtoull(num, &end, 10);
+	st->value = strtoll(num, &end, 10);
 	if (errno)
 		return -1;
 	p = end;
@@ -122,7 +124,7 @@ void ctl_stat_print(FILE *out, const struct ctl_stat *st, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char num[24];
 		int l = (int)strlen(st[i].name);
-		int vl = snprintf(num, sizeof(num), "%" PRIu64, st[i].value);
+		int vl = snprintf(num, sizeof(num), "%" PRId64, st[i].value);
 
 		if (l > w)
 			w = l;
@@ -130,7 +132,7 @@ void ctl_stat_print(FILE *out, const struct ctl_stat *st, size_t n)
 			vw = vl;
 	}
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%-*s  %*" PRIu64 "\n", w, st[i].name, vw,
+		fprintf(out, "%-*s  %*" PRId64 "\n", w, st[i].name, vw,
 			st[i].value);
 }
 
@@ -139,7 +141,7 @@ void ctl_stat_print_json(FILE *out, const struct ctl_stat *st, size_t n)
 	fputs("{", out);
 	for (size_t i = 0; i < n; i++)
 		/* Names are [A-Za-z0-9_] (checked by the parser). */
-		fprintf(out, "%s\n  \"%s\": %" PRIu64, i ? "," : "",
+		fprintf(out, "%s\n  \"%s\": %" PRId64, i ? "," : "",
 			st[i].name, st[i].value);
 	fputs(n ? "\n}\n" : "}\n", out);
 }

@@ -19,12 +19,14 @@
 
 struct ctl_stat {
 	char name[CTL_STAT_NAME_MAX];
-	uint64_t value;
+	int64_t value;
 };
 
 /*
  * Parse /proc/net/katls_stat: one "name value" pair per line, name of
- * [A-Za-z0-9_], value a decimal unsigned 64-bit number, separated and
+ * [A-Za-z0-9_], value a decimal signed 64-bit number (the module prints
+ * "%-16s%lld"; a gauge below 0 would be a module bug worth seeing,
+ * not a reason to print nothing), separated and
  * optionally followed by blanks; empty lines are ignored.  Fills at most
  * @max entries.  Returns the number of entries, or -1 with a message in
  * @err (malformed line, too many entries, read error).

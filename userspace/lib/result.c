@@ -178,8 +178,9 @@ const char *katls_strerror(int err)
 	switch (err) {
 	case 0:
 		return "success";
+	/* The meanings of Documentation/katlsd.rst's status table. */
 	case ENOPROTOOPT:
-		return "katls is not available on this socket (kernel module not loaded, or socket not opted in)";
+		return "katls not available (kernel module not loaded, or socket not opted in)";
 	case ESRCH:
 		return "no katls agent (katlsd) is running";
 	case ETIMEDOUT:
@@ -187,9 +188,15 @@ const char *katls_strerror(int err)
 	case ECONNABORTED:
 		return "the katls agent went away during the handshake";
 	case EKEYREJECTED:
-		return "the peer's evidence was rejected";
+		return "evidence not bound to this handshake (relay, replay, or another key)";
 	case EACCES:
-		return "attestation evidence rejected or not permitted";
+		return "evidence or certificate rejected by the policy, or no common evidence type";
+	case ENODEV:
+		return "no TEE evidence provider (configfs-tsm) on the attesting host";
+	case ENOKEY:
+		return "katlsd has no usable certificate and key";
+	case EPROTO:
+		return "TLS protocol error, or the peer aborted the attested handshake";
 	case EINPROGRESS:
 		return "attested handshake still in progress";
 	case ENXIO:

@@ -70,12 +70,12 @@ check "katlsctl --help" [ $? -eq 0 ]
 # --- katlsctl stat ---
 "$bin/katlsctl" --stat-file "$data/katls_stat.sample" stat >"$tmp/out"
 check "katlsctl stat on the sample: exit 0" [ $? -eq 0 ]
-check "katlsctl stat: aligned \"open  12\" line" \
-	grep -qx 'open                12' "$tmp/out"
-check "katlsctl stat: one line per counter" [ "$(wc -l <"$tmp/out")" -eq 8 ]
+check "katlsctl stat: aligned \"verified  12\" line" \
+	grep -qx 'verified         12' "$tmp/out"
+check "katlsctl stat: one line per counter" [ "$(wc -l <"$tmp/out")" -eq 13 ]
 "$bin/katlsctl" stat --json --stat-file "$data/katls_stat.sample" >"$tmp/out"
 check "katlsctl stat --json (options after the command)" \
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["open"] == 12 and len(d) == 8 else 1)' "$tmp/out"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["verified"] == 12 and len(d) == 13 else 1)' "$tmp/out"
 printf 'pending 1\ngarbage\n' >"$tmp/bad"
 "$bin/katlsctl" --stat-file "$tmp/bad" stat >/dev/null 2>"$tmp/err"
 rc=$?
@@ -192,8 +192,8 @@ KATLS_MOCK=fail:129 timeout 60 "$mock" -p sim-test 127.0.0.1 "$port" </dev/null 
 crc=$?
 wait $spid
 check "rejected evidence: exit 1" [ $crc -eq 1 ]
-check "rejected evidence: message names the evidence" \
-	grep -q "evidence was rejected" "$tmp/c.err"
+check "rejected evidence: message says it was not bound" \
+	grep -q "evidence not bound to this handshake" "$tmp/c.err"
 check "rejected evidence: failed result printed" \
 	grep -q 'result: state=failed status=EKEYREJECTED' "$tmp/c.err"
 

@@ -53,33 +53,39 @@ static void test_stat(const char *datadir)
 		return;
 	n = ctl_stat_parse(f, st, CTL_STAT_MAX, err, sizeof(err));
 	fclose(f);
-	tap_ok(n == 8, "sample: 8 counters (%d %s)", n, err);
-	tap_ok(n == 8 && !strcmp(st[0].name, "pending") && st[0].value == 0 &&
-	       !strcmp(st[2].name, "open") && st[2].value == 12 &&
-	       !strcmp(st[7].name, "evidence_rejected") && st[7].value == 1,
+	tap_ok(n == 13, "sample (module's %%-16s%%lld format): 13 counters "
+	       "(%d %s)", n, err);
+	tap_ok(n == 13 && !strcmp(st[0].name, "opted_in") && st[0].value == 3
+	       && !strcmp(st[5].name, "verified") && st[5].value == 12 &&
+	       !strcmp(st[12].name, "gate_refused") && st[12].value == 4,
 	       "sample: names and values in file order");
 
-	if (n == 8) {
+	if (n == 13) {
 		CAPTURE(out, ctl_stat_print);
-		tap_ok(out && !strncmp(out, "pending              0\n"
-					    "accepted             1\n"
-					    "open                12\n", 69),
+		tap_ok(out && !strncmp(out, "opted_in          3\n"
+					    "pending           0\n"
+					    "in_progress       1\n"
+					    "requested        16\n", 80),
 		       "aligned text output");
 		free(out);
 		out = NULL;
 		CAPTURE(out, ctl_stat_print_json);
-		tap_ok(out && !strncmp(out, "{\n  \"pending\": 0,\n"
-					    "  \"accepted\": 1,\n", 33) &&
-		       strstr(out, "  \"evidence_rejected\": 1\n}\n"),
+		tap_ok(out && !strncmp(out, "{\n  \"opted_in\": 3,\n"
+					    "  \"pending\": 0,\n", 34) &&
+		       strstr(out, ",\n  \"gate_refused\": 4\n}\n"),
 		       "JSON output");
 		free(out);
 		out = NULL;
 	}
 
-	n = parse_str("  TlsLike   18446744073709551615  \n\n\tb 7", 8);
-	tap_ok(n == 2 && st[0].value == UINT64_MAX &&
+	n = parse_str("  TlsLike   9223372036854775807  \n\n\tb 7", 8);
+	tap_ok(n == 2 && st[0].value == INT64_MAX &&
 	       !strcmp(st[0].name, "TlsLike") && st[1].value == 7,
-	       "blanks, empty line, u64 max, last line without newline");
+	       "blanks, empty line, s64 max, last line without newline");
+	n = parse_str("gauge -3\n", 8);
+	tap_ok(n == 1 && st[0].value == -3, "negative gauge shown, not hidden");
+	tap_ok(parse_str("a -\n", 8) == -1 && parse_str("a --1\n", 8) == -1,
+	       "lone or double minus rejected");
 	n = parse_str("", 8);
 	tap_ok(n == 0, "empty file: no counters");
 	CAPTURE(out, ctl_stat_print_json);
@@ -88,10 +94,10 @@ static void test_stat(const char *datadir)
 
 	tap_ok(parse_str("pending\n", 8) == -1 && strstr(err, "line 1"),
 	       "name without value rejected (%s)", err);
-	tap_ok(parse_str("a 1\nb -1\n", 8) == -1 && strstr(err, "line 2"),
-	       "negative value rejected (%s)", err);
-	tap_ok(parse_str("a 18446744073709551616\n", 8) == -1,
-	       "value above u64 rejected");
+	tap_ok(parse_str("a 1\nb 1x\n", 8) == -1 && strstr(err, "line 2"),
+	       "value with junk rejected, line named (%s)", err);
+	tap_ok(parse_str("a 9223372036854775808\n", 8) == -1,
+	       "value above s64 rejected");
 	tap_ok(parse_str("a 0x10\n", 8) == -1, "hex value rejected");
 	tap_ok(parse_str("a 1 2\n", 8) == -1, "two values rejected");
 	tap_ok(parse_str("a\"b 1\n", 8) == -1,

@@ -161,8 +161,10 @@ static void test_strerror(void)
 	       "ESRCH names the agent");
 	tap_ok(strstr(katls_strerror(ENOPROTOOPT), "module") != NULL,
 	       "ENOPROTOOPT names the kernel module");
-	tap_ok(strstr(katls_strerror(EKEYREJECTED), "evidence") != NULL,
-	       "EKEYREJECTED names the evidence");
+	tap_ok(strstr(katls_strerror(EKEYREJECTED), "bound") != NULL,
+	       "EKEYREJECTED: evidence not bound to this handshake");
+	tap_ok(strstr(katls_strerror(EACCES), "policy") != NULL,
+	       "EACCES: rejected by the policy");
 	tap_ok(!strcmp(katls_strerror(ENOMEM), strerror(ENOMEM)),
 	       "other errno: strerror text");
 	tap_ok(katls_strerror(-5) != NULL && katls_strerror(100000) != NULL,

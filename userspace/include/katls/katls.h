@@ -20,8 +20,10 @@
  *	ESRCH		no katls agent (katlsd) is running
  *	ETIMEDOUT	the TCP connect or the attested handshake timed out
  *	ECONNABORTED	the agent went away during the handshake
- *	EKEYREJECTED	the peer's evidence was rejected (policy, binder, ...)
- *	EACCES		the evidence was rejected or not permitted
+ *	EACCES		evidence or certificate rejected by the policy
+ *	EKEYREJECTED	evidence not bound to this handshake (relay, replay)
+ *	ENODEV		the attesting host has no TEE evidence provider
+ *	EPROTO		TLS protocol error, or the peer aborted
  *	EINPROGRESS	the handshake has not finished yet (non-blocking use)
  *	ENXIO		the host or service name could not be resolved
  *	EINVAL		invalid argument (policy name, role, timeout, ...)
