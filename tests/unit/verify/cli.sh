@@ -100,6 +100,52 @@ grep -q 'broken.policy:3:' "$tmp/err"; ok $? "broken policy reported as FILE:LIN
 run 0 "CCA token with --cpak" --json --cpak "$ev/cca/tfrmm_cpak_pub.pem" "$ev/cca/veraison_tfrmm_cca_token.cbor"
 json "j['tee']=='cca' and j['report_data']=='ab'*64" "CCA JSON: tee and challenge"
 
+# Every sample through --json: positives valid with their MRTD/measurement,
+# negatives invalid.  (File, --at, certificate, measurement prefix.)
+while read -r f when cert meas; do
+	args=(--json --at "$when")
+	if [ "$cert" != - ]; then
+		rm -rf "$tmp/c" && mkdir "$tmp/c" && cp "$ev/$cert" "$tmp/c/"
+		args+=(--certs "$tmp/c")
+	fi
+	if [ "$meas" = - ]; then
+		run 1 "$f invalid" "${args[@]}" "$ev/$f"
+		json "j['verdict']=='invalid' and len(j['errors'])>0" "$f: JSON verdict invalid with errors"
+	else
+		run 0 "$f valid" "${args[@]}" "$ev/$f"
+		json "j['verdict']=='valid' and j['measurement'].startswith('$meas')" "$f: JSON measurement $meas..."
+	fi
+done <<'LIST'
+tdx/gtdx_v4_spr_e4_quote.dat 2026-06-01T00:00:00Z - 6363b804
+tdx/gtdx_v5_quote.dat 2026-06-01T00:00:00Z - 7348651a
+tdx/gtdx_v4_gce_cos113_quote.dat 2026-06-01T00:00:00Z - dae67181
+tdx/trustee_v4_debug_quote.dat 2026-06-01T00:00:00Z - 705ee938
+tdx/trustee_v4_quote6.dat 2026-06-01T00:00:00Z - 21e8dead
+tdx/trustee_azure_v4_td_quote.bin 2026-06-01T00:00:00Z - 024a32b0
+tdx/negative/gtdx_v4_neg_version_0x000.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_sigdatalen_0x278.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_header_0x01E.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_body_0x03C.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_pckleaf_0xB77.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_intermediate_0xF5F.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_root_0x1329.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_qereport_0x342.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_qeauth_0x4C4.dat 2026-06-01T00:00:00Z - -
+tdx/negative/gtdx_v4_neg_quotesig_0x27C.dat 2026-06-01T00:00:00Z - -
+sev-snp/gsev_milan_v2_report.bin 2026-06-01T00:00:00Z sev-snp/gsev_milan_vcek.der b07af962
+sev-snp/trustee_milan_v2_idblock_report.bin 2026-06-01T00:00:00Z sev-snp/trustee_milan_vcek.der a1f39304
+sev-snp/trustee_milan_v3_vlek_report.bin 2025-06-01T00:00:00Z sev-snp/trustee_milan_vlek.der 8922ebbd
+sev-snp/teekit_gcp_milan_v5_report.bin 2026-06-01T00:00:00Z sev-snp/teekit_gcp_milan_vcek.pem b747d554
+sev-snp/teekit_gcp_milan_v5_reportdata_report.bin 2026-06-01T00:00:00Z sev-snp/teekit_gcp_milan_vcek.pem b747d554
+sev-snp/azure_genoa_v3_report.bin 2026-06-01T00:00:00Z sev-snp/azure_genoa_vcek.pem f57dc09a
+sev-snp/negative/trustee_milan_v2_neg_byte042.bin 2026-06-01T00:00:00Z sev-snp/trustee_milan_vcek.der -
+sev-snp/negative/trustee_milan_v2_neg_byte384.bin 2026-06-01T00:00:00Z sev-snp/trustee_milan_vcek.der -
+sev-snp/negative/gsev_milan_v2_neg_sig_r_0x2A0.bin 2026-06-01T00:00:00Z sev-snp/gsev_milan_vcek.der -
+sev-snp/negative/gsev_milan_v2_neg_reportdata_0x050.bin 2026-06-01T00:00:00Z sev-snp/gsev_milan_vcek.der -
+sev-snp/trustee_milan_v2_idblock_report.bin 2026-06-01T00:00:00Z sev-snp/negative/trustee_vcek_tampered_hwid_legacy.der -
+sev-snp/trustee_milan_v2_idblock_report.bin 2026-06-01T00:00:00Z sev-snp/negative/trustee_vcek_tampered_hwid_octetstring.der -
+LIST
+
 coll=$(cd "$(dirname "$0")" && pwd)/data/tdx-collateral
 run 1 "T1 with Intel PCS collateral (no TCB level matches)" --json --at 2023-07-01T00:00:00Z --collateral "$coll" "$T1"
 json "any('below every TCB level' in e for e in j['errors']) and any('QE identity (TD_QE, ISVSVN 4): UpToDate' in c for c in j['checks']) and j['tcb_status']==''" \
