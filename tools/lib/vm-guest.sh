@@ -1,7 +1,11 @@
-#!/bin/sh
+#!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tools/katls-vm (busybox sh, PID 1).  The host copies this
+# Guest side of tools/katls-vm (busybox sh, PID 1).  This script uses
+# busybox's applets only; the command runs with the host's tools: once
+# the host /usr is mounted, /bin/sh becomes the host's sh, so that
+# scripts and `sh -c` do not get busybox's applets (busybox's ash runs
+# its own applets in preference to $PATH).  The host copies this
 # file into the run directory, which the initramfs mounts at
 # /run/katls-vm, together with "env", "cmd.sh" and the modules to load.
 #
@@ -63,7 +67,12 @@ if [ -z "$load_failed" ] && [ -f $R/katls_sim_tsm.ko ]; then
 	insmod $R/katls_sim_tsm.ko || load_failed="katls_sim_tsm.ko"
 fi
 
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# /usr/bin before /usr/sbin: some of the host's /usr/sbin entries are
+# absolute symlinks into /bin (e.g. ip -> /bin/ip), busybox's /bin here.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/bin
+if [ -x /usr/bin/sh ]; then
+	ln -sf /usr/bin/sh /bin/sh
+fi
 
 # The agent, if it was built, has a configuration (tests/vm/katlsd.conf
 # or --agent-config) and was not disabled.  Adjust the arguments here if
