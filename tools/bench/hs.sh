@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Inside the guest (guest.sh): hs.sh OUTDIR
+# Kernel memory per pending socket (before any agent runs), then katlsd
+# with a fresh ECDSA P-256 key and the sim-demo policy, and the handshake
+# benchmark against it.
+set -u
+out=$1
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+csv=$out/handshake.csv
+rm -f "$csv"
+
+"$here/build/bench_handshake" mem -n 1000 -o "$csv" || echo "hs.sh: mem failed"
+
+[ -e /sys/module/katls_sim_tsm ] || { echo "hs.sh: no katls_sim_tsm loaded"; exit 1; }
+d=$(mktemp -d)
+mkdir "$d/policy.d"
+cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
+certtool --generate-privkey --key-type=ecdsa --outfile "$d/key.pem" 2>/dev/null
+printf 'cn = katls-bench\nexpiration_days = 2\nsigning_key\n' >"$d/tmpl"
+certtool --generate-self-signed --load-privkey "$d/key.pem" \
+	--template "$d/tmpl" --outfile "$d/cert.pem" 2>/dev/null
+workers=64
+cat >"$d/katlsd.conf" <<CONF
+[katlsd]
+concurrency = $workers
+log_level = notice
+policy_dir = $d/policy.d
+[server]
+certificate = $d/cert.pem
+private_key = $d/key.pem
+[client]
+evidence_bound_key = sim-demo
+CONF
+"$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
+	>"$d/log" 2>&1 &
+pid=$!
+i=0
+while ! grep -q "started" "$d/log" && [ $i -lt 100 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+rc=0
+"$here/build/bench_handshake" run -t "${BENCH_HS_SECS:-3}" -w $workers \
+	-p sim-demo -o "$csv" || rc=1
+kill -TERM $pid
+sleep 0.5
+echo "hs.sh: katlsd log (tail):"
+tail -20 "$d/log" | sed 's/^/  /'
+rm -rf "$d"
+exit $rc
