@@ -24,10 +24,12 @@
  * Runs as root in a guest with katls.ko and tls loaded and no katlsd.
  *
  *   bench_datapath [-t SECS] [-r ROUNDS] [-s SIZES] [-c CIPHERS]
- *                  [-o CSV] [-n]
+ *                  [-v VARIANTS] [-o CSV] [-n]
  *
  * -s takes a comma list of sizes (suffix k or m), -c of cipher names
- * (aes128gcm, aes256gcm, chacha20poly1305), -n skips openssl speed.
+ * (aes128gcm, aes256gcm, chacha20poly1305), -v of variant names (katls,
+ * ktls, gnutls, tcp, katls-sendfile, gnutls-file), -n skips openssl
+ * speed (for profiling one variant at a time).
  */
 #include <getopt.h>
 #include <math.h>
@@ -64,6 +66,7 @@ static int nsizes = 5;
 static bool use_cipher[C_NR] = { true, true, true };
 static const char *csv_path;
 static bool opt_no_openssl;
+static bool use_variant[V_NR] = { true, true, true, true, true, true, true };
 
 static struct bench_cred cred;
 static int file_fd = -1;
@@ -458,9 +461,12 @@ static void csv_row(FILE *f, int round, int v, int c, size_t sz, double mbps,
 
 static void record(FILE *csv, int round, int v, int c, int j, size_t sz)
 {
-	struct trial t = run_trial(v, c < 0 ? 0 : c, sz);
+	struct trial t;
 	int cc = c < 0 ? 0 : c;
 
+	if (!use_variant[v])
+		return;
+	t = run_trial(v, cc, sz);
 	csv_row(csv, round, v, c, sz, t.mbps, t.cpu_per_gib, t.ok);
 	if (csv)
 		fflush(csv);
@@ -491,7 +497,7 @@ static size_t parse_size(const char *s)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_datapath [-t SECS] [-r ROUNDS] [-s SIZES] [-c CIPHERS] [-o CSV] [-n]\n");
+		"usage: bench_datapath [-t SECS] [-r ROUNDS] [-s SIZES] [-c CIPHERS] [-v VARIANTS] [-o CSV] [-n]\n");
 	exit(2);
 }
 
@@ -521,7 +527,7 @@ int main(int argc, char **argv)
 	int opt, r, j, c, k;
 	char *tok, *save;
 
-	while ((opt = getopt(argc, argv, "t:r:s:c:o:nh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:s:c:v:o:nh")) != -1) {
 		switch (opt) {
 		case 't':
 			opt_secs = strtod(optarg, NULL);
@@ -551,6 +557,19 @@ int main(int argc, char **argv)
 					usage();
 				use_cipher[c] = true;
 			}
+			break;
+		case 'v':
+			memset(use_variant, 0, sizeof(use_variant));
+			for (tok = strtok_r(optarg, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				for (k = 0; k < V_LIMIT; k++)
+					if (!strcmp(tok, variant_name[k]))
+						break;
+				if (k == V_LIMIT)
+					usage();
+				use_variant[k] = true;
+			}
+			use_variant[V_LIMIT] = true;
 			break;
 		case 'o':
 			csv_path = optarg;

@@ -42,7 +42,7 @@ while ! grep -q "started" "$d/log" && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 rc=0
-"$here/build/bench_handshake" run -t "${BENCH_HS_SECS:-3}" -w $workers \
+"$here/build/bench_handshake" run -t "${BENCH_HS_SECS:-2}" -w $workers \
 	-p sim-demo -o "$csv" || rc=1
 kill -TERM $pid
 sleep 0.5
