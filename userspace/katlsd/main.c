@@ -38,14 +38,12 @@
 #include "katlsd.h"
 #include "log.h"
 #include "netlink.h"
-
-#define BACKLOG_MAX	(1u << 20)
+#include "sched.h"
 
 static struct katlsd_state state;
 static const char *config_path = KATLSD_DEFAULT_CONFIG;
 static bool opt_debug;
-static unsigned int nchildren, backlog;
-static bool probing;
+static struct katlsd_sched sched;
 
 static void usage(FILE *f)
 {
@@ -86,37 +84,31 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (nchildren)
-			nchildren--;
+		int code = -1;
+
 		if (WIFEXITED(status)) {
-			switch (WEXITSTATUS(status)) {
-			case KATLSD_EXIT_EMPTY:
-				probing = false;
-				break;
-			case KATLSD_EXIT_DONE:
-			case KATLSD_EXIT_FAILED:
-				/* there may be more unannounced requests */
-				if (probing && backlog < BACKLOG_MAX)
-					backlog++;
-				break;
-			default:
+			code = WEXITSTATUS(status);
+			if (code != KATLSD_EXIT_DONE &&
+			    code != KATLSD_EXIT_FAILED &&
+			    code != KATLSD_EXIT_EMPTY)
 				kwarn("worker %d exited with %d", (int)pid,
-				      WEXITSTATUS(status));
-			}
+				      code);
 		} else if (WIFSIGNALED(status)) {
 			kerr("worker %d killed by signal %d; the kernel fails its request",
 			     (int)pid, WTERMSIG(status));
 		}
+		katlsd_sched_exit(&sched, code);
 	}
 }
 
 static void spawn(struct katlsd_nl *nl, int sigfd, const sigset_t *oldmask)
 {
-	while (backlog && nchildren < state.cfg.concurrency) {
+	while (katlsd_sched_next(&sched, state.cfg.concurrency)) {
 		pid_t pid = fork();
 
 		if (pid < 0) {
 			kerr("fork: %s", strerror(errno));
+			katlsd_sched_undo(&sched);
 			return;	/* retried on the next event */
 		}
 		if (pid == 0) {
@@ -129,8 +121,6 @@ static void spawn(struct katlsd_nl *nl, int sigfd, const sigset_t *oldmask)
 			code = katlsd_worker(&state);
 			_exit(code);
 		}
-		nchildren++;
-		backlog--;
 	}
 }
 
@@ -166,8 +156,7 @@ static int run(void)
 		KATLSD_VERSION, state.cfg.concurrency);
 
 	/* Requests may be pending from before we started. */
-	probing = true;
-	backlog = 1;
+	katlsd_sched_init(&sched);
 	spawn(&nl, sigfd, &oldmask);
 
 	pfd[0].fd = sigfd;
@@ -205,14 +194,12 @@ static int run(void)
 			ret = katlsd_nl_drain(&nl, &ready);
 			if (ret == -ENOBUFS) {
 				kwarn("netlink overrun: notifications lost, probing");
-				probing = true;
-				if (backlog < state.cfg.concurrency)
-					backlog = state.cfg.concurrency;
+				katlsd_sched_overrun(&sched,
+						     state.cfg.concurrency);
 			} else if (ret) {
 				kerr("netlink: %s", strerror(-ret));
 			}
-			backlog = backlog + ready > BACKLOG_MAX ?
-				  BACKLOG_MAX : backlog + ready;
+			katlsd_sched_ready(&sched, ready);
 		}
 		if (!stop)
 			spawn(&nl, sigfd, &oldmask);
@@ -223,14 +210,14 @@ static int run(void)
 	 * (each is bounded by its kernel deadline and alarm()).
 	 */
 	katlsd_nl_close(&nl);
-	if (nchildren)
-		knotice("waiting for %u running handshake(s)", nchildren);
-	while (nchildren) {
+	if (sched.running)
+		knotice("waiting for %u running handshake(s)", sched.running);
+	while (sched.running) {
 		int status;
 
 		if (wait(&status) < 0)
 			break;
-		nchildren--;
+		sched.running--;
 	}
 	close(sigfd);
 	knotice("stopped");
