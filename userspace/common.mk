@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared flags for katls userspace.  Each component directory has its own
 # Makefile (targets: all, check, clean) that includes this file.
-TOP ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
