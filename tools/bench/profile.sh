@@ -21,4 +21,10 @@ for v in katls ktls gnutls; do
 		grep -v '^$' >"$out/profile-$v.txt"
 	echo "== $v: $(grep -E "^$cipher" "$out/profile-$v.log" | head -1)"
 	grep -E '^ +[0-9]' "$out/profile-$v.txt" | head -25
+	# Share of all samples in katls.ko (0 when the module is out of
+	# the data path).
+	k=$("$perf" report -i "$out/perf-$v.data" --stdio --no-children \
+		--sort dso --percent-limit 0 2>/dev/null |
+		awk '$2 == "[katls]" { print $1 }')
+	echo "   samples in [katls]: ${k:-0%}"
 done
