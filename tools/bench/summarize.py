@@ -231,7 +231,7 @@ def plots(out, dp, hs):
                                  math.isnan(x) else str(x) for x in vals) + "\n")
             f.write("\n\n")
     n = len(dp.ciphers)
-    gp = ['set terminal pngcairo size %d,360 font "sans,9"' % (360 * n),
+    gp = ['set terminal png size %d,320 font "DejaVuSans,8"' % (310 * n),
           'set datafile missing "NaN"',
           'set logscale x 2', 'set grid',
           'set xtics ("64" 64, "1K" 1024, "16K" 16384, "256K" 262144, '
@@ -286,7 +286,7 @@ def plots(out, dp, hs):
                             n_, hs.get(m, n_, "rate"), hs.get(m, n_, "p50_ms"),
                             hs.get(m, n_, "p99_ms")))
                 f.write("\n\n")
-        gp += ['set terminal pngcairo size 720,360 font "sans,9"',
+        gp += ['set terminal png size 640,320 font "DejaVuSans,8"',
                'set output "%s"' % os.path.join(out, "handshake.png"),
                'set multiplot layout 1,2 title "TLS 1.3 handshakes, bare '
                'GnuTLS vs attested (katls + katlsd + simulated TSM)"',
