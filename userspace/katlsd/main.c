@@ -52,6 +52,8 @@ static void usage(FILE *f)
 		"  -c, --config PATH   configuration file (default %s)\n"
 		"  -f, --foreground    stay in the foreground, log to stderr\n"
 		"  -d, --debug         log at debug level\n"
+		"  -t, --check-config  load configuration, policies and credentials,\n"
+		"                      report, and exit\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n",
 		KATLSD_DEFAULT_CONFIG);
@@ -230,15 +232,16 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool foreground = false;
+	bool foreground = false, check_only = false;
 	char err[1024];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "c:fdhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fdthV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -248,6 +251,10 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			opt_debug = true;
+			break;
+		case 't':
+			check_only = true;
+			foreground = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -276,6 +283,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	apply_log_level();
+	if (check_only) {
+		printf("%s: OK (server role %s, trust store %s)\n",
+		       config_path, state.server_creds ? "configured" : "off",
+		       state.have_truststore ? "loaded" : "none");
+		katlsd_state_free(&state);
+		gnutls_global_deinit();
+		return 0;
+	}
 	/*
 	 * No daemon(3): under systemd (Type=simple) the unit keeps katlsd
 	 * in the foreground anyway; --foreground only selects stderr.

@@ -18,7 +18,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..10"
 
 syms=$(nm "$bin" 2>/dev/null | grep -c katlsd_test_)
 nm "$bin" >/dev/null 2>&1; ok $? "nm reads $bin"
@@ -38,13 +38,22 @@ ok $? "bad config: FILE:LINE error, non-zero exit"
 sed -e "s|^policy_dir = .*|policy_dir = $top/etc/katls/policy.d|" \
 	-e "s|^truststore = .*||" \
 	"$top/etc/katls/katlsd.conf" > "$tmp/katlsd.conf"
+out=$("$bin" --check-config --config "$tmp/katlsd.conf" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q ": OK"
+ok $? "--check-config accepts the shipped example ($out)"
+out=$("$bin" --check-config --config "$here/conf/bad-level.conf" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "bad-level.conf:2:"
+ok $? "--check-config rejects a bad file with FILE:LINE"
+
 out=$(timeout 10 "$bin" --foreground --config "$tmp/katlsd.conf" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'
 echo "$out" | grep -q -e "cannot join the katls netlink" -e "started"
 ok $? "example configuration and policies load (got as far as netlink)"
 if [ -d /sys/module/katls ]; then
-	echo "ok 8 - # SKIP katls module loaded on this host"
+	echo "ok 10 - # SKIP katls module loaded on this host"
 else
 	[ $rc -eq 1 ] && echo "$out" | grep -q "is the katls module loaded"
 	ok $? "no katls family: clear error, exit 1"
