@@ -1,13 +1,14 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tools/katls-vm (busybox sh, PID 1).  This script uses
-# busybox's applets only; the command runs with the host's tools: once
-# the host /usr is mounted, /bin/sh becomes the host's sh, so that
-# scripts and `sh -c` do not get busybox's applets (busybox's ash runs
-# its own applets in preference to $PATH).  The host copies this
-# file into the run directory, which the initramfs mounts at
-# /run/katls-vm, together with "env", "cmd.sh" and the modules to load.
+# Guest side of tools/katls-vm (PID 1).  The host copies this file into
+# the run directory, which the initramfs mounts at /run/katls-vm,
+# together with "env", "cmd.sh" and the modules to load.
+#
+# This script runs in busybox's sh and uses busybox's applets.  The
+# command runs with the host's tools instead: once the host's /usr is
+# mounted, /bin/sh becomes the host's sh, so that scripts and `sh -c`
+# do not get busybox's applets (busybox's sh prefers them to $PATH).
 #
 # Results for the host: "status" (CMD's exit code) and "splat" (the
 # kernel logged a WARN/BUG/Oops) in the run directory, and the marker
