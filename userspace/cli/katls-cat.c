@@ -51,6 +51,15 @@ static void msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Why the handshake failed, in katls terms; @err is its errno. */
+static const char *why(int err, const struct katls_result *r)
+{
+	/* EINVAL as a handshake status (not from argument checks). */
+	if (err == EINVAL && r->state == KATLS_STATE_FAILED)
+		return "policy unknown to katlsd";
+	return katls_strerror(err);
+}
+
 static void print_result(const char *what, const struct katls_result *r)
 {
 	char line[KATLS_RESULT_STR_MAX];
@@ -333,7 +342,7 @@ int main(int argc, char **argv)
 		close(lfd);
 		if (fd < 0) {
 			msg("attested handshake (server) failed: %s",
-			    katls_strerror(errno));
+			    why(errno, &res));
 			if (res.state == KATLS_STATE_FAILED)
 				print_result("result", &res);
 			return 1;
@@ -344,7 +353,7 @@ int main(int argc, char **argv)
 		fd = katls_connect(o.host, o.port, &ko, &res);
 		if (fd < 0) {
 			msg("%s port %s: %s", o.host, o.port,
-			    katls_strerror(errno));
+			    why(errno, &res));
 			if (res.state == KATLS_STATE_FAILED)
 				print_result("result", &res);
 			return 1;

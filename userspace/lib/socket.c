@@ -309,10 +309,14 @@ int katls_connect(const char *host, const char *port,
 		  const struct katls_options *opt, struct katls_result *res)
 {
 	static const struct katls_options defaults;
+	/*
+	 * No AI_ADDRCONFIG: it hides ::1 on a host (or namespace) whose only
+	 * IPv6 address is the loopback one.  Unreachable addresses fail
+	 * quickly and the next one is tried.
+	 */
 	struct addrinfo hints = {
 		.ai_socktype = SOCK_STREAM,
 		.ai_protocol = IPPROTO_TCP,
-		.ai_flags = AI_ADDRCONFIG,
 	};
 	struct addrinfo *ais, *ai;
 	struct katls_request req;

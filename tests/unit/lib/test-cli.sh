@@ -197,6 +197,18 @@ check "rejected evidence: message says it was not bound" \
 check "rejected evidence: failed result printed" \
 	grep -q 'result: state=failed status=EKEYREJECTED' "$tmp/c.err"
 
+# EINVAL as a handshake status: the agent has no such policy.
+port=$(free_port)
+KATLS_MOCK=open timeout 60 "$mock" -q -l "$port" </dev/null >/dev/null 2>&1 &
+spid=$!
+wait_listen "$port"
+KATLS_MOCK=fail:22 timeout 60 "$mock" -p nope 127.0.0.1 "$port" </dev/null \
+	>/dev/null 2>"$tmp/c.err"
+crc=$?
+wait $spid
+[ $crc -eq 1 ] && grep -q "policy unknown to katlsd" "$tmp/c.err"
+ok $? "unknown policy (status EINVAL): exit 1, says so"
+
 # --cert/--key: must be readable; the note says they are not used.
 echo cert >"$tmp/c.pem"
 echo key >"$tmp/k.pem"
