@@ -96,6 +96,7 @@ if [ -n "$load_failed" ]; then
 	rc=125
 elif [ "$KVM_MODE" = shell ]; then
 	export TERM="$KVM_TERM"
+	. $R/cmdenv
 	cd "$KVM_CWD"
 	stty onlcr
 	say "$(uname -r) ready; 'poweroff -f' or Ctrl-A x to leave"
