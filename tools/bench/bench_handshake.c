@@ -24,7 +24,8 @@
  *
  * Latency runs from the start of a connection's handshake to the end of
  * both sides; the rate is completed handshakes over the wall time until
- * the last one ends.  Then the slow-quote experiment (8 in flight): the
+ * the last one ends.  A phase lasts SECS, longer (up to 4 x SECS) until
+ * MIN_SAMPLES handshakes were measured.  Then the slow-quote experiment (8 in flight): the
  * others' p99 without and with one pair whose quote takes DELAY_MS
  * (katls_sim_tsm's delay_ms, default 2000).
  *
@@ -45,6 +46,7 @@
 #include "bench_common.h"
 
 #define MAX_INFLIGHT 1024
+#define MIN_SAMPLES 40
 #define BARE_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
 		      "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
 
@@ -408,7 +410,15 @@ static void drive(enum mode m, int inflight, bool slow, struct stats *st)
 			}
 			slot_end(&slots[i]);
 			active--;
-			if (slots[i].slow || now_s() >= end)
+			/*
+			 * Go on until SECS have passed and at least
+			 * MIN_SAMPLES handshakes were measured (so that
+			 * p50/p99 at 1 in flight mean something), but
+			 * never past 4 x SECS.
+			 */
+			if (slots[i].slow ||
+			    (now_s() >= end &&
+			     (st->n >= MIN_SAMPLES || now_s() >= end + 3 * opt_secs)))
 				continue;
 			err = slot_start(m, &slots[i]);
 			if (!err && m == M_BARE)
