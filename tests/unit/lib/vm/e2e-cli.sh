@@ -1,0 +1,195 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/unit/lib/vm/e2e-cli.sh - katls-cat and katlsctl on the real path:
+# katls.ko, the simulated TSM provider and katlsd, in the 6.12 guest
+#	tools/katls-vm run --no-agent -- sh tests/unit/lib/vm/e2e-cli.sh
+# (make -C userspace/cli vm-e2e).  Both ends run on this guest's
+# loopback with one agent.  Prints TAP.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../.." && pwd)
+kcat=$top/userspace/cli/build/katls-cat
+ctl=$top/userspace/cli/build/katlsctl
+d=$(mktemp -d)
+n=0 failed=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+diag() { sed 's/^/# /' "$@"; }
+
+# Wait until something listens on TCP port $1 (IPv4 or IPv6).
+wait_listen() {
+	hex=$(printf '%04X' "$1")
+	i=0
+	while [ $i -lt 150 ]; do
+		grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A" \
+			/proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+stat_of() { "$ctl" stat | awk -v k="$1" '$1 == k { print $2 }'; }
+tls_tx() { awk '$1 == "TlsTxSw" { print $2 }' /proc/net/tls_stat; }
+
+echo "TAP version 13"
+
+# --- no agent yet: ESRCH ---
+timeout 60 "$kcat" -l 9100 </dev/null >/dev/null 2>"$d/s.err" &
+spid=$!
+wait_listen 9100
+timeout 60 "$kcat" -p sim-demo 127.0.0.1 9100 </dev/null >/dev/null \
+	2>"$d/c.err"
+rc=$?
+wait $spid
+[ $rc -eq 1 ] && grep -q "no katls agent (katlsd) is running" "$d/c.err"
+ok $? "no agent: client exits 1 with ESRCH's meaning"
+[ $rc -eq 1 ] || diag "$d/c.err"
+
+# --- start katlsd with the sim-demo policy and a wrong-measurement one ---
+mkdir "$d/policy.d"
+cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
+printf 'name sim-wrong\nallow sim\nmeasurement %s\n' \
+	"$(printf '99%.0s' $(seq 48))" >"$d/policy.d/sim-wrong.policy"
+certtool --generate-privkey --key-type=ecdsa --outfile "$d/key.pem" \
+	2>/dev/null
+printf 'cn = katls-cli\nexpiration_days = 2\nsigning_key\n' >"$d/tmpl"
+certtool --generate-self-signed --load-privkey "$d/key.pem" \
+	--template "$d/tmpl" --outfile "$d/cert.pem" 2>/dev/null
+cat >"$d/katlsd.conf" <<CONF
+[katlsd]
+concurrency = 8
+log_level = info
+policy_dir = $d/policy.d
+[server]
+certificate = $d/cert.pem
+private_key = $d/key.pem
+[client]
+evidence_bound_key = sim-demo, sim-wrong, no-such-policy
+CONF
+"$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
+	>"$d/katlsd.log" 2>&1 &
+apid=$!
+i=0
+while ! grep -q "started" "$d/katlsd.log" && [ $i -lt 100 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+
+# --- attested transfer: sendfile one way, stdin the other ---
+head -c 3000000 /dev/urandom >"$d/big"
+head -c 200000 /dev/urandom >"$d/up"
+verified0=$(stat_of verified)
+tx0=$(tls_tx)
+timeout 120 "$kcat" -l -p sim-demo --sendfile "$d/big" 9000 </dev/null \
+	>"$d/s.out" 2>"$d/s.err" &
+spid=$!
+wait_listen 9000
+timeout 120 "$kcat" -p sim-demo 127.0.0.1 9000 <"$d/up" >"$d/c.out" \
+	2>"$d/c.err"
+crc=$?
+wait $spid
+src=$?
+[ $crc -eq 0 ] && [ $src -eq 0 ]
+ok $? "attested transfer: both ends exit 0"
+[ $crc -eq 0 ] || diag "$d/c.err"
+[ $src -eq 0 ] || diag "$d/s.err"
+cmp -s "$d/big" "$d/c.out"
+ok $? "sendfile(2) server -> client: 3 MB intact"
+cmp -s "$d/up" "$d/s.out"
+ok $? "stdin client -> server: 200 kB intact"
+grep -qE '^katls-cat: verified: state=open evidence=sim binding=L2 measurement=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f digest=[0-9a-f]{64} policy=sim-demo$' "$d/c.err"
+ok $? "client prints the verified sim summary"
+grep -q '^katls-cat: attested: state=open evidence=sim' "$d/s.err"
+ok $? "server prints its attested summary"
+[ "$(tls_tx)" -ge $((tx0 + 2)) ]
+ok $? "kTLS TX counter moved ($tx0 -> $(tls_tx))"
+[ "$(stat_of verified)" -ge $((verified0 + 2)) ]
+ok $? "katlsctl stat: verified counted both ends"
+
+# --- katlsctl list while a connection is open ---
+timeout 60 "$kcat" -q -l -p sim-demo 9001 </dev/null >/dev/null 2>&1 &
+spid=$!
+wait_listen 9001
+(sleep 10) | timeout 60 "$kcat" -q -p sim-demo 127.0.0.1 9001 \
+	>/dev/null 2>&1 &
+cpid=$!
+i=0
+while [ $i -lt 50 ]; do
+	"$ctl" list >"$d/list" 2>&1
+	grep -q "2 sockets: 2 open" "$d/list" && break
+	sleep 0.2
+	i=$((i + 1))
+done
+grep -qE ' open +client +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:9001 ' "$d/list" &&
+	grep -qE ' open +server +127\.0\.0\.1:9001 ' "$d/list"
+ok $? "katlsctl list: both ends open, with addresses"
+grep -q "2 sockets: 2 open" "$d/list" || diag "$d/list"
+"$ctl" --json list >"$d/list.json"
+python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+c = [s for s in v if s["state"] == "open" and s.get("policy") == "sim-demo"]
+sys.exit(0 if len(c) >= 2 and all(s["family"] == "inet" for s in c) else 1)
+' "$d/list.json"
+ok $? "katlsctl --json list parses, both ends open"
+"$ctl" --json stat | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["verified"] >= 4 else 1)'
+ok $? "katlsctl --json stat parses"
+wait $spid $cpid
+
+# --- failing closed ---
+timeout 60 "$kcat" -l -p sim-demo 9002 </dev/null >"$d/s.out" 2>"$d/s.err" &
+spid=$!
+wait_listen 9002
+echo secret | timeout 60 "$kcat" -p sim-wrong 127.0.0.1 9002 >/dev/null \
+	2>"$d/c.err"
+crc=$?
+wait $spid
+src=$?
+[ $crc -eq 1 ] && grep -q "status=EACCES" "$d/c.err"
+ok $? "wrong measurement: client exits 1, status EACCES"
+[ $crc -eq 1 ] || diag "$d/c.err"
+[ $src -eq 1 ] && [ ! -s "$d/s.out" ]
+ok $? "wrong measurement: server exits 1, no byte delivered"
+
+timeout 60 "$kcat" -l 9003 </dev/null >/dev/null 2>&1 &
+spid=$!
+wait_listen 9003
+timeout 60 "$kcat" -p no-such-policy 127.0.0.1 9003 </dev/null >/dev/null \
+	2>"$d/c.err"
+crc=$?
+wait $spid
+[ $crc -eq 1 ] && grep -q "policy unknown to katlsd" "$d/c.err"
+ok $? "unknown policy: client exits 1 and says so"
+
+# --- IPv6 ---
+timeout 60 "$kcat" -q -l -6 -p sim-demo 9004 </dev/null >"$d/s.out" \
+	2>"$d/s.err" &
+spid=$!
+wait_listen 9004
+echo hello6 | timeout 60 "$kcat" -q -6 -p sim-demo ::1 9004 >/dev/null \
+	2>"$d/c.err"
+crc=$?
+wait $spid
+src=$?
+[ $crc -eq 0 ] && [ $src -eq 0 ] && [ "$(cat "$d/s.out")" = hello6 ]
+ok $? "IPv6: attested transfer over ::1"
+[ $crc -eq 0 ] || diag "$d/c.err"
+
+kill $apid 2>/dev/null
+wait $apid 2>/dev/null
+if [ $failed -ne 0 ]; then
+	sed 's/^/# katlsd: /' "$d/katlsd.log"
+fi
+echo "1..$n"
+rm -rf "$d"
+[ $failed -eq 0 ]
