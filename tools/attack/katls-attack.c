@@ -1114,6 +1114,9 @@ static int run_relay(void)
 	s = new_session(x, true, fd, RELAY_PRIORITY, creds);
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
 	ret = handshake(s);
+	if (ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PREMATURE_TERMINATION)
+		result_fail("the victim aborted the handshake (%s)",
+			    x->reason[0] ? x->reason : "connection closed");
 	if (ret < 0)
 		result_fail("handshake with the victim: %s", hs_error(x, s, ret));
 	/* The verdict: can M read what C sends? */
