@@ -146,6 +146,34 @@ ok $? "katlsctl --json list parses, both ends open"
 ok $? "katlsctl --json stat parses"
 wait $spid $cpid
 
+# --- non-blocking API on the real module (nbclient.c) ---
+port=9010
+for mode in start attach; do
+	timeout 60 "$kcat" -q -l -p sim-demo $port </dev/null >"$d/s.out" \
+		2>"$d/s.err" &
+	spid=$!
+	wait_listen $port
+	timeout 60 "$top/userspace/cli/build/nbclient" $mode 127.0.0.1 $port \
+		sim-demo >"$d/nb.out" 2>&1
+	crc=$?
+	wait $spid
+	[ $crc -eq 0 ] && grep -q '^state=open evidence=sim' "$d/nb.out" &&
+		[ "$(cat "$d/s.out")" = "nbclient $mode" ]
+	ok $? "libkatls non-blocking ($mode): open, data delivered"
+	[ $crc -eq 0 ] || diag "$d/nb.out"
+	port=$((port + 1))
+done
+timeout 60 "$kcat" -q -l -p sim-demo $port </dev/null >/dev/null 2>&1 &
+spid=$!
+wait_listen $port
+timeout 60 "$top/userspace/cli/build/nbclient" start 127.0.0.1 $port \
+	sim-wrong >"$d/nb.out" 2>&1
+crc=$?
+wait $spid
+[ $crc -eq 1 ] && grep -qx 'errno EACCES' "$d/nb.out"
+ok $? "libkatls non-blocking, wrong measurement: POLLERR, EACCES"
+[ $crc -eq 1 ] || diag "$d/nb.out"
+
 # --- failing closed ---
 timeout 60 "$kcat" -l -p sim-demo 9002 </dev/null >"$d/s.out" 2>"$d/s.err" &
 spid=$!
