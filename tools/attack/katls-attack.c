@@ -684,7 +684,6 @@ static int run_client(void)
 
 /* ---- the adversary ---- */
 
-static struct sess *victim_side;	/* M's session with C */
 static uint8_t recorded[EV_BODY_MAX];	/* replay */
 static size_t recorded_len;
 
@@ -824,10 +823,18 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 	if (!strcmp(a, "relay")) {
 		gnutls_datum_t cr = { 0 }, sr = { 0 };
 
-		/* Forward all C gave: its request and its client random. */
+		/*
+		 * Forward all of C's ClientHello that M can: its request
+		 * (nonce, types) and, where the binding covers it, its client
+		 * random.  The key share M cannot forward: A would answer
+		 * with keys M cannot compute.
+		 */
+		bool random = x->binding == B_RANDOM || x->binding == B_EARLY ||
+			      x->binding == B_NONCE_EARLY || x->binding == B_ALL;
+
 		gnutls_session_get_random(s, &cr, &sr);
 		if (fetch_from_attester(x->req_raw, x->req_raw_len,
-					x->binding == B_RANDOM ? &cr : NULL,
+					random ? &cr : NULL,
 					body, &body_len, why, sizeof(why)))
 			return sfail(x, "%s", why), GNUTLS_E_INTERNAL_ERROR;
 		return gnutls_buffer_append_data(buf, body, body_len);
@@ -876,10 +883,13 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 
 			memcpy(big, rep.outblob, rep.outblob_len);
 			ret = GNUTLS_E_MEMORY_ERROR;
+			/* Documentation/wire-format.rst, KatlsEvidence */
 			if (rec) {
+				rec[off++] = KATLS_EXT_VERSION;
 				rec[off++] = ml;
 				memcpy(rec + off, mt, ml);
 				off += ml;
+				rec[off++] = n >> 16;
 				rec[off++] = n >> 8;
 				rec[off++] = n;
 				memcpy(rec + off, big, n);
@@ -1110,7 +1120,6 @@ static int run_relay(void)
 	creds = server_creds(opt.cert, opt.key);
 	x->binding = opt.binding;
 	x->ee_send = relay_ee_send;
-	victim_side = x;
 	s = new_session(x, true, fd, RELAY_PRIORITY, creds);
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
 	ret = handshake(s);
