@@ -130,6 +130,15 @@ struct sess {
 	bool verified;
 };
 
+/* Free a session state; the handshake secret is wiped first. */
+static void sess_free(struct sess *x)
+{
+	if (!x)
+		return;
+	gnutls_memset(x->htsc, 0, sizeof(x->htsc));
+	free(x);
+}
+
 __attribute__((format(printf, 2, 3)))
 static int sfail(struct sess *x, const char *fmt, ...)
 {
@@ -637,7 +646,7 @@ static int run_server(void)
 	close(fd);
 	close(lfd);
 	gnutls_certificate_free_credentials(creds);
-	free(x);
+	sess_free(x);
 	return 0;
 }
 
@@ -678,7 +687,7 @@ static int run_client(void)
 	close(fd);
 	katls_policy_free(x->policy);
 	gnutls_certificate_free_credentials(victim_creds);
-	free(x);
+	sess_free(x);
 	return 0;
 }
 
@@ -741,7 +750,7 @@ out:
 	close(fd);
 out_free:
 	gnutls_certificate_free_credentials(any);
-	free(u);
+	sess_free(u);
 	return ret;
 }
 
@@ -1141,7 +1150,7 @@ static int run_relay(void)
 	close(fd);
 	close(lfd);
 	gnutls_certificate_free_credentials(creds);
-	free(x);
+	sess_free(x);
 	return 0;
 }
 
