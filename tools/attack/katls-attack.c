@@ -28,6 +28,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -207,31 +208,62 @@ static int ch_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
  * GnuTLS's gnutls_prf_early() needs a PSK, so it is derived here from
  * GnuTLS's HKDF.  It depends on the whole ClientHello and nothing else.
  */
-static int early_exporter(const uint8_t *ch, size_t ch_len, uint8_t out[64])
+/* EEMS = Derive-Secret(HKDF-Extract(0, psk), "e exp master", ClientHello) */
+static int early_exporter_master(const uint8_t *psk, size_t psk_len,
+				 const uint8_t *ch, size_t ch_len,
+				 uint8_t eems[32])
 {
-	uint8_t zero[32] = { 0 }, es[32], eems[32], sec[32], h[32], he[32];
-	gnutls_datum_t ikm = { zero, sizeof(zero) }, salt = ikm;
+	uint8_t zero[32] = { 0 }, es[32], h[32];
+	gnutls_datum_t ikm = { (uint8_t *)psk, psk_len };
+	gnutls_datum_t salt = { zero, sizeof(zero) };
 	int ret = -1;
 
 	if (!ch_len)
 		return -1;
-	if (gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &ikm, &salt, es) ||
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, ch, ch_len, h) ||
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, "", 0, he))
-		goto out;
-	if (katls_hkdf_expand_label(GNUTLS_MAC_SHA256, es, 32, "e exp master",
-				    h, 32, eems, 32) ||
-	    katls_hkdf_expand_label(GNUTLS_MAC_SHA256, eems, 32, EARLY_LABEL,
-				    he, 32, sec, 32) ||
-	    katls_hkdf_expand_label(GNUTLS_MAC_SHA256, sec, 32, "exporter",
-				    he, 32, out, 64))
-		goto out;
-	ret = 0;
-out:
+	if (!gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &ikm, &salt, es) &&
+	    !gnutls_hash_fast(GNUTLS_DIG_SHA256, ch, ch_len, h) &&
+	    !katls_hkdf_expand_label(GNUTLS_MAC_SHA256, es, 32, "e exp master",
+				     h, 32, eems, 32))
+		ret = 0;
 	gnutls_memset(es, 0, sizeof(es));
-	gnutls_memset(eems, 0, sizeof(eems));
+	return ret;
+}
+
+/* TLS-Exporter(EARLY_LABEL, "", 64) from an exporter master secret (§7.5) */
+static int exporter_expand(const uint8_t master[32], uint8_t out[64])
+{
+	uint8_t sec[32], he[32];
+	int ret = -1;
+
+	if (!gnutls_hash_fast(GNUTLS_DIG_SHA256, "", 0, he) &&
+	    !katls_hkdf_expand_label(GNUTLS_MAC_SHA256, master, 32,
+				     EARLY_LABEL, he, 32, sec, 32) &&
+	    !katls_hkdf_expand_label(GNUTLS_MAC_SHA256, sec, 32, "exporter",
+				     he, 32, out, 64))
+		ret = 0;
 	gnutls_memset(sec, 0, sizeof(sec));
 	return ret;
+}
+
+static int early_exporter_psk(const uint8_t *psk, size_t psk_len,
+			      const uint8_t *ch, size_t ch_len, uint8_t out[64])
+{
+	uint8_t eems[32];
+	int ret = -1;
+
+	if (!early_exporter_master(psk, psk_len, ch, ch_len, eems) &&
+	    !exporter_expand(eems, out))
+		ret = 0;
+	gnutls_memset(eems, 0, sizeof(eems));
+	return ret;
+}
+
+/* Without a PSK, the IKM is a string of Hash.length zeros. */
+static int early_exporter(const uint8_t *ch, size_t ch_len, uint8_t out[64])
+{
+	static const uint8_t zero[32];
+
+	return early_exporter_psk(zero, sizeof(zero), ch, ch_len, out);
 }
 
 static gnutls_mac_algorithm_t prf_mac(gnutls_session_t s, size_t *len)
@@ -1155,6 +1187,152 @@ static int run_relay(void)
 }
 
 /*
+ * Cross-check of early_exporter_psk() and of the ClientHello capture
+ * against GnuTLS's own early exporter, which exists only with a PSK: a
+ * PSK handshake over a socketpair; the client calls gnutls_prf_early()
+ * right after sending its ClientHello; the server contributes its
+ * EARLY_EXPORTER_SECRET keylog line and the ClientHello as received.
+ */
+static const uint8_t st_psk[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+static uint8_t st_gnutls[64];
+static int st_gnutls_ok = -1;
+static struct sess st_server, st_client;
+static uint8_t st_eems[32], st_ems[32], st_rfc5705[64];
+static bool st_eems_seen, st_ems_seen;
+static int st_rfc5705_ok = -1;
+
+static int st_client_keylog(gnutls_session_t s, const char *label,
+			    const gnutls_datum_t *secret)
+{
+	if (!strcmp(label, "EXPORTER_SECRET") &&
+	    secret->size == sizeof(st_ems)) {
+		memcpy(st_ems, secret->data, sizeof(st_ems));
+		st_ems_seen = true;
+	}
+	return 0;
+}
+
+static int st_keylog(gnutls_session_t s, const char *label,
+		     const gnutls_datum_t *secret)
+{
+	if (!strcmp(label, "EARLY_EXPORTER_SECRET") &&
+	    secret->size == sizeof(st_eems)) {
+		memcpy(st_eems, secret->data, sizeof(st_eems));
+		st_eems_seen = true;
+	}
+	return 0;
+}
+
+/* Server: keep the ClientHello as received. */
+static int st_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
+		   unsigned int incoming, const gnutls_datum_t *msg)
+{
+	if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && incoming)
+		return ch_hook(s, htype, when, incoming, msg);
+	return 0;
+}
+
+/* Client: keep the ClientHello as sent and ask GnuTLS for the exporter. */
+static int st_client_hook(gnutls_session_t s, unsigned int htype,
+			  unsigned int when, unsigned int incoming,
+			  const gnutls_datum_t *msg)
+{
+	int ret;
+
+	if (htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || incoming ||
+	    when != GNUTLS_HOOK_POST)
+		return 0;
+	/*
+	 * GnuTLS runs this hook twice for one PSK ClientHello, the second
+	 * time with the binders filled in: the last call counts.
+	 */
+	ret = ch_hook(s, htype, when, incoming, msg);
+	if (!ret)
+		st_gnutls_ok = gnutls_prf_early(s, strlen(EARLY_LABEL),
+						EARLY_LABEL, 0, "", 64,
+						(char *)st_gnutls);
+	return ret;
+}
+
+static int st_psk_cb(gnutls_session_t s, const char *user,
+		     gnutls_datum_t *key)
+{
+	key->data = gnutls_malloc(sizeof(st_psk));
+	if (!key->data)
+		return -1;
+	memcpy(key->data, st_psk, sizeof(st_psk));
+	key->size = sizeof(st_psk);
+	return 0;
+}
+
+/* One group, so no HelloRetryRequest changes the early transcript. */
+#define ST_PRIO "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:" \
+		"-KX-ALL:+ECDHE-PSK:-GROUP-ALL:+GROUP-X25519:%NO_TICKETS"
+
+static void *st_server_thread(void *arg)
+{
+	gnutls_psk_server_credentials_t c;
+	gnutls_session_t s;
+	int *ret = arg;
+
+	gnutls_psk_allocate_server_credentials(&c);
+	gnutls_psk_set_server_credentials_function(c, st_psk_cb);
+	gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL);
+	gnutls_priority_set_direct(s, ST_PRIO, NULL);
+	gnutls_credentials_set(s, GNUTLS_CRD_PSK, c);
+	gnutls_session_set_ptr(s, &st_server);
+	gnutls_session_set_keylog_function(s, st_keylog);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+					   GNUTLS_HOOK_PRE, st_hook);
+	gnutls_transport_set_int(s, ret[1]);
+	gnutls_handshake_set_timeout(s, 10000);
+	ret[0] = handshake(s);
+	gnutls_deinit(s);
+	gnutls_psk_free_server_credentials(c);
+	return NULL;
+}
+
+static int st_psk_handshake(void)
+{
+	gnutls_psk_client_credentials_t c;
+	const gnutls_datum_t key = { (uint8_t *)st_psk, sizeof(st_psk) };
+	gnutls_session_t s;
+	int sv[2], srv[2] = { -1, -1 }, ret;
+	pthread_t t;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return -1;
+	srv[1] = sv[1];
+	if (pthread_create(&t, NULL, st_server_thread, srv)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	gnutls_psk_allocate_client_credentials(&c);
+	gnutls_psk_set_client_credentials(c, "katls", &key, GNUTLS_PSK_KEY_RAW);
+	gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL);
+	gnutls_priority_set_direct(s, ST_PRIO, NULL);
+	gnutls_credentials_set(s, GNUTLS_CRD_PSK, c);
+	gnutls_session_set_ptr(s, &st_client);
+	gnutls_session_set_keylog_function(s, st_client_keylog);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
+					   GNUTLS_HOOK_BOTH, st_client_hook);
+	gnutls_transport_set_int(s, sv[0]);
+	gnutls_handshake_set_timeout(s, 10000);
+	ret = handshake(s);
+	if (ret >= 0)
+		st_rfc5705_ok = gnutls_prf_rfc5705(s, strlen(EARLY_LABEL),
+						   EARLY_LABEL, 0, "", 64,
+						   (char *)st_rfc5705);
+	pthread_join(t, NULL);
+	gnutls_deinit(s);
+	gnutls_psk_free_client_credentials(c);
+	close(sv[0]);
+	close(sv[1]);
+	return ret < 0 || srv[0] < 0 ? -1 : 0;
+}
+
+/*
  * Self-test of the parts that run without a TEE: the ClientHello
  * extension stripper on a synthetic record, and the early exporter's
  * dependence on every ClientHello byte.  TAP.
@@ -1173,7 +1351,7 @@ static int selftest(void)
 	ssize_t m;
 	int fails = 0, t = 0;
 
-	printf("TAP version 13\n1..5\n");
+	printf("TAP version 13\n1..11\n");
 	rec[0] = 22;
 	rec[1] = 3;
 	rec[2] = 1;
@@ -1198,6 +1376,24 @@ static int selftest(void)
 	  "strip removes exactly the katls extension and fixes 3 lengths");
 	T(strip_extension(rec, m) == -1, "stripping twice finds nothing");
 	T(strip_extension(rec, m - 1) == -1, "truncated record rejected");
+
+	T(st_psk_handshake() == 0, "PSK handshake over a socketpair");
+	T(st_server.ch_len && st_server.ch_len == st_client.ch_len &&
+	  !memcmp(st_server.ch, st_client.ch, st_client.ch_len),
+	  "client (outgoing) and server (incoming) capture the same ClientHello");
+	T(st_gnutls_ok == 0, "client's gnutls_prf_early() works after the ClientHello");
+	T(st_eems_seen && !early_exporter_master(st_psk, sizeof(st_psk),
+						 st_server.ch, st_server.ch_len,
+						 ex2) &&
+	  !memcmp(ex2, st_eems, 32),
+	  "early exporter master secret equals GnuTLS's (keylog)");
+	T(st_ems_seen && st_rfc5705_ok == 0 && !exporter_expand(st_ems, ex2) &&
+	  !memcmp(ex2, st_rfc5705, 64),
+	  "exporter expansion equals GnuTLS's gnutls_prf_rfc5705()");
+	T(early_exporter_psk(st_psk, sizeof(st_psk), st_server.ch,
+			     st_server.ch_len, ex1) == 0 &&
+	  !memcmp(ex1, st_gnutls, 64),
+	  "early exporter over the server's ClientHello equals the client's gnutls_prf_early()");
 #undef T
 	return fails ? 1 : 0;
 }
