@@ -302,10 +302,15 @@ static int katls_request(struct katls_sock *ks, struct socket *sock,
 		return err;
 	if (katls_file_nonblock(sock))
 		return -EINPROGRESS;
-	/* The kernel-side timeout bounds this wait. */
-	err = katls_wait_terminal(ks, MAX_SCHEDULE_TIMEOUT);
+	/*
+	 * The kernel-side timeout bounds this wait; -EAGAIN only means a
+	 * wake-up before the outcome (a reset during the hand-over).
+	 */
+	do {
+		err = katls_wait_terminal(ks, MAX_SCHEDULE_TIMEOUT);
+	} while (err == -EAGAIN);
 	if (err)
-		return err == -EAGAIN ? -EINPROGRESS : err;
+		return err;
 	if (smp_load_acquire(&ks->state) == KATLS_STATE_FAILED)
 		return -READ_ONCE(ks->status);
 	return 0;

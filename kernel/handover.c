@@ -45,8 +45,8 @@ static void katls_swap_socket(struct sock *sk, struct socket *to)
  * @rx: kTLS crypto_info for the receive direction (validated)
  * @rxlen: its length
  *
- * Must be called without the socket lock (kTLS takes it).  Wipes the
- * stack copies it makes; the caller wipes @tx and @rx.
+ * Must be called without the socket lock (kTLS takes it).  kTLS copies
+ * the keys into its own context; the caller wipes @tx and @rx.
  *
  * Return: 0, or a negative errno from kTLS or the table check; the
  * caller then fails the socket closed.

@@ -10,7 +10,13 @@
  *   DONE    agent that accepted: status, evidence summary and keys
  *   GET     dump of opted-in sockets
  *
- * All commands need CAP_NET_ADMIN in the caller's network namespace.
+ * All commands, and joining the "agent" group, need CAP_NET_ADMIN (in
+ * the initial user namespace: GENL_ADMIN_PERM).
+ *
+ * DONE carries keys.  The family policy only checks the framing, so that
+ * every DONE reaches katls_nl_done(), which validates it strictly and
+ * wipes the whole message whatever the outcome (a message rejected by a
+ * strict family policy would be freed, keys and all, without a wipe).
  */
 
 #include <linux/file.h>
@@ -161,12 +167,22 @@ int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
 	return 0;
 }
 
+/* Framing only; katls_done_policy is applied in katls_nl_done(). */
+static const struct nla_policy katls_nl_policy[KATLS_A_MAX + 1] = {
+	[KATLS_A_REQ_ID] = { .type = NLA_BINARY },
+	[KATLS_A_STATUS] = { .type = NLA_BINARY },
+	[KATLS_A_SUMMARY] = { .type = NLA_NESTED },
+	[KATLS_A_TX] = { .type = NLA_BINARY },
+	[KATLS_A_RX] = { .type = NLA_BINARY },
+};
+
 static struct genl_family katls_family;
 
 enum { KATLS_MCGRP_AGENT_ID };
 
 static const struct genl_multicast_group katls_mcgrps[] = {
-	[KATLS_MCGRP_AGENT_ID] = { .name = KATLS_MCGRP_AGENT },
+	[KATLS_MCGRP_AGENT_ID] = { .name = KATLS_MCGRP_AGENT,
+				   .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 bool katls_agents_listening(struct net *net)
@@ -289,6 +305,9 @@ fail:
 
 static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
 {
+	void *payload = genlmsg_data(info->genlhdr);
+	int plen = genlmsg_len(info->genlhdr);
+	struct nlattr *tb[KATLS_A_MAX + 1];
 	struct katls_result summary;
 	struct katls_sock *ks;
 	struct nlattr *tx, *rx;
@@ -296,17 +315,20 @@ static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
 	u32 status;
 	int err;
 
-	err = katls_parse_done(info->attrs, &summary, info->extack);
+	memset(&summary, 0, sizeof(summary));
+	err = nla_parse(tb, KATLS_A_MAX, payload, plen, katls_done_policy,
+			info->extack);
+	if (!err)
+		err = katls_parse_done(tb, &summary, info->extack);
 	if (err)
 		goto wipe;
-	ks = katls_find_id(genl_info_net(info),
-			   nla_get_u64(info->attrs[KATLS_A_REQ_ID]));
+	ks = katls_find_id(genl_info_net(info), nla_get_u64(tb[KATLS_A_REQ_ID]));
 	if (!ks) {
 		NL_SET_ERR_MSG(info->extack, "unknown request");
 		err = -ENOENT;
 		goto wipe;
 	}
-	status = nla_get_u32(info->attrs[KATLS_A_STATUS]);
+	status = nla_get_u32(tb[KATLS_A_STATUS]);
 	if (status) {
 		err = katls_check_owner(ks, info->snd_portid);
 		if (!err && katls_complete(ks, status))
@@ -324,8 +346,8 @@ static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = katls_begin_handover(ks, info->snd_portid, &summary);
 	if (!err) {
-		tx = info->attrs[KATLS_A_TX];
-		rx = info->attrs[KATLS_A_RX];
+		tx = tb[KATLS_A_TX];
+		rx = tb[KATLS_A_RX];
 		err = katls_handover(ks, nla_data(tx), nla_len(tx),
 				     nla_data(rx), nla_len(rx));
 		katls_finish_handover(ks, err);
@@ -334,13 +356,11 @@ static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
 put:
 	katls_sock_put(ks);
 wipe:
-	/* The keys were in this message: leave no copy behind. */
-	if (info->attrs[KATLS_A_TX])
-		memzero_explicit(nla_data(info->attrs[KATLS_A_TX]),
-				 nla_len(info->attrs[KATLS_A_TX]));
-	if (info->attrs[KATLS_A_RX])
-		memzero_explicit(nla_data(info->attrs[KATLS_A_RX]),
-				 nla_len(info->attrs[KATLS_A_RX]));
+	/*
+	 * The keys were in this message: leave no copy behind, not even in
+	 * the request echoed back with an error.
+	 */
+	memzero_explicit(payload, plen);
 	memzero_explicit(&summary, sizeof(summary));
 	return err;
 }
@@ -350,10 +370,26 @@ struct katls_dump_ctx {
 	struct netlink_callback *cb;
 };
 
+static int katls_dump_fill(struct katls_dump_ctx *d, struct katls_sock *ks,
+			   struct sock *sk);
+
 static int katls_dump_one(struct katls_sock *ks, void *arg)
 {
 	struct katls_dump_ctx *d = arg;
 	struct sock *sk = ks->sk;
+	int err;
+
+	/* The socket may be going away under us: pin it or skip it. */
+	if (READ_ONCE(ks->ulp_released) || !refcount_inc_not_zero(&sk->sk_refcnt))
+		return 0;
+	err = katls_dump_fill(d, ks, sk);
+	sock_put(sk);
+	return err;
+}
+
+static int katls_dump_fill(struct katls_dump_ctx *d, struct katls_sock *ks,
+			   struct sock *sk)
+{
 	struct inet_sock *inet = inet_sk(sk);
 	struct katls_request req;
 	u32 agent = 0, age;
@@ -437,7 +473,7 @@ static struct genl_family katls_family __ro_after_init = {
 	.name = KATLS_GENL_NAME,
 	.version = KATLS_GENL_VERSION,
 	.maxattr = KATLS_A_MAX,
-	.policy = katls_done_policy,
+	.policy = katls_nl_policy,
 	.netnsok = true,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
