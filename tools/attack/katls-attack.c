@@ -358,6 +358,9 @@ static int ext_recv(gnutls_session_t s, const unsigned char *data, size_t len)
 	int ret;
 
 	if (x->server) {
+		if (len > sizeof(x->req_raw))
+			return sfail(x, "attestation request too long"),
+			       GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
 		ret = katls_ext_request_decode(data, len, &x->req);
 		if (ret)
 			return sfail(x, "malformed request: %s",
@@ -368,13 +371,14 @@ static int ext_recv(gnutls_session_t s, const unsigned char *data, size_t len)
 		x->req_valid = true;
 		return 0;
 	}
+	if (len > sizeof(x->ev_body))
+		return sfail(x, "evidence record too long"),
+		       GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
 	ret = katls_ext_evidence_decode(data, len, &e);
 	if (ret)
 		return sfail(x, "malformed evidence record: %s",
 			     katls_ext_strerror(ret)),
 		       GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
-	if (len > sizeof(x->ev_body))
-		return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
 	memcpy(x->ev_body, data, len);
 	x->ev_body_len = len;
 	x->ev_valid = true;
