@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1066,14 +1067,17 @@ static ssize_t strip_extension(uint8_t *r, size_t n)
 
 /*
  * On-path attacker without any key: forward C <-> A record by record,
- * stripping the ClientHello extension ("strip") or flipping one bit in
- * the first encrypted record from A, which holds EncryptedExtensions
- * ("flip-ee").  Returns when either side closes.
+ * stripping the ClientHello extension ("strip"), flipping one bit in the
+ * first encrypted record from A, which holds EncryptedExtensions
+ * ("flip-ee"), or changing nothing ("passthrough": the only way to make
+ * A bind C's exact ClientHello).  Every record from C is searched for
+ * the secret: only if it travels in clear has M read it.
  */
 static int run_forwarder(int cfd)
 {
 	static uint8_t rec[16384 + 256 + 5];
-	bool flipped = false;
+	size_t slen = opt.secret ? strlen(opt.secret) : 0;
+	bool flipped = false, seen = false;
 	ssize_t n;
 	int afd = tcp_connect(opt.upstream);
 
@@ -1090,21 +1094,40 @@ static int run_forwarder(int cfd)
 	}
 	if (write_full(afd, rec, n))
 		result_fail("forward ClientHello");
-	for (;;) {
-		struct pollfd p[2] = { { .fd = cfd, .events = POLLIN },
-				       { .fd = afd, .events = POLLIN } };
+	/*
+	 * Half-close: an end that finishes is shut down toward the other,
+	 * which may still talk.  Closing with unread data would reset the
+	 * victim's connection and make a good session look like a failure.
+	 */
+	bool c_open = true, a_open = true;
+
+	while (c_open || a_open) {
+		struct pollfd p[2] = {
+			{ .fd = c_open ? cfd : -1, .events = POLLIN },
+			{ .fd = a_open ? afd : -1, .events = POLLIN },
+		};
 
 		if (poll(p, 2, 20000) <= 0)
 			break;
 		if (p[0].revents) {
 			n = read_record(cfd, rec, sizeof(rec));
-			if (n < 0 || write_full(afd, rec, n))
-				break;
+			if (n < 0) {
+				c_open = false;
+				shutdown(afd, SHUT_WR);
+			} else {
+				if (slen && memmem(rec, n, opt.secret, slen))
+					seen = true;
+				if (write_full(afd, rec, n))
+					a_open = false;
+			}
 		}
 		if (p[1].revents) {
 			n = read_record(afd, rec, sizeof(rec));
-			if (n < 0)
-				break;
+			if (n < 0) {
+				a_open = false;
+				shutdown(cfd, SHUT_WR);
+				continue;
+			}
 			if (!strcmp(opt.attack, "flip-ee") && !flipped &&
 			    rec[0] == 23 && n > 5 + 20) {
 				/* Change a byte of the evidence ciphertext. */
@@ -1113,12 +1136,15 @@ static int run_forwarder(int cfd)
 				printf("M: flipped a bit in the encrypted EncryptedExtensions\n");
 			}
 			if (write_full(cfd, rec, n))
-				break;
+				c_open = false;
 		}
 	}
 	close(afd);
-	/* Without a key M never sees plaintext, whatever happened. */
-	result_fail("no key: C's traffic cannot be decrypted");
+	if (seen) {
+		printf("M: decrypted: %s\n", opt.secret);
+		exit(0);
+	}
+	result_fail("no key: C's traffic went by only as ciphertext");
 }
 
 static int run_relay(void)
@@ -1158,7 +1184,8 @@ static int run_relay(void)
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		result_fail("accept: %s", strerror(errno));
-	if (!strcmp(opt.attack, "strip") || !strcmp(opt.attack, "flip-ee"))
+	if (!strcmp(opt.attack, "strip") || !strcmp(opt.attack, "flip-ee") ||
+	    !strcmp(opt.attack, "passthrough"))
 		return run_forwarder(fd);
 
 	/* M holds the attested server's leaked key. */
@@ -1410,9 +1437,9 @@ static void usage(FILE *f)
 "       katls-attack relay --binding B --port P --upstream Q --cert C --key K\n"
 "                          [--attack A] [--other-cert C] [--sample F]\n"
 "TEST ONLY.  B: 1..7 (the paper's bindings) or katls (binder v1).\n"
-"A (relay): relay (default), replay, no-evidence, strip, flip-ee, self,\n"
-"  label-tdx, tdx-sample, truncated, oversized, huge, garbage, wrong-key,\n"
-"  debug.\n");
+"A (relay): relay (default), passthrough, replay, no-evidence, strip,\n"
+"  flip-ee, self, label-tdx, tdx-sample, truncated, oversized, huge,\n"
+"  garbage, wrong-key, debug.\n");
 }
 
 int main(int argc, char **argv)
@@ -1464,6 +1491,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A peer that went away is an outcome to report, not a crash. */
+	signal(SIGPIPE, SIG_IGN);
 	gnutls_global_init();
 	if (!strcmp(opt.mode, "server") && opt.cert && opt.key)
 		ret = run_server();
