@@ -291,6 +291,7 @@ def plots(out, dp, hs):
                'set multiplot layout 1,2 title "TLS 1.3 handshakes, bare '
                'GnuTLS vs attested (katls + katlsd + simulated TSM)"',
                'set xtics ("1" 1, "8" 8, "64" 64, "512" 512)',
+               'set xrange [0.8:640]',
                'set yrange [0:*]', 'set title "handshakes/s"',
                'plot ' + ", ".join('"%s" index %d using 1:2 w lp t "%s"'
                                    % (hdat, i, m) for i, m in enumerate(modes)),
