@@ -376,8 +376,14 @@ def targets(dp, hs, hs_reason):
         hs.get("bare", 64, "rate"), ">=", 0.7)
     hsr("handshake-p50-attested/bare@1", hs.get("attested", 1, "p50_ms"),
         hs.get("bare", 1, "p50_ms"), "<=", 1.5)
-    hsr("slow-quote-others-p99-ratio", hs.get("slow-on", 8, "p99_ms"),
-        hs.get("slow-off", 8, "p99_ms"), "<", 1.5)
+    if not hs_reason and ("slow-on", 8) not in hs.rows:
+        lines.append(verdict("slow-quote-others-p99-ratio", NAN, "<", 1.5,
+                             "the provider's delay did not take effect"
+                             if ("slow-invalid", 8) in hs.rows else
+                             "no slow-quote results"))
+    else:
+        hsr("slow-quote-others-p99-ratio", hs.get("slow-on", 8, "p99_ms"),
+            hs.get("slow-off", 8, "p99_ms"), "<", 1.5)
     return notes, lines
 
 
