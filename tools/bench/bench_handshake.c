@@ -334,6 +334,20 @@ static void drive(enum mode m, int inflight, bool slow, struct stats *st)
 		int np = 0, r, k, nfin = 0;
 		static int fin[MAX_INFLIGHT + 1], pslot[2 * (MAX_INFLIGHT + 1)];
 
+		/* Never hang on a lost worker or request: give up late. */
+		if (now_s() > end + 3 * opt_secs + 120) {
+			fprintf(stderr, "%d handshakes never finished\n", active);
+			if (m == M_BARE)
+				exit(2);	/* the pool's state is unknown */
+			for (i = 0; i < total; i++) {
+				if (slots[i].busy) {
+					st->errors++;
+					slot_end(&slots[i]);
+				}
+			}
+			break;
+		}
+
 		if (m == M_BARE) {
 			struct job_done d;
 
