@@ -115,24 +115,6 @@ static inline struct katls_result result(int fd)
 	return r;
 }
 
-static inline long long katls_stat(const char *name)
-{
-	char key[64];
-	long long v;
-	FILE *f = fopen("/proc/net/katls_stat", "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &v) == 2) {
-		if (!strcmp(key, name)) {
-			fclose(f);
-			return v;
-		}
-	}
-	fclose(f);
-	return -1;
-}
-
 static inline long long proc_stat(const char *path, const char *name)
 {
 	char key[64];
@@ -149,6 +131,11 @@ static inline long long proc_stat(const char *path, const char *name)
 	}
 	fclose(f);
 	return -1;
+}
+
+static inline long long katls_stat(const char *name)
+{
+	return proc_stat("/proc/net/katls_stat", name);
 }
 
 /* Does anything arrive on fd within ms?  Returns bytes read (0 = none). */

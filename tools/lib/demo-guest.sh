@@ -5,6 +5,7 @@
 # katls.ko and katls_sim_tsm.ko loaded by tools/katls-vm).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tools/lib/guest-agent.sh"
 kcat=$top/userspace/cli/build/katls-cat
 ctl=$top/userspace/cli/build/katlsctl
 katlsd=$top/userspace/katlsd/katlsd
@@ -38,10 +39,7 @@ in_cli ping -c1 -W2 10.77.0.1 >/dev/null && echo "  veth link up"
 say "katlsd in each namespace"
 mkdir -p "$d/policy.d"
 cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
-certtool --generate-privkey --key-type=ecdsa --outfile "$d/key.pem" 2>/dev/null
-printf 'cn = katls-demo-server\nexpiration_days = 1\nsigning_key\n' >"$d/tmpl"
-certtool --generate-self-signed --load-privkey "$d/key.pem" \
-	--template "$d/tmpl" --outfile "$d/cert.pem" 2>/dev/null
+katls_self_signed "$d" katls-demo-server
 cat >"$d/srv.conf" <<CONF
 [katlsd]
 concurrency = 4
@@ -61,13 +59,8 @@ evidence_bound_key = sim-demo
 CONF
 in_srv "$katlsd" --foreground --config "$d/srv.conf" >"$d/srv.log" 2>&1 &
 in_cli "$katlsd" --foreground --config "$d/cli.conf" >"$d/cli.log" 2>&1 &
-for log in "$d/srv.log" "$d/cli.log"; do
-	i=0
-	while ! grep -q started "$log" && [ $i -lt 100 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-done
+katls_wait_started "$d/srv.log" || fail "server katlsd did not start"
+katls_wait_started "$d/cli.log" || fail "client katlsd did not start"
 echo "  server agent: attests (evidence from configfs-tsm, binder v1)"
 echo "  client agent: verifies under policy sim-demo:"
 sed 's/^/    | /' "$d/policy.d/sim-demo.policy" | grep -v '^    | #'

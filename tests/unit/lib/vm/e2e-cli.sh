@@ -9,6 +9,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../.." && pwd)
+. "$top/tools/lib/guest-agent.sh"
 kcat=$top/userspace/cli/build/katls-cat
 ctl=$top/userspace/cli/build/katlsctl
 d=$(mktemp -d)
@@ -65,11 +66,7 @@ mkdir "$d/policy.d"
 cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
 printf 'name sim-wrong\nallow sim\nmeasurement %s\n' \
 	"$(printf '99%.0s' $(seq 48))" >"$d/policy.d/sim-wrong.policy"
-certtool --generate-privkey --key-type=ecdsa --outfile "$d/key.pem" \
-	2>/dev/null
-printf 'cn = katls-cli\nexpiration_days = 2\nsigning_key\n' >"$d/tmpl"
-certtool --generate-self-signed --load-privkey "$d/key.pem" \
-	--template "$d/tmpl" --outfile "$d/cert.pem" 2>/dev/null
+katls_self_signed "$d" katls-cli
 cat >"$d/katlsd.conf" <<CONF
 [katlsd]
 concurrency = 8
@@ -84,11 +81,7 @@ CONF
 "$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
 	>"$d/katlsd.log" 2>&1 &
 apid=$!
-i=0
-while ! grep -q "started" "$d/katlsd.log" && [ $i -lt 100 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+katls_wait_started "$d/katlsd.log"
 
 # --- attested transfer: sendfile one way, stdin the other ---
 head -c 3000000 /dev/urandom >"$d/big"

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced by guest-side scripts (tools/lib/demo-guest.sh, the katlsd and
+# cli end-to-end tests): a throw-away server identity and a katlsd that
+# is known to listen before the caller goes on.
+
+# katls_self_signed DIR CN: DIR/key.pem and DIR/cert.pem (ECDSA P-256).
+katls_self_signed() {
+	certtool --generate-privkey --key-type=ecdsa --outfile "$1/key.pem" \
+		2>/dev/null
+	printf 'cn = %s\nexpiration_days = 2\nsigning_key\n' "$2" >"$1/tmpl"
+	certtool --generate-self-signed --load-privkey "$1/key.pem" \
+		--template "$1/tmpl" --outfile "$1/cert.pem" 2>/dev/null
+}
+
+# katls_wait_started LOG: wait (up to 20 s) until katlsd logged that it
+# joined the agent group; until then the kernel fails requests (ESRCH).
+katls_wait_started() {
+	local i=0
+
+	while ! grep -q started "$1" && [ $i -lt 100 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	grep -q started "$1"
+}
