@@ -12,7 +12,7 @@ KATLS_CACHE ?= /var/cache/katls
 export KATLS_CACHE
 KDIR ?=
 
-.PHONY: all module module-6.1 userspace deps unit kunit vm-check check demo clean
+.PHONY: all module module-6.1 userspace deps unit kunit vm-check check demo bench clean
 
 all: module userspace
 
@@ -48,6 +48,10 @@ vm-check:
 
 check: deps
 	@tools/lib/check-stages unit kunit vm-check
+
+# Benchmarks (not tests): ratios measured side by side in the 6.12 guest.
+bench:
+	tools/bench/run $(BENCH_ARGS)
 
 demo:
 	@if [ -x tools/demo ]; then exec tools/demo; \
