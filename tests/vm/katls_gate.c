@@ -13,6 +13,7 @@
 #include <linux/bpf.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
 
@@ -206,6 +207,14 @@ static void test_pending_gate(int fam)
 	tap_ok(err == EAGAIN, "%s gate sendfile: EAGAIN (%d)", famname(fam), err);
 	tap_ok(write(a, msg, sizeof(msg)) < 0 && errno == EAGAIN,
 	       "%s gate write: EAGAIN", famname(fam));
+	{
+		struct iovec iov[2] = { { msg, 4 }, { msg + 4, 4 } };
+
+		tap_ok(writev(a, iov, 2) < 0 && errno == EAGAIN,
+		       "%s gate writev: EAGAIN", famname(fam));
+		tap_ok(readv(a, iov, 2) < 0 && errno == EAGAIN,
+		       "%s gate readv: EAGAIN", famname(fam));
+	}
 	tap_ok(drain(b, buf, sizeof(buf), 200) == 0,
 	       "%s gate wire: nothing reached the peer", famname(fam));
 	close(ffd);
