@@ -59,14 +59,20 @@ evidence_bound_key = sim-demo
 CONF
 in_srv "$katlsd" --foreground --config "$d/srv.conf" >"$d/srv.log" 2>&1 &
 in_cli "$katlsd" --foreground --config "$d/cli.conf" >"$d/cli.log" 2>&1 &
-katls_wait_started "$d/srv.log" || fail "server katlsd did not start"
-katls_wait_started "$d/cli.log" || fail "client katlsd did not start"
+katls_wait_for started "$d/srv.log" || fail "server katlsd did not start"
+katls_wait_for started "$d/cli.log" || fail "client katlsd did not start"
 echo "  server agent: attests (evidence from configfs-tsm, binder v1)"
 echo "  client agent: verifies under policy sim-demo:"
 sed 's/^/    | /' "$d/policy.d/sim-demo.policy" | grep -v '^    | #'
 
 say "Attested transfer: client -> server, 1 MB, kTLS after the verdict"
 head -c 1000000 /dev/urandom >"$d/file"
+printf 'KATLS-DEMO-PLAINTEXT-MARKER\n' >>"$d/file"
+# Not through in_cli: $! must be tcpdump itself (nsenter execs it).
+nsenter --net=/run/netns/katls-cli tcpdump --immediate-mode -Z root \
+	-i veth-c -U -w "$d/cap.pcap" tcp port 4433 2>"$d/tcpdump.err" &
+tpid=$!
+katls_wait_for listening "$d/tcpdump.err" || fail "tcpdump did not start"
 tls_tx() { in_cli awk '$1 == "TlsTxSw" {print $2}' /proc/net/tls_stat; }
 tx0=$(tls_tx)
 in_srv "$kcat" -l 4433 >"$d/recv" 2>"$d/srv.err" &
@@ -77,6 +83,8 @@ crc=$?
 wait $spid
 src=$?
 sleep 1
+kill -INT $tpid
+wait $tpid
 echo "client (stderr):"
 sed 's/^/  /' "$d/cli.err"
 echo "server (stderr):"
@@ -89,6 +97,14 @@ echo "kTLS in the client namespace: $(in_cli grep -E 'TlsTxSw|TlsRxSw' /proc/net
 [ "$(tls_tx)" -gt "$tx0" ] || fail "kTLS TX counter did not move"
 echo "katls counters:"
 "$ctl" stat | sed 's/^/  /'
+bytes=$(stat -c %s "$d/cap.pcap" 2>/dev/null || echo 0)
+if [ "$bytes" -lt 1000000 ]; then
+	fail "the capture on veth-c holds only $bytes bytes"
+elif grep -q KATLS-DEMO-PLAINTEXT-MARKER "$d/cap.pcap"; then
+	fail "plaintext marker seen on the wire"
+else
+	echo "capture on veth-c: $bytes bytes; the file's plaintext marker is not among them"
+fi
 say "The server's TEE now measures something else: the client must refuse"
 printf 'ab%.0s' $(seq 48) >/sys/module/katls_sim_tsm/parameters/measurement
 echo "  measurement now $(cut -c1-32 /sys/module/katls_sim_tsm/parameters/measurement)..."

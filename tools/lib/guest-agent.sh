@@ -13,14 +13,19 @@ katls_self_signed() {
 		--template "$1/tmpl" --outfile "$1/cert.pem" 2>/dev/null
 }
 
-# katls_wait_started LOG: wait (up to 20 s) until katlsd logged that it
-# joined the agent group; until then the kernel fails requests (ESRCH).
-katls_wait_started() {
+# katls_wait_for WORD FILE: wait (up to 20 s) until WORD appears in FILE.
+katls_wait_for() {
 	local i=0
 
-	while ! grep -q started "$1" && [ $i -lt 100 ]; do
+	while ! grep -q "$1" "$2" && [ $i -lt 100 ]; do
 		sleep 0.2
 		i=$((i + 1))
 	done
-	grep -q started "$1"
+	grep -q "$1" "$2"
+}
+
+# katls_wait_started LOG: until katlsd logged that it joined the agent
+# group; before that the kernel fails requests with ESRCH.
+katls_wait_started() {
+	katls_wait_for started "$1"
 }

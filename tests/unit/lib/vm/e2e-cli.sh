@@ -86,6 +86,11 @@ katls_wait_started "$d/katlsd.log"
 # --- attested transfer: sendfile one way, stdin the other ---
 head -c 3000000 /dev/urandom >"$d/big"
 head -c 200000 /dev/urandom >"$d/up"
+printf 'KATLS-E2E-PLAINTEXT-MARKER\n' >>"$d/up"
+tcpdump --immediate-mode -Z root -i lo -U -w "$d/cap.pcap" tcp port 9000 \
+	2>"$d/tcpdump.err" &
+tpid=$!
+katls_wait_for listening "$d/tcpdump.err"
 verified0=$(stat_of verified)
 tx0=$(tls_tx)
 timeout 120 "$kcat" -l -p sim-demo --sendfile "$d/big" 9000 </dev/null \
@@ -105,6 +110,12 @@ cmp -s "$d/big" "$d/c.out"
 ok $? "sendfile(2) server -> client: 3 MB intact"
 cmp -s "$d/up" "$d/s.out"
 ok $? "stdin client -> server: 200 kB intact"
+sleep 1
+kill -INT $tpid
+wait $tpid
+[ "$(stat -c %s "$d/cap.pcap")" -gt 3000000 ] &&
+	! grep -q KATLS-E2E-PLAINTEXT-MARKER "$d/cap.pcap"
+ok $? "capture of the transfer ($(stat -c %s "$d/cap.pcap") bytes) holds no plaintext marker"
 grep -qE '^katls-cat: verified: state=open evidence=sim binding=L2 measurement=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f digest=[0-9a-f]{64} policy=sim-demo$' "$d/c.err"
 ok $? "client prints the verified sim summary"
 grep -q '^katls-cat: attested: state=open evidence=sim' "$d/s.err"
