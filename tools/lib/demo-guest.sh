@@ -69,7 +69,7 @@ say "Attested transfer: client -> server, 1 MB, kTLS after the verdict"
 head -c 1000000 /dev/urandom >"$d/file"
 printf 'KATLS-DEMO-PLAINTEXT-MARKER\n' >>"$d/file"
 # Not through in_cli: $! must be tcpdump itself (nsenter execs it).
-nsenter --net=/run/netns/katls-cli tcpdump --immediate-mode -Z root \
+nsenter --net=/run/netns/katls-cli tcpdump --immediate-mode -B 32768 -Z root \
 	-i veth-c -U -w "$d/cap.pcap" tcp port 4433 2>"$d/tcpdump.err" &
 tpid=$!
 katls_wait_for listening "$d/tcpdump.err" || fail "tcpdump did not start"

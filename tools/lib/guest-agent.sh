@@ -29,3 +29,30 @@ katls_wait_for() {
 katls_wait_started() {
 	katls_wait_for started "$1"
 }
+
+# katls_e2e_agent DIR CN LOGLEVEL: start katlsd for both roles with the
+# policies sim-demo and sim-wrong (a measurement the simulated provider
+# never reports) and a throw-away identity under DIR; log in
+# DIR/katlsd.log, configuration in DIR/katlsd.conf.  Sets KATLS_AGENT_PID.
+katls_e2e_agent() {
+	mkdir -p "$1/policy.d"
+	cp "$top/etc/katls/policy.d/sim-demo.policy" "$1/policy.d/"
+	printf 'name sim-wrong\nallow sim\nmeasurement %s\n' \
+		"$(printf '99%.0s' $(seq 48))" >"$1/policy.d/sim-wrong.policy"
+	katls_self_signed "$1" "$2"
+	cat >"$1/katlsd.conf" <<CONF
+[katlsd]
+concurrency = 8
+log_level = $3
+policy_dir = $1/policy.d
+[server]
+certificate = $1/cert.pem
+private_key = $1/key.pem
+[client]
+evidence_bound_key = sim-demo, sim-wrong, no-such-policy
+CONF
+	"$top/userspace/katlsd/katlsd" --foreground --config "$1/katlsd.conf" \
+		>"$1/katlsd.log" 2>&1 &
+	KATLS_AGENT_PID=$!
+	katls_wait_started "$1/katlsd.log"
+}

@@ -7,26 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
 d=$(mktemp -d)
-mkdir "$d/policy.d"
-cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
-printf 'name sim-wrong\nallow sim\nmeasurement %s\n' \
-	"$(printf '99%.0s' $(seq 48))" > "$d/policy.d/sim-wrong.policy"
-katls_self_signed "$d" katls-e2e
-cat > "$d/katlsd.conf" <<CONF
-[katlsd]
-concurrency = 8
-log_level = debug
-policy_dir = $d/policy.d
-[server]
-certificate = $d/cert.pem
-private_key = $d/key.pem
-[client]
-evidence_bound_key = sim-demo, sim-wrong, no-such-policy
-CONF
-"$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
-	>"$d/log" 2>&1 &
-pid=$!
-katls_wait_started "$d/log"
+katls_e2e_agent "$d" katls-e2e debug
+pid=$KATLS_AGENT_PID
 rc=0
 KATLSD_PID=$pid "$here/e2e" >"$d/tap" || rc=1
 
@@ -35,10 +17,10 @@ sed 's/^name sim-demo/name sim-late/' "$d/policy.d/sim-demo.policy" \
 	> "$d/policy.d/sim-late.policy"
 sed -i 's/^evidence_bound_key = .*/&, sim-late/' "$d/katlsd.conf"
 reload() {
-	n=$(grep -c -e "reloaded" -e "reload failed" "$d/log")
+	n=$(grep -c -e "reloaded" -e "reload failed" "$d/katlsd.log")
 	kill -HUP $pid
 	i=0
-	while [ "$(grep -c -e "reloaded" -e "reload failed" "$d/log")" = "$n" ] &&
+	while [ "$(grep -c -e "reloaded" -e "reload failed" "$d/katlsd.log")" = "$n" ] &&
 	      [ $i -lt 50 ]; do
 		sleep 0.2
 		i=$((i + 1))
@@ -50,7 +32,7 @@ echo "# after SIGHUP with a new policy sim-late" >>"$d/tap"
 # ...and a broken policy directory is refused as a whole, the old state kept.
 echo "allow nothing-valid" > "$d/policy.d/broken.policy"
 reload
-if grep -q "reload failed, keeping" "$d/log"; then
+if grep -q "reload failed, keeping" "$d/katlsd.log"; then
 	echo "ok 1 - broken policy directory: reload refused" >>"$d/tap"
 else
 	echo "not ok 1 - broken policy directory: reload refused" >>"$d/tap"
@@ -64,7 +46,7 @@ echo "# after the refused reload" >>"$d/tap"
 if rmmod katls_sim_tsm 2>/dev/null; then
 	echo "# without a TSM provider" >>"$d/tap"
 	"$here/e2e" sim-late 71 >>"$d/tap" || rc=1
-	if grep -q "failed: no evidence: No such device" "$d/log"; then
+	if grep -q "failed: no evidence: No such device" "$d/katlsd.log"; then
 		echo "ok 1 - attester without provider fails with ENODEV" >>"$d/tap"
 	else
 		echo "not ok 1 - attester without provider fails with ENODEV" >>"$d/tap"
@@ -80,5 +62,5 @@ awk '/^(not )?ok [0-9]+/ { n++; sub(/ok [0-9]+/, "ok " n); print; next }
      END { print "1.." n }' "$d/tap"
 kill -TERM $pid
 sleep 1
-sed 's/^/# katlsd: /' "$d/log"
+sed 's/^/# katlsd: /' "$d/katlsd.log"
 exit $rc
