@@ -37,6 +37,22 @@ static const uint8_t intel_qe_vendor[16] = {
 	0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07
 };
 
+/* Intel's TD quoting enclave identity ("TD_QE" in the QE identity). */
+static const uint8_t td_qe_mrsigner[32] = {
+	0xdc, 0x9e, 0x2a, 0x7c, 0x6f, 0x94, 0x8f, 0x17,
+	0x47, 0x4e, 0x34, 0xa7, 0xfc, 0x43, 0xed, 0x03,
+	0x0f, 0x7c, 0x15, 0x63, 0xf1, 0xba, 0xbd, 0xdf,
+	0x63, 0x40, 0xc8, 0x2e, 0x0e, 0x54, 0xa8, 0xc5
+};
+#define TD_QE_ISVPRODID		2
+#define TD_QE_MISCSELECT	0x00000000u
+#define TD_QE_MISCSELECT_MASK	0xffffffffu
+/* attributes 11000000..., attributesMask FBFFFFFFFFFFFFFF0000... */
+static const uint8_t td_qe_attr[16] = { 0x11 };
+static const uint8_t td_qe_attr_mask[16] = {
+	0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
+
 struct tdx_quote {
 	unsigned int version, body_type;
 	const uint8_t *body;
@@ -355,6 +371,55 @@ out:
 	kv_certs_free(&roots);
 }
 
+/*
+ * The quoting enclave must be Intel's TD quoting enclave, built in and
+ * checked without collateral: any enclave the host runs can obtain a
+ * report signed by the platform's PCK key, so a QE report signature
+ * alone proves nothing about who signed the quote body.  Values of
+ * Intel's QE identity collateral for "TD_QE" (the SGX QE3 signer
+ * 8c4f5775... is a different enclave and is refused).  The QE identity
+ * document's TCB levels (minimum ISVSVN) are applied by tdx_tcb.c when
+ * collateral is configured.
+ */
+static void tdx_check_qe_identity(const uint8_t *qe, struct katls_verdict *v)
+{
+	char hex[65];
+	uint16_t prodid = kv_le16(qe + 0x100), svn = kv_le16(qe + 0x102);
+	uint32_t misc = kv_le32(qe + 0x10);
+	bool ok = true;
+	unsigned int i;
+
+	kv_hex(hex, qe + 0x80, 32);
+	if (memcmp(qe + 0x80, td_qe_mrsigner, 32)) {
+		katls_verdict_error(v, "QE identity: MRSIGNER %s is not Intel's TD quoting enclave (TD_QE %.8s...)",
+				    hex, "dc9e2a7c6f948f17");
+		ok = false;
+	}
+	if (prodid != TD_QE_ISVPRODID) {
+		katls_verdict_error(v, "QE identity: ISVPRODID %u is not Intel's TD quoting enclave (%u)",
+				    prodid, TD_QE_ISVPRODID);
+		ok = false;
+	}
+	if ((misc & TD_QE_MISCSELECT_MASK) != TD_QE_MISCSELECT) {
+		katls_verdict_error(v, "QE identity: MISCSELECT 0x%08x differs from TD_QE's 0x%08x (mask 0x%08x)",
+				    misc, TD_QE_MISCSELECT, TD_QE_MISCSELECT_MASK);
+		ok = false;
+	}
+	for (i = 0; i < 16; i++)
+		if ((qe[0x30 + i] & td_qe_attr_mask[i]) != td_qe_attr[i])
+			break;
+	if (i < 16) {
+		kv_hex(hex, qe + 0x30, 16);
+		katls_verdict_error(v, "QE identity: ATTRIBUTES %s differ from TD_QE's under its mask%s",
+				    hex, qe[0x30] & SGX_ATTR_DEBUG ?
+				    " (the quoting enclave runs in debug mode)" : "");
+		ok = false;
+	}
+	if (ok)
+		katls_verdict_check(v, "checked: QE identity is Intel's TD quoting enclave (TD_QE MRSIGNER, ISVPRODID 2, MISCSELECT, ATTRIBUTES; ISVSVN %u)",
+				    svn);
+}
+
 int katls_verify_tdx(const uint8_t *ev, size_t len,
 		     const struct katls_verify_opts *o,
 		     struct katls_claims *c, struct katls_verdict *v)
@@ -367,7 +432,6 @@ int katls_verify_tdx(const uint8_t *ev, size_t len,
 	gnutls_datum_t x, y;
 	struct tdx_quote q;
 	uint8_t h[32];
-	char hex[129];
 	time_t at;
 	int ret = -1;
 
@@ -413,12 +477,7 @@ int katls_verify_tdx(const uint8_t *ev, size_t len,
 						    q.qe_auth_len);
 		}
 	}
-	if (q.qe_report[0x30] & SGX_ATTR_DEBUG)
-		katls_verdict_error(v, "QE report: the quoting enclave runs in debug mode");
-	kv_hex(hex, q.qe_report + 0x80, 32);
-	katls_verdict_check(v, "info: QE MRSIGNER %s ISVPRODID %u ISVSVN %u",
-			    hex, kv_le16(q.qe_report + 0x100),
-			    kv_le16(q.qe_report + 0x102));
+	tdx_check_qe_identity(q.qe_report, v);
 
 	/* 3. The PCK certificate signs the QE report; 4. its chain. */
 	if (tdx_chain_import(&q, &chain, v) < 0 || chain.n == 0) {
