@@ -30,8 +30,6 @@ policy_dir = $d/policy.d
 [server]
 certificate = $d/cert.pem
 private_key = $d/key.pem
-[client]
-evidence_bound_key = sim-demo
 CONF
 "$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
 	>"$d/log" 2>&1 &

@@ -54,8 +54,6 @@ cat >"$d/cli.conf" <<CONF
 concurrency = 4
 log_level = info
 policy_dir = $d/policy.d
-[client]
-evidence_bound_key = sim-demo
 CONF
 in_srv "$katlsd" --foreground --config "$d/srv.conf" >"$d/srv.log" 2>&1 &
 in_cli "$katlsd" --foreground --config "$d/cli.conf" >"$d/cli.log" 2>&1 &

@@ -37,7 +37,7 @@ katls_wait_started() {
 katls_e2e_agent() {
 	mkdir -p "$1/policy.d"
 	cp "$top/etc/katls/policy.d/sim-demo.policy" "$1/policy.d/"
-	printf 'name sim-wrong\nallow sim\nmeasurement %s\n' \
+	printf 'name sim-wrong\nallow sim\nmeasurement %s\nevidence_bound_key allow\n' \
 		"$(printf '99%.0s' $(seq 48))" >"$1/policy.d/sim-wrong.policy"
 	katls_self_signed "$1" "$2"
 	cat >"$1/katlsd.conf" <<CONF
@@ -48,8 +48,6 @@ policy_dir = $1/policy.d
 [server]
 certificate = $1/cert.pem
 private_key = $1/key.pem
-[client]
-evidence_bound_key = sim-demo, sim-wrong, no-such-policy
 CONF
 	"$top/userspace/katlsd/katlsd" --foreground --config "$1/katlsd.conf" \
 		>"$1/katlsd.log" 2>&1 &

@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "config.h"
 #include "log.h"
 
-enum key_type { K_STR, K_UINT, K_LEVEL, K_LIST };
+enum key_type { K_STR, K_UINT, K_LEVEL };
 
 struct key_desc {
 	const char *section;
@@ -36,8 +38,6 @@ static const struct key_desc keys[] = {
 	{ "server", "private_key", K_STR, OFF(private_key), 0, 0 },
 	{ "server", "tsm_root", K_STR, OFF(tsm_root), 0, 0 },
 	{ "client", "truststore", K_STR, OFF(truststore), 0, 0 },
-	{ "client", "evidence_bound_key", K_LIST, OFF(evidence_bound_key),
-	  0, 0 },
 	{ "verify", "roots_dir", K_STR, OFF(roots_dir), 0, 0 },
 	{ "verify", "certs_dir", K_STR, OFF(certs_dir), 0, 0 },
 	{ "verify", "collateral_dir", K_STR, OFF(collateral_dir), 0, 0 },
@@ -52,15 +52,6 @@ void katlsd_config_init(struct katlsd_config *c)
 	c->log_level = LOG_INFO;
 }
 
-static void free_list(char **l)
-{
-	if (!l)
-		return;
-	for (char **p = l; *p; p++)
-		free(*p);
-	free(l);
-}
-
 void katlsd_config_free(struct katlsd_config *c)
 {
 	free(c->policy_dir);
@@ -68,7 +59,6 @@ void katlsd_config_free(struct katlsd_config *c)
 	free(c->private_key);
 	free(c->tsm_root);
 	free(c->truststore);
-	free_list(c->evidence_bound_key);
 	free(c->roots_dir);
 	free(c->certs_dir);
 	free(c->collateral_dir);
@@ -86,52 +76,6 @@ static char *trim(char *s)
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 		*--e = '\0';
 	return s;
-}
-
-static bool valid_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
-		    *s != '.')
-			return false;
-	return true;
-}
-
-/* Comma-separated policy names; each [A-Za-z0-9._-]+, as in the UAPI. */
-static int parse_list(const char *v, char ***out)
-{
-	char *dup = strdup(v), *tok, *save = NULL;
-	size_t n = 0;
-	char **l;
-
-	if (!dup)
-		return -ENOMEM;
-	l = calloc(strlen(v) / 2 + 2, sizeof(*l));
-	if (!l) {
-		free(dup);
-		return -ENOMEM;
-	}
-	for (tok = strtok_r(dup, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
-		if (!*tok)
-			continue;
-		if (!valid_name(tok) || strlen(tok) >= 64)
-			goto bad;
-		l[n] = strdup(tok);
-		if (!l[n])
-			goto bad;
-		n++;
-	}
-	free(dup);
-	*out = l;
-	return 0;
-bad:
-	free(dup);
-	free_list(l);
-	return -EINVAL;
 }
 
 static void set_err(char *err, size_t errlen, const char *path,
@@ -231,6 +175,12 @@ int katlsd_config_load(struct katlsd_config *out, const char *path,
 				break;
 			}
 		}
+		if (!d && !strcmp(section, "client") &&
+		    !strcmp(k, "evidence_bound_key")) {
+			set_err(err, errlen, path, lineno,
+				"evidence_bound_key moved to the policy files: write \"evidence_bound_key allow\" in each policy of policy_dir that may accept a key on the evidence alone");
+			goto fail;
+		}
 		if (!d) {
 			set_err(err, errlen, path, lineno,
 				"unknown key \"%s\" in [%s]", k, section);
@@ -286,17 +236,6 @@ int katlsd_config_load(struct katlsd_config *out, const char *path,
 			}
 			break;
 		}
-		case K_LIST: {
-			char ***dst = (char ***)((char *)&c + d->off);
-
-			if (parse_list(v, dst)) {
-				set_err(err, errlen, path, lineno,
-					"%s: expected comma-separated policy names",
-					k);
-				goto fail;
-			}
-			break;
-		}
 		}
 	}
 	if (ferror(f)) {
@@ -327,13 +266,44 @@ fail:
 	return -1;
 }
 
-bool katlsd_config_evidence_bound_key(const struct katlsd_config *c,
-				      const char *policy)
+/* Is path a directory (want_dir) or a regular file?  0 or -errno. */
+static int path_is(const char *path, bool want_dir)
 {
-	if (!c->evidence_bound_key)
-		return false;
-	for (char **p = c->evidence_bound_key; *p; p++)
-		if (!strcmp(*p, policy))
-			return true;
-	return false;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return want_dir ? -ENOTDIR : -EISDIR;
+	return 0;
+}
+
+int katlsd_config_check_paths(const struct katlsd_config *c, char *err,
+			      size_t errlen)
+{
+	const struct {
+		const char *section, *key, *path;
+		bool dir;
+	} p[] = {
+		{ "katlsd", "policy_dir", c->policy_dir, true },
+		{ "server", "tsm_root", c->tsm_root, true },
+		{ "verify", "roots_dir", c->roots_dir, true },
+		{ "verify", "certs_dir", c->certs_dir, true },
+		{ "verify", "collateral_dir", c->collateral_dir, true },
+		{ "verify", "cpak_file", c->cpak_file, false },
+	};
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		if (!p[i].path)
+			continue;
+		r = path_is(p[i].path, p[i].dir);
+		if (r < 0) {
+			snprintf(err, errlen, "[%s] %s = %s: %s", p[i].section,
+				 p[i].key, p[i].path, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
 }

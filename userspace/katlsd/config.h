@@ -33,7 +33,7 @@ struct katlsd_config {
 
 	/* [client]: the verifier role */
 	char *truststore;		/* PEM CA bundle, "system", or NULL */
-	char **evidence_bound_key;	/* policy names, NULL-terminated */
+	/* evidence_bound_key lives in the policy files (rejected here) */
 
 	/* [verify]: passed to the evidence verifiers */
 	char *roots_dir;
@@ -53,8 +53,12 @@ int katlsd_config_load(struct katlsd_config *c, const char *path,
 		       char *err, size_t errlen);
 void katlsd_config_free(struct katlsd_config *c);
 
-/* Does the [client] evidence_bound_key list name this policy? */
-bool katlsd_config_evidence_bound_key(const struct katlsd_config *c,
-				      const char *policy);
+/*
+ * Does every configured path exist with the right kind (directories for
+ * policy_dir, tsm_root, roots_dir, certs_dir, collateral_dir; a file for
+ * cpak_file)?  0, or -1 with "[section] key = path: reason" in err.
+ */
+int katlsd_config_check_paths(const struct katlsd_config *c, char *err,
+			      size_t errlen);
 
 #endif /* KATLSD_CONFIG_H */

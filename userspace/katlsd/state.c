@@ -62,7 +62,8 @@ int katlsd_state_load(struct katlsd_state *st, const char *path,
 
 	memset(st, 0, sizeof(*st));
 	katlsd_config_init(&st->cfg);
-	if (katlsd_config_load(&st->cfg, path, err, errlen))
+	if (katlsd_config_load(&st->cfg, path, err, errlen) ||
+	    katlsd_config_check_paths(&st->cfg, err, errlen))
 		goto fail;
 	if (katls_policy_load_dir(st->cfg.policy_dir, &st->policies, perr,
 				  sizeof(perr))) {

@@ -101,8 +101,7 @@ int katlsd_worker(const struct katlsd_state *st)
 	p.client_creds = st->client_creds;
 	p.have_truststore = st->have_truststore;
 	p.policy = katls_policy_find(st->policies, req.policy);
-	p.evidence_bound_key =
-		katlsd_config_evidence_bound_key(&st->cfg, req.policy);
+	p.evidence_bound_key = katls_policy_evidence_bound_key(p.policy);
 	p.vopts.roots_dir = st->cfg.roots_dir;
 	p.vopts.certs_dir = st->cfg.certs_dir;
 	p.vopts.collateral_dir = st->cfg.collateral_dir;

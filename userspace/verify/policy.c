@@ -53,6 +53,9 @@ struct katls_policy {
 	int allow_line;
 	int debug_line;
 	bool debug_allowed;
+	int pin_none_line;		/* "pin none": pins nothing on purpose */
+	int ebk_line;			/* evidence_bound_key */
+	bool ebk;
 	struct hexset measurement;
 	struct strset tcb_status;
 
@@ -60,6 +63,8 @@ struct katls_policy {
 		struct hexset rtmr[4], mrconfigid, mrowner, mrownerconfig,
 			      mrseam, fmspc;
 		struct hexset min_tee_tcb_svn;	/* one 16-byte value */
+		uint64_t attr_require, attr_forbid, attr_named;
+		int attr_line;
 	} tdx;
 
 	struct {
@@ -250,6 +255,133 @@ static int type_of(const char *s)
 	return -1;
 }
 
+/* TDATTRIBUTES bits a policy can name (bit 0, DEBUG, is the "debug" key). */
+#define TDA_DEBUG		(1ull << 0)
+#define TDA_SEPT_VE_DISABLE	(1ull << 28)
+#define TDA_MIGRATABLE		(1ull << 29)
+#define TDA_PKS			(1ull << 30)
+#define TDA_KL			(1ull << 31)
+#define TDA_PERFMON		(1ull << 63)
+
+static const struct {
+	const char *name;
+	uint64_t bit;
+} td_attrs[] = {
+	{ "sept_ve_disable", TDA_SEPT_VE_DISABLE },
+	{ "migratable", TDA_MIGRATABLE },
+	{ "pks", TDA_PKS },
+	{ "kl", TDA_KL },
+	{ "perfmon", TDA_PERFMON },
+};
+#define N_TD_ATTRS (sizeof(td_attrs) / sizeof(td_attrs[0]))
+
+/*
+ * Defaults: SEPT_VE_DISABLE required (otherwise the host can make the TD
+ * take #VE on private memory), MIGRATABLE and every bit without a name
+ * refused, PKS, KL and PERFMON accepted.  DEBUG is the "debug" key.
+ */
+static void td_attr_defaults(struct katls_policy *p)
+{
+	uint64_t known = TDA_DEBUG;
+	unsigned int i;
+
+	for (i = 0; i < N_TD_ATTRS; i++)
+		known |= td_attrs[i].bit;
+	p->tdx.attr_require = TDA_SEPT_VE_DISABLE;
+	p->tdx.attr_forbid = TDA_MIGRATABLE | ~known;
+}
+
+static void td_attr_name(uint64_t bit, char *buf, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_TD_ATTRS; i++)
+		if (td_attrs[i].bit == bit) {
+			snprintf(buf, len, "%s", td_attrs[i].name);
+			return;
+		}
+	for (i = 0; i < 64; i++)
+		if (bit == 1ull << i)
+			break;
+	snprintf(buf, len, "bit%u", i);
+}
+
+static int tdx_attributes(struct parser *ps, const char *k, char **vals,
+			  int nvals)
+{
+	struct katls_policy *p = ps->p;
+	int i;
+
+	if (nvals == 0)
+		return perr(ps, "%s: expects NAME=require|forbid|any (sept_ve_disable, migratable, pks, kl, perfmon, bitN)",
+			    k);
+	for (i = 0; i < nvals; i++) {
+		char *eq = strchr(vals[i], '=');
+		uint64_t bit = 0;
+		unsigned int j;
+
+		if (!eq)
+			return perr(ps, "%s: \"%.40s\" is not NAME=require|forbid|any",
+				    k, vals[i]);
+		*eq++ = '\0';
+		if (!strcmp(vals[i], "debug"))
+			return perr(ps, "%s: DEBUG is set with the \"debug\" key", k);
+		for (j = 0; j < N_TD_ATTRS; j++)
+			if (!strcmp(vals[i], td_attrs[j].name))
+				bit = td_attrs[j].bit;
+		if (!bit && !strncmp(vals[i], "bit", 3)) {
+			uint32_t n;
+
+			if (parse_u32(vals[i] + 3, &n) == 0 && n >= 1 && n <= 63)
+				bit = 1ull << n;
+		}
+		if (!bit)
+			return perr(ps, "%s: unknown attribute \"%.20s\" (sept_ve_disable, migratable, pks, kl, perfmon, bit1..bit63)",
+				    k, vals[i]);
+		if (p->tdx.attr_named & bit)
+			return perr(ps, "%s: %s given twice", k, vals[i]);
+		p->tdx.attr_named |= bit;
+		p->tdx.attr_require &= ~bit;
+		p->tdx.attr_forbid &= ~bit;
+		if (!strcmp(eq, "require"))
+			p->tdx.attr_require |= bit;
+		else if (!strcmp(eq, "forbid"))
+			p->tdx.attr_forbid |= bit;
+		else if (strcmp(eq, "any"))
+			return perr(ps, "%s: %s=\"%.20s\" is not require, forbid or any",
+				    k, vals[i], eq);
+	}
+	if (!p->tdx.attr_line)
+		p->tdx.attr_line = ps->line;
+	return 0;
+}
+
+/* TCB status names (Intel's); Revoked can never be accepted. */
+static const char *const tcb_names[] = {
+	"UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+	"ConfigurationAndSWHardeningNeeded", "OutOfDate",
+	"OutOfDateConfigurationNeeded",
+};
+
+static int tcb_status(struct parser *ps, const char *k, char **vals, int nv)
+{
+	int i;
+
+	for (i = 0; i < nv; i++) {
+		unsigned int j;
+
+		if (!strcmp(vals[i], "Revoked"))
+			return perr(ps, "%s: Revoked is always refused and cannot be allowed", k);
+		for (j = 0; j < sizeof(tcb_names) / sizeof(tcb_names[0]); j++)
+			if (!strcmp(vals[i], tcb_names[j]))
+				break;
+		if (j == sizeof(tcb_names) / sizeof(tcb_names[0]))
+			return perr(ps, "%s: unknown TCB status \"%.40s\" (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded)",
+				    k, vals[i]);
+	}
+	return add_str(ps, k, &ps->p->tcb_status, vals, nv);
+}
+
 static int snp_min_tcb(struct parser *ps, char **vals, int nvals)
 {
 	struct katls_policy *p = ps->p;
@@ -321,10 +453,20 @@ static int directive(struct parser *ps, char **t, int nt)
 	}
 	if (!strcmp(k, "debug"))
 		return yes_no(ps, k, &p->debug_line, &p->debug_allowed, vals, nv);
+	if (!strcmp(k, "evidence_bound_key"))
+		return yes_no(ps, k, &p->ebk_line, &p->ebk, vals, nv);
+	if (!strcmp(k, "pin")) {
+		if (p->pin_none_line)
+			return perr(ps, "pin: already set on line %d", p->pin_none_line);
+		if (nv != 1 || strcmp(vals[0], "none"))
+			return perr(ps, "pin: the only value is \"none\" (the policy pins no workload on purpose)");
+		p->pin_none_line = ps->line;
+		return 0;
+	}
 	if (!strcmp(k, "measurement"))
 		return add_hex(ps, k, &p->measurement, vals, nv, 0);
 	if (!strcmp(k, "tcb_status"))
-		return add_str(ps, k, &p->tcb_status, vals, nv);
+		return tcb_status(ps, k, vals, nv);
 
 	if (!strncmp(k, "tdx.", 4)) {
 		const char *f = k + 4;
@@ -341,6 +483,8 @@ static int directive(struct parser *ps, char **t, int nt)
 			return add_hex(ps, k, &p->tdx.mrseam, vals, nv, 48);
 		if (!strcmp(f, "fmspc"))
 			return add_hex(ps, k, &p->tdx.fmspc, vals, nv, 6);
+		if (!strcmp(f, "attributes"))
+			return tdx_attributes(ps, k, vals, nv);
 		if (!strcmp(f, "min_tee_tcb_svn")) {
 			if (p->tdx.min_tee_tcb_svn.line)
 				return perr(ps, "%s: already set on line %d", k,
@@ -443,6 +587,75 @@ static int directive(struct parser *ps, char **t, int nt)
 	return perr(ps, "unknown key \"%.60s\"", k);
 }
 
+/* First line of a rule that pins the workload of evidence type t, or 0. */
+static int pin_line(const struct katls_policy *p, int t)
+{
+	int i;
+
+	if (p->measurement.line)
+		return p->measurement.line;
+	switch (t) {
+	case KATLS_EVIDENCE_TDX:
+		for (i = 0; i < 4; i++)
+			if (p->tdx.rtmr[i].line)
+				return p->tdx.rtmr[i].line;
+		return p->tdx.mrconfigid.line ? p->tdx.mrconfigid.line :
+		       p->tdx.mrowner.line ? p->tdx.mrowner.line :
+		       p->tdx.mrownerconfig.line;
+	case KATLS_EVIDENCE_SNP:
+		return p->snp.host_data.line ? p->snp.host_data.line :
+		       p->snp.id_key_digest.line ? p->snp.id_key_digest.line :
+		       p->snp.author_key_digest.line;
+	case KATLS_EVIDENCE_CCA:
+		for (i = 0; i < 4; i++)
+			if (p->cca.rem[i].line)
+				return p->cca.rem[i].line;
+		return p->cca.personalization.line;
+	default:
+		return 0;
+	}
+}
+
+static const char *const pin_keys[] = {
+	[KATLS_EVIDENCE_TDX] = "measurement, tdx.rtmrN, tdx.mrconfigid, tdx.mrowner or tdx.mrownerconfig",
+	[KATLS_EVIDENCE_SNP] = "measurement, snp.host_data, snp.id_key_digest or snp.author_key_digest",
+	[KATLS_EVIDENCE_CCA] = "measurement, cca.remN or cca.personalization",
+	[KATLS_EVIDENCE_SIM] = "measurement",
+};
+
+/*
+ * Every allowed evidence type needs a rule that pins the workload, or
+ * the policy says "pin none" and then pins nothing at all.  A policy
+ * that trusts an evidence-bound key must pin: the key is accepted on the
+ * evidence alone.
+ */
+static int check_pins(struct parser *ps)
+{
+	struct katls_policy *p = ps->p;
+	int t, line;
+
+	for (t = KATLS_EVIDENCE_TDX; t <= KATLS_EVIDENCE_SIM; t++) {
+		if (!(p->allowed & 1u << t))
+			continue;
+		line = pin_line(p, t);
+		if (p->pin_none_line && line) {
+			ps->line = p->pin_none_line;
+			return perr(ps, "pin none, but line %d pins a %s workload",
+				    line, katls_evidence_name(t));
+		}
+		if (!p->pin_none_line && !line) {
+			ps->line = 0;
+			return perr(ps, "the policy pins no %s workload (%s); write \"pin none\" to accept any",
+				    katls_evidence_name(t), pin_keys[t]);
+		}
+	}
+	if (p->ebk && p->pin_none_line) {
+		ps->line = p->ebk_line;
+		return perr(ps, "evidence_bound_key allow trusts the key on the evidence alone: the policy must pin the workload, not \"pin none\"");
+	}
+	return 0;
+}
+
 /* Rules for a type the policy does not allow are a mistake: say so. */
 static int check_scope(struct parser *ps)
 {
@@ -456,7 +669,9 @@ static int check_scope(struct parser *ps)
 		   p->tdx.mrowner.line ? p->tdx.mrowner.line :
 		   p->tdx.mrownerconfig.line ? p->tdx.mrownerconfig.line :
 		   p->tdx.mrseam.line ? p->tdx.mrseam.line :
-		   p->tdx.fmspc.line ? p->tdx.fmspc.line : p->tdx.min_tee_tcb_svn.line;
+		   p->tdx.fmspc.line ? p->tdx.fmspc.line :
+		   p->tdx.min_tee_tcb_svn.line ? p->tdx.min_tee_tcb_svn.line :
+		   p->tdx.attr_line;
 	snp_line = p->snp.host_data.line ? p->snp.host_data.line :
 		   p->snp.id_key_digest.line ? p->snp.id_key_digest.line :
 		   p->snp.author_key_digest.line ? p->snp.author_key_digest.line :
@@ -490,7 +705,12 @@ static int check_scope(struct parser *ps)
 		ps->line = cca_line;
 		return perr(ps, "cca rule, but cca is not allowed");
 	}
-	return 0;
+	if (p->allowed & 1u << KATLS_EVIDENCE_SIM &&
+	    p->allowed & ~(1u << KATLS_EVIDENCE_SIM)) {
+		ps->line = p->allow_line;
+		return perr(ps, "allow: sim (test-only evidence, public key) cannot be mixed with a real evidence type");
+	}
+	return check_pins(ps);
 }
 
 static void default_name(struct katls_policy *p, const char *file)
@@ -522,6 +742,7 @@ int kv_policy_parse(const char *file, const char *text, size_t len,
 		return -1;
 	}
 	ps.p->snp.smt_allowed = true;
+	td_attr_defaults(ps.p);
 	while (pos < len) {
 		char *tok[64], *s, *save = NULL;
 		size_t n = 0;
@@ -551,6 +772,11 @@ int kv_policy_parse(const char *file, const char *text, size_t len,
 				goto fail;
 			}
 			tok[nt++] = s;
+		}
+		/* "key = value" reads as "key value" */
+		if (nt >= 2 && !strcmp(tok[1], "=")) {
+			memmove(tok + 1, tok + 2, (size_t)(nt - 2) * sizeof(tok[0]));
+			nt--;
 		}
 		if (nt && directive(&ps, tok, nt) < 0)
 			goto fail;
@@ -693,6 +919,11 @@ bool katls_policy_allows(const struct katls_policy *p,
 	return (p->allowed & 1u << t) != 0;
 }
 
+bool katls_policy_evidence_bound_key(const struct katls_policy *p)
+{
+	return p && p->ebk;
+}
+
 void katls_policy_free(struct katls_policy *p)
 {
 	free(p);
@@ -779,6 +1010,29 @@ static int eval_tdx(const struct katls_policy *p, const struct katls_claims *c,
 	} else {
 		r |= rule_hex(p, "FMSPC", &p->tdx.fmspc, c->tdx.fmspc, 6, vd);
 	}
+	{
+		uint64_t a = c->tdx.td_attributes, miss, bad;
+		char name[24];
+
+		miss = p->tdx.attr_require & ~a;
+		bad = p->tdx.attr_forbid & a & ~TDA_DEBUG;
+		for (i = 0; i < 64; i++) {
+			uint64_t bit = 1ull << i;
+
+			if (!((miss | bad) & bit))
+				continue;
+			td_attr_name(bit, name, sizeof(name));
+			katls_verdict_error(vd, "policy %s: TD attribute %s %s (tdx.attributes %s=any to accept)",
+					    p->name, name, miss & bit ?
+					    "required but not set" : "set but refused",
+					    name);
+			r = -1;
+		}
+		if (!miss && !bad)
+			katls_verdict_check(vd, "policy %s: TD attributes %016llx accepted (required %016llx)",
+					    p->name, (unsigned long long)a,
+					    (unsigned long long)p->tdx.attr_require);
+	}
 	if (p->tdx.min_tee_tcb_svn.n) {
 		const uint8_t *min = p->tdx.min_tee_tcb_svn.val[0];
 
@@ -814,7 +1068,21 @@ static int eval_snp(const struct katls_policy *p, const struct katls_claims *c,
 	r |= rule_hex(p, "IMAGE_ID", &p->snp.image_id, c->snp.image_id, 16, vd);
 	r |= rule_min(p, "GUEST_SVN", &p->snp.min_guest_svn, c->snp.guest_svn, vd);
 
-	if (p->snp.vmpl.n) {
+	if (!t) {
+		katls_verdict_error(vd, "policy %s: REPORTED_TCB is all zero", p->name);
+		r = -1;
+	}
+	if (!p->snp.vmpl.n) {
+		/* Default: only VMPL 0, the guest's most privileged level. */
+		if (c->snp.vmpl == 0) {
+			katls_verdict_check(vd, "policy %s: VMPL 0 (default: only VMPL 0)",
+					    p->name);
+		} else {
+			katls_verdict_error(vd, "policy %s: VMPL %u not accepted (default: only VMPL 0; snp.vmpl to accept others)",
+					    p->name, c->snp.vmpl);
+			r = -1;
+		}
+	} else {
 		for (i = 0; i < p->snp.vmpl.n; i++)
 			if (p->snp.vmpl.val[i] == c->snp.vmpl)
 				break;
@@ -941,7 +1209,25 @@ int katls_policy_eval(const struct katls_policy *p,
 	if (p->measurement.n)
 		r |= rule_hex(p, "measurement", &p->measurement, c->measurement,
 			      c->measurement_len, v);
-	if (p->tcb_status.n) {
+	if (c->tcb_status[0] && !strcmp(c->tcb_status, "Revoked")) {
+		katls_verdict_error(v, "policy %s: TCB status Revoked (always refused)",
+				    p->name);
+		r = -1;
+	} else if (!p->tcb_status.n) {
+		/* Default: UpToDate and SWHardeningNeeded; unknown is not refused. */
+		if (!c->tcb_status[0]) {
+			katls_verdict_check(v, "info: policy %s: TCB status unknown (no collateral), not checked",
+					    p->name);
+		} else if (!strcmp(c->tcb_status, "UpToDate") ||
+			   !strcmp(c->tcb_status, "SWHardeningNeeded")) {
+			katls_verdict_check(v, "policy %s: TCB status %s accepted (default)",
+					    p->name, c->tcb_status);
+		} else {
+			katls_verdict_error(v, "policy %s: TCB status %s refused (default: UpToDate, SWHardeningNeeded; tcb_status to allow it by name)",
+					    p->name, c->tcb_status);
+			r = -1;
+		}
+	} else {
 		for (i = 0; i < p->tcb_status.n; i++)
 			if (c->tcb_status[0] &&
 			    !strcmp(p->tcb_status.val[i], c->tcb_status))

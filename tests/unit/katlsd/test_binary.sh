@@ -18,7 +18,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 
 syms=$(nm "$bin" 2>/dev/null | grep -c katlsd_test_)
 nm "$bin" >/dev/null 2>&1; ok $? "nm reads $bin"
@@ -46,6 +46,13 @@ out=$("$bin" --check-config --config "$here/conf/bad-level.conf" 2>&1)
 rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "bad-level.conf:2:"
 ok $? "--check-config rejects a bad file with FILE:LINE"
+# issue 11 item 2: a configured path that does not exist fails -t.
+printf '[verify]\nroots_dir = %s/no-such-roots\n' "$tmp" >>"$tmp/katlsd.conf"
+out=$("$bin" --check-config --config "$tmp/katlsd.conf" 2>&1)
+rc=$?
+sed -i '/^roots_dir = /d' "$tmp/katlsd.conf"
+[ $rc -ne 0 ] && echo "$out" | grep -q "roots_dir = $tmp/no-such-roots: No such file"
+ok $? "--check-config rejects a missing roots_dir ($out)"
 
 out=$(timeout 10 "$bin" --foreground --config "$tmp/katlsd.conf" 2>&1)
 rc=$?
@@ -53,7 +60,7 @@ echo "$out" | sed 's/^/# /'
 echo "$out" | grep -q -e "cannot join the katls netlink" -e "started"
 ok $? "example configuration and policies load (got as far as netlink)"
 if [ -d /sys/module/katls ]; then
-	echo "ok 10 - # SKIP katls module loaded on this host"
+	echo "ok 11 - # SKIP katls module loaded on this host"
 else
 	[ $rc -eq 1 ] && echo "$out" | grep -q "is the katls module loaded"
 	ok $? "no katls family: clear error, exit 1"

@@ -193,7 +193,7 @@ static int make_policies(void)
 	    write_file(policy_dir, "sim-test.policy", good) ||
 	    write_file(policy_dir, "sim-other.policy", other) ||
 	    write_file(policy_dir, "snp-test.policy",
-		       "name snp-test\nallow snp\n"))
+		       "name snp-test\nallow snp\npin none\n"))
 		return -1;
 	if (katls_policy_load_dir(policy_dir, &policies, err, sizeof(err))) {
 		tap_diag("policies: %s", err);

@@ -101,18 +101,18 @@ static void test_parse_ok(void)
 	       "allows exactly tdx and snp");
 	katls_policy_free(p);
 
-	p = parse("allow tdx snp cca\n", err, sizeof(err));
+	p = parse("allow tdx snp cca\npin none\n", err, sizeof(err));
 	tap_ok(p && !katls_policy_allows(p, KATLS_EVIDENCE_SIM),
 	       "sim is not allowed unless named");
 	katls_policy_free(p);
-	p = parse("allow sim\n", err, sizeof(err));
+	p = parse("allow sim\npin none\n", err, sizeof(err));
 	tap_ok(p && katls_policy_allows(p, KATLS_EVIDENCE_SIM) &&
 	       !katls_policy_allows(p, KATLS_EVIDENCE_TDX), "allow sim names sim only");
 	katls_policy_free(p);
 
 	p = NULL;
-	tap_ok(kv_policy_parse("/etc/katls/policies/edge-tdx.policy", "allow tdx\n",
-			       10, &p, err, sizeof(err)) == 0 &&
+	tap_ok(kv_policy_parse("/etc/katls/policies/edge-tdx.policy", "allow tdx\npin none\n",
+			       19, &p, err, sizeof(err)) == 0 &&
 	       !strcmp(katls_policy_name(p), "edge-tdx"),
 	       "default name is the file name without .policy");
 	katls_policy_free(p);
@@ -160,6 +160,8 @@ static int eval(const char *text, const struct katls_claims *c,
 #define T1_MRTD "6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb"
 #define T5_MRCONFIGID "889abf4718f037e38d74464c11e7c91a6e9890b5546409e1e7df9de7a51ca93152bf847bd2440328e90adb18b150ed67"
 #define S1_MEAS "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01"
+/* T1 (SPR E4, 2023) runs without SEPT_VE_DISABLE: say so by name. */
+#define T1_ATTR "tdx.attributes sept_ve_disable=any\n"
 #define ZERO48 "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 
 static void test_eval_tdx(void)
@@ -173,31 +175,31 @@ static void test_eval_tdx(void)
 		    "TDX samples for policy tests verify"))
 		return;
 
-	tap_ok(eval("allow tdx\nmeasurement " T1_MRTD "\n", &t1, &v) == 0 &&
+	tap_ok(eval("allow tdx\nmeasurement " T1_MRTD "\n" T1_ATTR, &t1, &v) == 0 &&
 	       vt_check(&v, "measurement is an accepted value"),
 	       "T1 MRTD exact match accepted");
-	tap_ok(eval("allow tdx\nmeasurement " ZERO48 " " T1_MRTD "\n", &t1, &v) == 0,
+	tap_ok(eval("allow tdx\nmeasurement " ZERO48 " " T1_MRTD "\n" T1_ATTR, &t1, &v) == 0,
 	       "T1 MRTD in a set accepted");
 	tap_ok(eval("allow tdx\nmeasurement " ZERO48 "\n", &t1, &v) < 0 &&
 	       vt_error(&v, "measurement 6363b804"), "other MRTD rejected");
-	tap_ok(eval("allow snp\n", &t1, &v) < 0 &&
+	tap_ok(eval("allow snp\npin none\n", &t1, &v) == -1 &&
 	       vt_error(&v, "tdx evidence not allowed"), "type not allowed rejected");
-	tap_ok(eval("allow tdx\n", &t4, &v) < 0 &&
+	tap_ok(eval("allow tdx\npin none\n", &t4, &v) == -1 &&
 	       vt_error(&v, "debug mode forbidden"), "debug TD rejected by default");
-	tap_ok(eval("allow tdx\ndebug allow\n", &t4, &v) == 0,
+	tap_ok(eval("allow tdx\ndebug allow\npin none\n", &t4, &v) == 0,
 	       "debug TD accepted when the policy allows debug");
 	tap_ok(eval("allow tdx\ntdx.mrconfigid " T5_MRCONFIGID "\n", &t5, &v) == 0 &&
 	       eval("allow tdx\ntdx.mrconfigid " T5_MRCONFIGID "\n", &t1, &v) < 0,
 	       "MRCONFIGID rule: T5 accepted, T1 (zero) rejected");
-	tap_ok(eval("allow tdx\ntdx.rtmr3 " ZERO48 "\ntdx.fmspc 50806f000000\n", &t1, &v) == 0 &&
-	       eval("allow tdx\ntdx.fmspc 50806f000000\n", &t5, &v) < 0,
+	tap_ok(eval("allow tdx\ntdx.rtmr3 " ZERO48 "\ntdx.fmspc 50806f000000\n" T1_ATTR, &t1, &v) == 0 &&
+	       eval("allow tdx\npin none\ntdx.fmspc 50806f000000\n", &t5, &v) == -1,
 	       "RTMR3 and FMSPC rules");
-	tap_ok(eval("allow tdx\ntdx.min_tee_tcb_svn 03000400000000000000000000000000\n",
+	tap_ok(eval("allow tdx\npin none\n" T1_ATTR "tdx.min_tee_tcb_svn 03000400000000000000000000000000\n",
 		    &t1, &v) == 0 &&
-	       eval("allow tdx\ntdx.min_tee_tcb_svn 03000500000000000000000000000000\n",
-		    &t1, &v) < 0 && vt_error(&v, "component 2 is 4 < minimum 5"),
+	       eval("allow tdx\npin none\n" T1_ATTR "tdx.min_tee_tcb_svn 03000500000000000000000000000000\n",
+		    &t1, &v) == -1 && vt_error(&v, "component 2 is 4 < minimum 5"),
 	       "TEE_TCB_SVN minimum: equal accepted, one more rejected");
-	tap_ok(eval("allow tdx\ntcb_status UpToDate\n", &t1, &v) < 0 &&
+	tap_ok(eval("allow tdx\npin none\n" T1_ATTR "tcb_status UpToDate\n", &t1, &v) == -1 &&
 	       vt_error(&v, "TCB status unknown not accepted"),
 	       "a TCB status rule fails closed without collateral");
 	tap_ok(katls_policy_eval(NULL, &t1, &v) < 0, "NULL policy never accepts");
@@ -215,30 +217,31 @@ static void test_eval_snp(void)
 		    "SNP samples for policy tests verify"))
 		return;
 	/* go-sev-guest: minimum TCB 0x4405000000000002 accepted, +1 rejected */
-	tap_ok(eval("allow snp\ndebug allow\nsnp.min_tcb bl=2 tee=0 snp=5 ucode=68\n",
+	tap_ok(eval("allow snp\npin none\ndebug allow\nsnp.min_tcb bl=2 tee=0 snp=5 ucode=68\n",
 		    &s1, &v) == 0, "S1: its own TCB as minimum accepted");
-	tap_ok(eval("allow snp\ndebug allow\nsnp.min_tcb bl=2 tee=0 snp=5 ucode=69\n",
-		    &s1, &v) < 0 && vt_error(&v, "REPORTED_TCB.ucode 68 < minimum 69"),
+	tap_ok(eval("allow snp\npin none\ndebug allow\nsnp.min_tcb bl=2 tee=0 snp=5 ucode=69\n",
+		    &s1, &v) == -1 && vt_error(&v, "REPORTED_TCB.ucode 68 < minimum 69"),
 	       "S1: ucode minimum one higher rejected");
-	tap_ok(eval("allow snp\nmeasurement " S1_MEAS "\n", &s1, &v) < 0 &&
+	tap_ok(eval("allow snp\nmeasurement " S1_MEAS "\n", &s1, &v) == -1 &&
 	       vt_error(&v, "debug mode forbidden"), "S1 (DEBUG policy) rejected by default");
 	tap_ok(eval("allow snp\ndebug allow\nmeasurement " S1_MEAS "\nsnp.vmpl 0\n"
 		    "snp.host_data 0000000000000000000000000000000000000000000000000000000000000000\n"
 		    "snp.product milan\nsnp.signing_key vcek\n", &s1, &v) == 0,
 	       "S1: measurement, VMPL, host data, product, key accepted");
-	tap_ok(eval("allow snp\ndebug allow\nsnp.smt deny\n", &s1, &v) < 0 &&
+	tap_ok(eval("allow snp\npin none\ndebug allow\nsnp.smt deny\n", &s1, &v) == -1 &&
 	       vt_error(&v, "allows SMT"), "SMT deny rejects an SMT policy");
-	tap_ok(eval("allow snp\nsnp.vmpl 0\n", &s3, &v) < 0 &&
+	tap_ok(eval("allow snp\npin none\nsnp.vmpl 0\n", &s3, &v) == -1 &&
 	       vt_error(&v, "VMPL 1 not accepted"), "S3 at VMPL 1 rejected by vmpl 0");
-	tap_ok(eval("allow snp\nsnp.signing_key vcek\n", &s3, &v) < 0 &&
-	       eval("allow snp\nsnp.signing_key vlek vcek\n", &s3, &v) == 0,
+	tap_ok(eval("allow snp\npin none\nsnp.vmpl 1\nsnp.signing_key vcek\n", &s3, &v) == -1 &&
+	       eval("allow snp\npin none\nsnp.vmpl 1\nsnp.signing_key vlek vcek\n", &s3, &v) == 0,
 	       "signing key rule: VLEK report needs vlek");
-	tap_ok(eval("allow snp\nsnp.min_guest_svn 1\n", &s3, &v) < 0 &&
-	       eval("allow snp\nsnp.product genoa turin\n", &s3, &v) < 0,
+	tap_ok(eval("allow snp\npin none\nsnp.vmpl 1\nsnp.min_guest_svn 1\n", &s3, &v) == -1 &&
+	       eval("allow snp\npin none\nsnp.vmpl 1\nsnp.product genoa turin\n", &s3, &v) == -1,
 	       "GUEST_SVN minimum and product rules reject");
 	s3.snp.policy |= 1ull << 18;
-	tap_ok(eval("allow snp\n", &s3, &v) < 0 && vt_error(&v, "migration agent") &&
-	       eval("allow snp\nsnp.migration_agent allow\n", &s3, &v) == 0,
+	tap_ok(eval("allow snp\npin none\nsnp.vmpl 1\n", &s3, &v) == -1 &&
+	       vt_error(&v, "migration agent") &&
+	       eval("allow snp\npin none\nsnp.vmpl 1\nsnp.migration_agent allow\n", &s3, &v) == 0,
 	       "migration agent forbidden unless allowed");
 }
 
@@ -250,13 +253,13 @@ static void test_sim_claims(void)
 	memset(&c, 0, sizeof(c));
 	c.tee = KATLS_EVIDENCE_SIM;
 	c.measurement_len = 48;
-	tap_ok(eval("allow tdx snp cca\n", &c, &v) < 0 &&
+	tap_ok(eval("allow tdx snp cca\npin none\n", &c, &v) == -1 &&
 	       vt_error(&v, "sim evidence not allowed"),
 	       "sim claims rejected unless the policy names sim");
 	tap_ok(eval("allow sim\nmeasurement " ZERO48 "\n", &c, &v) == 0,
 	       "sim claims accepted by a policy that names sim");
 	c.tee = KATLS_EVIDENCE_NONE;
-	tap_ok(eval("allow tdx snp cca sim\n", &c, &v) < 0,
+	tap_ok(eval("allow tdx snp cca\npin none\n", &c, &v) == -1,
 	       "claims without a type never accepted");
 }
 
@@ -269,8 +272,8 @@ static void test_files(void)
 
 	if (!tap_ok(d != NULL, "temp dir"))
 		return;
-	vt_write(d, "a.policy", "allow tdx\n", 10);
-	vt_write(d, "b.policy", "name beta\nallow snp\n", 20);
+	vt_write(d, "a.policy", "allow tdx\npin none\n", 19);
+	vt_write(d, "b.policy", "name beta\nallow snp\npin none\n", 29);
 	vt_write(d, "notes.txt", "garbage\n", 8);
 	tap_ok(katls_policy_load_dir(d, &s, err, sizeof(err)) == 0 &&
 	       katls_policy_find(s, "a") && katls_policy_find(s, "beta") &&
@@ -286,7 +289,7 @@ static void test_files(void)
 	tap_ok(katls_policy_load_file(path, &p, err, sizeof(err)) < 0 && !p,
 	       "missing file is an error");
 	snprintf(path, sizeof(path), "%s/c.policy", d);
-	vt_write(d, "c.policy", "name beta\nallow cca\n", 20);
+	vt_write(d, "c.policy", "name beta\nallow cca\npin none\n", 29);
 	tap_ok(katls_policy_load_dir(d, &s, err, sizeof(err)) < 0 && !s &&
 	       strstr(err, "already defined"), "duplicate names rejected");
 	snprintf(path, sizeof(path), "%s/a.policy", d);
@@ -294,6 +297,130 @@ static void test_files(void)
 	       !strcmp(katls_policy_name(p), "a"), "single file loads");
 	katls_policy_free(p);
 	vt_rmdir(strdup(d));
+}
+
+/* issue 11 item 2: defaults that hold unless a policy names a weaker one. */
+static void test_secure_defaults(void)
+{
+	struct katls_claims t1, t5, s3;
+	struct katls_verdict v;
+	struct katls_policy *p;
+	char err[256];
+
+	/* load-time rules */
+	expect_error("allow sim tdx\nmeasurement " ZERO48 "\n", "t.policy:1:",
+		     "sim (test-only evidence, public key) cannot be mixed");
+	expect_error("allow tdx\nallow sim\nmeasurement " ZERO48 "\n", "t.policy:1:",
+		     "cannot be mixed with a real evidence type");
+	expect_error("allow tdx\n", "t.policy:0:",
+		     "pins no tdx workload");
+	expect_error("allow snp\nsnp.vmpl 0\nsnp.min_guest_svn 2\n", "t.policy:0:",
+		     "pins no snp workload (measurement, snp.host_data");
+	expect_error("allow tdx snp\ntdx.rtmr0 " ZERO48 "\n", "t.policy:0:",
+		     "pins no snp workload");
+	expect_error("allow cca\ncca.platform_profile x\n", "t.policy:0:",
+		     "pins no cca workload");
+	expect_error("allow sim\n", "t.policy:0:", "pins no sim workload");
+	expect_error("allow tdx\npin none\nmeasurement " ZERO48 "\n", "t.policy:2:",
+		     "pin none, but line 3 pins");
+	expect_error("allow tdx\npin all\n", "t.policy:2:", "only value is \"none\"");
+	expect_error("allow tdx\npin none\ntcb_status UpToDate Revoked\n", "t.policy:3:",
+		     "Revoked is always refused");
+	expect_error("allow tdx\npin none\ntcb_status Fine\n", "t.policy:3:",
+		     "unknown TCB status");
+	expect_error("allow tdx\npin none\ntdx.attributes debug=any\n", "t.policy:3:",
+		     "\"debug\" key");
+	expect_error("allow tdx\npin none\ntdx.attributes pks=maybe\n", "t.policy:3:",
+		     "not require, forbid or any");
+	expect_error("allow tdx\npin none\ntdx.attributes pks=any pks=forbid\n",
+		     "t.policy:3:", "given twice");
+	expect_error("allow tdx\npin none\ntdx.attributes bit64=any\n", "t.policy:3:",
+		     "unknown attribute");
+	expect_error("allow snp\npin none\ntdx.attributes pks=any\n", "t.policy:3:",
+		     "tdx rule, but tdx is not allowed");
+	expect_error("allow sim\npin none\nevidence_bound_key allow\n", "t.policy:3:",
+		     "must pin the workload");
+	p = parse("allow tdx\npin = none\n", err, sizeof(err));
+	tap_ok(p != NULL, "\"pin = none\" (the issue's spelling) is \"pin none\"");
+	katls_policy_free(p);
+	p = parse("allow sim\nmeasurement " ZERO48 "\nevidence_bound_key allow\n",
+		  err, sizeof(err));
+	tap_ok(p && katls_policy_evidence_bound_key(p),
+	       "evidence_bound_key allow on a pinned policy");
+	katls_policy_free(p);
+	p = parse("allow sim\nmeasurement " ZERO48 "\n", err, sizeof(err));
+	tap_ok(p && !katls_policy_evidence_bound_key(p) &&
+	       !katls_policy_evidence_bound_key(NULL),
+	       "evidence-bound keys refused unless the policy says so");
+	katls_policy_free(p);
+
+	if (!tap_ok(verify_sample("tdx/gtdx_v4_spr_e4_quote.dat", NULL, T_2026_06, &t1) == 0 &&
+		    verify_sample("tdx/trustee_v4_quote6.dat", NULL, T_2026_06, &t5) == 0 &&
+		    verify_sample("sev-snp/trustee_milan_v3_vlek_report.bin",
+				  "sev-snp/trustee_milan_vlek.der", T_2025_06, &s3) == 0,
+		    "samples for the default rules verify"))
+		return;
+
+	/* TCB status */
+	snprintf(t5.tcb_status, sizeof(t5.tcb_status), "Revoked");
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == -1 &&
+	       vt_error(&v, "TCB status Revoked (always refused)") &&
+	       eval("allow tdx\npin none\ntcb_status OutOfDate UpToDate\n", &t5, &v) == -1,
+	       "TCB Revoked refused by default and under any tcb_status list");
+	snprintf(t5.tcb_status, sizeof(t5.tcb_status), "OutOfDate");
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == -1 &&
+	       vt_error(&v, "TCB status OutOfDate refused (default") &&
+	       eval("allow tdx\npin none\ntcb_status UpToDate OutOfDate\n", &t5, &v) == 0,
+	       "TCB OutOfDate refused by default, accepted when named");
+	snprintf(t5.tcb_status, sizeof(t5.tcb_status), "ConfigurationNeeded");
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == -1 &&
+	       eval("allow tdx\npin none\ntcb_status ConfigurationNeeded\n", &t5, &v) == 0,
+	       "TCB ConfigurationNeeded refused by default, accepted when named");
+	snprintf(t5.tcb_status, sizeof(t5.tcb_status), "UpToDate");
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == 0, "TCB UpToDate accepted by default");
+	t5.tcb_status[0] = '\0';
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == 0 &&
+	       vt_check(&v, "info: policy t: TCB status unknown (no collateral), not checked"),
+	       "unknown TCB status (no collateral) said at info level");
+
+	/* TD attributes */
+	tap_ok(eval("allow tdx\nmeasurement " T1_MRTD "\n", &t1, &v) == -1 &&
+	       vt_error(&v, "TD attribute sept_ve_disable required but not set"),
+	       "T1 without SEPT_VE_DISABLE refused by default");
+	tap_ok(eval("allow tdx\npin none\ntdx.attributes sept_ve_disable=any pks=forbid\n",
+		    &t1, &v) == -1 && vt_error(&v, "TD attribute pks set but refused"),
+	       "pks=forbid refuses T1 (PKS set)");
+	tap_ok(eval("allow tdx\npin none\ntdx.attributes kl=require\n", &t5, &v) == -1 &&
+	       vt_error(&v, "TD attribute kl required but not set") &&
+	       eval("allow tdx\npin none\n", &t5, &v) == 0,
+	       "kl=require refuses T5 (KL clear), default accepts it");
+	t5.tdx.td_attributes |= 1ull << 29;
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == -1 &&
+	       vt_error(&v, "TD attribute migratable set but refused") &&
+	       eval("allow tdx\npin none\ntdx.attributes migratable=any\n", &t5, &v) == 0,
+	       "MIGRATABLE refused by default, accepted when named");
+	t5.tdx.td_attributes &= ~(1ull << 29);
+	t5.tdx.td_attributes |= 1ull << 5;
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == -1 &&
+	       vt_error(&v, "TD attribute bit5 set but refused") &&
+	       eval("allow tdx\npin none\ntdx.attributes bit5=any\n", &t5, &v) == 0,
+	       "an unnamed attribute bit refused by default, accepted as bitN=any");
+	t5.tdx.td_attributes &= ~(1ull << 5);
+	t5.tdx.td_attributes |= 1ull << 63;
+	tap_ok(eval("allow tdx\npin none\n", &t5, &v) == 0 &&
+	       eval("allow tdx\npin none\ntdx.attributes perfmon=forbid\n", &t5, &v) == -1,
+	       "PERFMON accepted by default, refused by perfmon=forbid");
+
+	/* SNP */
+	tap_ok(eval("allow snp\npin none\n", &s3, &v) == -1 &&
+	       vt_error(&v, "VMPL 1 not accepted (default: only VMPL 0"),
+	       "VMPL 1 refused by default");
+	s3.snp.vmpl = 0;
+	tap_ok(eval("allow snp\npin none\n", &s3, &v) == 0, "VMPL 0 accepted by default");
+	s3.snp.reported_tcb = 0;
+	tap_ok(eval("allow snp\npin none\n", &s3, &v) == -1 &&
+	       vt_error(&v, "REPORTED_TCB is all zero"),
+	       "all-zero REPORTED_TCB refused");
 }
 
 int main(void)
@@ -304,6 +431,7 @@ int main(void)
 	test_eval_tdx();
 	test_eval_snp();
 	test_sim_claims();
+	test_secure_defaults();
 	test_files();
 	return tap_done();
 }

@@ -152,6 +152,13 @@ const char *katls_policy_name(const struct katls_policy *p);
 /* May this policy accept evidence of type t at all? */
 bool katls_policy_allows(const struct katls_policy *p,
 			 enum katls_evidence_type t);
+/*
+ * May a client under this policy accept the server's key on the evidence
+ * alone ("evidence_bound_key allow"), without a trust store vouching for
+ * the certificate?  false for NULL.  Such a policy always pins the
+ * workload (checked when it is loaded).
+ */
+bool katls_policy_evidence_bound_key(const struct katls_policy *p);
 void katls_policy_free(struct katls_policy *p);
 void katls_policy_set_free(struct katls_policy_set *s);
 
