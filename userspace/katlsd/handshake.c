@@ -448,8 +448,14 @@ static bool all_zero(const uint8_t *p, size_t n)
 static void log_verdict(const struct katls_verdict *v)
 {
 	for (unsigned int i = 0; i < v->nchecks && i < KATLS_VERDICT_MAX_LINES;
-	     i++)
-		kdebug("verdict: %s", v->checks[i]);
+	     i++) {
+		/* What was not checked is part of the decision: info. */
+		if (!strncmp(v->checks[i], "not checked:", 12) ||
+		    !strncmp(v->checks[i], "info:", 5))
+			kinfo("verdict: %s", v->checks[i]);
+		else
+			kdebug("verdict: %s", v->checks[i]);
+	}
 	for (unsigned int i = 0; i < v->nerrors && i < KATLS_VERDICT_MAX_LINES;
 	     i++)
 		knotice("verdict: error: %s", v->errors[i]);

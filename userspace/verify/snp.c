@@ -336,10 +336,15 @@ static unsigned int snp_check_chain(const struct katls_verify_opts *o,
 	if (times_ok)
 		katls_verdict_check(v, "checked: every certificate of the chain valid at %s",
 				    kv_time_str(at, why, sizeof(why)));
+	/* A configured collateral directory must hold the ARK's CRL. */
 	if (o->collateral_dir) {
-		if (!kv_crl_check(o, chain, 3, at, v))
-			katls_verdict_check(v, "not checked: revocation (no CRL for this chain in %s)",
-					    o->collateral_dir);
+		unsigned int issuers = 0;
+
+		kv_crl_check(o, chain, 3, at, v, &issuers);
+		kv_crt_cn(chain[2], cn, sizeof(cn));
+		if (!(issuers & 4u))
+			katls_verdict_error(v, "revocation: the collateral directory %s has no CRL of \"%s\"",
+					    o->collateral_dir, cn);
 	} else {
 		katls_verdict_check(v, "not checked: revocation (no CRL supplied)");
 	}

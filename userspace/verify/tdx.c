@@ -358,10 +358,22 @@ static void tdx_check_chain(const struct katls_verify_opts *o,
 		katls_verdict_check(v, "checked: every PCK chain certificate valid at %s",
 				    kv_time_str(at, why, sizeof(why)));
 
+	/*
+	 * A configured collateral directory must revoke the PCK certificate:
+	 * without the PCK CA's CRL the verdict would claim a check it did
+	 * not make.  The root CA's CRL (covering the PCK CA) is reported.
+	 */
 	if (o->collateral_dir) {
-		if (!kv_crl_check(o, chain->crt, chain->n, at, v))
-			katls_verdict_check(v, "not checked: revocation (no CRL for this chain in %s)",
-					    o->collateral_dir);
+		unsigned int issuers = 0;
+
+		kv_crl_check(o, chain->crt, chain->n, at, v, &issuers);
+		kv_crt_cn(chain->crt[1], icn, sizeof(icn));
+		if (!(issuers & 2u))
+			katls_verdict_error(v, "revocation: the collateral directory %s has no CRL of the PCK CA \"%s\"",
+					    o->collateral_dir, icn);
+		if (chain->n > 2 && !(issuers & 1u << (chain->n - 1)))
+			katls_verdict_check(v, "not checked: revocation of \"%s\" (no CRL of the root in %s)",
+					    icn, o->collateral_dir);
 	} else {
 		katls_verdict_check(v, "not checked: revocation (no CRL supplied)");
 	}

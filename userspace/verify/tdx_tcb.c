@@ -279,7 +279,7 @@ static gnutls_pubkey_t tcb_signer(const struct katls_verify_opts *o, time_t at,
 		katls_verdict_error(v, "validity: \"Intel SGX TCB Signing\" %s", why);
 		goto out;
 	}
-	kv_crl_check(o, chain, 2, at, v);
+	kv_crl_check(o, chain, 2, at, v, NULL);
 	if (gnutls_pubkey_init(&key) < 0 ||
 	    gnutls_pubkey_import_x509(key, chain[0], 0) < 0) {
 		if (key)

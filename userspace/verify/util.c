@@ -447,19 +447,19 @@ static int crl_apply(gnutls_x509_crl_t crl, const char *path,
 	    !(status & ~GNUTLS_CERT_INVALID) != !status) {
 		katls_verdict_error(v, "CRL %s: signature by \"%s\" does not verify",
 				    path, cn);
-		return 1;
+		return (int)i + 1;
 	}
 	next = gnutls_x509_crl_get_next_update(crl);
 	this = gnutls_x509_crl_get_this_update(crl);
 	if (this == (time_t)-1 || this > at) {
 		katls_verdict_error(v, "CRL %s of \"%s\": issued after %s", path, cn,
 				    kv_time_str(at, ts, sizeof(ts)));
-		return 1;
+		return (int)i + 1;
 	}
 	if (next != (time_t)-1 && next < at) {
 		katls_verdict_error(v, "CRL %s of \"%s\": expired (next update %s)",
 				    path, cn, kv_time_str(next, ts, sizeof(ts)));
-		return 1;
+		return (int)i + 1;
 	}
 	/* The CRL covers the certificates that cert i issued. */
 	for (j = 0; j < n; j++) {
@@ -475,15 +475,18 @@ static int crl_apply(gnutls_x509_crl_t crl, const char *path,
 			katls_verdict_check(v, "checked: \"%s\" not revoked by CRL of \"%s\"",
 					    scn, cn);
 	}
-	return 1;
+	return (int)i + 1;
 }
 
 int kv_crl_check(const struct katls_verify_opts *o,
 		 gnutls_x509_crt_t *chain, unsigned int n, time_t at,
-		 struct katls_verdict *v)
+		 struct katls_verdict *v, unsigned int *issuers)
 {
 	char **names, **np, path[4096];
 	int applied = 0;
+
+	if (issuers)
+		*issuers = 0;
 
 	if (!o || !o->collateral_dir)
 		return 0;
@@ -516,7 +519,13 @@ int kv_crl_check(const struct katls_verify_opts *o,
 		}
 		free(buf);
 		for (k = 0; k < cnt; k++) {
-			applied += crl_apply(list[k], *np, chain, n, at, v);
+			int i = crl_apply(list[k], *np, chain, n, at, v);
+
+			if (i > 0) {
+				applied++;
+				if (issuers && i <= 32)
+					*issuers |= 1u << (i - 1);
+			}
 			gnutls_x509_crl_deinit(list[k]);
 		}
 		gnutls_free(list);

@@ -85,11 +85,12 @@ bool kv_ecdsa_verify(gnutls_pubkey_t key, gnutls_sign_algorithm_t alg,
 /*
  * CRLs of opts->collateral_dir (*.crl, *.pem with X509 CRL blocks, DER)
  * against a chain (chain[0] leaf ... chain[n-1] root).  Appends checks and
- * errors.  Returns the number of CRLs that applied to the chain.
+ * errors.  Returns the number of CRLs that applied to the chain; if
+ * issuers is not NULL, bit i is set when a CRL issued by chain[i] applied.
  */
 int kv_crl_check(const struct katls_verify_opts *o,
 		 gnutls_x509_crt_t *chain, unsigned int n, time_t at,
-		 struct katls_verdict *v);
+		 struct katls_verdict *v, unsigned int *issuers);
 
 time_t kv_opts_time(const struct katls_verify_opts *o);
 const char *kv_time_str(time_t t, char *buf, size_t len);

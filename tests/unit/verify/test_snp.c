@@ -337,6 +337,26 @@ out:
 	vt_rmdir(dir);
 }
 
+/* issue 11 item 3: a configured collateral directory without a CRL. */
+static void test_collateral_without_crl(void)
+{
+	static const char *const files[] = { "sev-snp/gsev_milan_vcek.der", NULL };
+	static const char *const none[] = { NULL };
+	struct katls_verify_opts o = { .at = T_2026_06 };
+	struct katls_claims c;
+	struct katls_verdict v;
+	char *dir = vt_dir(files), *coll = vt_dir(none);
+
+	o.certs_dir = dir;
+	o.collateral_dir = coll;
+	tap_ok(dir && coll &&
+	       verify_file("sev-snp/gsev_milan_v2_report.bin", &o, &c, &v) < 0 &&
+	       vt_error(&v, "has no CRL of \"ARK-Milan\""),
+	       "SNP: collateral directory without the ARK's CRL is an error");
+	vt_rmdir(dir);
+	vt_rmdir(coll);
+}
+
 int main(void)
 {
 	size_t i;
@@ -345,6 +365,7 @@ int main(void)
 	for (i = 0; i < sizeof(pos) / sizeof(pos[0]); i++)
 		test_positive(&pos[i]);
 	test_aux();
+	test_collateral_without_crl();
 
 	test_negative("sev-snp/negative/trustee_milan_v2_neg_byte042.bin",
 		      "sev-snp/trustee_milan_vcek.der", NULL, T_2026_06,

@@ -142,6 +142,24 @@ static void test_real_collateral(void)
 	vt_dump(&v);
 	vt_rmdir(d);
 
+	/* issue 11 item 3: a configured directory without the PCK CA's CRL */
+	{
+		static const char *const root_only[] = { "root.crl", NULL };
+		static const char *const pck_only[] = { "pck_platform.crl", NULL };
+
+		d = coll_dir(root_only, NULL, 0, 0);
+		tap_ok(verify_t1(d, T_2023_07, &c, &v) < 0 &&
+		       vt_error(&v, "has no CRL of the PCK CA \"Intel SGX PCK Platform CA\"") &&
+		       !vt_check(&v, "not revoked by CRL of \"Intel SGX PCK Platform CA\""),
+		       "collateral without the PCK CA's CRL: an error, not \"checked\"");
+		vt_rmdir(d);
+		d = coll_dir(pck_only, NULL, 0, 0);
+		tap_ok(verify_t1(d, T_2023_07, &c, &v) == 0 &&
+		       vt_check(&v, "not checked: revocation of \"Intel SGX PCK Platform CA\" (no CRL of the root"),
+		       "collateral without the root's CRL: valid, said as not checked");
+		vt_rmdir(d);
+	}
+
 	/* the last byte of a DER CRL is in its signature */
 	d = coll_dir(crls, "pck_platform.crl", 2662, 1);
 	tap_ok(verify_t1(d, T_2023_07, &c, &v) < 0 &&
