@@ -45,6 +45,7 @@
 #include <gnutls/crypto.h>
 
 #include <katls/verify.h>
+#include "json.h"
 
 /* CBOR tags and map keys (draft-ffm-rats-cca-token, RMM spec DEN0137). */
 #define CCA_TAG_COLLECTION	399
@@ -683,6 +684,93 @@ out:
 	return why;
 }
 
+/* base64url without padding (RFC 7515 appendix C); -1 if malformed. */
+static int b64url_decode(const char *s, uint8_t *out, size_t max)
+{
+	uint32_t acc = 0;
+	size_t n = 0;
+	int bits = 0;
+
+	for (; *s; s++) {
+		int v;
+
+		if (*s >= 'A' && *s <= 'Z')
+			v = *s - 'A';
+		else if (*s >= 'a' && *s <= 'z')
+			v = *s - 'a' + 26;
+		else if (*s >= '0' && *s <= '9')
+			v = *s - '0' + 52;
+		else if (*s == '-')
+			v = 62;
+		else if (*s == '_')
+			v = 63;
+		else
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == max)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+		acc &= (1u << bits) - 1;
+	}
+	if (bits >= 6 || acc)		/* a dangling character or bits */
+		return -1;
+	return (int)n;
+}
+
+/* An EC JWK (RFC 7517/7518): {"kty":"EC","crv":"P-384","x":..,"y":..}. */
+static const char *cpak_import_jwk(gnutls_pubkey_t key, const char *text,
+				   size_t len)
+{
+	static const struct {
+		const char *name;
+		gnutls_ecc_curve_t curve;
+		int size;
+	} curves[] = {
+		{ "P-256", GNUTLS_ECC_CURVE_SECP256R1, 32 },
+		{ "P-384", GNUTLS_ECC_CURVE_SECP384R1, 48 },
+		{ "P-521", GNUTLS_ECC_CURVE_SECP521R1, 66 },
+	};
+	struct kv_json *j = kv_json_parse(text, len);
+	char crv[16], xs[128], ys[128];
+	uint8_t x[66], y[66];
+	const char *why = NULL;
+	gnutls_datum_t dx, dy;
+	size_t i;
+
+	if (!j || j->node[0].type != KV_JSON_OBJECT)
+		why = "not a JWK (JSON object)";
+	else if (!kv_json_str_is(j, kv_json_get(j, 0, "kty"), "EC"))
+		why = "JWK: kty is not \"EC\"";
+	else if (kv_json_str(j, kv_json_get(j, 0, "crv"), crv, sizeof(crv)) < 0)
+		why = "JWK: no crv";
+	else if (kv_json_str(j, kv_json_get(j, 0, "x"), xs, sizeof(xs)) < 0 ||
+		 kv_json_str(j, kv_json_get(j, 0, "y"), ys, sizeof(ys)) < 0)
+		why = "JWK: no x and y";
+	kv_json_free(j);
+	if (why)
+		return why;
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (!strcmp(crv, curves[i].name))
+			break;
+	if (i == sizeof(curves) / sizeof(curves[0]))
+		return "JWK: crv is not P-256, P-384 or P-521";
+	if (b64url_decode(xs, x, sizeof(x)) != curves[i].size ||
+	    b64url_decode(ys, y, sizeof(y)) != curves[i].size)
+		return "JWK: x or y is not a base64url coordinate of the curve";
+	dx.data = x;
+	dx.size = (unsigned int)curves[i].size;
+	dy.data = y;
+	dy.size = (unsigned int)curves[i].size;
+	if (gnutls_pubkey_import_ecc_raw(key, curves[i].curve, &dx, &dy) < 0 ||
+	    gnutls_pubkey_verify_params(key) < 0)
+		return "JWK: not a point of the curve";
+	return NULL;
+}
+
 static const char *cpak_import(gnutls_pubkey_t key, const char *path)
 {
 	unsigned char *buf;
@@ -706,6 +794,21 @@ static const char *cpak_import(gnutls_pubkey_t key, const char *path)
 		free(buf);
 		return ret ? "read error" : "empty or too large";
 	}
+	{
+		size_t k = 0;
+
+		while (k < n && (buf[k] == ' ' || buf[k] == '\t' ||
+				 buf[k] == '\r' || buf[k] == '\n'))
+			k++;
+		if (k < n && buf[k] == '{') {
+			const char *why = cpak_import_jwk(key, (const char *)buf, n);
+
+			free(buf);
+			if (why)
+				return why;
+			return NULL;
+		}
+	}
 	d.data = buf;
 	d.size = n;
 	ret = gnutls_pubkey_import(key, &d, GNUTLS_X509_FMT_PEM);
@@ -713,7 +816,7 @@ static const char *cpak_import(gnutls_pubkey_t key, const char *path)
 		ret = gnutls_pubkey_import(key, &d, GNUTLS_X509_FMT_DER);
 	free(buf);
 	if (ret < 0)
-		return "not a PEM or DER public key";
+		return "not a PEM or DER public key, nor an EC JWK";
 	if (gnutls_pubkey_get_pk_algorithm(key, NULL) != GNUTLS_PK_ECDSA)
 		return "not an EC public key";
 	return NULL;
@@ -815,12 +918,18 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 	if (!map_bstr(m, REALM_PUB_KEY, &ri->rak) || !ri->rak.n) {
 		katls_verdict_error(v, "realm token: public key (44237) missing or not a byte string");
 		ret = -1;
+	} else if (ri->rak.n <= sizeof(c->cca.realm_pub_key)) {
+		memcpy(c->cca.realm_pub_key, ri->rak.p, ri->rak.n);
+		c->cca.realm_pub_key_len = ri->rak.n;
 	}
 
 	if (!map_tstr(m, REALM_PUB_KEY_HASH_ALG, alg, sizeof(alg)) ||
 	    !(ri->rak_hash = hash_alg_by_name(alg))) {
 		katls_verdict_error(v, "realm token: public key hash algorithm (44240) missing or unsupported");
 		ret = -1;
+	} else {
+		snprintf(c->cca.realm_pub_key_hash_alg,
+			 sizeof(c->cca.realm_pub_key_hash_alg), "%s", alg);
 	}
 	return ret;
 }
@@ -889,6 +998,9 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 	    b.n != CCA_INSTANCE_ID_LEN || b.p[0] != 0x01) {
 		katls_verdict_error(v, "platform token: instance id (256) is not a 33-byte RAND UEID");
 		ret = -1;
+	} else {
+		memcpy(c->cca.platform_instance_id, b.p, b.n);
+		c->cca.platform_instance_id_len = b.n;
 	}
 
 	if (!map_bstr(m, PLAT_CONFIG, &b)) {
@@ -915,6 +1027,7 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 	} else {
 		cbor_item_t **el = cbor_array_handle(it);
 
+		c->cca.platform_sw_components = (unsigned int)cbor_array_size(it);
 		for (size_t i = 0; i < cbor_array_size(it); i++) {
 			if (!map_int_keys_ok(el[i])) {
 				katls_verdict_error(v, "platform token: software component %zu is not a claims map",
@@ -928,12 +1041,18 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 	if (!map_tstr(m, PLAT_HASH_ALG, text, sizeof(text))) {
 		katls_verdict_error(v, "platform token: hash algorithm (2402) missing or not text");
 		ret = -1;
+	} else if (strlen(text) < sizeof(c->cca.platform_hash_alg)) {
+		memcpy(c->cca.platform_hash_alg, text, strlen(text) + 1);
 	}
 
 	it = map_get(m, PLAT_VERIFICATION_SVC);
 	if (it && (!cbor_isa_string(it) || !cbor_string_length(it))) {
 		katls_verdict_error(v, "platform token: verification service (2400) is not text");
 		ret = -1;
+	} else if (it && !map_tstr(m, PLAT_VERIFICATION_SVC,
+				   c->cca.verification_service,
+				   sizeof(c->cca.verification_service))) {
+		c->cca.verification_service[0] = '\0';
 	}
 	return ret;
 }

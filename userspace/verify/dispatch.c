@@ -50,6 +50,38 @@ enum katls_evidence_type katls_evidence_detect(const uint8_t *ev, size_t len)
 	return KATLS_EVIDENCE_NONE;
 }
 
+/*
+ * Say what was expected and what came closest, one line each: the
+ * verdict's lines are short, and "unknown format" helps nobody.
+ */
+static void detect_failed(const uint8_t *ev, size_t len,
+			  struct katls_verdict *v)
+{
+	char head[17];
+
+	kv_hex(head, ev, len < 8 ? len : 8);
+	katls_verdict_error(v, "evidence type not detected: %zu bytes starting %s",
+			    len, head);
+	if (len >= 48 && kv_le32(ev + 4) == 0x81)
+		katls_verdict_error(v, "TDX? TEE type 0x81, but attestation key type %u (expected 2, ECDSA-P256)",
+				    kv_le16(ev + 2));
+	else if (len >= 8 && len < 48 && kv_le32(ev + 4) == 0x81)
+		katls_verdict_error(v, "TDX? TEE type 0x81, but %zu bytes are shorter than a quote header (48)",
+				    len);
+	else if (len > 0x4a0 + 8 && kv_le16(ev) == 3 && kv_le32(ev + 4) == 0)
+		katls_verdict_error(v, "an SGX quote (version 3, TEE type 0), not a TDX quote (TEE type 0x81)");
+	else if (len == 0x4a0)
+		katls_verdict_error(v, "SEV-SNP? 1184 bytes, but version %u / signature algorithm %u (expected 2..5 / 1)",
+				    kv_le32(ev), kv_le32(ev + 0x34));
+	else if (len >= 0x4a0 && len <= 0x4a0 + 8 && kv_le32(ev) >= 2 &&
+		 kv_le32(ev) <= 5 && kv_le32(ev + 0x34) == 1)
+		katls_verdict_error(v, "SEV-SNP? a report is exactly 1184 bytes, this is %zu (strip the padding)",
+				    len);
+	else if (len >= 1 && (ev[0] == 0xd9 || ev[0] == 0xd2 || ev[0] == 0xd8))
+		katls_verdict_error(v, "CBOR tag, but not 399 (d9 01 8f), the Arm CCA token collection");
+	katls_verdict_error(v, "expected: TDX quote (version 4/5, key type 2, TEE type 0x81), SEV-SNP report (1184 bytes), CCA token (CBOR tag 399); or give the type");
+}
+
 int katls_verify_evidence(enum katls_evidence_type type,
 			  const uint8_t *ev, size_t len,
 			  const struct katls_verify_opts *o,
@@ -73,8 +105,7 @@ int katls_verify_evidence(enum katls_evidence_type type,
 	if (type == KATLS_EVIDENCE_NONE) {
 		type = katls_evidence_detect(ev, len);
 		if (type == KATLS_EVIDENCE_NONE) {
-			katls_verdict_error(v, "unknown evidence format (%zu bytes)",
-					    len);
+			detect_failed(ev, len, v);
 			return -1;
 		}
 		katls_verdict_check(v, "detected: %s evidence",

@@ -278,6 +278,25 @@ static void snp_claims(const uint8_t *r, struct katls_claims *c)
 	memcpy(c->snp.chip_id, r + 0x1a0, 64);
 	c->snp.committed_tcb = kv_le64(r + 0x1e0);
 	c->snp.launch_tcb = kv_le64(r + 0x1f0);
+	c->snp.platform_info = kv_le64(r + 0x40);
+	c->snp.author_key_en = r[0x48] & 1;
+	c->snp.mask_chip_key = (r[0x48] >> 1) & 1;
+	memcpy(c->snp.report_id, r + 0x140, 32);
+	memcpy(c->snp.report_id_ma, r + 0x160, 32);
+	if (c->version >= 3) {
+		c->snp.cpuid_fam = r[0x188];
+		c->snp.cpuid_mod = r[0x189];
+		c->snp.cpuid_step = r[0x18a];
+	}
+	/* CURRENT_BUILD, _MINOR, _MAJOR at 0x1e8; COMMITTED_* at 0x1ec */
+	for (int i = 0; i < 3; i++) {
+		c->snp.current_version[i] = r[0x1ea - i];
+		c->snp.committed_version[i] = r[0x1ee - i];
+	}
+	if (c->version >= 5) {
+		c->snp.launch_mit_vector = kv_le64(r + 0x1f8);
+		c->snp.current_mit_vector = kv_le64(r + 0x200);
+	}
 	c->debug = (c->snp.policy & SNP_POL_DEBUG) != 0;
 }
 

@@ -144,6 +144,12 @@ static int tdx_parse(const uint8_t *ev, size_t len, struct tdx_quote *q,
 		memcpy(c->tdx.rtmr[i], b + 0x148 + 48 * i, 48);
 	memcpy(c->report_data, b + 0x208, 64);
 	c->debug = (c->tdx.td_attributes & TDX_ATTR_DEBUG) != 0;
+	c->tdx.seam_attributes = kv_le64(b + 0x70);
+	c->tdx.body_type = q->body_type;
+	if (q->body_type == 3) {
+		memcpy(c->tdx.tee_tcb_svn2, b + TDX_BODY10_LEN, 16);
+		memcpy(c->tdx.mrservicetd, b + TDX_BODY10_LEN + 16, 48);
+	}
 
 	/* Signature data. */
 	sdl = kv_le32(ev + off);
@@ -489,6 +495,9 @@ int katls_verify_tdx(const uint8_t *ev, size_t len,
 						    q.qe_auth_len);
 		}
 	}
+	memcpy(c->tdx.qe_mrsigner, q.qe_report + 0x80, 32);
+	c->tdx.qe_isvprodid = kv_le16(q.qe_report + 0x100);
+	c->tdx.qe_isvsvn = kv_le16(q.qe_report + 0x102);
 	tdx_check_qe_identity(q.qe_report, v);
 
 	/* 3. The PCK certificate signs the QE report; 4. its chain. */

@@ -158,6 +158,64 @@ run 2 "bad --report-data" --report-data xyz "$T1"
 run 2 "missing evidence file" "$tmp/nonexistent"
 run 2 "two evidence files" "$T1" "$T1"
 run 1 "unknown format" "$tmp/ok.policy"
+grep -q "evidence type not detected" "$tmp/out" && grep -q "expected: TDX quote" "$tmp/out"
+ok $? "unknown format: the error says what was expected"
+
+# issue 11 item 4: a path named by an option that does not exist is an
+# I/O error (exit 2), not an invalid verdict (exit 1).
+run 2 "missing --certs directory" --certs "$tmp/no-such-dir" $at "$S1"
+grep -q -- "--certs $tmp/no-such-dir: No such file" "$tmp/err"; ok $? "missing --certs named on stderr"
+run 2 "missing --collateral directory" --collateral "$tmp/no-such-dir" $at "$T1"
+run 2 "missing --roots directory" --roots "$tmp/no-such-dir" $at "$T1"
+run 2 "--roots naming a file" --roots "$T1" $at "$T1"
+run 2 "missing --cpak file" --cpak "$tmp/no-such.pem" "$ev/cca/veraison_tfrmm_cca_token.cbor"
+run 2 "missing --policy file" --policy "$tmp/no-such.policy" $at "$T1"
+
+# CCA: a text section and the JSON fields; --cpak as a JWK.
+C1=$ev/cca/veraison_tfrmm_cca_token.cbor
+run 0 "C1 text output" --cpak "$ev/cca/tfrmm_cpak_pub.pem" "$C1"
+grep -q '^platform_profile: *http://arm.com/CCA-SSD/1.0.0' "$tmp/out" &&
+	grep -q '^rem0: ' "$tmp/out" && grep -q '^realm_pub_key: ' "$tmp/out" &&
+	grep -q '^platform_lifecycle: ' "$tmp/out"
+ok $? "C1 text output has a CCA section (profile, REMs, RAK, lifecycle)"
+run 0 "C1 --json" --json --cpak "$ev/cca/tfrmm_cpak_pub.pem" "$C1"
+json "j['cca']['platform_instance_id'].startswith('01') and len(j['cca']['platform_instance_id'])==66 and j['cca']['platform_hash_alg']!='' and j['cca']['platform_sw_components']>0 and len(j['cca']['realm_pub_key'])>0 and j['cca']['realm_pub_key_hash_alg']!=''" \
+	"C1 JSON: instance id, hash algorithm, components, realm key"
+python3 - "$ev/cca/tfrmm_cpak_pub.pem" "$tmp" <<'PY'
+import base64, json, sys
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+k = load_pem_public_key(open(sys.argv[1], 'rb').read()).public_numbers()
+b = lambda n: base64.urlsafe_b64encode(n.to_bytes(48, 'big')).rstrip(b'=').decode()
+jwk = {'kty': 'EC', 'crv': 'P-384', 'x': b(k.x), 'y': b(k.y)}
+open(sys.argv[2] + '/cpak.jwk', 'w').write(json.dumps(jwk))
+jwk['y'] = b(k.y ^ 1)
+open(sys.argv[2] + '/bad.jwk', 'w').write(json.dumps(jwk))
+jwk['crv'] = 'P-256'
+open(sys.argv[2] + '/p256.jwk', 'w').write(json.dumps(jwk))
+PY
+run 0 "--cpak as an EC JWK" --json --cpak "$tmp/cpak.jwk" "$C1"
+json "any('platform token signature' in c for c in j['checks'])" "JWK CPAK verifies the platform token"
+run 1 "--cpak JWK off the curve" --json --cpak "$tmp/bad.jwk" "$C1"
+json "any('JWK: not a point of the curve' in e for e in j['errors'])" "JWK off the curve named"
+run 1 "--cpak JWK with a wrong-size coordinate" --json --cpak "$tmp/p256.jwk" "$C1"
+
+# TDX 1.5 and the QE in JSON; SNP fields.
+run 0 "TDX v5 (1.5 body) --json" --json --at 2026-02-03T00:00:00Z "$ev/tdx/gtdx_v5_quote.dat"
+json "j['tdx']['body_type']==3 and len(j['tdx']['tee_tcb_svn2'])==32 and len(j['tdx']['mrservicetd'])==96 and j['tdx']['qe']['mrsigner'].startswith('dc9e2a7c') and j['tdx']['qe']['isvprodid']==2" \
+	"TDX 1.5 JSON: body type, TEE_TCB_SVN2, MRSERVICETD, QE identity"
+run 0 "T1 --json (TDX 1.0 body)" --json $at "$T1"
+json "j['tdx']['body_type']==2 and j['tdx']['mrservicetd'] is None and j['tdx']['seam_attributes']=='0000000000000000'" \
+	"TDX 1.0 JSON: 1.5 fields null"
+mkdir -p "$tmp/gcerts" && cp "$ev/sev-snp/azure_genoa_vcek.pem" "$tmp/gcerts/"
+run 0 "S6 (Genoa v3) --json" --json $at --certs "$tmp/gcerts" "$ev/sev-snp/azure_genoa_v3_report.bin"
+json "j['snp']['cpuid']['family']==25 and j['snp']['platform_info'].startswith('0x') and len(j['snp']['report_id'])==64 and j['snp']['current_version'].count('.')==2 and j['snp']['launch_mit_vector'] is None" \
+	"SNP v3 JSON: CPUID, platform info, report id, firmware version"
+
+# UTF-8 paths: named in errors, valid JSON, the name kept as UTF-8.
+u8="$tmp/évidence-ü"
+mkdir -p "$u8/coll" && cp "$T1" "$u8/quote.dat"
+run 1 "UTF-8 paths" --json $at --collateral "$u8/coll" "$u8/quote.dat"
+json "any('évidence-ü/coll' in e for e in j['errors'])" "UTF-8 path kept in the JSON error"
 
 if command -v "$valgrind" >/dev/null 2>&1; then
 	"$valgrind" -q --leak-check=full --error-exitcode=99 "$cli" --json $at \

@@ -88,7 +88,33 @@ static void test_dispatch(void)
 	       vt_error(&v, "validity"), "NULL options mean defaults (now)");
 	memset(junk, 0x5a, sizeof(junk));
 	tap_ok(katls_verify_evidence(KATLS_EVIDENCE_NONE, junk, sizeof(junk), &o, &c, &v) < 0 &&
-	       vt_error(&v, "unknown evidence format"), "unknown bytes rejected");
+	       vt_error(&v, "evidence type not detected") &&
+	       vt_error(&v, "expected: TDX quote (version 4/5, key type 2, TEE type 0x81), SEV-SNP report (1184 bytes), CCA token"),
+	       "unknown bytes rejected, saying what was expected");
+	/* issue 11 item 4: near misses are named */
+	{
+		uint8_t snp[1184] = { 0 }, tdx[64] = { 0 }, *pad;
+
+		snp[0] = 9;
+		tap_ok(katls_verify_evidence(KATLS_EVIDENCE_NONE, snp, sizeof(snp), &o, &c, &v) < 0 &&
+		       vt_error(&v, "SEV-SNP? 1184 bytes, but version 9 / signature algorithm 0"),
+		       "1184 bytes of another version: the SNP fields named");
+		tdx[0] = 4;
+		tdx[2] = 7;
+		tdx[4] = 0x81;
+		tap_ok(katls_verify_evidence(KATLS_EVIDENCE_NONE, tdx, sizeof(tdx), &o, &c, &v) < 0 &&
+		       vt_error(&v, "TDX? TEE type 0x81, but attestation key type 7"),
+		       "TDX header with another key type: named");
+		pad = calloc(1, 1188);
+		if (pad) {
+			pad[0] = 2;
+			pad[0x34] = 1;
+			tap_ok(katls_verify_evidence(KATLS_EVIDENCE_NONE, pad, 1188, &o, &c, &v) < 0 &&
+			       vt_error(&v, "a report is exactly 1184 bytes, this is 1188"),
+			       "a padded SNP report: the length named");
+			free(pad);
+		}
+	}
 	tap_ok(katls_verify_evidence(KATLS_EVIDENCE_NONE, junk, 0, &o, &c, &v) < 0 &&
 	       vt_error(&v, "no evidence"), "empty evidence rejected");
 	tap_ok(katls_verify_evidence((enum katls_evidence_type)42, ev, len, &o, &c, &v) < 0,

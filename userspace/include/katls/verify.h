@@ -58,6 +58,13 @@ struct katls_claims {
 		uint8_t tee_tcb_svn[16];
 		uint8_t fmspc[6];
 		bool fmspc_valid;
+		uint64_t seam_attributes;
+		unsigned int body_type;		/* 2 TDX 1.0, 3 TDX 1.5 */
+		uint8_t tee_tcb_svn2[16];	/* TDX 1.5 only */
+		uint8_t mrservicetd[48];	/* TDX 1.5 only */
+		/* the quoting enclave (QE report) */
+		uint8_t qe_mrsigner[32];
+		uint16_t qe_isvprodid, qe_isvsvn;
 	} tdx;
 
 	/* AMD SEV-SNP */
@@ -70,6 +77,12 @@ struct katls_claims {
 		uint8_t family_id[16], image_id[16];
 		uint8_t chip_id[64];
 		uint8_t product;		/* 0 unknown, 1 Milan, 2 Genoa, 3 Turin */
+		uint64_t platform_info;
+		bool author_key_en, mask_chip_key;
+		uint8_t report_id[32], report_id_ma[32];
+		uint8_t cpuid_fam, cpuid_mod, cpuid_step;	/* v3 and later */
+		uint8_t current_version[3], committed_version[3]; /* major.minor.build */
+		uint64_t launch_mit_vector, current_mit_vector;	/* v5 and later */
 	} snp;
 
 	/* Arm CCA */
@@ -82,6 +95,14 @@ struct katls_claims {
 		uint8_t platform_impl_id[64];
 		size_t platform_impl_id_len;
 		uint32_t platform_lifecycle;
+		uint8_t platform_instance_id[33];
+		size_t platform_instance_id_len;
+		char platform_hash_alg[16];
+		char verification_service[128];	/* "" if absent */
+		unsigned int platform_sw_components;
+		uint8_t realm_pub_key[128];
+		size_t realm_pub_key_len;
+		char realm_pub_key_hash_alg[16];
 	} cca;
 
 	/* simulated provider (tests only) */

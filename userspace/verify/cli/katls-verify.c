@@ -4,10 +4,12 @@
  *
  *   katls-verify [--type tdx|snp|cca|auto] [--aux FILE] [--certs DIR]
  *                [--collateral DIR] [--policy FILE] [--report-data HEX]
- *                [--at TIME] [--json] EVIDENCE-FILE
+ *                [--at TIME] [--json] [--roots DIR] [--cpak FILE]
+ *                EVIDENCE-FILE
  *
  * Exit status: 0 valid (and the policy, if given, satisfied), 1 invalid,
- * 2 usage or I/O error.  Documentation/verification.rst has examples.
+ * 2 usage or I/O error (a missing file or directory named by an option
+ * included).  katls-verify(1) and Documentation/verification.rst.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +43,7 @@ static void usage(FILE *f)
 		"  --at TIME         RFC 3339 time for certificate validity (default: now)\n"
 		"  --json            one JSON object instead of text\n"
 		"  --roots DIR       pinned roots instead of the built-in ones\n"
-		"  --cpak FILE       Arm CCA platform key (PEM)\n"
+		"  --cpak FILE       Arm CCA platform key (PEM, DER or EC JWK)\n"
 		"\n"
 		"exit status: 0 valid, 1 invalid, 2 usage or I/O error\n",
 		prog);
@@ -89,6 +91,28 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 	close(fd);
 	*buf = b;
 	*len = got;
+	return 0;
+}
+
+/* An option naming a directory or a file: exit 2 now, not "invalid" later. */
+static int check_path(const char *opt, const char *path, bool dir)
+{
+	struct stat st;
+
+	if (!path)
+		return 0;
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "%s: %s %s: %s\n", prog, opt, path, strerror(errno));
+		return -1;
+	}
+	if (dir && !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: %s %s: not a directory\n", prog, opt, path);
+		return -1;
+	}
+	if (!dir && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: %s %s: not a regular file\n", prog, opt, path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -184,18 +208,54 @@ static int parse_rfc3339(const char *s, time_t *out)
 	return 0;
 }
 
-static void json_str(const char *s)
+/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	unsigned int cp, n, i;
 
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			printf("\\u%04x", ch);
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string: UTF-8 (file names, for one) passes through; control
+ * characters are escaped; a byte that is not valid UTF-8 (a line cut by
+ * the verdict's length limit, a Latin-1 name) becomes U+FFFD.
+ */
+static void json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	putchar('"');
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if (*s < 0x20 || *s == 0x7f)
+			printf("\\u%04x", *s);
+		else if (n == 0)
+			printf("\\ufffd");
 		else
-			putchar(ch);
+			fwrite(s, 1, n, stdout);
+		s += n ? n : 1;
 	}
 	putchar('"');
 }
@@ -270,6 +330,19 @@ static void print_json(const struct katls_claims *c,
 		       (unsigned long long)c->tdx.td_attributes,
 		       (unsigned long long)c->tdx.xfam);
 		json_hex("tee_tcb_svn", c->tdx.tee_tcb_svn, 16, true);
+		printf("\"body_type\":%u,\"seam_attributes\":\"%016llx\",",
+		       c->tdx.body_type,
+		       (unsigned long long)c->tdx.seam_attributes);
+		if (c->tdx.body_type == 3) {	/* TDX 1.5 */
+			json_hex("tee_tcb_svn2", c->tdx.tee_tcb_svn2, 16, true);
+			json_hex("mrservicetd", c->tdx.mrservicetd, 48, true);
+		} else {
+			printf("\"tee_tcb_svn2\":null,\"mrservicetd\":null,");
+		}
+		printf("\"qe\":{");
+		json_hex("mrsigner", c->tdx.qe_mrsigner, 32, true);
+		printf("\"isvprodid\":%u,\"isvsvn\":%u},",
+		       c->tdx.qe_isvprodid, c->tdx.qe_isvsvn);
 		if (c->tdx.fmspc_valid)
 			json_hex("fmspc", c->tdx.fmspc, 6, false);
 		else
@@ -292,7 +365,30 @@ static void print_json(const struct katls_claims *c,
 		json_hex("author_key_digest", c->snp.author_key_digest, 48, true);
 		json_hex("family_id", c->snp.family_id, 16, true);
 		json_hex("image_id", c->snp.image_id, 16, true);
-		json_hex("chip_id", c->snp.chip_id, 64, false);
+		json_hex("chip_id", c->snp.chip_id, 64, true);
+		printf("\"platform_info\":\"0x%llx\",\"author_key_en\":%s,"
+		       "\"mask_chip_key\":%s,",
+		       (unsigned long long)c->snp.platform_info,
+		       c->snp.author_key_en ? "true" : "false",
+		       c->snp.mask_chip_key ? "true" : "false");
+		json_hex("report_id", c->snp.report_id, 32, true);
+		json_hex("report_id_ma", c->snp.report_id_ma, 32, true);
+		if (c->version >= 3)
+			printf("\"cpuid\":{\"family\":%u,\"model\":%u,\"stepping\":%u},",
+			       c->snp.cpuid_fam, c->snp.cpuid_mod,
+			       c->snp.cpuid_step);
+		else
+			printf("\"cpuid\":null,");
+		printf("\"current_version\":\"%u.%u.%u\",\"committed_version\":\"%u.%u.%u\",",
+		       c->snp.current_version[0], c->snp.current_version[1],
+		       c->snp.current_version[2], c->snp.committed_version[0],
+		       c->snp.committed_version[1], c->snp.committed_version[2]);
+		if (c->version >= 5)
+			printf("\"launch_mit_vector\":\"0x%llx\",\"current_mit_vector\":\"0x%llx\"",
+			       (unsigned long long)c->snp.launch_mit_vector,
+			       (unsigned long long)c->snp.current_mit_vector);
+		else
+			printf("\"launch_mit_vector\":null,\"current_mit_vector\":null");
 		printf("},");
 	} else if (c->tee == KATLS_EVIDENCE_CCA) {
 		size_t rl = c->cca.rem_len <= 64 ? c->cca.rem_len : 64;
@@ -313,7 +409,22 @@ static void print_json(const struct katls_claims *c,
 		json_str(c->cca.platform_profile);
 		putchar(',');
 		json_hex("platform_impl_id", c->cca.platform_impl_id, il, true);
-		printf("\"platform_lifecycle\":%u},", c->cca.platform_lifecycle);
+		json_hex("platform_instance_id", c->cca.platform_instance_id,
+			 c->cca.platform_instance_id_len, true);
+		printf("\"platform_hash_alg\":");
+		json_str(c->cca.platform_hash_alg);
+		printf(",\"verification_service\":");
+		if (c->cca.verification_service[0])
+			json_str(c->cca.verification_service);
+		else
+			printf("null");
+		printf(",\"platform_sw_components\":%u,",
+		       c->cca.platform_sw_components);
+		json_hex("realm_pub_key", c->cca.realm_pub_key,
+			 c->cca.realm_pub_key_len, true);
+		printf("\"realm_pub_key_hash_alg\":");
+		json_str(c->cca.realm_pub_key_hash_alg);
+		printf(",\"platform_lifecycle\":%u},", c->cca.platform_lifecycle);
 	}
 	json_lines("checks", (char (*)[KATLS_VERDICT_LINE])v->checks, v->nchecks);
 	putchar(',');
@@ -360,6 +471,13 @@ static void print_text(const struct katls_claims *c,
 		       (unsigned long long)c->tdx.td_attributes,
 		       (unsigned long long)c->tdx.xfam);
 		line_hex("tee_tcb_svn:", c->tdx.tee_tcb_svn, 16);
+		if (c->tdx.body_type == 3) {
+			line_hex("tee_tcb_svn2:", c->tdx.tee_tcb_svn2, 16);
+			line_hex("mrservicetd:", c->tdx.mrservicetd, 48);
+		}
+		line_hex("qe_mrsigner:", c->tdx.qe_mrsigner, 32);
+		printf("qe_isvprodid:      %u\nqe_isvsvn:         %u\n",
+		       c->tdx.qe_isvprodid, c->tdx.qe_isvsvn);
 		if (c->tdx.fmspc_valid)
 			line_hex("fmspc:", c->tdx.fmspc, 6);
 	} else if (c->tee == KATLS_EVIDENCE_SNP) {
@@ -376,6 +494,37 @@ static void print_text(const struct katls_claims *c,
 		line_hex("id_key_digest:", c->snp.id_key_digest, 48);
 		line_hex("author_key_digest:", c->snp.author_key_digest, 48);
 		line_hex("chip_id:", c->snp.chip_id, 64);
+		printf("platform_info:     0x%llx\n",
+		       (unsigned long long)c->snp.platform_info);
+		printf("firmware:          %u.%u.%u (committed %u.%u.%u)\n",
+		       c->snp.current_version[0], c->snp.current_version[1],
+		       c->snp.current_version[2], c->snp.committed_version[0],
+		       c->snp.committed_version[1], c->snp.committed_version[2]);
+	} else if (c->tee == KATLS_EVIDENCE_CCA) {
+		size_t rl = c->cca.rem_len <= 64 ? c->cca.rem_len : 64;
+		size_t il = c->cca.platform_impl_id_len <= 64 ?
+			    c->cca.platform_impl_id_len : 64;
+
+		printf("hash_alg:          %s\n", c->cca.hash_alg);
+		for (int r = 0; r < 4; r++) {
+			char k[16];
+
+			snprintf(k, sizeof(k), "rem%d:", r);
+			line_hex(k, c->cca.rem[r], rl);
+		}
+		line_hex("personalization:", c->cca.personalization, 64);
+		line_hex("realm_pub_key:", c->cca.realm_pub_key,
+			 c->cca.realm_pub_key_len);
+		printf("platform_profile:  %s\n", c->cca.platform_profile);
+		line_hex("platform_impl_id:", c->cca.platform_impl_id, il);
+		line_hex("platform_instance:", c->cca.platform_instance_id,
+			 c->cca.platform_instance_id_len);
+		printf("platform_lifecycle: 0x%04x\n", c->cca.platform_lifecycle);
+		printf("platform_sw_components: %u\n",
+		       c->cca.platform_sw_components);
+		if (c->cca.verification_service[0])
+			printf("verification_service: %s\n",
+			       c->cca.verification_service);
 	}
 	printf("checks:\n");
 	for (i = 0; i < v->nchecks; i++)
@@ -484,6 +633,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
+	if (check_path("--certs", o.certs_dir, true) < 0 ||
+	    check_path("--collateral", o.collateral_dir, true) < 0 ||
+	    check_path("--roots", o.roots_dir, true) < 0 ||
+	    check_path("--cpak", o.cpak_file, false) < 0)
+		goto out;
 	if (read_file(argv[optind], &ev, &evlen) < 0)
 		goto out;
 	if (policy_file &&
