@@ -578,12 +578,19 @@ void kv_tdx_collateral(const struct katls_verify_opts *o,
 		katls_verdict_check(v, "not checked: TCB Info (no tcb_info.json in the collateral; TCB status unknown)");
 	if (rq == 0)
 		katls_verdict_check(v, "not checked: QE Identity (no qe_identity.json in the collateral)");
-	if (rt > 0 && rq > 0) {
+	if (rt > 0)
 		eval_tcb_info(&tcb, in, c, v);
+	/* The QE identity's levels (minimum ISVSVN) apply whenever given. */
+	if (rq > 0)
 		eval_qe_identity(&qe, in, c, v);
-	} else if (rt > 0) {
+	if (rt > 0 && rq <= 0) {
 		/* A platform status without the QE's would overstate it. */
+		c->tcb_status[0] = '\0';
 		katls_verdict_check(v, "not checked: TCB status needs QE Identity too");
+	} else if (rq > 0 && rt <= 0) {
+		/* ... and so would the QE's without the platform's. */
+		c->tcb_status[0] = '\0';
+		katls_verdict_check(v, "not checked: TCB status needs TCB Info too (QE identity checked)");
 	}
 	if (rt > 0)
 		doc_free(&tcb);

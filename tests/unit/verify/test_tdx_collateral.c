@@ -142,6 +142,23 @@ static void test_real_collateral(void)
 	vt_dump(&v);
 	vt_rmdir(d);
 
+	/* issue 11 item 1: a QE Identity alone is still evaluated */
+	{
+		static const char *const qe_only[] = {
+			"pck_platform.crl", "root.crl", "qe_identity.json",
+			"tcb_signing.pem", NULL
+		};
+
+		d = coll_dir(qe_only, NULL, 0, 0);
+		tap_ok(verify_t1(d, T_2023_07, &c, &v) == 0 &&
+		       vt_check(&v, "QE identity (TD_QE, ISVSVN 4): UpToDate") &&
+		       vt_check(&v, "TCB status needs TCB Info too") &&
+		       !c.tcb_status[0],
+		       "QE Identity without TCB Info: QE levels checked, no TCB status claimed");
+		vt_dump(&v);
+		vt_rmdir(d);
+	}
+
 	/* issue 11 item 3: a configured directory without the PCK CA's CRL */
 	{
 		static const char *const root_only[] = { "root.crl", NULL };
