@@ -31,10 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.cca.rem_len = size % 70;
 		c.snp.product = (uint8_t)(size % 4);
 		c.debug = size & 1;
+		if (size % 3 == 0)
+			strcpy(c.tcb_status, "Revoked");
 		katls_verdict_init(&v);
 		if (katls_policy_eval(p, &c, &v) == 0 &&
 		    !katls_policy_allows(p, c.tee))
 			__builtin_trap();	/* never accept a disallowed type */
+		/* issue 11 item 2: Revoked is never accepted */
+		if (size % 3 == 0 && v.nerrors == 0 &&
+		    katls_policy_allows(p, c.tee))
+			__builtin_trap();
 	}
 	katls_policy_free(p);
 	return 0;
