@@ -756,9 +756,10 @@ static bool conn_gone(int fd)
  */
 static void send_alert(struct hs_ctx *ctx, gnutls_session_t s, int gnutls_err)
 {
-	long bound = wait_bound(ctx, ALERT_ACK_WAIT_MS), waited = 0;
-	int fd = ctx->p->fd, one = 1, ret;
+	int fd = ctx->p->fd, one = 1, queued = 0, ret;
+	struct timespec end;
 
+	deadline_in(&end, (unsigned int)wait_bound(ctx, ALERT_ACK_WAIT_MS));
 	/*
 	 * Nagle would hold the small alert back while our last flight is
 	 * unacknowledged, and the reset would then purge it.  Best effort:
@@ -774,29 +775,21 @@ static void send_alert(struct hs_ctx *ctx, gnutls_session_t s, int gnutls_err)
 		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
 			break;
 		/* a non-blocking socket with a full send buffer */
-		if (waited >= bound)
+		if (ms_left(&end) <= 0)
 			return;
 		sleep_ms(1);
-		waited++;
 	}
 	if (ret < 0) {
 		kdebug("alert not sent: %s", gnutls_strerror(ret));
 		return;
 	}
-	for (;;) {
-		int queued = 0;
-
-		if (ioctl(fd, SIOCOUTQ, &queued) || queued <= 0)
-			return;
-		if (conn_gone(fd))
-			return;
-		if (waited >= bound) {
-			kdebug("alert: %d bytes still unacknowledged after %ld ms",
-			       queued, waited);
+	while (!ioctl(fd, SIOCOUTQ, &queued) && queued > 0 && !conn_gone(fd)) {
+		if (ms_left(&end) <= 0) {
+			kdebug("alert: %d bytes still unacknowledged at the bound",
+			       queued);
 			return;
 		}
 		sleep_ms(1);
-		waited++;
 	}
 }
 
