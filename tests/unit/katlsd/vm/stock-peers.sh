@@ -5,10 +5,10 @@
 # (issue 11 item 20), in the 6.12 guest, run by e2e.sh with its katlsd
 # running (log in DIR/katlsd.log, identity DIR/cert.pem, DIR/key.pem).
 #
-#   1. gnutls-cli, which does not ask for attestation, connects to a
-#      katls server (katls-cat -l): it must receive the TLS alert
-#      missing_extension before the connection is reset, and no
-#      application byte may pass;
+#   1. gnutls-cli (and openssl s_client), which do not ask for
+#      attestation, connect to a katls server (katls-cat -l): they must
+#      receive the TLS alert missing_extension before the connection is
+#      reset, and no application byte may pass;
 #   2. a katls client (katls-cat) connects to gnutls-serv: the stock
 #      server must receive missing_extension the same way.
 #
@@ -147,6 +147,21 @@ alert_before_reset "$t/s.pcap" $port plain >"$t/cap.txt" 2>&1
 res=$?
 ok $res "gnutls-cli without attestation: the capture shows the alert on the wire before any reset"
 diag "$t/cap.txt"
+
+# ---- 1b. openssl s_client -> katls server ----
+port=9302
+timeout 60 "$kcat" -l -p sim-demo 127.0.0.1 $port </dev/null >"$t/s.out" \
+	2>"$t/s.err" &
+spid=$!
+wait_listen $port
+echo "application data that must not pass" |
+	timeout 30 openssl s_client -connect 127.0.0.1:$port >"$t/ossl.out" 2>&1
+wait $spid
+src=$?
+grep -q 'alert number 109' "$t/ossl.out" && [ $src -eq 1 ] && [ ! -s "$t/s.out" ]
+res=$?
+ok $res "openssl s_client without attestation: receives alert 109 (missing extension), nothing delivered"
+[ $res -eq 0 ] || diag "$t/ossl.out" "$t/s.err"
 
 # ---- 2. katls client -> gnutls-serv ----
 port=9301
