@@ -588,10 +588,13 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 	if (check_x509(ctx, s, &certs[0]))
 		return -1;
 	if (!ctx->ev_received)
-		return fail(ctx, EACCES, "server sent no evidence");
+		return fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EACCES,
+				  "server sent no evidence");
 	if (!katls_policy_allows(p->policy, ctx->ev.type))
-		return fail(ctx, EACCES, "policy %s does not allow %s evidence",
-			    p->policy_name, katls_evidence_name(ctx->ev.type));
+		return fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				  "policy %s does not allow %s evidence",
+				  p->policy_name,
+				  katls_evidence_name(ctx->ev.type));
 	if (compute_binder(ctx, s, &certs[0], expected))
 		return -1;
 
@@ -621,30 +624,32 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 		if (!all_zero(c.report_data, sizeof(c.report_data)) &&
 		    katls_binder_check(expected, c.report_data,
 				       sizeof(c.report_data)))
-			fail(ctx, EKEYREJECTED,
-			     "%s evidence is not bound to this handshake",
-			     katls_evidence_name(ctx->ev.type));
+			fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+				   "%s evidence is not bound to this handshake",
+				   katls_evidence_name(ctx->ev.type));
 		else
-			fail(ctx, EACCES, "%s evidence rejected: %s",
-			     katls_evidence_name(ctx->ev.type),
-			     v->nerrors ? v->errors[0] : "invalid");
+			fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				   "%s evidence rejected: %s",
+				   katls_evidence_name(ctx->ev.type),
+				   v->nerrors ? v->errors[0] : "invalid");
 		ret = -1;
 		goto out;
 	}
 	/* Belt and braces: the verifier was given expected_report_data. */
 	if (c.tee != ctx->ev.type ||
 	    katls_binder_check(expected, c.report_data, sizeof(c.report_data))) {
-		ret = fail(ctx, EKEYREJECTED,
-			   "evidence is not bound to this handshake");
+		ret = fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+				 "evidence is not bound to this handshake");
 		goto out;
 	}
 	katls_verdict_init(v);
 	ret = katls_policy_eval(p->policy, &c, v);
 	log_verdict(v);
 	if (ret) {
-		ret = fail(ctx, EACCES, "policy %s rejected the evidence: %s",
-			   p->policy_name,
-			   v->nerrors ? v->errors[0] : "rule failed");
+		ret = fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				 "policy %s rejected the evidence: %s",
+				 p->policy_name,
+				 v->nerrors ? v->errors[0] : "rule failed");
 		goto out;
 	}
 

@@ -248,6 +248,7 @@ struct scenario {
 	const char *cipher;		/* only this AEAD (both ends) */
 	int cipher_type;		/* the TLS_CIPHER_* expected then */
 	int plain_alert;		/* alert a PEER_PLAIN must receive */
+	const char *srv_reason;		/* in the katlsd server's reason */
 };
 
 /* on_failure: how often, and with which status. */
@@ -485,6 +486,11 @@ static void expect_fail(const struct scenario *sc, int cli_err, int srv_err)
 		tap_ok(o.have_srv && o.srv.status == srv_err && no_keys(&o.srv),
 		       "%s: server fails with %s (got %d), no keys", sc->name,
 		       strerror(srv_err), o.have_srv ? o.srv.status : -1);
+	/* The alert says why: the katlsd peer logs its name. */
+	if (sc->srv_reason)
+		tap_ok(o.have_srv && strstr(o.srv.reason, sc->srv_reason),
+		       "%s: the server learns why: \"%s\" (reason: %s)",
+		       sc->name, sc->srv_reason, o.have_srv ? o.srv.reason : "-");
 	katlsd_hs_result_wipe(&o.cli);
 	katlsd_hs_result_wipe(&o.srv);
 }
@@ -577,17 +583,19 @@ int main(void)
 		int cli_err, srv_err;
 	} fails[] = {
 		{ SC(.name = "relayed evidence (other report data)",
-		     .src = SRC_EMBED_WRONG), EKEYREJECTED, EPROTO },
+		     .src = SRC_EMBED_WRONG,
+		     .srv_reason = "Access was denied"), EKEYREJECTED, EPROTO },
 		{ SC(.name = "real SNP sample, not bound to this handshake",
 		     .policy = "snp-test", .hook = HOOK_NONE,
 		     .src = SRC_SNP_FILE), EKEYREJECTED, EPROTO },
 		{ SC(.name = "test bytes before the production verifier",
 		     .hook = HOOK_SERVER), EACCES, EPROTO },
 		{ SC(.name = "measurement not in the policy",
-		     .policy = "sim-other"), EACCES, EPROTO },
-		{ SC(.name = "wrong peer name", .trust = true,
-		     .bound_key = false, .peername = "other.example"),
+		     .policy = "sim-other", .srv_reason = "Access was denied"),
 		  EACCES, EPROTO },
+		{ SC(.name = "wrong peer name", .trust = true,
+		     .bound_key = false, .peername = "other.example",
+		     .srv_reason = "Certificate is bad"), EACCES, EPROTO },
 		{ SC(.name = "no trust store, key not evidence-bound",
 		     .bound_key = false), EACCES, EPROTO },
 		{ SC(.name = "unknown policy", .policy = NULL,
