@@ -39,7 +39,7 @@ in_cli ping -c1 -W2 10.77.0.1 >/dev/null && echo "  veth link up"
 say "katlsd in each namespace"
 mkdir -p "$d/policy.d"
 cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
-katls_self_signed "$d" katls-demo-server
+katls_self_signed "$d" katls-demo-server 10.77.0.1
 cat >"$d/srv.conf" <<CONF
 [katlsd]
 concurrency = 4
@@ -73,7 +73,7 @@ tpid=$!
 katls_wait_for listening "$d/tcpdump.err" || fail "tcpdump did not start"
 tls_tx() { in_cli awk '$1 == "TlsTxSw" {print $2}' /proc/net/tls_stat; }
 tx0=$(tls_tx)
-in_srv "$kcat" -l 4433 >"$d/recv" 2>"$d/srv.err" &
+in_srv "$kcat" -l -p sim-demo 4433 >"$d/recv" 2>"$d/srv.err" &
 spid=$!
 sleep 1
 in_cli "$kcat" --policy sim-demo 10.77.0.1 4433 <"$d/file" 2>"$d/cli.err"
@@ -107,7 +107,7 @@ say "The server's TEE now measures something else: the client must refuse"
 printf 'ab%.0s' $(seq 48) >/sys/module/katls_sim_tsm/parameters/measurement
 echo "  measurement now $(cut -c1-32 /sys/module/katls_sim_tsm/parameters/measurement)..."
 echo "  (a server running other software, on genuine TEE hardware)"
-in_srv "$kcat" -l 4434 >"$d/recv2" 2>"$d/srv2.err" &
+in_srv "$kcat" -l -p sim-demo 4434 >"$d/recv2" 2>"$d/srv2.err" &
 spid=$!
 sleep 1
 echo "secret that must not leave the client" |

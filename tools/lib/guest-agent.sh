@@ -4,13 +4,23 @@
 # cli end-to-end tests): a throw-away server identity and a katlsd that
 # is known to listen before the caller goes on.
 
-# katls_self_signed DIR CN: DIR/key.pem and DIR/cert.pem (ECDSA P-256).
+# katls_self_signed DIR CN [IP...]: DIR/key.pem and DIR/cert.pem (ECDSA
+# P-256), with CN, the loopback addresses and the IPs as subject
+# alternative names: katlsd checks a peer name against them even for an
+# evidence-bound key (Documentation/katlsd.rst, "Server identity").
 katls_self_signed() {
-	certtool --generate-privkey --key-type=ecdsa --outfile "$1/key.pem" \
+	local dir=$1 cn=$2 ip
+
+	shift 2
+	certtool --generate-privkey --key-type=ecdsa --outfile "$dir/key.pem" \
 		2>/dev/null
-	printf 'cn = %s\nexpiration_days = 2\nsigning_key\n' "$2" >"$1/tmpl"
-	certtool --generate-self-signed --load-privkey "$1/key.pem" \
-		--template "$1/tmpl" --outfile "$1/cert.pem" 2>/dev/null
+	printf 'cn = %s\nexpiration_days = 2\nsigning_key\ndns_name = %s\n' \
+		"$cn" "$cn" >"$dir/tmpl"
+	for ip in 127.0.0.1 ::1 "$@"; do
+		printf 'ip_address = %s\n' "$ip" >>"$dir/tmpl"
+	done
+	certtool --generate-self-signed --load-privkey "$dir/key.pem" \
+		--template "$dir/tmpl" --outfile "$dir/cert.pem" 2>/dev/null
 }
 
 # katls_wait_for WORD FILE: wait (up to 20 s) until WORD appears in FILE.

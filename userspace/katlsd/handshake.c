@@ -19,11 +19,16 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
@@ -36,6 +41,17 @@
 
 #define HTSC_LABEL	"CLIENT_HANDSHAKE_TRAFFIC_SECRET"
 #define HTSC_MAX	64
+
+/*
+ * Failure path (Documentation/katlsd.rst, "Alerts"): how long we wait at
+ * most for the peer to acknowledge our alert, and for a peer that sent
+ * us a fatal alert to close or reset the connection, before DONE.  Both
+ * are also cut short by the request's own deadline (less a margin, so
+ * the kernel's timer does not overtake the DONE).
+ */
+#define ALERT_ACK_WAIT_MS	500
+#define PEER_CLOSE_WAIT_MS	1000
+#define DEADLINE_MARGIN_MS	100
 
 #ifdef KATLSD_TEST_HOOKS
 int (*katlsd_test_verify_hook)(enum katls_evidence_type type,
@@ -64,6 +80,10 @@ struct hs_ctx {
 
 	/* server */
 	bool ev_sent;
+
+	/* the alert to send for the first failure; -1: GnuTLS's choice */
+	int alert;
+	struct timespec deadline;	/* p->timeout_ms from the start */
 };
 
 void katlsd_evidence_free(struct katlsd_evidence *ev)
@@ -87,6 +107,23 @@ static int fail(struct hs_ctx *ctx, int err, const char *fmt, ...)
 	if (ctx->r->status)
 		return -1;
 	ctx->r->status = err;
+	va_start(ap, fmt);
+	vsnprintf(ctx->r->reason, sizeof(ctx->r->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* fail() that also chooses the TLS alert the peer gets. */
+__attribute__((format(printf, 4, 5)))
+static int fail_alert(struct hs_ctx *ctx, gnutls_alert_description_t alert,
+		      int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx->r->status)
+		return -1;
+	ctx->r->status = err;
+	ctx->alert = (int)alert;
 	va_start(ap, fmt);
 	vsnprintf(ctx->r->reason, sizeof(ctx->r->reason), fmt, ap);
 	va_end(ap);
@@ -330,6 +367,12 @@ static int server_ee_send(gnutls_session_t s, struct hs_ctx *ctx,
 		fail(ctx, -ret, "no evidence: %s", strerror(-ret));
 		goto out;
 	}
+	/* Our own policy says which evidence we may present (item 18). */
+	if (!katls_policy_allows(ctx->p->policy, ev.type)) {
+		fail(ctx, EACCES, "policy %s does not allow presenting %s evidence",
+		     ctx->p->policy_name, katls_evidence_name(ev.type));
+		goto out;
+	}
 	if (!katls_ext_request_accepts(&ctx->req, ev.type)) {
 		fail(ctx, EACCES, "peer does not accept %s evidence",
 		     katls_evidence_name(ev.type));
@@ -379,27 +422,80 @@ static int ext_send(gnutls_session_t s, gnutls_buffer_t buf)
 }
 
 /*
- * Server: a ClientHello without our extension gets no EncryptedExtensions
- * at all, so a peer that does not ask for attestation never completes a
- * handshake with an attester.
+ * Server hook, all messages:
+ *
+ *  - after an incoming ClientHello was processed (extensions included):
+ *    no katls extension, refuse right away, before our ServerHello, so
+ *    the alert goes out in plaintext and any TLS client can read it
+ *    (missing_extension).  An attester never completes a handshake that
+ *    carries no attestation.
+ *  - before our EncryptedExtensions: the same check, belt and braces.
  */
-static int server_pre_ee(gnutls_session_t s, unsigned int htype,
-			 unsigned int when, unsigned int incoming,
-			 const gnutls_datum_t *msg)
+static int server_hook(gnutls_session_t s, unsigned int htype,
+		       unsigned int when, unsigned int incoming,
+		       const gnutls_datum_t *msg)
+{
+	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
+	bool after_ch = incoming && when == GNUTLS_HOOK_POST &&
+			htype == GNUTLS_HANDSHAKE_CLIENT_HELLO;
+	bool before_ee = !incoming && when == GNUTLS_HOOK_PRE &&
+			 htype == GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS;
+
+	if ((!after_ch && !before_ee) || ctx->req_valid)
+		return 0;
+	fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EPROTO,
+		   "peer did not ask for attestation (no katls extension in its ClientHello)");
+	return GNUTLS_E_MISSING_EXTENSION;
+}
+
+/*
+ * Client hook, all messages: EncryptedExtensions without our extension
+ * means a server that does not speak katls.  Say so at once, with
+ * missing_extension, before the server's Certificate is even looked at.
+ * GnuTLS parses TLS 1.3 EncryptedExtensions after its own POST hook, so
+ * the check runs before the next incoming message.
+ */
+static int client_hook(gnutls_session_t s, unsigned int htype,
+		       unsigned int when, unsigned int incoming,
+		       const gnutls_datum_t *msg)
 {
 	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
 
-	if (incoming || htype != GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS)
+	if (!incoming || when != GNUTLS_HOOK_PRE || ctx->ev_received)
 		return 0;
-	if (!ctx->req_valid)
-		return fail(ctx, EPROTO, "peer did not ask for attestation"),
-		       GNUTLS_E_MISSING_EXTENSION;
-	return 0;
+	switch (htype) {
+	case GNUTLS_HANDSHAKE_CERTIFICATE_REQUEST:
+	case GNUTLS_HANDSHAKE_CERTIFICATE_PKT:
+	case GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY:
+	case GNUTLS_HANDSHAKE_FINISHED:
+		break;
+	default:
+		return 0;
+	}
+	fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EACCES,
+		   "server sent no evidence (no katls extension in its EncryptedExtensions)");
+	return GNUTLS_E_MISSING_EXTENSION;
 }
 
-static int check_x509(struct hs_ctx *ctx, gnutls_session_t s)
+/* Does the leaf certificate carry @name (DNS name or IP address)? */
+static bool leaf_has_name(const gnutls_datum_t *der, const char *name)
+{
+	gnutls_x509_crt_t crt;
+	bool ok = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) >= 0)
+		ok = gnutls_x509_crt_check_hostname2(crt, name, 0) != 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+static int check_x509(struct hs_ctx *ctx, gnutls_session_t s,
+		      const gnutls_datum_t *leaf)
 {
 	const char *name = ctx->p->peername;
+	bool named = name && *name;
 	unsigned int status = 0;
 	gnutls_datum_t txt;
 	int ret;
@@ -408,19 +504,31 @@ static int check_x509(struct hs_ctx *ctx, gnutls_session_t s)
 		/*
 		 * The policy trusts the key because the evidence binds it
 		 * (spki is in report_data) and CertificateVerify proves its
-		 * possession.  The certificate's names and issuer mean
-		 * nothing here, so the peer name is not checked either.
+		 * possession; no CA vouches for the certificate.  A peer
+		 * name the application asked for is still checked, against
+		 * the names in that certificate (issue 11 item 19): never
+		 * ignored.  Those names are only as trustworthy as the
+		 * attested software that chose them.
 		 */
-		kinfo("policy %s: accepting the server key on the evidence alone",
-		      ctx->p->policy_name);
+		if (named && !leaf_has_name(leaf, name))
+			return fail_alert(ctx, GNUTLS_A_BAD_CERTIFICATE, EACCES,
+					  "server certificate does not carry the peer name %s (evidence-bound key under policy %s)",
+					  name, ctx->p->policy_name);
+		kinfo("policy %s: accepting the server key on the evidence alone%s%s",
+		      ctx->p->policy_name, named ? ", name " : "",
+		      named ? name : "");
 		return 0;
 	}
 	if (!ctx->p->have_truststore)
 		return fail(ctx, EACCES,
 			    "no trust store configured and policy %s does not accept evidence-bound keys",
 			    ctx->p->policy_name);
-	ret = gnutls_certificate_verify_peers3(s, name && *name ? name : NULL,
-					       &status);
+	/* CA mode: a CA-valid certificate for any name is not enough. */
+	if (!named)
+		return fail(ctx, EINVAL,
+			    "no peer name: policy %s uses CA mode, which needs the server name to check",
+			    ctx->p->policy_name);
+	ret = gnutls_certificate_verify_peers3(s, name, &status);
 	if (ret < 0)
 		return fail(ctx, EACCES, "certificate check failed: %s",
 			    gnutls_strerror(ret));
@@ -483,13 +591,16 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 	certs = gnutls_certificate_get_peers(s, &ncerts);
 	if (!certs || !ncerts)
 		return fail(ctx, EACCES, "server sent no certificate");
-	if (check_x509(ctx, s))
+	if (check_x509(ctx, s, &certs[0]))
 		return -1;
 	if (!ctx->ev_received)
-		return fail(ctx, EACCES, "server sent no evidence");
+		return fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EACCES,
+				  "server sent no evidence");
 	if (!katls_policy_allows(p->policy, ctx->ev.type))
-		return fail(ctx, EACCES, "policy %s does not allow %s evidence",
-			    p->policy_name, katls_evidence_name(ctx->ev.type));
+		return fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				  "policy %s does not allow %s evidence",
+				  p->policy_name,
+				  katls_evidence_name(ctx->ev.type));
 	if (compute_binder(ctx, s, &certs[0], expected))
 		return -1;
 
@@ -519,30 +630,32 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 		if (!all_zero(c.report_data, sizeof(c.report_data)) &&
 		    katls_binder_check(expected, c.report_data,
 				       sizeof(c.report_data)))
-			fail(ctx, EKEYREJECTED,
-			     "%s evidence is not bound to this handshake",
-			     katls_evidence_name(ctx->ev.type));
+			fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+				   "%s evidence is not bound to this handshake",
+				   katls_evidence_name(ctx->ev.type));
 		else
-			fail(ctx, EACCES, "%s evidence rejected: %s",
-			     katls_evidence_name(ctx->ev.type),
-			     v->nerrors ? v->errors[0] : "invalid");
+			fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				   "%s evidence rejected: %s",
+				   katls_evidence_name(ctx->ev.type),
+				   v->nerrors ? v->errors[0] : "invalid");
 		ret = -1;
 		goto out;
 	}
 	/* Belt and braces: the verifier was given expected_report_data. */
 	if (c.tee != ctx->ev.type ||
 	    katls_binder_check(expected, c.report_data, sizeof(c.report_data))) {
-		ret = fail(ctx, EKEYREJECTED,
-			   "evidence is not bound to this handshake");
+		ret = fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+				 "evidence is not bound to this handshake");
 		goto out;
 	}
 	katls_verdict_init(v);
 	ret = katls_policy_eval(p->policy, &c, v);
 	log_verdict(v);
 	if (ret) {
-		ret = fail(ctx, EACCES, "policy %s rejected the evidence: %s",
-			   p->policy_name,
-			   v->nerrors ? v->errors[0] : "rule failed");
+		ret = fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				 "policy %s rejected the evidence: %s",
+				 p->policy_name,
+				 v->nerrors ? v->errors[0] : "rule failed");
 		goto out;
 	}
 
@@ -579,19 +692,23 @@ static long ms_left(const struct timespec *deadline)
 	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* Works on blocking and non-blocking sockets (the application's choice). */
-static int run_handshake(gnutls_session_t s, int fd, unsigned int timeout_ms)
+static void deadline_in(struct timespec *deadline, unsigned int timeout_ms)
 {
-	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += timeout_ms / 1000;
+	deadline->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline->tv_nsec >= 1000000000) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000;
+	}
+}
+
+/* Works on blocking and non-blocking sockets (the application's choice). */
+static int run_handshake(gnutls_session_t s, int fd, unsigned int timeout_ms,
+			 const struct timespec *deadline)
+{
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	for (;;) {
 		struct pollfd pfd = { .fd = fd };
 		long left;
@@ -601,13 +718,144 @@ static int run_handshake(gnutls_session_t s, int fd, unsigned int timeout_ms)
 			return ret;
 		if (ret != GNUTLS_E_AGAIN)
 			continue;	/* GNUTLS_E_INTERRUPTED, warning alerts */
-		left = timeout_ms ? ms_left(&deadline) : -1;
+		left = timeout_ms ? ms_left(deadline) : -1;
 		if (timeout_ms && left <= 0)
 			return GNUTLS_E_TIMEDOUT;
 		pfd.events = gnutls_record_get_direction(s) ? POLLOUT : POLLIN;
 		if (poll(&pfd, 1, (int)left) == 0)
 			return GNUTLS_E_TIMEDOUT;
 	}
+}
+
+/* ---- the failure path: alert first, then DONE (issue 11 item 20) ---- */
+
+/* How long the failure path may still wait: at most @cap ms. */
+static long wait_bound(const struct hs_ctx *ctx, long cap)
+{
+	long left;
+
+	if (!ctx->p->timeout_ms)
+		return cap;
+	left = ms_left(&ctx->deadline) - DEADLINE_MARGIN_MS;
+	return left < 0 ? 0 : left < cap ? left : cap;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Is the connection gone (reset, or closed both ways)? */
+static bool conn_gone(int fd)
+{
+	struct pollfd pfd = { .fd = fd };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
+}
+
+/*
+ * Send our alert and wait until the peer has acknowledged every byte we
+ * sent (SIOCOUTQ: sent but unacknowledged plus unsent; for the host
+ * tests' AF_UNIX pairs: not yet read), or the connection is gone, or the
+ * bound ran out.  Only then may DONE go to the kernel, which resets the
+ * connection at once and drops whatever is still queued: a reset that
+ * overtakes the alert is what the peer would otherwise see.  Nothing but
+ * the alert is sent, so fail-closed is unchanged: no key exists, the
+ * kernel still gates the application, and the wait is bounded.
+ */
+static void send_alert(struct hs_ctx *ctx, gnutls_session_t s, int gnutls_err)
+{
+	int fd = ctx->p->fd, one = 1, queued = 0, ret;
+	struct timespec end;
+
+	deadline_in(&end, (unsigned int)wait_bound(ctx, ALERT_ACK_WAIT_MS));
+	/*
+	 * Nagle would hold the small alert back while our last flight is
+	 * unacknowledged, and the reset would then purge it.  Best effort:
+	 * not a TCP socket (the host tests), nothing to push.
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (;;) {
+		if (ctx->alert >= 0)
+			ret = gnutls_alert_send(s, GNUTLS_AL_FATAL,
+						(gnutls_alert_description_t)ctx->alert);
+		else
+			ret = gnutls_alert_send_appropriate(s, gnutls_err);
+		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
+			break;
+		/* a non-blocking socket with a full send buffer */
+		if (ms_left(&end) <= 0)
+			return;
+		sleep_ms(1);
+	}
+	if (ret < 0) {
+		kdebug("alert not sent: %s", gnutls_strerror(ret));
+		return;
+	}
+	while (!ioctl(fd, SIOCOUTQ, &queued) && queued > 0 && !conn_gone(fd)) {
+		if (ms_left(&end) <= 0) {
+			kdebug("alert: %d bytes still unacknowledged at the bound",
+			       queued);
+			return;
+		}
+		sleep_ms(1);
+	}
+}
+
+/*
+ * The peer aborted with an alert.  If it is katlsd, its kernel resets
+ * the connection as soon as it has reported its own, precise status;
+ * reporting ours first would make our kernel reset the connection while
+ * the peer may still be between its alert and its DONE, and the peer
+ * would then see ECONNRESET instead of its own status.  So wait, bounded,
+ * for the peer to close or reset the connection (a stock TLS peer closes
+ * after its alert), discarding anything else it sends.
+ */
+static void wait_peer_close(struct hs_ctx *ctx)
+{
+	long bound = wait_bound(ctx, PEER_CLOSE_WAIT_MS);
+	struct timespec end;
+
+	deadline_in(&end, (unsigned int)bound);
+	for (;;) {
+		struct pollfd pfd = { .fd = ctx->p->fd,
+				      .events = POLLIN | POLLRDHUP };
+		long left = ms_left(&end);
+		char sink[512];
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return;
+		if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+			return;
+		if (recv(ctx->p->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			return;
+	}
+}
+
+/*
+ * A failure after the session started: the alert (unless the peer sent
+ * one, or the connection is already gone), then the early report.
+ */
+static void fail_connection(struct hs_ctx *ctx, gnutls_session_t s,
+			    int gnutls_err)
+{
+	switch (gnutls_err) {
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		wait_peer_close(ctx);
+		break;
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_TIMEDOUT:
+		break;
+	default:
+		send_alert(ctx, s, gnutls_err);
+		break;
+	}
+	if (ctx->p->on_failure)
+		ctx->p->on_failure(ctx->p->on_failure_arg, ctx->r);
 }
 
 static bool is_ip_literal(const char *name)
@@ -644,6 +892,10 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 		return fail(ctx, EIO, "cannot register the extension: %s",
 			    gnutls_strerror(ret));
 
+	/* Both roles evaluate the policy they name (issue 11 item 18). */
+	if (!p->policy)
+		return fail(ctx, EINVAL, "unknown policy \"%s\"",
+			    p->policy_name ? p->policy_name : "");
 	if (p->role == KATLS_ROLE_SERVER) {
 		if (!p->server_creds)
 			return fail(ctx, ENOKEY,
@@ -652,13 +904,20 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 					     p->server_creds);
 		/* Mutual attestation is not implemented: no client cert. */
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
-		gnutls_handshake_set_hook_function(
-			s, GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS,
-			GNUTLS_HOOK_PRE, server_pre_ee);
+		gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
+						   GNUTLS_HOOK_BOTH,
+						   server_hook);
 	} else {
-		if (!p->policy)
-			return fail(ctx, EINVAL, "unknown policy \"%s\"",
-				    p->policy_name ? p->policy_name : "");
+		/*
+		 * CA mode needs the name to check (issue 11 item 5): with a
+		 * trust store, a CA-valid certificate for any name would do.
+		 * Refused before anything is sent.
+		 */
+		if (!p->evidence_bound_key && p->have_truststore &&
+		    !(p->peername && *p->peername))
+			return fail(ctx, EINVAL,
+				    "no peer name: policy %s uses CA mode, which needs the server name to check",
+				    p->policy_name);
 		if (!p->client_creds)
 			return fail(ctx, EIO, "no client credentials");
 		ret = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
@@ -669,6 +928,9 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 						     p->peername,
 						     strlen(p->peername));
 		gnutls_session_set_verify_function(s, verify_cb);
+		gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
+						   GNUTLS_HOOK_BOTH,
+						   client_hook);
 	}
 	if (ret < 0)
 		return fail(ctx, EIO, "session setup: %s", gnutls_strerror(ret));
@@ -681,11 +943,16 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 int katlsd_handshake(const struct katlsd_hs_params *p,
 		     struct katlsd_hs_result *r)
 {
-	struct hs_ctx ctx = { .p = p, .r = r };
+	struct hs_ctx ctx = { .p = p, .r = r, .alert = -1 };
 	gnutls_session_t s = NULL;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	deadline_in(&ctx.deadline, p->timeout_ms);
+	/*
+	 * The policy reported back (KATLS_RESULT) is the one evaluated: an
+	 * unknown name fails below with EINVAL in either role.
+	 */
 	if (p->policy_name)
 		snprintf(r->policy, sizeof(r->policy), "%s", p->policy_name);
 	if (p->role != KATLS_ROLE_CLIENT && p->role != KATLS_ROLE_SERVER) {
@@ -702,54 +969,36 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	if (setup_session(s, &ctx))
 		goto out;
 
-	ret = run_handshake(s, p->fd, p->timeout_ms);
+	ret = run_handshake(s, p->fd, p->timeout_ms, &ctx.deadline);
 	if (ret < 0) {
-		bool alert = ret != GNUTLS_E_FATAL_ALERT_RECEIVED &&
-			     ret != GNUTLS_E_PUSH_ERROR &&
-			     ret != GNUTLS_E_PULL_ERROR &&
-			     ret != GNUTLS_E_PREMATURE_TERMINATION &&
-			     ret != GNUTLS_E_TIMEDOUT;
-
 		if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			fail(&ctx, EPROTO, "peer aborted the handshake: %s",
 			     gnutls_alert_get_name(gnutls_alert_get(s)));
 		else
 			fail(&ctx, katlsd_gnutls_errno(ret), "handshake: %s",
 			     gnutls_strerror(ret));
-		/*
-		 * Report before the alert: once the peer has our alert, its
-		 * side may reset the connection, and the kernel would then
-		 * fail our request with ECONNRESET before our own, more
-		 * precise status arrived.
-		 */
-		if (p->on_failure)
-			p->on_failure(p->on_failure_arg, r);
-		if (alert)
-			gnutls_alert_send_appropriate(s, ret);
+		fail_connection(&ctx, s, ret);
 		goto out;
 	}
 
 	/* Fail closed on anything that would make the hand-over unsound. */
-	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3) {
-		fail(&ctx, EPROTO, "not TLS 1.3");
-		goto out;
-	}
-	if (p->role == KATLS_ROLE_CLIENT && !ctx.verified) {
-		fail(&ctx, EACCES, "evidence was never verified");
-		goto out;
-	}
-	if (p->role == KATLS_ROLE_SERVER && !ctx.ev_sent) {
-		fail(&ctx, EPROTO, "peer did not ask for attestation");
-		goto out;
-	}
-	if (gnutls_record_check_pending(s)) {
-		fail(&ctx, EPROTO,
-		     "records buffered in GnuTLS; kTLS cannot take them over");
-		goto out;
-	}
-	ret = katlsd_ktls_keys(s, &r->keys);
-	if (ret < 0) {
-		fail(&ctx, -ret, "cannot export the traffic keys");
+	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3)
+		fail_alert(&ctx, GNUTLS_A_PROTOCOL_VERSION, EPROTO,
+			   "not TLS 1.3");
+	else if (p->role == KATLS_ROLE_CLIENT && !ctx.verified)
+		fail_alert(&ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+			   "evidence was never verified");
+	else if (p->role == KATLS_ROLE_SERVER && !ctx.ev_sent)
+		fail_alert(&ctx, GNUTLS_A_MISSING_EXTENSION, EPROTO,
+			   "peer did not ask for attestation");
+	else if (gnutls_record_check_pending(s))
+		fail_alert(&ctx, GNUTLS_A_UNEXPECTED_MESSAGE, EPROTO,
+			   "records buffered in GnuTLS; kTLS cannot take them over");
+	else if ((ret = katlsd_ktls_keys(s, &r->keys)) < 0)
+		fail_alert(&ctx, GNUTLS_A_INTERNAL_ERROR, -ret,
+			   "cannot export the traffic keys");
+	if (r->status) {
+		fail_connection(&ctx, s, GNUTLS_E_INTERNAL_ERROR);
 		goto out;
 	}
 	kinfo("handshake done: %s, %s evidence, policy %s",

@@ -179,21 +179,28 @@ static int write_file(const char *dir, const char *name, const char *text)
 
 static int make_policies(void)
 {
-	char good[256], other[256], err[512];
+	char good[256], other[256], tdx[256], snp[256], err[512];
 
+	/* Every policy pins a measurement (secure-default loaders). */
 	strcpy(good, "name sim-test\nallow sim\nmeasurement ");
 	strcpy(other, "name sim-other\nallow sim\nmeasurement ");
+	strcpy(tdx, "name tdx-test\nallow tdx\nmeasurement ");
+	strcpy(snp, "name snp-test\nallow snp\nmeasurement ");
 	for (int i = 0; i < MEAS_LEN; i++) {
 		strcat(good, "4d");
 		strcat(other, "99");
+		strcat(tdx, "4d");
+		strcat(snp, "00");
 	}
 	strcat(good, "\n");
 	strcat(other, "\n");
+	strcat(tdx, "\n");
+	strcat(snp, "\n");
 	if (!mkdtemp(policy_dir) ||
 	    write_file(policy_dir, "sim-test.policy", good) ||
 	    write_file(policy_dir, "sim-other.policy", other) ||
-	    write_file(policy_dir, "snp-test.policy",
-		       "name snp-test\nallow snp\npin none\n"))
+	    write_file(policy_dir, "tdx-test.policy", tdx) ||
+	    write_file(policy_dir, "snp-test.policy", snp))
 		return -1;
 	if (katls_policy_load_dir(policy_dir, &policies, err, sizeof(err))) {
 		tap_diag("policies: %s", err);
@@ -206,6 +213,7 @@ static void remove_policies(void)
 {
 	static const char *const names[] = {
 		"sim-test.policy", "sim-other.policy", "snp-test.policy",
+		"tdx-test.policy",
 	};
 	char path[256];
 
@@ -227,6 +235,7 @@ struct scenario {
 	const char *name;
 	/* client */
 	const char *policy;		/* NULL: none given */
+	const char *srv_policy;		/* server's; NULL: same as policy */
 	bool trust, bound_key;
 	int hook;			/* HOOK_* */
 	const char *peername;
@@ -238,15 +247,29 @@ struct scenario {
 	bool no_server_cert;		/* server has no credentials */
 	const char *cipher;		/* only this AEAD (both ends) */
 	int cipher_type;		/* the TLS_CIPHER_* expected then */
+	int plain_alert;		/* alert a PEER_PLAIN must receive */
+	const char *srv_reason;		/* in the katlsd server's reason */
 };
 
 /* on_failure: how often, and with which status. */
 static int fail_calls, fail_status;
 
+/*
+ * Stands in for the daemon's DONE: on a failure status the kernel
+ * resets the connection at once.  Here the connection is shut down both
+ * ways, so that anything the handshake code writes after reporting --
+ * an alert sent too late -- never reaches the peer.
+ */
 static void on_failure(void *arg, const struct katlsd_hs_result *r)
 {
 	fail_calls++;
 	fail_status = r->status;
+	shutdown(*(int *)arg, SHUT_RDWR);
+}
+
+static void srv_on_failure(void *arg, const struct katlsd_hs_result *r)
+{
+	shutdown(*(int *)arg, SHUT_RDWR);
 }
 
 static void client_params(const struct scenario *sc, int fd,
@@ -263,16 +286,21 @@ static void client_params(const struct scenario *sc, int fd,
 	p->have_truststore = sc->trust;
 	p->evidence_bound_key = sc->bound_key;
 	p->on_failure = on_failure;
+	p->on_failure_arg = &p->fd;
 	fail_calls = 0;
 	fail_status = -1;
 }
 
-/* A GnuTLS peer without katls: no extension either way. */
-static int plain_peer(int fd, bool server)
+/*
+ * A GnuTLS peer without katls: no extension either way.  Returns the
+ * handshake's result; *alert is the fatal alert received, or -1.
+ */
+static int plain_peer(int fd, bool server, int *alert)
 {
 	gnutls_session_t s;
 	int ret;
 
+	*alert = -1;
 	gnutls_init(&s, server ? GNUTLS_SERVER : GNUTLS_CLIENT);
 	gnutls_priority_set_direct(s, KATLSD_PRIORITY, NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
@@ -282,6 +310,8 @@ static int plain_peer(int fd, bool server)
 	do {
 		ret = gnutls_handshake(s);
 	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		*alert = (int)gnutls_alert_get(s);
 	gnutls_deinit(s);
 	return ret;
 }
@@ -297,15 +327,29 @@ static void serve(const struct scenario *sc, int fd, int out)
 		sleep(3);
 		_exit(0);
 	}
-	if (sc->server == PEER_PLAIN)
-		_exit(plain_peer(fd, true) < 0 ? 1 : 0);
+	if (sc->server == PEER_PLAIN) {
+		int ret, alert;
+
+		ret = plain_peer(fd, true, &alert);
+		/* what the plain server saw: result and alert, to the parent */
+		memset(&r, 0, sizeof(r));
+		r.status = -ret;
+		r.binding_level = (unsigned int)alert;
+		if (write(out, &r, sizeof(r)) != sizeof(r))
+			_exit(2);
+		_exit(0);
+	}
 	memset(&p, 0, sizeof(p));
 	p.fd = fd;
 	p.role = KATLS_ROLE_SERVER;
 	p.timeout_ms = 5000;
-	p.policy_name = sc->policy ? sc->policy : "";
+	p.policy_name = sc->srv_policy ? sc->srv_policy :
+			sc->policy ? sc->policy : "";
+	p.policy = katls_policy_find(policies, p.policy_name);
 	p.server_creds = sc->no_server_cert ? NULL : srv_creds;
 	p.evsrc = &src;
+	p.on_failure = srv_on_failure;
+	p.on_failure_arg = &p.fd;
 	katlsd_handshake(&p, &r);
 	if (write(out, &r, sizeof(r)) != sizeof(r))
 		_exit(2);
@@ -330,7 +374,7 @@ static void serve(const struct scenario *sc, int fd, int out)
 struct outcome {
 	struct katlsd_hs_result cli, srv;
 	bool have_srv;
-	int plain_ret;
+	int plain_ret, plain_alert;
 };
 
 static int run(const struct scenario *sc, struct outcome *o)
@@ -370,7 +414,7 @@ static int run(const struct scenario *sc, struct outcome *o)
 	if (sc->nonblock)
 		fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	if (sc->client == PEER_PLAIN) {
-		o->plain_ret = plain_peer(sv[0], false);
+		o->plain_ret = plain_peer(sv[0], false, &o->plain_alert);
 	} else {
 		client_params(sc, sv[0], &p);
 		katlsd_handshake(&p, &o->cli);
@@ -378,9 +422,16 @@ static int run(const struct scenario *sc, struct outcome *o)
 	katlsd_test_verify_hook = NULL;
 	close(sv[0]);
 
-	if (sc->server == PEER_KATLSD)
+	if (sc->server != PEER_SILENT)
 		o->have_srv = read(pipefd[0], &o->srv, sizeof(o->srv)) ==
 			      sizeof(o->srv);
+	if (sc->server == PEER_PLAIN && o->have_srv) {
+		/* the plain server's result, see serve() */
+		o->plain_ret = -o->srv.status;
+		o->plain_alert = (int)o->srv.binding_level;
+		o->have_srv = false;
+		memset(&o->srv, 0, sizeof(o->srv));
+	}
 	close(pipefd[0]);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
@@ -421,10 +472,25 @@ static void expect_fail(const struct scenario *sc, int cli_err, int srv_err)
 	else
 		tap_ok(o.plain_ret < 0, "%s: plain client fails (%d)",
 		       sc->name, o.plain_ret);
+	/* The stock peer got an alert that says why, not a bare reset. */
+	if (sc->plain_alert)
+		tap_ok(o.plain_ret == GNUTLS_E_FATAL_ALERT_RECEIVED &&
+		       o.plain_alert == sc->plain_alert,
+		       "%s: the plain %s received the alert %s before the reset (got %s, alert %s)",
+		       sc->name, sc->client == PEER_PLAIN ? "client" : "server",
+		       gnutls_alert_get_name(sc->plain_alert),
+		       gnutls_strerror(o.plain_ret),
+		       o.plain_alert < 0 ? "none" :
+		       gnutls_alert_get_name(o.plain_alert));
 	if (sc->server == PEER_KATLSD)
 		tap_ok(o.have_srv && o.srv.status == srv_err && no_keys(&o.srv),
 		       "%s: server fails with %s (got %d), no keys", sc->name,
 		       strerror(srv_err), o.have_srv ? o.srv.status : -1);
+	/* The alert says why: the katlsd peer logs its name. */
+	if (sc->srv_reason)
+		tap_ok(o.have_srv && strstr(o.srv.reason, sc->srv_reason),
+		       "%s: the server learns why: \"%s\" (reason: %s)",
+		       sc->name, sc->srv_reason, o.have_srv ? o.srv.reason : "-");
 	katlsd_hs_result_wipe(&o.cli);
 	katlsd_hs_result_wipe(&o.srv);
 }
@@ -470,8 +536,10 @@ static void expect_success(const struct scenario *sc)
 	       "%s: both ends report the same evidence digest", sc->name);
 	tap_ok(o.srv.measurement_len == MEAS_LEN &&
 	       !memcmp(o.srv.measurement, meas, MEAS_LEN) &&
-	       o.srv.binding_level == KATLS_BINDING_L2,
-	       "%s: server summary (own measurement, level 2)", sc->name);
+	       o.srv.binding_level == KATLS_BINDING_L2 &&
+	       !strcmp(o.srv.policy, "sim-test"),
+	       "%s: server summary (own measurement, level 2, policy evaluated)",
+	       sc->name);
 	katlsd_hs_result_wipe(&o.cli);
 	katlsd_hs_result_wipe(&o.srv);
 }
@@ -506,37 +574,61 @@ int main(void)
 		   .cipher_type = TLS_CIPHER_CHACHA20_POLY1305),
 		SC(.name = "CA-verified key", .trust = true, .bound_key = false,
 		   .peername = "katls-test"),
+		/* item 19: the name is checked against the certificate */
+		SC(.name = "evidence-bound key, the certificate's name",
+		   .peername = "katls-test"),
 	};
 	static const struct {
 		struct scenario sc;
 		int cli_err, srv_err;
 	} fails[] = {
 		{ SC(.name = "relayed evidence (other report data)",
-		     .src = SRC_EMBED_WRONG), EKEYREJECTED, EPROTO },
+		     .src = SRC_EMBED_WRONG,
+		     .srv_reason = "Access was denied"), EKEYREJECTED, EPROTO },
 		{ SC(.name = "real SNP sample, not bound to this handshake",
 		     .policy = "snp-test", .hook = HOOK_NONE,
 		     .src = SRC_SNP_FILE), EKEYREJECTED, EPROTO },
 		{ SC(.name = "test bytes before the production verifier",
 		     .hook = HOOK_SERVER), EACCES, EPROTO },
 		{ SC(.name = "measurement not in the policy",
-		     .policy = "sim-other"), EACCES, EPROTO },
-		{ SC(.name = "wrong peer name", .trust = true,
-		     .bound_key = false, .peername = "other.example"),
+		     .policy = "sim-other", .srv_reason = "Access was denied"),
 		  EACCES, EPROTO },
+		{ SC(.name = "wrong peer name", .trust = true,
+		     .bound_key = false, .peername = "other.example",
+		     .srv_reason = "Certificate is bad"), EACCES, EPROTO },
 		{ SC(.name = "no trust store, key not evidence-bound",
 		     .bound_key = false), EACCES, EPROTO },
-		{ SC(.name = "unknown policy", .policy = NULL), EINVAL,
-		  ECONNRESET },
+		{ SC(.name = "unknown policy", .policy = NULL,
+		     .srv_policy = "sim-test"), EINVAL, ECONNRESET },
+		/* item 5: CA mode without a name is refused, not "any name" */
+		{ SC(.name = "CA mode without a peer name", .trust = true,
+		     .bound_key = false), EINVAL, ECONNRESET },
+		{ SC(.name = "CA mode with an empty peer name", .trust = true,
+		     .bound_key = false, .peername = ""), EINVAL, ECONNRESET },
+		/* item 19: a peer name is never ignored */
+		{ SC(.name = "evidence-bound key, another peer name",
+		     .peername = "other.example"), EACCES, EPROTO },
+		{ SC(.name = "evidence-bound key, an address not in the certificate",
+		     .peername = "127.0.0.1"), EACCES, EPROTO },
+		/* item 18: the server evaluates the policy it names */
+		{ SC(.name = "server: unknown policy",
+		     .srv_policy = "no-such-policy"), ECONNRESET, EINVAL },
+		{ SC(.name = "server: its policy does not allow its evidence",
+		     .srv_policy = "snp-test"), EPROTO, EACCES },
 		{ SC(.name = "evidence type the client does not accept",
-		     .src = SRC_EMBED_TDX), EPROTO, EACCES },
+		     .srv_policy = "tdx-test", .src = SRC_EMBED_TDX),
+		  EPROTO, EACCES },
 		{ SC(.name = "server without a TEE provider", .src = SRC_NODEV),
 		  EPROTO, ENODEV },
 		{ SC(.name = "server without a certificate",
 		     .no_server_cert = true), ECONNRESET, ENOKEY },
+		/* item 20: stock peers get an alert that says why */
 		{ SC(.name = "server without the extension",
-		     .server = PEER_PLAIN), EACCES, 0 },
+		     .server = PEER_PLAIN,
+		     .plain_alert = GNUTLS_A_MISSING_EXTENSION), EACCES, 0 },
 		{ SC(.name = "client without the extension",
-		     .client = PEER_PLAIN), 0, EPROTO },
+		     .client = PEER_PLAIN,
+		     .plain_alert = GNUTLS_A_MISSING_EXTENSION), 0, EPROTO },
 	};
 	static const struct scenario silent =
 		SC(.name = "silent server", .timeout_ms = 300,

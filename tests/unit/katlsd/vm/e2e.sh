@@ -41,6 +41,14 @@ fi
 echo "# after the refused reload" >>"$d/tap"
 "$here/e2e" sim-late 0 >>"$d/tap" || rc=1
 
+# The server role evaluates the policy it names (issue 11 item 18).
+echo "# server policy (server-policy.sh)" >>"$d/tap"
+sh "$here/server-policy.sh" "$d" >>"$d/tap" || rc=1
+
+# Stock TLS peers get an alert that says why (issue 11 item 20).
+echo "# stock TLS peers (stock-peers.sh)" >>"$d/tap"
+sh "$here/stock-peers.sh" "$d" >>"$d/tap" || rc=1
+
 # An attester without a TEE provider: the server fails (ENODEV, see the
 # log), the client sees the server's abort as EPROTO.
 if rmmod katls_sim_tsm 2>/dev/null; then
