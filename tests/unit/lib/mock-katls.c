@@ -9,8 +9,11 @@
  *	KATLS_MOCK=open		the handshake succeeds (sim evidence)
  *	KATLS_MOCK=fail:ERRNO	it fails with that positive errno
  *	unset			every option reaches the real kernel
+ * With KATLS_MOCK_TRACE set, every request is logged on stderr
+ * ("mock: request role=R policy=P peername=N").
  */
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -60,6 +63,10 @@ int __wrap_setsockopt(int fd, int level, int name, const void *val,
 		errno = EINVAL;
 		return -1;
 	}
+	if (getenv("KATLS_MOCK_TRACE"))
+		fprintf(stderr, "mock: request role=%u policy=%.*s peername=%.*s\n",
+			req->role, (int)sizeof(req->policy), req->policy,
+			(int)sizeof(req->peername), req->peername);
 	memset(&mock_res, 0, sizeof(mock_res));
 	memcpy(mock_res.policy, req->policy, sizeof(mock_res.policy));
 	mock_res.policy[sizeof(mock_res.policy) - 1] = '\0';

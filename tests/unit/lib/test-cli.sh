@@ -197,6 +197,23 @@ check "rejected evidence: message says it was not bound" \
 check "rejected evidence: failed result printed" \
 	grep -q 'result: state=failed status=EKEYREJECTED' "$tmp/c.err"
 
+# Item 5: the host name is the expected peer name unless -n names another.
+for pn in "" other.example; do
+	port=$(free_port)
+	KATLS_MOCK=open timeout 60 "$mock" -q -l "$port" </dev/null >/dev/null 2>&1 &
+	spid=$!
+	wait_listen "$port"
+	KATLS_MOCK=open KATLS_MOCK_TRACE=1 timeout 60 "$mock" -q \
+		${pn:+-n "$pn"} localhost "$port" </dev/null >/dev/null \
+		2>"$tmp/c.err"
+	crc=$?
+	wait $spid
+	want=${pn:-localhost}
+	[ $crc -eq 0 ] && grep -qx "mock: request role=1 policy=default peername=$want" "$tmp/c.err"
+	ok $? "client ${pn:+-n $pn }localhost: asks katlsd to check the name $want"
+	[ $crc -eq 0 ] || diag "$tmp/c.err"
+done
+
 # EINVAL as a handshake status: the agent has no such policy.
 port=$(free_port)
 KATLS_MOCK=open timeout 60 "$mock" -q -l "$port" </dev/null >/dev/null 2>&1 &

@@ -52,8 +52,12 @@ extern "C" {
  * @policy: name of the agent's policy ([A-Za-z0-9._-], 1 to
  *	KATLS_POLICY_MAX - 1 characters); NULL selects KATLS_POLICY_DEFAULT.
  * @peername: expected peer name, checked by the agent against the peer's
- *	certificate (client role); NULL or "" for none.  At most
- *	KATLS_PEERNAME_MAX - 1 printable characters.
+ *	certificate (client role).  NULL: katls_connect() uses its @host
+ *	argument, katls_attach() and katls_attach_start() send none.  "":
+ *	explicitly none.  katlsd refuses a CA-verified certificate when no
+ *	name is given, so "" only succeeds with a policy that trusts an
+ *	evidence-bound key.  At most KATLS_PEERNAME_MAX - 1 printable
+ *	characters.
  * @timeout_ms: kernel-side deadline of the handshake; 0 selects
  *	KATLS_TIMEOUT_DEFAULT_MS, at most KATLS_TIMEOUT_MAX_MS.
  * @connect_timeout_ms: katls_connect() only: deadline of the TCP connect
@@ -76,7 +80,9 @@ struct katls_options {
 /*
  * Connect to host:port (getaddrinfo(3), IPv4 and IPv6, each address in
  * turn), opt the socket in and run the handshake in the client role
- * (the local end verifies the peer's evidence).  Returns a blocking,
+ * (the local end verifies the peer's evidence).  The peer must prove the
+ * name @host (certificate name check) unless @opt->peername names
+ * another one.  Returns a blocking,
  * close-on-exec kTLS socket, or -1 with errno; if @res is not NULL it
  * receives the outcome, also on a failed handshake (state
  * KATLS_STATE_FAILED) when the kernel reported one.
