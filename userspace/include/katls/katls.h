@@ -34,6 +34,7 @@
 #define KATLS_KATLS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/katls.h>
 
 #ifdef __cplusplus
@@ -136,6 +137,65 @@ int katls_result_get(int fd, struct katls_result *res);
  * deadline; -1/EINTR if a signal interrupted the wait.
  */
 int katls_wait(int fd, int timeout_ms, struct katls_result *res);
+
+/*
+ * The end of the stream (issue 11, item 17).  On an open katls socket a
+ * TCP FIN alone is not a clean end: whoever can cut the connection could
+ * truncate the data.  The sender ends its data with a TLS close_notify
+ * alert, the receiver accepts an end of stream only after one.
+ */
+
+/* TLS alert description of close_notify (RFC 8446, 6.1). */
+#define KATLS_ALERT_CLOSE_NOTIFY	0
+
+/*
+ * Receive application data from an open katls socket, like recv(2)
+ * (@flags: MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, ...), but with the TLS
+ * record type checked.  Returns the number of bytes (> 0), 0 only after
+ * the peer's close_notify (a clean end of its data; stop reading then:
+ * a later call sees the TCP FIN as a bare one), or -1 with errno:
+ *
+ *	ECONNABORTED	the TCP stream ended (FIN) without close_notify:
+ *			the data may have been truncated
+ *	EPROTO		the peer sent another TLS alert (its description in
+ *			*@alert; the connection is over), or a record that
+ *			is neither data nor alert (a post-handshake message,
+ *			which kTLS cannot process)
+ *	ENOPROTOOPT	@fd does not receive through kTLS
+ *	EINVAL		@buf NULL or @len 0
+ *
+ * and recvmsg(2)'s errnos (EAGAIN, EINTR, ECONNRESET, EBADMSG for a
+ * record that failed authentication, ...).  @alert may be NULL; if not,
+ * it receives the description (0..255) of the alert that was received,
+ * -1 if none.  @buf's contents are unspecified unless data was returned.
+ */
+ssize_t katls_recv(int fd, void *buf, size_t len, int flags, int *alert);
+
+/*
+ * shutdown(2) that ends the data stream cleanly: for SHUT_WR and
+ * SHUT_RDWR it first sends a close_notify alert through kTLS, then shuts
+ * the socket down.  Returns 0 or -1 with errno: ENOPROTOOPT if @fd does
+ * not send through kTLS (nothing sent, the socket is not shut down),
+ * EAGAIN on a non-blocking socket whose send buffer is full (nothing
+ * sent, retry on POLLOUT), EINVAL for another @how, and the errnos of
+ * sendmsg(2) and shutdown(2).  SHUT_RD sends nothing.
+ */
+int katls_shutdown(int fd, int how);
+
+/*
+ * Send a close_notify alert (unless the write side is already shut
+ * down), waiting up to 5 s for room in the send buffer, then close(2) @fd.
+ * @fd is closed in every case.  Returns 0, or -1 with errno if the alert
+ * could not be sent (ENOPROTOOPT: not a kTLS socket; ETIMEDOUT; ECONNRESET,
+ * ...): the peer then sees a bare end of stream.  Unread received data
+ * makes the kernel reset the connection on close(2), which can discard
+ * the alert: read to the end first.
+ */
+int katls_close(int fd);
+
+/* Name of a TLS alert description ("close_notify", "decrypt_error");
+ * "unknown" if not defined.  Never NULL, static storage. */
+const char *katls_alert_name(int desc);
 
 /* Names of enum values: "open", "tdx", "L2", "client"; "unknown" if out
  * of range.  Never NULL, static storage. */
