@@ -207,7 +207,7 @@ const char *katls_role_name(unsigned int role);
 /*
  * One-line summary of @r, without a newline, e.g.
  *   state=open evidence=sim binding=L2 measurement=00ab.. digest=3f1c..
- *   policy=sim-test
+ *   policy=sim-demo
  *   state=failed status=EKEYREJECTED (Key was rejected by service)
  * Like snprintf(3): returns the length of the full summary, writes at most
  * @len bytes including the NUL (nothing if @len is 0); a return value
