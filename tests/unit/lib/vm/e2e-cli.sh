@@ -233,7 +233,7 @@ ok $? "wrong measurement: client exits 1, status EACCES"
 [ $src -eq 1 ] && [ ! -s "$d/s.out" ]
 ok $? "wrong measurement: server exits 1, no byte delivered"
 
-timeout 60 "$kcat" -l 9003 </dev/null >/dev/null 2>&1 &
+timeout 60 "$kcat" -l -p sim-demo 9003 </dev/null >/dev/null 2>&1 &
 spid=$!
 wait_listen 9003
 timeout 60 "$kcat" -p no-such-policy 127.0.0.1 9003 </dev/null >/dev/null \
