@@ -262,6 +262,62 @@ wait $apid 2>/dev/null
 if [ $failed -ne 0 ]; then
 	sed 's/^/# katlsd: /' "$d/katlsd.log"
 fi
+
+# --- item 5: the host name is the name the server must prove ---
+# A second agent in CA mode: its trust store holds the server's own
+# certificate, valid for other.example only, and the policy sim-ca does
+# not trust evidence-bound keys.  Before item 5, katls-cat sent no name
+# and katlsd took the CA-valid certificate for any name.
+mkdir -p "$d/ca/policy.d"
+printf 'name sim-ca\nallow sim\nmeasurement %s\n' \
+	"$(sed -n 's/^measurement //p' "$top/etc/katls/policy.d/sim-demo.policy")" \
+	>"$d/ca/policy.d/sim-ca.policy"
+certtool --generate-privkey --key-type=ecdsa --outfile "$d/ca/key.pem" \
+	2>/dev/null
+printf 'cn = other.example\ndns_name = other.example\nexpiration_days = 2\nsigning_key\ncert_signing_key\nca\n' \
+	>"$d/ca/tmpl"
+certtool --generate-self-signed --load-privkey "$d/ca/key.pem" \
+	--template "$d/ca/tmpl" --outfile "$d/ca/cert.pem" 2>/dev/null
+cat >"$d/ca/katlsd.conf" <<CONF
+[katlsd]
+concurrency = 4
+log_level = info
+policy_dir = $d/ca/policy.d
+[server]
+certificate = $d/ca/cert.pem
+private_key = $d/ca/key.pem
+[client]
+truststore = $d/ca/cert.pem
+CONF
+"$top/userspace/katlsd/katlsd" --foreground --config "$d/ca/katlsd.conf" \
+	>"$d/ca/katlsd.log" 2>&1 &
+apid=$!
+katls_wait_started "$d/ca/katlsd.log"
+port=9030
+for name in "" other.example; do
+	timeout 60 "$kcat" -q -l -p sim-ca $port </dev/null >"$d/s.out" \
+		2>"$d/s.err" &
+	spid=$!
+	wait_listen $port
+	echo secret | timeout 60 "$kcat" -p sim-ca ${name:+-n $name} \
+		127.0.0.1 $port >/dev/null 2>"$d/c.err"
+	crc=$?
+	wait $spid
+	if [ -z "$name" ]; then
+		[ $crc -eq 1 ] && grep -q 'status=EACCES' "$d/c.err" &&
+			[ ! -s "$d/s.out" ]
+		res=$?
+		ok $res "CA mode: a CA-valid certificate for another name than the host 127.0.0.1 is refused"
+	else
+		[ $crc -eq 0 ] && [ "$(cat "$d/s.out")" = secret ]
+		res=$?
+		ok $res "CA mode, -n other.example: the certificate's own name is accepted"
+	fi
+	[ $res -eq 0 ] || { diag "$d/c.err" "$d/s.err"; sed 's/^/# katlsd: /' "$d/ca/katlsd.log"; }
+	port=$((port + 1))
+done
+kill $apid 2>/dev/null
+wait $apid 2>/dev/null
 echo "1..$n"
 rm -rf "$d"
 [ $failed -eq 0 ]
