@@ -679,6 +679,9 @@ static int run_server(void)
 	while ((ret = gnutls_record_recv(s, buf, sizeof(buf))) > 0)
 		gnutls_record_send(s, "ack\n", 4);
 	printf("A: served\n");
+	/* End our data with close_notify: katls-cat takes a bare FIN for a
+	 * truncation. */
+	gnutls_bye(s, GNUTLS_SHUT_WR);
 	gnutls_deinit(s);
 	close(fd);
 	close(lfd);
@@ -1208,6 +1211,14 @@ static int run_relay(void)
 	buf[ret] = 0;
 	gnutls_record_send(s, "ack\n", 4);
 	printf("M: decrypted: %s\n", buf);
+	fflush(stdout);
+	/*
+	 * Read to the victim's close_notify before ours: closing with its
+	 * alert unread would reset the connection, which the victim rightly
+	 * reports as an error.
+	 */
+	while (gnutls_record_recv(s, buf, sizeof(buf) - 1) > 0)
+		;
 	gnutls_bye(s, GNUTLS_SHUT_WR);
 	gnutls_deinit(s);
 	close(fd);

@@ -147,40 +147,67 @@ static void policy_text(const char *p, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
+/* The text cells of one table row. */
+struct row {
+	char l[64], r[64], pol[KATLS_POLICY_MAX], agent[12], age[12];
+	char inode[24];
+};
+
+static void row_fill(const struct ctl_sock *s, struct row *w)
+{
+	ctl_sock_addr(s, true, w->l, sizeof(w->l));
+	ctl_sock_addr(s, false, w->r, sizeof(w->r));
+	policy_text(s->policy, w->pol, sizeof(w->pol));
+	if (CTL_HAS(s, KATLS_A_AGENT_PID) && s->agent_pid)
+		snprintf(w->agent, sizeof(w->agent), "%" PRIu32, s->agent_pid);
+	else
+		snprintf(w->agent, sizeof(w->agent), "-");
+	if (CTL_HAS(s, KATLS_A_AGE_MS))
+		snprintf(w->age, sizeof(w->age), "%" PRIu32, s->age_ms);
+	else
+		snprintf(w->age, sizeof(w->age), "-");
+	if (CTL_HAS(s, KATLS_A_INODE))
+		snprintf(w->inode, sizeof(w->inode), "%" PRIu64, s->inode);
+	else
+		snprintf(w->inode, sizeof(w->inode), "-");
+}
+
+static int widest(int w, const char *cell)
+{
+	size_t n = strlen(cell);
+
+	return n > (size_t)w ? (int)n : w;
+}
+
+/*
+ * Each column is as wide as its widest cell: an IPv4-only table stays
+ * narrow, an IPv6 address widens only the address columns.
+ */
 void ctl_list_print(FILE *out, const struct ctl_sock *s, size_t n)
 {
 	unsigned int count[__KATLS_STATE_MAX + 1] = { 0 };
+	int wl = 5, wr = 4, wp = 6, wa = 5;	/* LOCAL PEER POLICY AGENT */
 	bool first = true;
+	struct row w;
 
-	fprintf(out, "%-6s %-9s %-7s %-47s %-47s %-7s %9s %-16s %s\n", "ID",
-		"STATE", "ROLE", "LOCAL", "PEER", "AGENT", "AGE(ms)", "POLICY",
-		"INODE");
 	for (size_t i = 0; i < n; i++) {
-		char l[64], r[64], pol[KATLS_POLICY_MAX], agent[12], age[12];
-		char inode[24];
-
-		ctl_sock_addr(&s[i], true, l, sizeof(l));
-		ctl_sock_addr(&s[i], false, r, sizeof(r));
-		policy_text(s[i].policy, pol, sizeof(pol));
-		if (CTL_HAS(&s[i], KATLS_A_AGENT_PID) && s[i].agent_pid)
-			snprintf(agent, sizeof(agent), "%" PRIu32,
-				 s[i].agent_pid);
-		else
-			snprintf(agent, sizeof(agent), "-");
-		if (CTL_HAS(&s[i], KATLS_A_AGE_MS))
-			snprintf(age, sizeof(age), "%" PRIu32, s[i].age_ms);
-		else
-			snprintf(age, sizeof(age), "-");
-		if (CTL_HAS(&s[i], KATLS_A_INODE))
-			snprintf(inode, sizeof(inode), "%" PRIu64,
-				 s[i].inode);
-		else
-			snprintf(inode, sizeof(inode), "-");
-		fprintf(out, "%-6" PRIu64 " %-9s %-7s %-47s %-47s %-7s %9s %-16s %s\n",
+		row_fill(&s[i], &w);
+		wl = widest(wl, w.l);
+		wr = widest(wr, w.r);
+		wp = widest(wp, w.pol);
+		wa = widest(wa, w.agent);
+	}
+	fprintf(out, "%-6s %-9s %-7s %-*s %-*s %-*s %9s %-*s %s\n", "ID",
+		"STATE", "ROLE", wl, "LOCAL", wr, "PEER", wa, "AGENT",
+		"AGE(ms)", wp, "POLICY", "INODE");
+	for (size_t i = 0; i < n; i++) {
+		row_fill(&s[i], &w);
+		fprintf(out, "%-6" PRIu64 " %-9s %-7s %-*s %-*s %-*s %9s %-*s %s\n",
 			s[i].req_id, katls_state_name(s[i].state),
 			CTL_HAS(&s[i], KATLS_A_ROLE) ?
 				katls_role_name(s[i].role) : "-",
-			l, r, agent, age, pol, inode);
+			wl, w.l, wr, w.r, wa, w.agent, w.age, wp, w.pol,
+			w.inode);
 		count[s[i].state < __KATLS_STATE_MAX ? s[i].state :
 						       __KATLS_STATE_MAX]++;
 	}

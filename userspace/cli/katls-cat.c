@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/tls.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,11 +30,6 @@
 
 #define BUF_SIZE	(64 * 1024)
 #define SENDFILE_CHUNK	(1 << 20)
-
-/* TLS record content types (RFC 8446, 5.1). */
-#define TLS_CT_ALERT		21
-#define TLS_CT_HANDSHAKE	22
-#define TLS_CT_APPLICATION	23
 
 static const char *prog = "katls-cat";
 
@@ -122,48 +116,29 @@ struct relay {
 };
 
 /*
- * Receive one chunk.  With kTLS a record that is not application data is
- * reported through a TLS_GET_RECORD_TYPE control message; a plain recv()
- * would fail with EIO on it.  Returns bytes, 0 at end of stream, -1 on
- * error (errno set; EAGAIN: nothing now).
+ * Receive one chunk (katls_recv(): application data only).  Returns
+ * bytes, 0 at the clean end of the peer's data (its close_notify), -1 on
+ * error (errno set; EAGAIN: nothing now).  A TCP FIN without close_notify
+ * is an error: the data may have been cut short.
  */
 static ssize_t recv_record(struct relay *r)
 {
-	char cbuf[CMSG_SPACE(sizeof(unsigned char))];
-	struct iovec iov = { r->down, sizeof(r->down) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
 	ssize_t n;
+	int alert;
 
-	n = recvmsg(r->sock, &mh, 0);
-	if (n <= 0)
+	n = katls_recv(r->sock, r->down, sizeof(r->down), 0, &alert);
+	if (n >= 0 || errno == EAGAIN || errno == EINTR)
 		return n;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		unsigned char type;
-
-		if (cm->cmsg_level != SOL_TLS ||
-		    cm->cmsg_type != TLS_GET_RECORD_TYPE)
-			continue;
-		type = *CMSG_DATA(cm);
-		if (type == TLS_CT_APPLICATION)
-			break;
-		if (type == TLS_CT_ALERT && n >= 2 &&
-		    r->down[1] == 0 /* close_notify */)
-			return 0;
-		if (type == TLS_CT_ALERT && n >= 2)
-			msg("peer sent TLS alert %u", (unsigned char)r->down[1]);
-		else if (type == TLS_CT_HANDSHAKE)
-			msg("unexpected post-handshake TLS message (type %u), not supported on kTLS",
-			    n >= 1 ? (unsigned char)r->down[0] : 0);
-		else
-			msg("unexpected TLS record type %u", type);
-		errno = EPROTO;
-		return -1;
-	}
-	return n;
+	if (errno == ECONNABORTED)
+		msg("connection closed without TLS close_notify: the data received may be truncated");
+	else if (errno == EPROTO && alert >= 0)
+		msg("peer sent TLS alert %d (%s)", alert,
+		    katls_alert_name(alert));
+	else if (errno == EPROTO)
+		msg("unexpected TLS record (a post-handshake message?), not supported on kTLS");
+	else
+		msg("receive: %s", strerror(errno));
+	return -1;
 }
 
 static int relay_step_out(struct relay *r)
@@ -205,11 +180,14 @@ static int relay(struct relay *r)
 		ssize_t n;
 
 		if (r->in_eof && !tx_pending && !r->tx_shut) {
-			if (shutdown(r->sock, SHUT_WR) < 0 && errno != ENOTCONN) {
+			/* close_notify, then FIN: the peer can tell our
+			 * end of data from a cut connection. */
+			if (katls_shutdown(r->sock, SHUT_WR) == 0)
+				r->tx_shut = true;
+			else if (errno != EAGAIN && errno != EINTR) {
 				msg("shutdown: %s", strerror(errno));
 				return -1;
-			}
-			r->tx_shut = true;
+			}	/* else: send buffer full, wait for POLLOUT */
 		}
 		if (r->tx_shut && r->rx_eof && !r->down_len)
 			return 0;
@@ -220,7 +198,7 @@ static int relay(struct relay *r)
 		}
 		if (!r->rx_eof && !r->down_len)
 			p[1].events |= POLLIN;
-		if (tx_pending)
+		if (tx_pending || (r->in_eof && !r->tx_shut))
 			p[1].events |= POLLOUT;
 		if (!p[1].events)
 			p[1].fd = -1;	/* no spinning on POLLHUP/POLLERR */
@@ -260,7 +238,6 @@ static int relay(struct relay *r)
 			} else if (n == 0) {
 				r->rx_eof = true;
 			} else if (errno != EAGAIN && errno != EINTR) {
-				msg("receive: %s", strerror(errno));
 				return -1;
 			}
 		}

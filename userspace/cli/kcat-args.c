@@ -24,7 +24,7 @@ void kcat_usage(FILE *f)
 "  -l, --listen          accept one connection on PORT (server role)\n"
 "  -4, -6                IPv4 or IPv6 only (with -l: bind 0.0.0.0 or ::)\n"
 "  -p, --policy NAME     katlsd policy to apply (default \"%s\")\n"
-"  -n, --peer-name NAME  expected server name (client)\n"
+"  -n, --peer-name NAME  name the server must prove (client; default: HOST)\n"
 "  -t, --timeout MS      TCP connect and handshake timeout (max %u)\n"
 "  -f, --sendfile FILE   send FILE with sendfile(2) instead of stdin\n"
 "  -c, --cert FILE       server certificate: must be katlsd's (see man page)\n"
@@ -33,7 +33,8 @@ void kcat_usage(FILE *f)
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
 "\n"
-"Exit status: 0 success, 1 connection or attestation failure, 2 usage.\n",
+"Exit status: 0 success (the peer ended its data with TLS close_notify),\n"
+"1 connection, attestation or I/O failure or a truncated stream, 2 usage.\n",
 		KATLS_POLICY_DEFAULT, KATLS_TIMEOUT_MAX_MS);
 }
 

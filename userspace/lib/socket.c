@@ -319,6 +319,7 @@ int katls_connect(const char *host, const char *port,
 		.ai_protocol = IPPROTO_TCP,
 	};
 	struct addrinfo *ais, *ai;
+	struct katls_options o;
 	struct katls_request req;
 	unsigned int ctimeout;
 	int fd = -1, err = ENXIO, gai;
@@ -327,16 +328,26 @@ int katls_connect(const char *host, const char *port,
 		memset(res, 0, sizeof(*res));
 	if (!opt)
 		opt = &defaults;
-	/* Check the options now: fail before any network traffic. */
-	if (fill_request(&req, KATLS_ROLE_CLIENT, opt) < 0)
-		return -1;
 	if (!host || !*host || !port || !*port) {
 		errno = EINVAL;
 		return -1;
 	}
-	ctimeout = opt->connect_timeout_ms ? opt->connect_timeout_ms :
+	/*
+	 * The name the caller connects to is the name the server must
+	 * prove (issue 11, item 5): without one, a certificate that a
+	 * trusted CA issued for any other name would do.  Only an explicit
+	 * peername replaces it; "" asks for no name, which katlsd accepts
+	 * only where the policy trusts an evidence-bound key.
+	 */
+	o = *opt;
+	if (!o.peername)
+		o.peername = host;
+	/* Check the options now: fail before any network traffic. */
+	if (fill_request(&req, KATLS_ROLE_CLIENT, &o) < 0)
+		return -1;
+	ctimeout = o.connect_timeout_ms ? o.connect_timeout_ms :
 		   KATLS_CONNECT_TIMEOUT_DEFAULT_MS;
-	hints.ai_family = opt->family;
+	hints.ai_family = o.family;
 
 	errno = 0;
 	gai = getaddrinfo(host, port, &hints, &ais);
@@ -368,7 +379,7 @@ int katls_connect(const char *host, const char *port,
 	}
 
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
-	    katls_attach(fd, KATLS_ROLE_CLIENT, opt, res) < 0) {
+	    katls_attach(fd, KATLS_ROLE_CLIENT, &o, res) < 0) {
 		close_keep_errno(fd);
 		return -1;
 	}

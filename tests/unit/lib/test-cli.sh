@@ -182,6 +182,57 @@ check "--sendfile ($fam): file arrives intact" cmp -s "$tmp/up" "$tmp/s.out"
 timeout 60 "$mock" --sendfile "$tmp/absent" 127.0.0.1 1 </dev/null 2>"$tmp/err"
 check "--sendfile of a missing file: exit 1" [ $? -eq 1 ]
 
+# Item 17: the end of the data is a close_notify, not a bare FIN.  Through
+# trunc-relay.py: untouched, then cut short in each direction.
+relay=$(dirname "$0")/trunc-relay.py
+port=$(free_port)
+rport=$(free_port)
+KATLS_MOCK=open timeout 60 "$mock" -q -l --sendfile "$tmp/down" "$port" \
+	</dev/null >"$tmp/s.out" 2>"$tmp/s.err" &
+spid=$!
+wait_listen "$port"
+timeout 60 python3 "$relay" "$rport" 127.0.0.1 "$port" 2>"$tmp/r.err" &
+rpid=$!
+wait_listen "$rport"
+KATLS_MOCK=open timeout 60 "$mock" -q 127.0.0.1 "$rport" <"$tmp/up" \
+	>"$tmp/c.out" 2>"$tmp/c.err"
+crc=$?
+wait $spid
+src=$?
+wait $rpid
+[ $crc -eq 0 ] && [ $src -eq 0 ] && cmp -s "$tmp/down" "$tmp/c.out" &&
+	cmp -s "$tmp/up" "$tmp/s.out"
+ok $? "through a relay that does not cut: both exit 0, data intact"
+[ $crc -eq 0 ] || diag "$tmp/c.err" "$tmp/r.err"
+
+for dir in down up; do
+	port=$(free_port)
+	rport=$(free_port)
+	KATLS_MOCK=open timeout 60 "$mock" -q -l --sendfile "$tmp/down" "$port" \
+		</dev/null >"$tmp/s.out" 2>"$tmp/s.err" &
+	spid=$!
+	wait_listen "$port"
+	timeout 60 python3 "$relay" --dir $dir --cut 300007 "$rport" 127.0.0.1 \
+		"$port" 2>"$tmp/r.err" &
+	rpid=$!
+	wait_listen "$rport"
+	KATLS_MOCK=open timeout 60 "$mock" -q 127.0.0.1 "$rport" <"$tmp/up" \
+		>"$tmp/c.out" 2>"$tmp/c.err"
+	crc=$?
+	wait $spid
+	src=$?
+	wait $rpid
+	if [ $dir = down ]; then
+		rc=$crc err=$tmp/c.err out=$tmp/c.out
+	else
+		rc=$src err=$tmp/s.err out=$tmp/s.out
+	fi
+	[ $rc -eq 1 ] && grep -q 'closed without TLS close_notify' "$err" &&
+		[ "$(stat -c %s "$out")" -lt 300007 ]
+	ok $? "relay cuts the $dir stream after 300007 bytes: the receiver exits 1, says so"
+	[ $rc -eq 1 ] || diag "$err" "$tmp/r.err"
+done
+
 # Failed attestation: exit 1 with the errno's meaning and the result.
 port=$(free_port)
 KATLS_MOCK=open timeout 60 "$mock" -q -l "$port" </dev/null >/dev/null 2>&1 &
@@ -196,6 +247,23 @@ check "rejected evidence: message says it was not bound" \
 	grep -q "evidence not bound to this handshake" "$tmp/c.err"
 check "rejected evidence: failed result printed" \
 	grep -q 'result: state=failed status=EKEYREJECTED' "$tmp/c.err"
+
+# Item 5: the host name is the expected peer name unless -n names another.
+for pn in "" other.example; do
+	port=$(free_port)
+	KATLS_MOCK=open timeout 60 "$mock" -q -l "$port" </dev/null >/dev/null 2>&1 &
+	spid=$!
+	wait_listen "$port"
+	KATLS_MOCK=open KATLS_MOCK_TRACE=1 timeout 60 "$mock" -q \
+		${pn:+-n "$pn"} localhost "$port" </dev/null >/dev/null \
+		2>"$tmp/c.err"
+	crc=$?
+	wait $spid
+	want=${pn:-localhost}
+	[ $crc -eq 0 ] && grep -qx "mock: request role=1 policy=default peername=$want" "$tmp/c.err"
+	ok $? "client ${pn:+-n $pn }localhost: asks katlsd to check the name $want"
+	[ $crc -eq 0 ] || diag "$tmp/c.err"
+done
 
 # EINVAL as a handshake status: the agent has no such policy.
 port=$(free_port)

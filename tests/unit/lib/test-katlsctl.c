@@ -260,6 +260,49 @@ static void test_list(void)
 	free(out);
 	out = NULL;
 
+	/*
+	 * Item 21: columns as wide as their widest entry (an IPv4-only table
+	 * was padded to IPv6 width, 170 columns), and still aligned.
+	 */
+	{
+		const char *line, *nl, *hdr_peer, *row_peer;
+		size_t maxw = 0;
+
+		mf = open_memstream(&out, &len);
+		ctl_list_print(mf, s, 1);		/* IPv4 only */
+		fclose(mf);
+		for (line = out; line && *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (!nl)
+				break;
+			if ((size_t)(nl - line) > maxw)
+				maxw = (size_t)(nl - line);
+		}
+		hdr_peer = out ? strstr(out, "PEER") : NULL;
+		row_peer = out ? strstr(out, "10.0.0.2:443") : NULL;
+		nl = out ? strchr(out, '\n') : NULL;
+		tap_ok(maxw > 0 && maxw <= 100 && hdr_peer && row_peer && nl &&
+		       hdr_peer - out == row_peer - (nl + 1),
+		       "IPv4 table: %zu columns wide, PEER column aligned", maxw);
+		free(out);
+		out = NULL;
+
+		mf = open_memstream(&out, &len);
+		ctl_list_print(mf, s, 2);		/* IPv4 and IPv6 */
+		fclose(mf);
+		hdr_peer = out ? strstr(out, "PEER") : NULL;
+		row_peer = out ? strstr(out, "[2001:db8::2]:443") : NULL;
+		line = out ? strstr(out, "\n42 ") : NULL;
+		line = line ? strstr(line + 1, "\n42 ") : NULL;
+		nl = out ? strchr(out, '\n') : NULL;
+		tap_ok(hdr_peer && row_peer && line && nl &&
+		       hdr_peer - out == row_peer - (line + 1) &&
+		       strstr(out, "10.0.0.2:443 "),
+		       "mixed table: the PEER column fits the IPv6 address, aligned");
+		free(out);
+		out = NULL;
+	}
+
 	mf = open_memstream(&out, &len);
 	ctl_list_print(mf, s, 0);
 	fclose(mf);

@@ -468,6 +468,53 @@ static void test_connect_accept(void)
 	if (s >= 0)
 		close(s);
 
+	/*
+	 * Item 5: the host name is the expected peer name unless the caller
+	 * names another; "" explicitly asks for none.
+	 */
+	{
+		static const struct {
+			const char *host, *peername, *want;
+		} cases[] = {
+			{ "127.0.0.1", NULL, "127.0.0.1" },
+			{ "localhost", NULL, "localhost" },
+			{ "localhost", "other.example", "other.example" },
+			{ "localhost", "", "" },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct katls_options po = { .policy = "sim-test" };
+
+			po.peername = cases[i].peername;
+			mock_reset();
+			open_result(&k.final);
+			fd = katls_connect(cases[i].host, lport, &po, &res);
+			tap_ok(fd >= 0 && k.req_calls == 1 &&
+			       padded(k.req.peername, KATLS_PEERNAME_MAX,
+				      cases[i].want),
+			       "katls_connect(%s, peername %s): expects \"%s\"",
+			       cases[i].host,
+			       cases[i].peername ? cases[i].peername : "NULL",
+			       cases[i].want);
+			if (fd >= 0)
+				close(fd);
+			s = accept(lfd, NULL, NULL);
+			if (s >= 0)
+				close(s);
+		}
+		mock_reset();
+		open_result(&k.final);
+		fd = katls_connect("localhost", lport, NULL, &res);
+		tap_ok(fd >= 0 && padded(k.req.peername, KATLS_PEERNAME_MAX,
+					 "localhost"),
+		       "katls_connect(localhost, NULL options): expects \"localhost\"");
+		if (fd >= 0)
+			close(fd);
+		s = accept(lfd, NULL, NULL);
+		if (s >= 0)
+			close(s);
+	}
+
 	/* Server side. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	connect(c, (struct sockaddr *)&laddr, sizeof(laddr));

@@ -34,6 +34,7 @@
 #define KATLS_KATLS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/katls.h>
 
 #ifdef __cplusplus
@@ -52,8 +53,12 @@ extern "C" {
  * @policy: name of the agent's policy ([A-Za-z0-9._-], 1 to
  *	KATLS_POLICY_MAX - 1 characters); NULL selects KATLS_POLICY_DEFAULT.
  * @peername: expected peer name, checked by the agent against the peer's
- *	certificate (client role); NULL or "" for none.  At most
- *	KATLS_PEERNAME_MAX - 1 printable characters.
+ *	certificate (client role).  NULL: katls_connect() uses its @host
+ *	argument, katls_attach() and katls_attach_start() send none.  "":
+ *	explicitly none.  katlsd refuses a CA-verified certificate when no
+ *	name is given, so "" only succeeds with a policy that trusts an
+ *	evidence-bound key.  At most KATLS_PEERNAME_MAX - 1 printable
+ *	characters.
  * @timeout_ms: kernel-side deadline of the handshake; 0 selects
  *	KATLS_TIMEOUT_DEFAULT_MS, at most KATLS_TIMEOUT_MAX_MS.
  * @connect_timeout_ms: katls_connect() only: deadline of the TCP connect
@@ -76,7 +81,9 @@ struct katls_options {
 /*
  * Connect to host:port (getaddrinfo(3), IPv4 and IPv6, each address in
  * turn), opt the socket in and run the handshake in the client role
- * (the local end verifies the peer's evidence).  Returns a blocking,
+ * (the local end verifies the peer's evidence).  The peer must prove the
+ * name @host (certificate name check) unless @opt->peername names
+ * another one.  Returns a blocking,
  * close-on-exec kTLS socket, or -1 with errno; if @res is not NULL it
  * receives the outcome, also on a failed handshake (state
  * KATLS_STATE_FAILED) when the kernel reported one.
@@ -131,6 +138,65 @@ int katls_result_get(int fd, struct katls_result *res);
  */
 int katls_wait(int fd, int timeout_ms, struct katls_result *res);
 
+/*
+ * The end of the stream (issue 11, item 17).  On an open katls socket a
+ * TCP FIN alone is not a clean end: whoever can cut the connection could
+ * truncate the data.  The sender ends its data with a TLS close_notify
+ * alert, the receiver accepts an end of stream only after one.
+ */
+
+/* TLS alert description of close_notify (RFC 8446, 6.1). */
+#define KATLS_ALERT_CLOSE_NOTIFY	0
+
+/*
+ * Receive application data from an open katls socket, like recv(2)
+ * (@flags: MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, ...), but with the TLS
+ * record type checked.  Returns the number of bytes (> 0), 0 only after
+ * the peer's close_notify (a clean end of its data; stop reading then:
+ * a later call sees the TCP FIN as a bare one), or -1 with errno:
+ *
+ *	ECONNABORTED	the TCP stream ended (FIN) without close_notify:
+ *			the data may have been truncated
+ *	EPROTO		the peer sent another TLS alert (its description in
+ *			*@alert; the connection is over), or a record that
+ *			is neither data nor alert (a post-handshake message,
+ *			which kTLS cannot process)
+ *	ENOPROTOOPT	@fd does not receive through kTLS
+ *	EINVAL		@buf NULL or @len 0
+ *
+ * and recvmsg(2)'s errnos (EAGAIN, EINTR, ECONNRESET, EBADMSG for a
+ * record that failed authentication, ...).  @alert may be NULL; if not,
+ * it receives the description (0..255) of the alert that was received,
+ * -1 if none.  @buf's contents are unspecified unless data was returned.
+ */
+ssize_t katls_recv(int fd, void *buf, size_t len, int flags, int *alert);
+
+/*
+ * shutdown(2) that ends the data stream cleanly: for SHUT_WR and
+ * SHUT_RDWR it first sends a close_notify alert through kTLS, then shuts
+ * the socket down.  Returns 0 or -1 with errno: ENOPROTOOPT if @fd does
+ * not send through kTLS (nothing sent, the socket is not shut down),
+ * EAGAIN on a non-blocking socket whose send buffer is full (nothing
+ * sent, retry on POLLOUT), EINVAL for another @how, and the errnos of
+ * sendmsg(2) and shutdown(2).  SHUT_RD sends nothing.
+ */
+int katls_shutdown(int fd, int how);
+
+/*
+ * Send a close_notify alert (unless the write side is already shut
+ * down), waiting up to 5 s for room in the send buffer, then close(2) @fd.
+ * @fd is closed in every case.  Returns 0, or -1 with errno if the alert
+ * could not be sent (ENOPROTOOPT: not a kTLS socket; ETIMEDOUT; ECONNRESET,
+ * ...): the peer then sees a bare end of stream.  Unread received data
+ * makes the kernel reset the connection on close(2), which can discard
+ * the alert: read to the end first.
+ */
+int katls_close(int fd);
+
+/* Name of a TLS alert description ("close_notify", "decrypt_error");
+ * "unknown" if not defined.  Never NULL, static storage. */
+const char *katls_alert_name(int desc);
+
 /* Names of enum values: "open", "tdx", "L2", "client"; "unknown" if out
  * of range.  Never NULL, static storage. */
 const char *katls_state_name(unsigned int state);
@@ -141,7 +207,7 @@ const char *katls_role_name(unsigned int role);
 /*
  * One-line summary of @r, without a newline, e.g.
  *   state=open evidence=sim binding=L2 measurement=00ab.. digest=3f1c..
- *   policy=sim-test
+ *   policy=sim-demo
  *   state=failed status=EKEYREJECTED (Key was rejected by service)
  * Like snprintf(3): returns the length of the full summary, writes at most
  * @len bytes including the NUL (nothing if @len is 0); a return value

@@ -111,6 +111,49 @@ ok $? "kTLS TX counter moved ($tx0 -> $(tls_tx))"
 [ "$(stat_of verified)" -ge $((verified0 + 2)) ]
 ok $? "katlsctl stat: verified counted both ends"
 
+# --- item 17: truncation is not success (tests/unit/lib/trunc-relay.py) ---
+relay=$top/tests/unit/lib/trunc-relay.py
+# run_relay NAME PORT RELAY-OPTIONS: server --sendfile big, client sends
+# up, through the relay on PORT+1; sets crc, src.
+run_relay() {
+	timeout 120 "$kcat" -q -l -p sim-demo --sendfile "$d/big" $2 </dev/null \
+		>"$d/s.out" 2>"$d/s.err" &
+	spid=$!
+	wait_listen $2
+	timeout 120 python3 "$relay" $3 $(($2 + 1)) 127.0.0.1 $2 2>"$d/r.err" &
+	rpid=$!
+	wait_listen $(($2 + 1))
+	timeout 120 "$kcat" -q -p sim-demo 127.0.0.1 $(($2 + 1)) <"$d/up" \
+		>"$d/c.out" 2>"$d/c.err"
+	crc=$?
+	wait $spid
+	src=$?
+	wait $rpid
+}
+run_relay plain 9020 ""
+[ $crc -eq 0 ] && [ $src -eq 0 ] && cmp -s "$d/big" "$d/c.out" &&
+	cmp -s "$d/up" "$d/s.out"
+res=$?
+ok $res "through a relay that does not cut: both exit 0, data intact"
+[ $res -eq 0 ] || diag "$d/c.err" "$d/s.err" "$d/r.err"
+run_relay records 9022 "--records --cut 1000000"
+[ $crc -eq 1 ] && grep -q 'closed without TLS close_notify' "$d/c.err" &&
+	[ "$(stat -c %s "$d/c.out")" -lt 1000000 ]
+res=$?
+ok $res "relay forwards whole records, then a FIN: the client exits 1 with $(stat -c %s "$d/c.out") of 3000000 bytes"
+[ $res -eq 0 ] || { echo "# client $crc, server $src"; diag "$d/c.err" "$d/s.err" "$d/r.err"; }
+run_relay midrecord 9024 "--cut 1000003"
+[ $crc -eq 1 ] && grep -q 'closed without TLS close_notify' "$d/c.err"
+res=$?
+ok $res "relay cuts mid-record: the client exits 1"
+[ $res -eq 0 ] || { echo "# client $crc, server $src"; diag "$d/c.err" "$d/s.err" "$d/r.err"; }
+run_relay up 9026 "--dir up --records --cut 100000"
+[ $src -eq 1 ] && grep -q 'closed without TLS close_notify' "$d/s.err" &&
+	[ "$(stat -c %s "$d/s.out")" -lt "$(stat -c %s "$d/up")" ]
+res=$?
+ok $res "relay cuts the client's data: the server exits 1 with $(stat -c %s "$d/s.out") of $(stat -c %s "$d/up") bytes"
+[ $res -eq 0 ] || { echo "# client $crc, server $src"; diag "$d/c.err" "$d/s.err" "$d/r.err"; }
+
 # --- katlsctl list while a connection is open ---
 timeout 60 "$kcat" -q -l -p sim-demo 9001 </dev/null >/dev/null 2>&1 &
 spid=$!
@@ -169,6 +212,12 @@ wait $spid
 ok $? "libkatls non-blocking, wrong measurement: POLLERR, EACCES"
 [ $crc -eq 1 ] || diag "$d/nb.out"
 
+# --- the end of stream on the kernel's own kTLS (no agent involved) ---
+"$top/userspace/cli/build/ktls-eof" >"$d/eof.tap" 2>&1
+res=$?
+ok $res "kTLS end of stream as documented: ktls-eof $(grep -c '^ok' "$d/eof.tap") checks passed"
+[ $res -eq 0 ] || diag "$d/eof.tap"
+
 # --- failing closed ---
 timeout 60 "$kcat" -l -p sim-demo 9002 </dev/null >"$d/s.out" 2>"$d/s.err" &
 spid=$!
@@ -213,6 +262,62 @@ wait $apid 2>/dev/null
 if [ $failed -ne 0 ]; then
 	sed 's/^/# katlsd: /' "$d/katlsd.log"
 fi
+
+# --- item 5: the host name is the name the server must prove ---
+# A second agent in CA mode: its trust store holds the server's own
+# certificate, valid for other.example only, and the policy sim-ca does
+# not trust evidence-bound keys.  Before item 5, katls-cat sent no name
+# and katlsd took the CA-valid certificate for any name.
+mkdir -p "$d/ca/policy.d"
+printf 'name sim-ca\nallow sim\nmeasurement %s\n' \
+	"$(sed -n 's/^measurement //p' "$top/etc/katls/policy.d/sim-demo.policy")" \
+	>"$d/ca/policy.d/sim-ca.policy"
+certtool --generate-privkey --key-type=ecdsa --outfile "$d/ca/key.pem" \
+	2>/dev/null
+printf 'cn = other.example\ndns_name = other.example\nexpiration_days = 2\nsigning_key\ncert_signing_key\nca\n' \
+	>"$d/ca/tmpl"
+certtool --generate-self-signed --load-privkey "$d/ca/key.pem" \
+	--template "$d/ca/tmpl" --outfile "$d/ca/cert.pem" 2>/dev/null
+cat >"$d/ca/katlsd.conf" <<CONF
+[katlsd]
+concurrency = 4
+log_level = info
+policy_dir = $d/ca/policy.d
+[server]
+certificate = $d/ca/cert.pem
+private_key = $d/ca/key.pem
+[client]
+truststore = $d/ca/cert.pem
+CONF
+"$top/userspace/katlsd/katlsd" --foreground --config "$d/ca/katlsd.conf" \
+	>"$d/ca/katlsd.log" 2>&1 &
+apid=$!
+katls_wait_started "$d/ca/katlsd.log"
+port=9030
+for name in "" other.example; do
+	timeout 60 "$kcat" -q -l -p sim-ca $port </dev/null >"$d/s.out" \
+		2>"$d/s.err" &
+	spid=$!
+	wait_listen $port
+	echo secret | timeout 60 "$kcat" -p sim-ca ${name:+-n $name} \
+		127.0.0.1 $port >/dev/null 2>"$d/c.err"
+	crc=$?
+	wait $spid
+	if [ -z "$name" ]; then
+		[ $crc -eq 1 ] && grep -q 'status=EACCES' "$d/c.err" &&
+			[ ! -s "$d/s.out" ]
+		res=$?
+		ok $res "CA mode: a CA-valid certificate for another name than the host 127.0.0.1 is refused"
+	else
+		[ $crc -eq 0 ] && [ "$(cat "$d/s.out")" = secret ]
+		res=$?
+		ok $res "CA mode, -n other.example: the certificate's own name is accepted"
+	fi
+	[ $res -eq 0 ] || { diag "$d/c.err" "$d/s.err"; sed 's/^/# katlsd: /' "$d/ca/katlsd.log"; }
+	port=$((port + 1))
+done
+kill $apid 2>/dev/null
+wait $apid 2>/dev/null
 echo "1..$n"
 rm -rf "$d"
 [ $failed -eq 0 ]

@@ -8,7 +8,8 @@
  * start:  katls_attach_start() on a blocking socket (flags restored),
  *	   poll(2) until POLLOUT or POLLERR/POLLHUP, katls_result_get();
  * attach: katls_attach() on an O_NONBLOCK socket (the library waits).
- * On success it sends "nbclient MODE\n", shuts down and exits 0; on a
+ * On success it sends "nbclient MODE\n", ends with close_notify (katls_shutdown)
+ * and reads to the server's close_notify (katls_recv), then exits 0; on a
  * failed handshake it prints "errno NAME" and exits 1; anything the
  * library got wrong (flags not restored, a readiness without an outcome)
  * exits 3.
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 	struct katls_result r;
 	char line[KATLS_RESULT_STR_MAX], msg[64];
 	int fd, flags, ret;
+	ssize_t n;
 
 	if (argc != 5)
 		return 2;
@@ -103,9 +105,17 @@ int main(int argc, char **argv)
 		perror("send");
 		return 3;
 	}
-	shutdown(fd, SHUT_WR);
-	while (read(fd, line, sizeof(line)) > 0)
+	/* The end of our data, then the server's: close_notify both ways. */
+	if (katls_shutdown(fd, SHUT_WR) < 0) {
+		perror("katls_shutdown");
+		return 3;
+	}
+	while ((n = katls_recv(fd, line, sizeof(line), 0, NULL)) > 0)
 		;
+	if (n < 0) {
+		printf("katls_recv: %s\n", strerrorname_np(errno));
+		return 3;
+	}
 	close(fd);
 	return 0;
 }
