@@ -421,8 +421,9 @@ static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 		goto wipe;
 	}
-	status = katls_agent_status(nla_get_u32(tb[KATLS_A_STATUS]));
+	status = nla_get_u32(tb[KATLS_A_STATUS]);
 	if (status) {
+		status = katls_agent_status(status);
 		err = katls_check_owner(ks, info->snd_portid);
 		if (!err && katls_complete(ks, status))
 			katls_stat_inc(KATLS_STAT_REJECTED);
@@ -601,6 +602,15 @@ static const struct genl_small_ops katls_nl_ops[] = {
 };
 
 static struct genl_family katls_family __ro_after_init = {
+	/*
+	 * DONE must reach its handler whatever it holds (see katls_nl_policy),
+	 * so it keeps the pre-6.1 validation semantics that allow
+	 * GENL_DONT_VALIDATE_STRICT: the core checks neither the reserved
+	 * header byte nor the netlink flags of ACCEPT and DONE; ACCEPT is
+	 * still parsed strictly.  GET and any later command get the full
+	 * checks.
+	 */
+	.resv_start_op = KATLS_CMD_DONE + 1,
 	.name = KATLS_GENL_NAME,
 	.version = KATLS_GENL_VERSION,
 	.maxattr = KATLS_A_MAX,

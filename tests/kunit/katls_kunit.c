@@ -783,6 +783,7 @@ static void irq_probe_check(struct irq_probe *p)
 {
 	p->current_is_agent = task_tgid(current) == p->me;
 	p->is_agent = katls_is_agent(p->ks);
+	/* Publish the results before the flag the test spins on. */
 	smp_store_release(&p->done, true);
 }
 
@@ -802,6 +803,7 @@ static bool irq_probe_spin(struct irq_probe *p)
 {
 	unsigned long end = jiffies + HZ;
 
+	/* Acquire: pairs with the release in irq_probe_check(). */
 	while (!smp_load_acquire(&p->done) && time_before(jiffies, end))
 		cpu_relax();
 	return smp_load_acquire(&p->done);

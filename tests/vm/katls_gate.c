@@ -502,7 +502,7 @@ static int done_echo_has_key(int variant, int ext_ack, int *error)
 
 static void test_done_rejected_no_echo(void)
 {
-	static const char *what[] = { "no stray attribute (unknown request)",
+	static const char *const what[] = { "no stray attribute (unknown request)",
 				      "an attribute DONE does not take",
 				      "an attribute beyond maxattr" };
 	int v, ext, err, found;
