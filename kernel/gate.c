@@ -38,8 +38,22 @@ static inline struct katls_sock *katls_ks(struct socket *sock)
 	return container_of(READ_ONCE(sock->ops), struct katls_sock, ops);
 }
 
-static bool katls_is_agent(struct katls_sock *ks)
+/**
+ * katls_is_agent() - is the caller the agent that accepted the request?
+ * @ks: the socket state
+ *
+ * Return: true if the caller runs in task context and belongs to the
+ * accepting agent's thread group.
+ */
+bool katls_is_agent(struct katls_sock *ks)
 {
+	/*
+	 * In interrupt context (strparser's data_ready, KCM, timers)
+	 * `current` is whatever task was interrupted, perhaps the agent:
+	 * never the agent there.
+	 */
+	if (!in_task())
+		return false;
 	return READ_ONCE(ks->agent_pid) == task_tgid(current);
 }
 
@@ -208,12 +222,13 @@ static int katls_sendpage_locked(struct sock *sk, struct page *page,
 
 	if (!ks)
 		return -ENOTCONN;
+	/* In-kernel senders (KCM, espintcp) only, never the agent. */
 	r = katls_gate(ks, true, 0);
-	if (r == KATLS_GATE_AGENT)
-		fn = ks->base_ops->sendpage_locked;
-	else if (r == KATLS_GATE_OPEN)
+	if (r == KATLS_GATE_OPEN)
 		fn = KATLS_REDISPATCH(ks, sendpage_locked,
 				      katls_sendpage_locked);
+	else if (r == KATLS_GATE_AGENT)
+		r = -EAGAIN;
 	katls_sock_put(ks);
 	if (r < 0)
 		return r;
@@ -230,11 +245,15 @@ static int katls_read_sock(struct sock *sk, read_descriptor_t *desc,
 
 	if (!ks)
 		return -ENOTCONN;
+	/*
+	 * Only in-kernel consumers (strparser, KCM, ...) call read_sock,
+	 * often from softirq; the agent never does.  Nothing before OPEN.
+	 */
 	r = katls_gate(ks, true, 0);
-	if (r == KATLS_GATE_AGENT)
-		fn = ks->base_ops->read_sock;
-	else if (r == KATLS_GATE_OPEN)
+	if (r == KATLS_GATE_OPEN)
 		fn = KATLS_REDISPATCH(ks, read_sock, katls_read_sock);
+	else if (r == KATLS_GATE_AGENT)
+		r = -EAGAIN;
 	katls_sock_put(ks);
 	if (r < 0)
 		return r;
@@ -409,6 +428,14 @@ static int katls_release(struct socket *sock)
 	ks->sock = NULL;
 	spin_unlock_bh(&ks->lock);
 	katls_cancel(ks, ECONNABORTED);
+	/*
+	 * A queued request is reset on the wire (katls_abort_fn()); let
+	 * that happen before the close, so the peer sees the RST that
+	 * Documentation/userspace-api.rst promises and not a FIN first.
+	 * The ULP's reference keeps @ks alive until the socket's
+	 * destruction, after base_release().
+	 */
+	flush_work(&ks->abort_work);
 	/* ks may be freed from here on (ULP release at destruction). */
 	return base_release(sock);
 }
@@ -526,6 +553,9 @@ int katls_ulp_init(struct sock *sk)
 	else
 		return -EOPNOTSUPP;
 	if (!sock || !sock->file)
+		return -EOPNOTSUPP;
+	/* No base for a family that was unavailable at load (IPv6 off). */
+	if (!katls_base_prot[v] || !katls_base_ops[v])
 		return -EOPNOTSUPP;
 	if (READ_ONCE(sk->sk_prot) != katls_base_prot[v] ||
 	    READ_ONCE(sock->ops) != katls_base_ops[v])

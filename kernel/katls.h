@@ -94,6 +94,7 @@ extern unsigned int katls_max_pending;
 int katls_ulp_init(struct sock *sk);
 void katls_ulp_release(struct sock *sk);
 void katls_gate_install(struct katls_sock *ks);
+bool katls_is_agent(struct katls_sock *ks);
 int katls_gate_open(struct katls_sock *ks, const struct proto_ops *tls_ops);
 
 /* request.c */
@@ -141,6 +142,8 @@ struct netlink_ext_ack;
 extern const struct nla_policy katls_done_policy[KATLS_A_MAX + 1];
 int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
 		     struct netlink_ext_ack *extack);
+int katls_agent_status(u32 status);
+struct sock *katls_dump_pin(struct katls_sock *ks);
 
 /* handover.c */
 int katls_handover(struct katls_sock *ks, void *tx, size_t txlen,

@@ -103,7 +103,14 @@ static int __init katls_init(void)
 	}
 #if IS_ENABLED(CONFIG_IPV6)
 	err = katls_capture_family(AF_INET6, KATLS_V6);
-	if (err) {
+	if (err == -EAFNOSUPPORT) {
+		/*
+		 * ipv6.disable=1: no AF_INET6 socket can exist, so none can
+		 * opt in; IPv4 works as usual.
+		 */
+		pr_info("katls: IPv6 is disabled; IPv4 only\n");
+		err = 0;
+	} else if (err) {
 		pr_err("katls: no IPv6 TCP base: %d\n", err);
 		goto put_tls;
 	}

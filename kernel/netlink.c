@@ -167,11 +167,88 @@ int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
 	return 0;
 }
 
-/* Framing only; katls_done_policy is applied in katls_nl_done(). */
+/**
+ * katls_agent_status() - the status to record for an agent's verdict
+ * @status: KATLS_A_STATUS of a DONE, non-zero
+ *
+ * The application gets this value back as errno from every call, so only
+ * errnos from an allow-list pass; anything else becomes EPROTO.
+ *
+ * Return: the positive errno the application will see.
+ */
+int katls_agent_status(u32 status)
+{
+	switch (status) {
+	/* The verdicts katlsd documents (Documentation/katlsd.rst). */
+	case EACCES:
+	case EKEYREJECTED:
+	case EINVAL:
+	case ENODEV:
+	case EBUSY:
+	case ENOKEY:
+	case EOPNOTSUPP:
+	case EMSGSIZE:
+	case ETIMEDOUT:
+	case ECONNRESET:
+	case EPROTO:
+	case ENOMEM:
+	case EIO:
+	case ECONNABORTED:
+	/* Other plain failures an agent may meet on the way. */
+	case EPERM:
+	case ENOENT:
+	case ESRCH:
+	case ENXIO:
+	case E2BIG:
+	case EEXIST:
+	case ENFILE:
+	case EMFILE:
+	case ENOSPC:
+	case EPIPE:
+	case ERANGE:
+	case ENAMETOOLONG:
+	case ENODATA:
+	case ETIME:
+	case EBADMSG:
+	case EOVERFLOW:
+	case EILSEQ:
+	case EPROTONOSUPPORT:
+	case EAFNOSUPPORT:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case ENOBUFS:
+	case ESHUTDOWN:
+	case ECONNREFUSED:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ECANCELED:
+	case EKEYEXPIRED:
+	case EKEYREVOKED:
+		return status;
+	default:
+		/*
+		 * Kernel-internal codes (512..529: ERESTARTSYS, EIOCBQUEUED,
+		 * ...), values that would make a failed socket look
+		 * retryable or unconnected (EAGAIN, EINTR, EINPROGRESS,
+		 * EALREADY, EISCONN, ENOTCONN) and anything else unknown.
+		 */
+		return EPROTO;
+	}
+}
+
+/*
+ * The family policy, applied by the genetlink core before a handler runs.
+ * For DONE it must not be able to reject anything: a rejected message
+ * would be freed, keys and all, without a wipe, and its error ack would
+ * echo it (keys included) to the sender.  So DONE is validated liberally
+ * (unknown attributes ignored, see katls_nl_ops) against a policy that
+ * only names types that cannot fail; katls_done_policy is applied
+ * strictly in katls_nl_done(), after which the message is wiped.
+ */
 static const struct nla_policy katls_nl_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_REQ_ID] = { .type = NLA_BINARY },
 	[KATLS_A_STATUS] = { .type = NLA_BINARY },
-	[KATLS_A_SUMMARY] = { .type = NLA_NESTED },
+	[KATLS_A_SUMMARY] = { .type = NLA_BINARY },
 	[KATLS_A_TX] = { .type = NLA_BINARY },
 	[KATLS_A_RX] = { .type = NLA_BINARY },
 };
@@ -288,10 +365,26 @@ static int katls_nl_accept(struct sk_buff *skb, struct genl_info *info)
 		goto fail_fd;
 	}
 	genlmsg_end(msg, hdr);
-	/* The reply is built: only now does the agent get the fd. */
+	/*
+	 * As net/handshake does: send the reply first, install the fd only
+	 * once the agent has it.  A reply that cannot be delivered (the
+	 * agent's receive queue is full, its socket is gone) leaves no
+	 * descriptor behind, and the request fails closed: its agent never
+	 * learnt of it.  Until fd_install() the number is reserved but
+	 * unusable (EBADF) for the agent's other threads.
+	 */
+	err = genlmsg_reply(msg, info);
+	if (err) {
+		put_unused_fd(fd);
+		fput(file);
+		if (katls_complete(ks, ECONNABORTED))
+			katls_stat_inc(KATLS_STAT_AGENT_LOST);
+		katls_sock_put(ks);
+		return err;
+	}
 	fd_install(fd, file);
 	katls_sock_put(ks);	/* the pending list's reference */
-	return genlmsg_reply(msg, info);
+	return 0;
 
 fail_fd:
 	put_unused_fd(fd);
@@ -330,6 +423,7 @@ static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
 	}
 	status = nla_get_u32(tb[KATLS_A_STATUS]);
 	if (status) {
+		status = katls_agent_status(status);
 		err = katls_check_owner(ks, info->snd_portid);
 		if (!err && katls_complete(ks, status))
 			katls_stat_inc(KATLS_STAT_REJECTED);
@@ -373,14 +467,46 @@ struct katls_dump_ctx {
 static int katls_dump_fill(struct katls_dump_ctx *d, struct katls_sock *ks,
 			   struct sock *sk);
 
+/**
+ * katls_dump_pin() - pin the socket of a listed entry, or skip it
+ * @ks: an entry of the registry, under rcu_read_lock()
+ *
+ * Return: @ks's socket with a reference held, or NULL if it is going
+ * away or no longer @ks's.
+ */
+struct sock *katls_dump_pin(struct katls_sock *ks)
+{
+	struct sock *sk = ks->sk;
+	struct katls_sock *now;
+
+	if (READ_ONCE(ks->ulp_released) || !refcount_inc_not_zero(&sk->sk_refcnt))
+		return NULL;
+	/*
+	 * TCP sockets are SLAB_TYPESAFE_BY_RCU: between the check above and
+	 * the pin, @sk may have been released, freed and reused by another
+	 * socket, which the pin then holds.  Report it only if the registry
+	 * still maps it to this entry (a released entry is unregistered
+	 * before its socket is freed).
+	 */
+	now = katls_lookup_sk(sk);
+	if (now)
+		katls_sock_put(now);
+	if (now != ks || READ_ONCE(ks->ulp_released)) {
+		sock_put(sk);
+		return NULL;
+	}
+	return sk;
+}
+
 static int katls_dump_one(struct katls_sock *ks, void *arg)
 {
 	struct katls_dump_ctx *d = arg;
-	struct sock *sk = ks->sk;
+	struct sock *sk;
 	int err;
 
 	/* The socket may be going away under us: pin it or skip it. */
-	if (READ_ONCE(ks->ulp_released) || !refcount_inc_not_zero(&sk->sk_refcnt))
+	sk = katls_dump_pin(ks);
+	if (!sk)
 		return 0;
 	err = katls_dump_fill(d, ks, sk);
 	sock_put(sk);
@@ -458,7 +584,13 @@ static const struct genl_small_ops katls_nl_ops[] = {
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
+		/*
+		 * No strict validation by the core: whatever the message
+		 * holds, it reaches katls_nl_done(), which validates it
+		 * strictly and wipes it.
+		 */
 		.cmd = KATLS_CMD_DONE,
+		.validate = GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP,
 		.doit = katls_nl_done,
 		.flags = GENL_ADMIN_PERM,
 	},
@@ -470,6 +602,15 @@ static const struct genl_small_ops katls_nl_ops[] = {
 };
 
 static struct genl_family katls_family __ro_after_init = {
+	/*
+	 * DONE must reach its handler whatever it holds (see katls_nl_policy),
+	 * so it keeps the pre-6.1 validation semantics that allow
+	 * GENL_DONT_VALIDATE_STRICT: the core checks neither the reserved
+	 * header byte nor the netlink flags of ACCEPT and DONE; ACCEPT is
+	 * still parsed strictly.  GET and any later command get the full
+	 * checks.
+	 */
+	.resv_start_op = KATLS_CMD_DONE + 1,
 	.name = KATLS_GENL_NAME,
 	.version = KATLS_GENL_VERSION,
 	.maxattr = KATLS_A_MAX,

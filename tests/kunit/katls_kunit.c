@@ -13,6 +13,7 @@
 
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/tls.h>
 #include <net/netlink.h>
@@ -342,6 +343,31 @@ static void done_policy_rejects(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, parse_done(test, D_TYPE0, &s), -ERANGE);
 	KUNIT_EXPECT_EQ(test, parse_done(test, D_LEVEL4, &s), -ERANGE);
 	KUNIT_EXPECT_LT(test, parse_done(test, D_UNKNOWN, &s), 0);
+}
+
+/*
+ * Item 10: the agent may only report real errnos from the allow-list;
+ * 512..529 are kernel-internal (ERESTARTSYS, EIOCBQUEUED, ...) and
+ * EAGAIN/EINTR/EINPROGRESS would make a failed socket look retryable.
+ */
+static void done_status_allow_list(struct kunit *test)
+{
+	static const int ok[] = { EACCES, EKEYREJECTED, EINVAL, ENODEV, EBUSY,
+				  ENOKEY, EOPNOTSUPP, EMSGSIZE, ETIMEDOUT,
+				  ECONNRESET, EPROTO, ENOMEM, EIO,
+				  ECONNABORTED };
+	static const u32 bad[] = { 512 /* ERESTARTSYS */, 513, 516, 517,
+				   524 /* ENOTSUPP */, 529 /* EIOCBQUEUED */,
+				   4094, EAGAIN, EINTR, EINPROGRESS,
+				   EALREADY, EISCONN, ENOTCONN, 135, 0xffff };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++)
+		KUNIT_EXPECT_EQ_MSG(test, katls_agent_status(ok[i]), ok[i],
+				    "status %d", ok[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_EQ_MSG(test, katls_agent_status(bad[i]), EPROTO,
+				    "status %u", bad[i]);
 }
 
 /* ---- lifecycle ---- */
@@ -696,6 +722,145 @@ static void lc_result_status_only_when_failed(struct kunit *test)
 	lc_free(&l);
 }
 
+/*
+ * Item 16: a dump that read an entry while its socket was released (the
+ * entry is unregistered, the socket freed and, TCP sockets being
+ * SLAB_TYPESAFE_BY_RCU, reused) must not pin and report the new socket.
+ * Simulated: the entry still says "not released" (the dump read it just
+ * before the release) but the registry no longer maps its socket to it.
+ */
+static void lc_dump_pin_rechecks(struct kunit *test)
+{
+	struct sock *sk;
+	struct lc l;
+	int ref;
+
+	lc_new(test, &l);
+	katls_register(l.ks);
+	ref = refcount_read(&l.sock->sk->sk_refcnt);
+	rcu_read_lock();
+	sk = katls_dump_pin(l.ks);
+	rcu_read_unlock();
+	KUNIT_EXPECT_PTR_EQ(test, sk, l.sock->sk);
+	if (sk)
+		sock_put(sk);
+	/* The socket now belongs to somebody else. */
+	katls_unregister(l.ks);
+	rcu_read_lock();
+	sk = katls_dump_pin(l.ks);
+	rcu_read_unlock();
+	KUNIT_EXPECT_NULL(test, sk);
+	if (sk)
+		sock_put(sk);
+	KUNIT_EXPECT_EQ(test, refcount_read(&l.sock->sk->sk_refcnt), ref);
+	/* Released entries are skipped as before. */
+	katls_register(l.ks);
+	WRITE_ONCE(l.ks->ulp_released, true);
+	rcu_read_lock();
+	sk = katls_dump_pin(l.ks);
+	rcu_read_unlock();
+	KUNIT_EXPECT_NULL(test, sk);
+	if (sk)
+		sock_put(sk);
+	katls_unregister(l.ks);
+	lc_free(&l);
+}
+
+/*
+ * Item 14: in interrupt context (strparser's data_ready runs read_sock
+ * from softirq) `current` is whatever task was interrupted, possibly the
+ * agent.  The agent check must say no there.
+ */
+struct irq_probe {
+	struct katls_sock *ks;
+	struct pid *me;
+	struct hrtimer hrt;
+	struct timer_list tl;
+	bool done, current_is_agent, is_agent;
+};
+
+static void irq_probe_check(struct irq_probe *p)
+{
+	p->current_is_agent = task_tgid(current) == p->me;
+	p->is_agent = katls_is_agent(p->ks);
+	/* Publish the results before the flag the test spins on. */
+	smp_store_release(&p->done, true);
+}
+
+static enum hrtimer_restart irq_probe_hrt(struct hrtimer *t)
+{
+	irq_probe_check(container_of(t, struct irq_probe, hrt));
+	return HRTIMER_NORESTART;
+}
+
+static void irq_probe_tl(struct timer_list *t)
+{
+	irq_probe_check(container_of(t, struct irq_probe, tl));
+}
+
+/* Busy-wait (never sleep) so that the interrupt hits this task. */
+static bool irq_probe_spin(struct irq_probe *p)
+{
+	unsigned long end = jiffies + HZ;
+
+	/* Acquire: pairs with the release in irq_probe_check(). */
+	while (!smp_load_acquire(&p->done) && time_before(jiffies, end))
+		cpu_relax();
+	return smp_load_acquire(&p->done);
+}
+
+static void gate_agent_not_in_irq(struct kunit *test)
+{
+	struct irq_probe *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	int tries, hits = 0;
+	bool fired;
+	struct lc l;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	lc_new(test, &l);
+	p->ks = l.ks;
+	p->me = task_tgid(current);
+	l.ks->agent_pid = get_pid(p->me);
+	KUNIT_EXPECT_TRUE(test, katls_is_agent(l.ks));
+
+	/* Hard interrupt (hrtimer). */
+	hrtimer_init(&p->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	p->hrt.function = irq_probe_hrt;
+	for (tries = 0; tries < 20 && !hits; tries++) {
+		p->done = false;
+		hrtimer_start(&p->hrt, ms_to_ktime(2), HRTIMER_MODE_REL);
+		fired = irq_probe_spin(p);
+		hrtimer_cancel(&p->hrt);
+		KUNIT_ASSERT_TRUE(test, fired);
+		if (!p->current_is_agent)
+			continue;
+		hits++;
+		KUNIT_EXPECT_FALSE_MSG(test, p->is_agent,
+				       "agent check true in hardirq");
+	}
+	KUNIT_EXPECT_GT_MSG(test, hits, 0, "hardirq never hit the test task");
+
+	/* Softirq (timer_list), where strparser and KCM run read_sock. */
+	hits = 0;
+	timer_setup(&p->tl, irq_probe_tl, 0);
+	for (tries = 0; tries < 20 && !hits; tries++) {
+		p->done = false;
+		mod_timer(&p->tl, jiffies + 1);
+		fired = irq_probe_spin(p);
+		if (!fired)
+			del_timer_sync(&p->tl);
+		KUNIT_ASSERT_TRUE(test, fired);
+		if (!p->current_is_agent)
+			continue;
+		hits++;
+		KUNIT_EXPECT_FALSE_MSG(test, p->is_agent,
+				       "agent check true in softirq");
+	}
+	del_timer_sync(&p->tl);
+	KUNIT_EXPECT_GT_MSG(test, hits, 0, "softirq never hit the test task");
+	lc_free(&l);
+}
+
 static struct kunit_case katls_request_cases[] = {
 	KUNIT_CASE(req_valid_client),
 	KUNIT_CASE(req_valid_server_peername),
@@ -722,6 +887,7 @@ static struct kunit_case katls_netlink_cases[] = {
 	KUNIT_CASE(done_keys_required),
 	KUNIT_CASE(done_summary_checks),
 	KUNIT_CASE(done_policy_rejects),
+	KUNIT_CASE(done_status_allow_list),
 	{}
 };
 
@@ -739,6 +905,8 @@ static struct kunit_case katls_lifecycle_cases[] = {
 	KUNIT_CASE(lc_registry_lookup),
 	KUNIT_CASE(lc_for_each_resumes),
 	KUNIT_CASE(lc_result_status_only_when_failed),
+	KUNIT_CASE(lc_dump_pin_rechecks),
+	KUNIT_CASE(gate_agent_not_in_irq),
 	{}
 };
 

@@ -7,6 +7,7 @@
  * socket with the same keys).  Each DESIGN.md §4 invariant names its
  * tests in Documentation/testing.rst.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -350,6 +351,282 @@ static void test_rejected(void)
 	agent_close(&lis);
 }
 
+/*
+ * An agent's status that is not an errno from the allow-list (512
+ * ERESTARTSYS, 529 EIOCBQUEUED, EAGAIN, ...) reaches the application as
+ * EPROTO.
+ */
+static void test_status_not_errno(void)
+{
+	static const uint32_t bad[] = { 512, 529, EAGAIN };
+	struct agent lis;
+	unsigned int i;
+	int a, b, err;
+	pid_t pid;
+
+	agent_open(&lis, true);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tcp_pair(AF_INET, &a, &b);
+		opt_in(a);
+		pid = spawn_agent(AG_DONE, bad[i], KATLS_ROLE_CLIENT, 0);
+		err = request(a, KATLS_ROLE_CLIENT, "p", 5000);
+		tap_ok(err == EPROTO && result(a).status == EPROTO,
+		       "fail closed: agent status %u is not an allowed errno -> EPROTO (%d, status %u)",
+		       bad[i], err, result(a).status);
+		tap_ok(agent_wait(pid) == 0, "netlink: DONE with status %u answered", bad[i]);
+		close(a);
+		close(b);
+	}
+	agent_close(&lis);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void send_only(struct agent *ag, struct nl_msg *m)
+{
+	if (nl_send_auto(ag->nl, m) < 0)
+		die("nl_send_auto");
+	nlmsg_free(m);
+}
+
+/*
+ * ACCEPT whose reply cannot be delivered (the agent's receive queue is
+ * full): no descriptor may appear in the agent, and the request fails
+ * closed instead of staying accepted by an agent that never learnt it.
+ */
+static void test_accept_undeliverable(void)
+{
+	struct agent lis, ag;
+	int a, b, i, fds, after, small = 1;
+	struct katls_result r;
+	char c;
+
+	agent_open(&lis, true);
+	agent_open(&ag, false);
+	setsockopt(nl_socket_get_fd(ag.nl), SOL_SOCKET, SO_RCVBUF, &small,
+		   sizeof(small));
+	/* Nothing is pending: each ACCEPT leaves an unread error ack. */
+	for (i = 0; i < 256; i++)
+		send_only(&ag, agent_msg(&ag, KATLS_CMD_ACCEPT));
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	set_nonblock(a, true);
+	request(a, KATLS_ROLE_CLIENT, "p", 10000);
+	fds = count_fds();
+	send_only(&ag, agent_msg(&ag, KATLS_CMD_ACCEPT));
+	after = count_fds();
+	tap_ok(fds > 0 && after == fds,
+	       "netlink: ACCEPT with an undeliverable reply installs no descriptor (%d -> %d)",
+	       fds, after);
+	r = result(a);
+	tap_ok(r.state == KATLS_STATE_FAILED && r.status == ECONNABORTED,
+	       "fail closed: ACCEPT reply undeliverable -> ECONNABORTED (state %u status %u)",
+	       r.state, r.status);
+	tap_ok(drain(b, &c, 1, 2000) == -ECONNRESET,
+	       "fail closed: peer reset after the undeliverable ACCEPT");
+	close(a);
+	close(b);
+	agent_close(&ag);
+	agent_close(&lis);
+}
+
+/*
+ * A DONE the kernel rejects (here for an attribute DONE does not take)
+ * must not come back with its keys in the error ack, which by default
+ * (no NETLINK_CAP_ACK) echoes the whole request; nor with extended acks.
+ */
+static const unsigned char secret[16] = "KATLS-SECRET-KEY";
+
+static int done_echo_has_key(int variant, int ext_ack, int *error)
+{
+	struct agent ag;
+	struct tls12_crypto_info_aes_gcm_128 ci = test_key(0);
+	unsigned char buf[16384];
+	struct pollfd p;
+	struct nl_msg *m;
+	struct nlattr *nest;
+	int fd, zero = 0, found = -1;
+	ssize_t n;
+
+	if (agent_open(&ag, false))
+		return -1;
+	fd = nl_socket_get_fd(ag.nl);
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &zero, sizeof(zero));
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &ext_ack, sizeof(ext_ack));
+	memcpy(ci.key, secret, sizeof(ci.key));
+	m = agent_msg(&ag, KATLS_CMD_DONE);
+	nla_put_u64(m, KATLS_A_REQ_ID, 1ULL << 61);
+	nla_put_u32(m, KATLS_A_STATUS, 0);
+	nest = nla_nest_start(m, KATLS_A_SUMMARY);
+	nla_put_u32(m, KATLS_SUMMARY_A_EVIDENCE_TYPE, KATLS_EVIDENCE_SIM);
+	nla_put_u32(m, KATLS_SUMMARY_A_BINDING_LEVEL, KATLS_BINDING_L2);
+	nla_put(m, KATLS_SUMMARY_A_DIGEST, KATLS_DIGEST_LEN, buf);
+	nla_put(m, KATLS_SUMMARY_A_MEASUREMENT, 48, buf);
+	nla_put_string(m, KATLS_SUMMARY_A_POLICY, "test-policy");
+	nla_nest_end(m, nest);
+	nla_put(m, KATLS_A_TX, sizeof(ci), &ci);
+	nla_put(m, KATLS_A_RX, sizeof(ci), &ci);
+	if (variant == 1)	/* an attribute DONE does not take */
+		nla_put_u32(m, KATLS_A_ROLE, KATLS_ROLE_CLIENT);
+	else if (variant == 2)	/* beyond the family's maxattr */
+		nla_put_u32(m, 200, 1);
+	send_only(&ag, m);
+	p.fd = fd;
+	p.events = POLLIN;
+	*error = 0;
+	if (poll(&p, 1, 2000) == 1) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n >= (ssize_t)(sizeof(struct nlmsghdr) + sizeof(int))) {
+			struct nlmsghdr *h = (void *)buf;
+
+			if (h->nlmsg_type == NLMSG_ERROR)
+				*error = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			found = memmem(buf, n, secret, sizeof(secret)) != NULL;
+		}
+	}
+	agent_close(&ag);
+	return found;
+}
+
+static void test_done_rejected_no_echo(void)
+{
+	static const char *const what[] = { "no stray attribute (unknown request)",
+				      "an attribute DONE does not take",
+				      "an attribute beyond maxattr" };
+	int v, ext, err, found;
+
+	for (v = 0; v < 3; v++) {
+		for (ext = 0; ext < 2; ext++) {
+			found = done_echo_has_key(v, ext, &err);
+			tap_ok(found == 0 && err == (v ? EINVAL : ENOENT),
+			       "netlink: DONE with %s%s is refused (%d) and its ack does not echo the key (%d)",
+			       what[v], ext ? ", extended ack" : "", err, found);
+		}
+	}
+}
+
+/*
+ * Threads blocked in the gate (recv, send, poll) wake when the peer
+ * resets the connection, while PENDING or ACCEPTED.
+ */
+enum { BL_RECV, BL_SEND, BL_POLL };
+static const char *const bl_name[] = { "recv", "send", "poll" };
+
+struct blocked {
+	int fd, op, ret, err;
+	short revents;
+};
+
+static void *blocked_fn(void *arg)
+{
+	struct blocked *bl = arg;
+	struct pollfd p = { .fd = bl->fd, .events = POLLIN | POLLOUT };
+	char c = 'x';
+
+	switch (bl->op) {
+	case BL_RECV:
+		bl->ret = recv(bl->fd, &c, 1, 0);
+		break;
+	case BL_SEND:
+		bl->ret = send(bl->fd, &c, 1, 0);
+		break;
+	default:
+		bl->ret = poll(&p, 1, 10000);
+		bl->revents = p.revents;
+		break;
+	}
+	bl->err = bl->ret < 0 ? errno : 0;
+	return NULL;
+}
+
+static void test_reset_wakes(int fam, bool accepted)
+{
+	struct timeval tv = { 10, 0 };
+	struct linger lg = { 1, 0 };
+	struct timespec t0, t1;
+	struct blocked bl;
+	struct agent lis;
+	pthread_t th;
+	pid_t pid = 0;
+	int a, b, op;
+	long ms;
+	bool ok;
+
+	agent_open(&lis, true);
+	for (op = BL_RECV; op <= BL_POLL; op++) {
+		/*
+		 * The agent is forked before the pair exists: a child that
+		 * inherited the peer's descriptor would keep it open and
+		 * the close below would send no RST.
+		 */
+		if (accepted) {
+			if (pipe(agent_pipe))
+				die("pipe");
+			pid = spawn_agent(AG_HOLD, 0, 0, 0);
+			close(agent_pipe[1]);
+			agent_pipe[1] = -1;
+		}
+		tcp_pair(fam, &a, &b);
+		opt_in(a);
+		setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(a, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		set_nonblock(a, true);
+		request(a, KATLS_ROLE_CLIENT, "p", 20000);
+		set_nonblock(a, false);
+		if (accepted) {
+			uint64_t id;
+
+			if (read(agent_pipe[0], &id, sizeof(id)) != sizeof(id))
+				id = 0;
+			close(agent_pipe[0]);
+			if (!id || result(a).state != KATLS_STATE_ACCEPTED)
+				tap_diag("agent did not accept (state %u)",
+					 result(a).state);
+		}
+		bl.fd = a;
+		bl.op = op;
+		bl.ret = -2;
+		bl.revents = 0;
+		pthread_create(&th, NULL, blocked_fn, &bl);
+		msleep(200);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		setsockopt(b, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(b);		/* RST */
+		pthread_join(th, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (op == BL_POLL)
+			ok = bl.ret == 1 && (bl.revents & POLLERR);
+		else
+			ok = bl.ret < 0 && bl.err == ECONNRESET;
+		tap_ok(ok && ms < 5000 && result(a).state == KATLS_STATE_FAILED &&
+		       result(a).status == ECONNRESET,
+		       "%s fail closed: %s blocked while %s wakes on the peer's RST (ret %d errno %d revents %#x, %ld ms)",
+		       famname(fam), bl_name[op], accepted ? "ACCEPTED" : "PENDING",
+		       bl.ret, bl.err, bl.revents, ms);
+		if (pid) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			pid = 0;
+		}
+		close(a);
+	}
+	agent_close(&lis);
+}
+
 static void test_closed_pending(void)
 {
 	struct agent lis;
@@ -367,7 +644,8 @@ static void test_closed_pending(void)
 	close(a);
 	tap_ok(katls_stat("closed") == closed + 1 && katls_stat("pending") == pend - 1,
 	       "fail closed: closing a pending socket cancels its request");
-	tap_ok(drain(b, &c, 1, 500) <= 0, "fail closed: nothing sent to the peer on close");
+	tap_ok(drain(b, &c, 1, 2000) == -ECONNRESET,
+	       "fail closed: closing a pending socket resets the connection (the peer sees ECONNRESET)");
 	close(b);
 	agent_close(&lis);
 }
@@ -723,8 +1001,15 @@ int main(int argc, char **argv)
 	test_timeout();
 	test_agent_rules();
 	test_rejected();
+	test_status_not_errno();
+	test_accept_undeliverable();
+	test_done_rejected_no_echo();
 	test_closed_pending();
 	test_reset_pending();
+	for (i = 0; i < 2; i++) {
+		test_reset_wakes(fams[i], false);
+		test_reset_wakes(fams[i], true);
+	}
 	test_sockmap();
 	for (i = 0; i < 2; i++)
 		test_handover(fams[i]);
