@@ -2,6 +2,43 @@
 /*
  * katls - kernel-enforced attested TLS: internal definitions.
  *
+ * Invariants
+ * ----------
+ * Numbered as in Documentation/design.rst ("Kernel invariants"); their
+ * tests are listed in Documentation/testing.rst under the same numbers.
+ *
+ * 1. No application byte leaves or enters an opted-in socket before a
+ *    positive verdict.  gate.c: katls_ulp_init() opts in only plain TCP
+ *    sockets; katls_gate_install() puts a gate on every data entry of the
+ *    private proto_ops; katls_gate() lets through only OPEN or the
+ *    accepting agent's thread group (katls_is_agent()); katls_poll()
+ *    reports no readiness; katls_setsockopt()/katls_getsockopt() refuse
+ *    SOL_TLS keys, a second TCP_ULP, TCP_REPAIR* and TCP_ZEROCOPY_RECEIVE;
+ *    katls_read_skb()/katls_sendmsg_locked() refuse in-kernel bypasses.
+ *    handover.c: katls_handover() keeps kTLS's table switches on a shadow
+ *    struct socket until both directions are installed.
+ * 2. After a positive verdict every application byte goes through kTLS
+ *    with the agent's keys, and katls does no per-byte work.
+ *    netlink.c: katls_validate_crypto_info() (TLS 1.3, three ciphers);
+ *    handover.c: katls_handover() (TX then RX); gate.c: katls_gate_open()
+ *    (checks kTLS's table, then writes kTLS's functions into ks->ops).
+ * 3. Every failure fails closed.  request.c: katls_complete() (-> FAILED,
+ *    wake waiters, tcp_abort() from katls_abort_fn()), called by
+ *    katls_timeout_fn(), katls_agent_gone() (netlink.c's URELEASE
+ *    notifier), katls_check_reset(), katls_cancel() (close, ULP release),
+ *    katls_submit() (no agent) and katls_nl_done() with a failure status
+ *    mapped by katls_agent_status(); katls_finish_handover() if kTLS
+ *    refuses.  Unload is refused while any socket holds the ULP's module
+ *    reference (tcp_set_ulp()).
+ * 4. Exactly-once completion, nothing leaked, unload once unused.
+ *    request.c: katls_set_state()/katls_transition_ok() (one table, under
+ *    ks->lock), katls_complete() (first caller wins; nothing completes a
+ *    HANDOVER but katls_finish_handover()), the ks->ref counting of
+ *    katls_sock_put() and katls_request_exit() (warns on leftovers);
+ *    netlink.c: katls_nl_done() wipes the whole DONE message, keys
+ *    included, whatever the outcome (memzero_explicit()); the ULP holds a
+ *    module reference per opted-in socket, dropped at its destruction.
+ *
  * Object model
  * ------------
  * One struct katls_sock per opted-in TCP socket, created by the ULP init

@@ -4,8 +4,8 @@
  * the opt-in, the gate on every data path, the request lifecycle and its
  * failures, and the hand-over to kTLS (driven by a forked test agent that
  * speaks the netlink protocol with fixed keys; the peer is a plain kTLS
- * socket with the same keys).  Each DESIGN.md §4 invariant names its
- * tests in Documentation/testing.rst.
+ * socket with the same keys).  Each invariant of Documentation/design.rst
+ * ("Kernel invariants") names its tests in Documentation/testing.rst.
  */
 #include <dirent.h>
 #include <pthread.h>

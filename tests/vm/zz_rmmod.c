@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * zz_rmmod - runs last in the guest: katls.ko cannot be removed while a
- * socket uses it, and can be once none does (invariant 4).
+ * socket uses it, and can be once none does (Documentation/design.rst,
+ * invariant 4).
  */
 #include <sys/syscall.h>
 

@@ -3,7 +3,8 @@
  * handshake.c - the attested TLS 1.3 handshake (Documentation/katlsd.rst).
  *
  * Order of events inside gnutls_handshake() that this file relies on
- * (checked with Debian's GnuTLS 3.7.9, see DESIGN §3):
+ * (checked with Debian's GnuTLS 3.7.9; Documentation/design.rst, "The
+ * binder (v1)"):
  *
  *   client                              server
  *   ch_send: nonce, accepted types
