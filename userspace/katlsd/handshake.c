@@ -666,7 +666,16 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 	}
 	if (ret < 0)
 		return fail(ctx, EIO, "session setup: %s", gnutls_strerror(ret));
-	gnutls_transport_set_int(s, p->fd);
+	/* privsep hook (issue 11 item 7): the sandbox has no socket */
+	if (p->transport) {
+		gnutls_transport_set_ptr(s, p->transport->ptr);
+		gnutls_transport_set_push_function(s, p->transport->push);
+		gnutls_transport_set_pull_function(s, p->transport->pull);
+		gnutls_transport_set_pull_timeout_function(
+			s, p->transport->pull_timeout);
+	} else {
+		gnutls_transport_set_int(s, p->fd);
+	}
 	if (p->timeout_ms)
 		gnutls_handshake_set_timeout(s, p->timeout_ms);
 	return 0;

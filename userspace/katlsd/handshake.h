@@ -56,9 +56,23 @@ struct katlsd_evidence_source {
 
 struct katlsd_hs_result;
 
+/**
+ * struct katlsd_transport - TLS records through callbacks instead of fd
+ * (the privilege-separated sandbox: the monitor moves the bytes, see
+ * privsep.h).  Blocking; a pull that fails with EAGAIN means the deadline
+ * passed.
+ */
+struct katlsd_transport {
+	gnutls_push_func push;
+	gnutls_pull_func pull;
+	gnutls_pull_timeout_func pull_timeout;
+	gnutls_transport_ptr_t ptr;
+};
+
 /** struct katlsd_hs_params - inputs of one handshake */
 struct katlsd_hs_params {
 	int fd;				/* connected TCP socket */
+	const struct katlsd_transport *transport; /* NULL: use fd */
 	enum katls_role role;
 	unsigned int timeout_ms;	/* 0: none */
 	const char *policy_name;

@@ -131,6 +131,85 @@ int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready)
 	return nlerr(ret);
 }
 
+/* ---- the controller's notifications: the family comes and goes ---- */
+
+int katlsd_nl_ctrl_listen(struct katlsd_nl *nl)
+{
+	int grp, ret;
+
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return -ENOMEM;
+	ret = genl_connect(nl->sk);
+	if (ret < 0)
+		goto fail;
+	nl->family = GENL_ID_CTRL;
+	grp = genl_ctrl_resolve_grp(nl->sk, "nlctrl", "notify");
+	if (grp < 0) {
+		ret = grp;
+		goto fail;
+	}
+	nl_socket_disable_seq_check(nl->sk);
+	ret = nl_socket_add_membership(nl->sk, grp);
+	if (ret < 0)
+		goto fail;
+	ret = nl_socket_set_nonblocking(nl->sk);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	katlsd_nl_close(nl);
+	return nlerr(ret);
+}
+
+static int ctrl_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct genlmsghdr *g;
+	struct nlattr *name;
+	unsigned int *ev = arg;
+
+	if (h->nlmsg_type != GENL_ID_CTRL ||
+	    !genlmsg_valid_hdr(h, 0))
+		return NL_SKIP;
+	g = nlmsg_data(h);
+	name = nla_find(genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+			CTRL_ATTR_FAMILY_NAME);
+	if (!name || nla_len(name) != sizeof(KATLS_GENL_NAME) ||
+	    memcmp(nla_data(name), KATLS_GENL_NAME, sizeof(KATLS_GENL_NAME)))
+		return NL_SKIP;
+	if (g->cmd == CTRL_CMD_NEWFAMILY)
+		*ev |= KATLSD_NL_FAMILY_NEW;
+	else if (g->cmd == CTRL_CMD_DELFAMILY)
+		*ev |= KATLSD_NL_FAMILY_DEL;
+	return NL_OK;
+}
+
+int katlsd_nl_ctrl_drain(struct katlsd_nl *nl, unsigned int *events)
+{
+	struct nl_cb *cb;
+	int ret;
+
+	*events = 0;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ctrl_cb, events);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_ok, NULL);
+	do {
+		ret = nl_recvmsgs_report(nl->sk, cb);
+	} while (ret > 0);
+	nl_cb_put(cb);
+	if (ret == 0 || ret == -NLE_AGAIN)
+		return 0;
+	if (ret == -NLE_NOMEM) {
+		/* Overrun: we cannot tell what was lost, assume both. */
+		*events |= KATLSD_NL_FAMILY_DEL | KATLSD_NL_FAMILY_NEW;
+		return 0;
+	}
+	return nlerr(ret);
+}
+
 int katlsd_nl_connect(struct katlsd_nl *nl)
 {
 	return open_family(nl);

@@ -40,6 +40,17 @@ int katlsd_nl_fd(const struct katlsd_nl *nl);
  */
 int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready);
 
+/*
+ * Parent: follow the generic netlink controller's "notify" group, so that
+ * katlsd notices when katls.ko is unloaded (the family and its multicast
+ * group vanish with it) and loaded again (issue 11 item 8).
+ */
+#define KATLSD_NL_FAMILY_NEW	0x1	/* the katls family (re)appeared */
+#define KATLSD_NL_FAMILY_DEL	0x2	/* the katls family went away */
+int katlsd_nl_ctrl_listen(struct katlsd_nl *nl);
+/* *events gets KATLSD_NL_FAMILY_* bits.  0 or negative errno. */
+int katlsd_nl_ctrl_drain(struct katlsd_nl *nl, unsigned int *events);
+
 /* Child: a fresh socket for ACCEPT and DONE.  0 or negative errno. */
 int katlsd_nl_connect(struct katlsd_nl *nl);
 /* 0 with *req filled, -ENOENT if nothing is pending, or negative errno. */

@@ -11,6 +11,9 @@ katls_e2e_agent "$d" katls-e2e debug
 pid=$KATLS_AGENT_PID
 rc=0
 KATLSD_PID=$pid "$here/e2e" >"$d/tap" || rc=1
+# Issue 11 item 9: the alarm backstop removes its configfs-tsm entry.
+echo "# alarm backstop" >>"$d/tap"
+"$here/e2e" backstop >>"$d/tap" || rc=1
 
 # SIGHUP: a new policy and a new config line take effect...
 sed 's/^name sim-demo/name sim-late/' "$d/policy.d/sim-demo.policy" \
@@ -40,6 +43,24 @@ else
 fi
 echo "# after the refused reload" >>"$d/tap"
 "$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+
+# Issue 11 item 8: katls.ko unloaded and loaded again.  katlsd follows
+# the family (nlctrl notifications) and serves the new module.
+if [ -f /run/katls-vm/katls.ko ] && rmmod katls; then
+	insmod /run/katls-vm/katls.ko
+	katls_wait_for "katls family is back" "$d/katlsd.log"
+	echo "# after reloading katls.ko" >>"$d/tap"
+	"$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+	if kill -0 $pid 2>/dev/null; then
+		echo "ok 1 - katlsd still running after the module reload" >>"$d/tap"
+	else
+		echo "not ok 1 - katlsd still running after the module reload" >>"$d/tap"
+		rc=1
+	fi
+else
+	echo "not ok 1 - katls.ko reloaded" >>"$d/tap"
+	rc=1
+fi
 
 # An attester without a TEE provider: the server fails (ENODEV, see the
 # log), the client sees the server's abort as EPROTO.
