@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 #include <netlink/netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
@@ -210,9 +212,59 @@ int katlsd_nl_ctrl_drain(struct katlsd_nl *nl, unsigned int *events)
 	return nlerr(ret);
 }
 
+int katlsd_nl_cap_ack(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one,
+			  sizeof(one)) ? -errno : 0;
+}
+
 int katlsd_nl_connect(struct katlsd_nl *nl)
 {
-	return open_family(nl);
+	int ret = open_family(nl);
+
+	if (ret)
+		return ret;
+	/*
+	 * A refused DONE's error ack would otherwise echo the whole
+	 * message, traffic secrets included, into a receive buffer.
+	 */
+	ret = katlsd_nl_cap_ack(nl_socket_get_fd(nl->sk));
+	if (ret)
+		katlsd_nl_close(nl);
+	return ret;
+}
+
+int katlsd_nl_wait_ack(int fd, uint32_t seq, void *buf, size_t cap)
+{
+	int ret = 1;
+
+	while (ret > 0) {
+		struct nlmsghdr *h = buf;
+		ssize_t n;
+
+		n = recv(fd, buf, cap, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				ret = -EPROTO;
+			else
+				ret = e->error > 0 ? -EPROTO : e->error;
+			break;
+		}
+	}
+	explicit_bzero(buf, cap);
+	return ret;
 }
 
 /* ---- request/answer over one socket ---- */
@@ -409,16 +461,25 @@ void katlsd_nl_msg_wipe(struct nl_msg *msg)
 int katlsd_nl_done(struct katlsd_nl *nl, uint64_t id,
 		   const struct katlsd_hs_result *r)
 {
-	struct xfer x = { 0 };
+	static uint8_t buf[8192] __attribute__((aligned(8)));
 	struct nl_msg *msg;
+	uint32_t seq;
 	int ret;
 
 	msg = katlsd_nl_build_done(nl->family, id, r);
 	if (!msg)
 		return -ENOMEM;
-	ret = transact(nl, msg, &x);
+	ret = nl_send_auto(nl->sk, msg);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
 	katlsd_nl_msg_wipe(msg);
-	return ret;
+	if (ret < 0)
+		return nlerr(ret);
+	/*
+	 * The answer goes into our own buffer, wiped afterwards, not into
+	 * one that libnl would free with whatever it held.
+	 */
+	return katlsd_nl_wait_ack(nl_socket_get_fd(nl->sk), seq, buf,
+				  sizeof(buf));
 }
 
 void katlsd_nl_close(struct katlsd_nl *nl)
