@@ -598,6 +598,9 @@ static int run_handshake(gnutls_session_t s, int fd, unsigned int timeout_ms)
 		left = timeout_ms ? ms_left(&deadline) : -1;
 		if (timeout_ms && left <= 0)
 			return GNUTLS_E_TIMEDOUT;
+		/* privsep hook: a transport that blocks by itself, no fd */
+		if (fd < 0)
+			continue;
 		pfd.events = gnutls_record_get_direction(s) ? POLLOUT : POLLIN;
 		if (poll(&pfd, 1, (int)left) == 0)
 			return GNUTLS_E_TIMEDOUT;
@@ -705,7 +708,7 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	if (setup_session(s, &ctx))
 		goto out;
 
-	ret = run_handshake(s, p->fd, p->timeout_ms);
+	ret = run_handshake(s, p->transport ? -1 : p->fd, p->timeout_ms);
 	if (ret < 0) {
 		bool alert = ret != GNUTLS_E_FATAL_ALERT_RECEIVED &&
 			     ret != GNUTLS_E_PUSH_ERROR &&

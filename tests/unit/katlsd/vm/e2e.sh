@@ -11,6 +11,13 @@ katls_e2e_agent "$d" katls-e2e debug
 pid=$KATLS_AGENT_PID
 rc=0
 KATLSD_PID=$pid "$here/e2e" >"$d/tap" || rc=1
+# Issue 11 item 7: no core dumps from any katlsd process.
+if grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits; then
+	echo "ok 1 - katlsd runs with RLIMIT_CORE 0" >>"$d/tap"
+else
+	echo "not ok 1 - katlsd runs with RLIMIT_CORE 0" >>"$d/tap"
+	rc=1
+fi
 # Issue 11 item 9: the alarm backstop removes its configfs-tsm entry.
 echo "# alarm backstop" >>"$d/tap"
 "$here/e2e" backstop >>"$d/tap" || rc=1
