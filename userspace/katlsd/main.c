@@ -10,6 +10,11 @@
  *   child   opens its own netlink socket, ACCEPTs the oldest pending
  *           request (so the request is bound to the child's port and
  *           process), runs that one handshake, sends DONE and exits.
+ *           It is the request's monitor: the handshake runs in a
+ *           confined grandchild, the sandbox (worker.c, privsep.h).
+ *
+ * The parent also follows the generic netlink controller, so that it
+ * subscribes again when katls.ko is unloaded and loaded again.
  *
  * A slow quote blocks only its own child; a crash kills only its own
  * request (the kernel sees the netlink socket close).  Memory is bounded
