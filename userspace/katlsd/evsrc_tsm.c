@@ -6,13 +6,78 @@
  * TSM provider returned for our report data; nothing here builds
  * evidence.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <katls/tsm.h>
 
 #include "evsrc_tsm.h"
 #include "log.h"
+
+/*
+ * The report entry of the quote in flight, for the alarm backstop
+ * (issue 11 item 9): a worker killed by its backstop while the provider
+ * still generates the quote would otherwise leave the entry behind in
+ * configfs.  Set at the MKDIR step, cleared when the call returns.
+ */
+static char inflight[PATH_MAX];
+static volatile sig_atomic_t inflight_set;
+
+static int track_entry(enum katls_tsm_step step, const char *entry,
+		       void *arg)
+{
+	(void)arg;
+	if (step == KATLS_TSM_STEP_MKDIR) {
+		inflight_set = 0;
+		atomic_signal_fence(memory_order_seq_cst);
+		snprintf(inflight, sizeof(inflight), "%s", entry);
+		atomic_signal_fence(memory_order_seq_cst);
+		inflight_set = 1;
+	}
+	return 0;
+}
+
+void katlsd_evsrc_tsm_abort(void)
+{
+	/* rmdir(2) is async-signal-safe; ENOENT if already removed. */
+	if (inflight_set)
+		rmdir(inflight);
+	inflight_set = 0;
+}
+
+void katlsd_evsrc_tsm_sweep(const char *root, pid_t pid)
+{
+	char prefix[32], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n;
+
+	if (!root)
+		root = KATLS_TSM_DEFAULT_ROOT;
+	n = snprintf(prefix, sizeof(prefix), "katls-%ld-", (long)pid);
+	d = opendir(root);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, (size_t)n))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", root, de->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (rmdir(path))
+			kwarn("configfs-tsm: cannot remove %s: %s", path,
+			      strerror(errno));
+		else
+			kinfo("configfs-tsm: removed %s of worker %ld", path,
+			      (long)pid);
+	}
+	closedir(d);
+}
 
 static int tsm_get(void *arg, const uint8_t report_data[64],
 		   struct katlsd_evidence *ev)
@@ -24,6 +89,7 @@ static int tsm_get(void *arg, const uint8_t report_data[64],
 	memset(ev, 0, sizeof(*ev));
 	memset(&r, 0, sizeof(r));
 	ret = katls_tsm_get_report(o, report_data, &r);
+	inflight_set = 0;
 	if (ret < 0) {
 		kwarn("configfs-tsm: %s", strerror(-ret));
 		switch (-ret) {
@@ -65,6 +131,7 @@ void katlsd_evsrc_tsm_init(struct katlsd_evidence_source *src,
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->root = root;	/* NULL: KATLS_TSM_DEFAULT_ROOT */
+	opts->hook = track_entry;
 	src->get = tsm_get;
 	src->arg = opts;
 }

@@ -722,6 +722,9 @@ static int run_handshake(gnutls_session_t s, int fd, unsigned int timeout_ms,
 		left = timeout_ms ? ms_left(deadline) : -1;
 		if (timeout_ms && left <= 0)
 			return GNUTLS_E_TIMEDOUT;
+		/* privsep hook: a transport that blocks by itself, no fd */
+		if (fd < 0)
+			continue;
 		pfd.events = gnutls_record_get_direction(s) ? POLLOUT : POLLIN;
 		if (poll(&pfd, 1, (int)left) == 0)
 			return GNUTLS_E_TIMEDOUT;
@@ -730,15 +733,15 @@ static int run_handshake(gnutls_session_t s, int fd, unsigned int timeout_ms,
 
 /* ---- the failure path: alert first, then DONE (issue 11 item 20) ---- */
 
-/* How long the failure path may still wait: at most @cap ms. */
-static long wait_bound(const struct hs_ctx *ctx, long cap)
+/* How long the failure path may still wait: ms left, or -1 for no deadline. */
+static long wait_left(const struct hs_ctx *ctx)
 {
 	long left;
 
 	if (!ctx->p->timeout_ms)
-		return cap;
-	left = ms_left(&ctx->deadline) - DEADLINE_MARGIN_MS;
-	return left < 0 ? 0 : left < cap ? left : cap;
+		return -1;
+	left = ms_left(&ctx->deadline);
+	return left < 0 ? 0 : left;
 }
 
 static void sleep_ms(long ms)
@@ -757,44 +760,16 @@ static bool conn_gone(int fd)
 }
 
 /*
- * Send our alert and wait until the peer has acknowledged every byte we
- * sent (SIOCOUTQ: sent but unacknowledged plus unsent; for the host
- * tests' AF_UNIX pairs: not yet read), or the connection is gone, or the
- * bound ran out.  Only then may DONE go to the kernel, which resets the
- * connection at once and drops whatever is still queued: a reset that
- * overtakes the alert is what the peer would otherwise see.  Nothing but
- * the alert is sent, so fail-closed is unchanged: no key exists, the
- * kernel still gates the application, and the wait is bounded.
+ * Wait until the peer has acknowledged every byte we sent (SIOCOUTQ:
+ * sent but unacknowledged plus unsent; for the host tests' AF_UNIX
+ * pairs: not yet read), or the connection is gone, or the bound ran out.
  */
-static void send_alert(struct hs_ctx *ctx, gnutls_session_t s, int gnutls_err)
+static void settle_acked(int fd, long bound)
 {
-	int fd = ctx->p->fd, one = 1, queued = 0, ret;
 	struct timespec end;
+	int queued = 0;
 
-	deadline_in(&end, (unsigned int)wait_bound(ctx, ALERT_ACK_WAIT_MS));
-	/*
-	 * Nagle would hold the small alert back while our last flight is
-	 * unacknowledged, and the reset would then purge it.  Best effort:
-	 * not a TCP socket (the host tests), nothing to push.
-	 */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	for (;;) {
-		if (ctx->alert >= 0)
-			ret = gnutls_alert_send(s, GNUTLS_AL_FATAL,
-						(gnutls_alert_description_t)ctx->alert);
-		else
-			ret = gnutls_alert_send_appropriate(s, gnutls_err);
-		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
-			break;
-		/* a non-blocking socket with a full send buffer */
-		if (ms_left(&end) <= 0)
-			return;
-		sleep_ms(1);
-	}
-	if (ret < 0) {
-		kdebug("alert not sent: %s", gnutls_strerror(ret));
-		return;
-	}
+	deadline_in(&end, (unsigned int)bound);
 	while (!ioctl(fd, SIOCOUTQ, &queued) && queued > 0 && !conn_gone(fd)) {
 		if (ms_left(&end) <= 0) {
 			kdebug("alert: %d bytes still unacknowledged at the bound",
@@ -812,17 +787,15 @@ static void send_alert(struct hs_ctx *ctx, gnutls_session_t s, int gnutls_err)
  * the peer may still be between its alert and its DONE, and the peer
  * would then see ECONNRESET instead of its own status.  So wait, bounded,
  * for the peer to close or reset the connection (a stock TLS peer closes
- * after its alert), discarding anything else it sends.
+ * after its alert), discarding anything else it sends unread.
  */
-static void wait_peer_close(struct hs_ctx *ctx)
+static void settle_peer_closed(int fd, long bound)
 {
-	long bound = wait_bound(ctx, PEER_CLOSE_WAIT_MS);
 	struct timespec end;
 
 	deadline_in(&end, (unsigned int)bound);
 	for (;;) {
-		struct pollfd pfd = { .fd = ctx->p->fd,
-				      .events = POLLIN | POLLRDHUP };
+		struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
 		long left = ms_left(&end);
 		char sink[512];
 
@@ -830,9 +803,80 @@ static void wait_peer_close(struct hs_ctx *ctx)
 			return;
 		if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
 			return;
-		if (recv(ctx->p->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+		if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
 			return;
 	}
+}
+
+/**
+ * katlsd_settle() - let the failure reach the peer before DONE resets it
+ * @fd: the TCP socket (the process that holds it: the worker, or the
+ *	privilege-separated monitor for its sandbox)
+ * @how: what the failed handshake left to wait for (r->settle)
+ * @left_ms: ms until the request's deadline, or -1 without one
+ *
+ * DONE makes the kernel reset the connection at once and drop whatever
+ * is still queued.  Every wait is bounded (ALERT_ACK_WAIT_MS,
+ * PEER_CLOSE_WAIT_MS, and the deadline less DEADLINE_MARGIN_MS), and
+ * nothing but the alert was sent, so fail-closed is unchanged.
+ */
+void katlsd_settle(int fd, enum katlsd_settle how, long left_ms)
+{
+	long cap = how == KATLSD_SETTLE_ACKED ? ALERT_ACK_WAIT_MS :
+		   PEER_CLOSE_WAIT_MS;
+
+	if (fd < 0 || how == KATLSD_SETTLE_NONE)
+		return;
+	if (left_ms >= 0) {
+		left_ms -= DEADLINE_MARGIN_MS;
+		if (left_ms < cap)
+			cap = left_ms < 0 ? 0 : left_ms;
+	}
+	if (how == KATLSD_SETTLE_ACKED)
+		settle_acked(fd, cap);
+	else
+		settle_peer_closed(fd, cap);
+}
+
+/*
+ * Send our alert.  The socket's holder then waits for the peer's
+ * acknowledgement before DONE (katlsd_settle): here when we hold it,
+ * in the privilege-separated monitor otherwise.
+ */
+static void send_alert(struct hs_ctx *ctx, gnutls_session_t s, int gnutls_err)
+{
+	int fd = ctx->p->fd, one = 1, ret;
+	long left = wait_left(ctx);
+	struct timespec end;
+
+	deadline_in(&end, (unsigned int)(left >= 0 && left < ALERT_ACK_WAIT_MS ?
+					 left : ALERT_ACK_WAIT_MS));
+	/*
+	 * Nagle would hold the small alert back while our last flight is
+	 * unacknowledged, and the reset would then purge it.  Best effort:
+	 * not a TCP socket (the host tests), nothing to push; the monitor
+	 * sets it for its sandbox.
+	 */
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (;;) {
+		if (ctx->alert >= 0)
+			ret = gnutls_alert_send(s, GNUTLS_AL_FATAL,
+						(gnutls_alert_description_t)ctx->alert);
+		else
+			ret = gnutls_alert_send_appropriate(s, gnutls_err);
+		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
+			break;
+		/* a non-blocking socket with a full send buffer */
+		if (ms_left(&end) <= 0)
+			return;
+		sleep_ms(1);
+	}
+	if (ret < 0) {
+		kdebug("alert not sent: %s", gnutls_strerror(ret));
+		return;
+	}
+	ctx->r->settle = KATLSD_SETTLE_ACKED;
 }
 
 /*
@@ -844,7 +888,7 @@ static void fail_connection(struct hs_ctx *ctx, gnutls_session_t s,
 {
 	switch (gnutls_err) {
 	case GNUTLS_E_FATAL_ALERT_RECEIVED:
-		wait_peer_close(ctx);
+		ctx->r->settle = KATLSD_SETTLE_PEER_CLOSED;
 		break;
 	case GNUTLS_E_PUSH_ERROR:
 	case GNUTLS_E_PULL_ERROR:
@@ -855,6 +899,9 @@ static void fail_connection(struct hs_ctx *ctx, gnutls_session_t s,
 		send_alert(ctx, s, gnutls_err);
 		break;
 	}
+	/* Without a transport we hold the socket: settle it here. */
+	if (!ctx->p->transport)
+		katlsd_settle(ctx->p->fd, ctx->r->settle, wait_left(ctx));
 	if (ctx->p->on_failure)
 		ctx->p->on_failure(ctx->p->on_failure_arg, ctx->r);
 }
@@ -935,7 +982,16 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 	}
 	if (ret < 0)
 		return fail(ctx, EIO, "session setup: %s", gnutls_strerror(ret));
-	gnutls_transport_set_int(s, p->fd);
+	/* privsep hook (issue 11 item 7): the sandbox has no socket */
+	if (p->transport) {
+		gnutls_transport_set_ptr(s, p->transport->ptr);
+		gnutls_transport_set_push_function(s, p->transport->push);
+		gnutls_transport_set_pull_function(s, p->transport->pull);
+		gnutls_transport_set_pull_timeout_function(
+			s, p->transport->pull_timeout);
+	} else {
+		gnutls_transport_set_int(s, p->fd);
+	}
 	if (p->timeout_ms)
 		gnutls_handshake_set_timeout(s, p->timeout_ms);
 	return 0;
@@ -970,7 +1026,8 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	if (setup_session(s, &ctx))
 		goto out;
 
-	ret = run_handshake(s, p->fd, p->timeout_ms, &ctx.deadline);
+	ret = run_handshake(s, p->transport ? -1 : p->fd, p->timeout_ms,
+			    &ctx.deadline);
 	if (ret < 0) {
 		if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			fail(&ctx, EPROTO, "peer aborted the handshake: %s",

@@ -56,9 +56,23 @@ struct katlsd_evidence_source {
 
 struct katlsd_hs_result;
 
+/**
+ * struct katlsd_transport - TLS records through callbacks instead of fd
+ * (the privilege-separated sandbox: the monitor moves the bytes, see
+ * privsep.h).  Blocking; a pull that fails with EAGAIN means the deadline
+ * passed.
+ */
+struct katlsd_transport {
+	gnutls_push_func push;
+	gnutls_pull_func pull;
+	gnutls_pull_timeout_func pull_timeout;
+	gnutls_transport_ptr_t ptr;
+};
+
 /** struct katlsd_hs_params - inputs of one handshake */
 struct katlsd_hs_params {
 	int fd;				/* connected TCP socket */
+	const struct katlsd_transport *transport; /* NULL: use fd */
 	enum katls_role role;
 	unsigned int timeout_ms;	/* 0: none */
 	const char *policy_name;
@@ -84,9 +98,20 @@ struct katlsd_hs_params {
 };
 
 /** struct katlsd_hs_result - outcome; status is a positive errno or 0 */
+/*
+ * enum katlsd_settle - what a failed handshake leaves to wait for before
+ * DONE lets the kernel reset the connection (katlsd_settle())
+ */
+enum katlsd_settle {
+	KATLSD_SETTLE_NONE = 0,
+	KATLSD_SETTLE_ACKED,		/* our alert is out: until acknowledged */
+	KATLSD_SETTLE_PEER_CLOSED,	/* the peer alerted: until it closes */
+};
+
 struct katlsd_hs_result {
 	int status;
 	char reason[256];
+	enum katlsd_settle settle;	/* failures only */
 	struct katlsd_keys keys;	/* valid iff status == 0 */
 
 	/* evidence summary (status == 0) */
@@ -102,6 +127,9 @@ struct katlsd_hs_result {
 int katlsd_handshake(const struct katlsd_hs_params *p,
 		     struct katlsd_hs_result *r);
 void katlsd_hs_result_wipe(struct katlsd_hs_result *r);
+
+/* Before a failure's DONE: bounded wait on the socket (handshake.c). */
+void katlsd_settle(int fd, enum katlsd_settle how, long left_ms);
 
 /* GnuTLS error code of a failed handshake -> positive errno. */
 int katlsd_gnutls_errno(int gnutls_err);

@@ -10,6 +10,8 @@
 #include <katls/verify.h>
 
 #include "config.h"
+#include "handshake.h"
+#include "sandbox.h"
 
 #define KATLSD_VERSION	"0.1"
 
@@ -19,6 +21,8 @@ enum {
 	KATLSD_EXIT_FAILED = 1,		/* DONE sent, status != 0 */
 	KATLSD_EXIT_EMPTY = 3,		/* ACCEPT: nothing pending */
 	KATLSD_EXIT_NETLINK = 4,	/* ACCEPT/DONE failed */
+	KATLSD_EXIT_ALARM = 5,		/* alarm backstop fired */
+	KATLSD_EXIT_SANDBOX = 6,	/* sandbox could not be set up */
 };
 
 /** struct katlsd_state - everything a reload replaces at once */
@@ -28,6 +32,7 @@ struct katlsd_state {
 	gnutls_certificate_credentials_t server_creds;	/* NULL: no server */
 	gnutls_certificate_credentials_t client_creds;
 	bool have_truststore;
+	struct katlsd_sandbox sandbox;	/* whom the sandbox runs as */
 };
 
 /* Load config file, policies, credentials.  0, or -1 with err set. */
@@ -35,7 +40,11 @@ int katlsd_state_load(struct katlsd_state *st, const char *config_path,
 		      char *err, size_t errlen);
 void katlsd_state_free(struct katlsd_state *st);
 
-/* Child: ACCEPT one request, handshake, DONE.  Returns an exit code. */
-int katlsd_worker(const struct katlsd_state *st);
+/*
+ * Child: ACCEPT one request, handshake (in a sandbox), DONE.  Returns an
+ * exit code.  st is the child's own copy (the sandbox frees its key).
+ */
+int katlsd_worker(struct katlsd_state *st);
+
 
 #endif /* KATLSD_H */

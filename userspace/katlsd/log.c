@@ -51,6 +51,18 @@ void katlsd_log_open(bool to_stderr, int max_level)
 		openlog("katlsd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void katlsd_log_detach(void)
+{
+	if (!log_stderr)
+		closelog();
+}
+
+void katlsd_log_reopen(void)
+{
+	if (!log_stderr)
+		openlog("katlsd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
 void katlsd_log_set_level(int max_level)
 {
 	log_max = max_level;

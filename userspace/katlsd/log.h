@@ -13,6 +13,12 @@ void katlsd_log_open(bool to_stderr, int max_level);
 void katlsd_log_set_level(int max_level);
 int katlsd_log_level(void);
 void katlsd_log_close(void);
+/*
+ * The sandbox: let go of the syslog socket before its descriptors are
+ * closed, connect again once confined (stderr logging: no-ops).
+ */
+void katlsd_log_detach(void);
+void katlsd_log_reopen(void);
 
 __attribute__((format(printf, 2, 3)))
 void katlsd_log(int level, const char *fmt, ...);

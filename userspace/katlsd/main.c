@@ -10,6 +10,11 @@
  *   child   opens its own netlink socket, ACCEPTs the oldest pending
  *           request (so the request is bound to the child's port and
  *           process), runs that one handshake, sends DONE and exits.
+ *           It is the request's monitor: the handshake runs in a
+ *           confined grandchild, the sandbox (worker.c, privsep.h).
+ *
+ * The parent also follows the generic netlink controller, so that it
+ * subscribes again when katls.ko is unloaded and loaded again.
  *
  * A slow quote blocks only its own child; a crash kills only its own
  * request (the kernel sees the netlink socket close).  Memory is bounded
@@ -35,6 +40,7 @@
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 
+#include "evsrc_tsm.h"
 #include "katlsd.h"
 #include "log.h"
 #include "netlink.h"
@@ -90,7 +96,12 @@ static void reap(void)
 
 		if (WIFEXITED(status)) {
 			code = WEXITSTATUS(status);
-			if (code != KATLSD_EXIT_DONE &&
+			if (code == KATLSD_EXIT_ALARM || code == KATLSD_EXIT_SANDBOX)
+				katlsd_evsrc_tsm_sweep(state.cfg.tsm_root, pid);
+			if (code == KATLSD_EXIT_ALARM)
+				kwarn("worker %d: stuck past its deadline, stopped by its alarm backstop",
+				      (int)pid);
+			else if (code != KATLSD_EXIT_DONE &&
 			    code != KATLSD_EXIT_FAILED &&
 			    code != KATLSD_EXIT_EMPTY)
 				kwarn("worker %d exited with %d", (int)pid,
@@ -98,12 +109,15 @@ static void reap(void)
 		} else if (WIFSIGNALED(status)) {
 			kerr("worker %d killed by signal %d; the kernel fails its request",
 			     (int)pid, WTERMSIG(status));
+			/* A quote it had in flight stays in configfs: remove. */
+			katlsd_evsrc_tsm_sweep(state.cfg.tsm_root, pid);
 		}
 		katlsd_sched_exit(&sched, code);
 	}
 }
 
-static void spawn(struct katlsd_nl *nl, int sigfd, const sigset_t *oldmask)
+static void spawn(struct katlsd_nl *nl, struct katlsd_nl *ctrl, int sigfd,
+		  const sigset_t *oldmask)
 {
 	while (katlsd_sched_next(&sched, state.cfg.concurrency)) {
 		pid_t pid = fork();
@@ -118,6 +132,7 @@ static void spawn(struct katlsd_nl *nl, int sigfd, const sigset_t *oldmask)
 
 			close(sigfd);
 			katlsd_nl_close(nl);
+			katlsd_nl_close(ctrl);
 			signal(SIGPIPE, SIG_IGN);
 			sigprocmask(SIG_SETMASK, oldmask, NULL);
 			code = katlsd_worker(&state);
@@ -126,13 +141,41 @@ static void spawn(struct katlsd_nl *nl, int sigfd, const sigset_t *oldmask)
 	}
 }
 
+/*
+ * The katls family went away (module unloaded) and/or came back (loaded
+ * again): drop the dead subscription and join the new family's group.
+ * Requests of the new module may predate the subscription: probe.
+ */
+static void follow_family(struct katlsd_nl *nl, unsigned int events)
+{
+	int ret;
+
+	if (nl->sk) {
+		katlsd_nl_close(nl);
+		if (events & KATLSD_NL_FAMILY_DEL)
+			kwarn("the %s netlink family went away (module unloaded?); waiting for it",
+			      KATLS_GENL_NAME);
+	}
+	ret = katlsd_nl_listen(nl);
+	if (ret == -ENOENT)
+		return;		/* still gone: the next NEWFAMILY brings it */
+	if (ret) {
+		/* Better restarted by systemd than subscribed to nothing. */
+		kerr("cannot join the %s netlink family again: %s",
+		     KATLS_GENL_NAME, strerror(-ret));
+		return;
+	}
+	knotice("the %s family is back: subscribed again", KATLS_GENL_NAME);
+	katlsd_sched_overrun(&sched, state.cfg.concurrency);
+}
+
 static int run(void)
 {
-	struct katlsd_nl nl = { 0 };
-	struct pollfd pfd[2];
+	struct katlsd_nl nl = { 0 }, ctrl = { 0 };
+	struct pollfd pfd[3];
 	sigset_t mask, oldmask;
 	bool stop = false;
-	int sigfd, ret;
+	int sigfd, ret, rc = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -146,11 +189,20 @@ static int run(void)
 		return 1;
 	}
 
+	/* First the controller, so that no unload/reload goes unseen. */
+	ret = katlsd_nl_ctrl_listen(&ctrl);
+	if (ret) {
+		kerr("cannot follow the generic netlink controller: %s",
+		     strerror(-ret));
+		close(sigfd);
+		return 1;
+	}
 	ret = katlsd_nl_listen(&nl);
 	if (ret) {
 		kerr("cannot join the %s netlink family: %s%s", KATLS_GENL_NAME,
 		     strerror(-ret),
 		     ret == -ENOENT ? " (is the katls module loaded?)" : "");
+		katlsd_nl_close(&ctrl);
 		close(sigfd);
 		return 1;
 	}
@@ -159,17 +211,22 @@ static int run(void)
 
 	/* Requests may be pending from before we started. */
 	katlsd_sched_init(&sched);
-	spawn(&nl, sigfd, &oldmask);
+	spawn(&nl, &ctrl, sigfd, &oldmask);
 
 	pfd[0].fd = sigfd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = katlsd_nl_fd(&nl);
-	pfd[1].events = POLLIN;
+	pfd[2].fd = katlsd_nl_fd(&ctrl);
+	pfd[2].events = POLLIN;
 	while (!stop) {
-		if (poll(pfd, 2, -1) < 0) {
+		/* No subscription while the module is away: poll ignores -1. */
+		pfd[1].fd = nl.sk ? katlsd_nl_fd(&nl) : -1;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			kerr("poll: %s", strerror(errno));
+			rc = 1;
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
@@ -190,7 +247,25 @@ static int run(void)
 				}
 			}
 		}
-		if (!stop && (pfd[1].revents & (POLLIN | POLLERR))) {
+		if (!stop && (pfd[2].revents & (POLLIN | POLLERR))) {
+			unsigned int ev = 0;
+
+			ret = katlsd_nl_ctrl_drain(&ctrl, &ev);
+			if (ret) {
+				/*
+				 * Blind to unload/reload from here on: exit
+				 * non-zero so that systemd restarts us.
+				 */
+				kerr("generic netlink controller: %s; exiting to be restarted",
+				     strerror(-ret));
+				rc = 1;
+				break;
+			}
+			if (ev)
+				follow_family(&nl, ev);
+		}
+		if (!stop && nl.sk &&
+		    (pfd[1].revents & (POLLIN | POLLERR))) {
 			unsigned int ready = 0;
 
 			ret = katlsd_nl_drain(&nl, &ready);
@@ -203,8 +278,8 @@ static int run(void)
 			}
 			katlsd_sched_ready(&sched, ready);
 		}
-		if (!stop)
-			spawn(&nl, sigfd, &oldmask);
+		if (!stop && nl.sk)
+			spawn(&nl, &ctrl, sigfd, &oldmask);
 	}
 
 	/*
@@ -212,6 +287,7 @@ static int run(void)
 	 * (each is bounded by its kernel deadline and alarm()).
 	 */
 	katlsd_nl_close(&nl);
+	katlsd_nl_close(&ctrl);
 	if (sched.running)
 		knotice("waiting for %u running handshake(s)", sched.running);
 	while (sched.running) {
@@ -223,7 +299,7 @@ static int run(void)
 	}
 	close(sigfd);
 	knotice("stopped");
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -274,6 +350,12 @@ int main(int argc, char **argv)
 	}
 
 	katlsd_log_open(foreground, opt_debug ? LOG_DEBUG : LOG_INFO);
+	/* No core dumps, no ptrace: every process of ours may hold keys. */
+	ret = katlsd_nodump();
+	if (ret) {
+		kerr("cannot disable core dumps: %s", strerror(-ret));
+		return 1;
+	}
 	if (gnutls_global_init() < 0) {
 		kerr("gnutls_global_init failed");
 		return 1;

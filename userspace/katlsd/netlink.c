@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 #include <netlink/netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
@@ -131,9 +133,138 @@ int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready)
 	return nlerr(ret);
 }
 
+/* ---- the controller's notifications: the family comes and goes ---- */
+
+int katlsd_nl_ctrl_listen(struct katlsd_nl *nl)
+{
+	int grp, ret;
+
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return -ENOMEM;
+	ret = genl_connect(nl->sk);
+	if (ret < 0)
+		goto fail;
+	nl->family = GENL_ID_CTRL;
+	grp = genl_ctrl_resolve_grp(nl->sk, "nlctrl", "notify");
+	if (grp < 0) {
+		ret = grp;
+		goto fail;
+	}
+	nl_socket_disable_seq_check(nl->sk);
+	ret = nl_socket_add_membership(nl->sk, grp);
+	if (ret < 0)
+		goto fail;
+	ret = nl_socket_set_nonblocking(nl->sk);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	katlsd_nl_close(nl);
+	return nlerr(ret);
+}
+
+static int ctrl_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct genlmsghdr *g;
+	struct nlattr *name;
+	unsigned int *ev = arg;
+
+	if (h->nlmsg_type != GENL_ID_CTRL ||
+	    !genlmsg_valid_hdr(h, 0))
+		return NL_SKIP;
+	g = nlmsg_data(h);
+	name = nla_find(genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+			CTRL_ATTR_FAMILY_NAME);
+	if (!name || nla_len(name) != sizeof(KATLS_GENL_NAME) ||
+	    memcmp(nla_data(name), KATLS_GENL_NAME, sizeof(KATLS_GENL_NAME)))
+		return NL_SKIP;
+	if (g->cmd == CTRL_CMD_NEWFAMILY)
+		*ev |= KATLSD_NL_FAMILY_NEW;
+	else if (g->cmd == CTRL_CMD_DELFAMILY)
+		*ev |= KATLSD_NL_FAMILY_DEL;
+	return NL_OK;
+}
+
+int katlsd_nl_ctrl_drain(struct katlsd_nl *nl, unsigned int *events)
+{
+	struct nl_cb *cb;
+	int ret;
+
+	*events = 0;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ctrl_cb, events);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_ok, NULL);
+	do {
+		ret = nl_recvmsgs_report(nl->sk, cb);
+	} while (ret > 0);
+	nl_cb_put(cb);
+	if (ret == 0 || ret == -NLE_AGAIN)
+		return 0;
+	if (ret == -NLE_NOMEM) {
+		/* Overrun: we cannot tell what was lost, assume both. */
+		*events |= KATLSD_NL_FAMILY_DEL | KATLSD_NL_FAMILY_NEW;
+		return 0;
+	}
+	return nlerr(ret);
+}
+
+int katlsd_nl_cap_ack(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one,
+			  sizeof(one)) ? -errno : 0;
+}
+
 int katlsd_nl_connect(struct katlsd_nl *nl)
 {
-	return open_family(nl);
+	int ret = open_family(nl);
+
+	if (ret)
+		return ret;
+	/*
+	 * A refused DONE's error ack would otherwise echo the whole
+	 * message, traffic secrets included, into a receive buffer.
+	 */
+	ret = katlsd_nl_cap_ack(nl_socket_get_fd(nl->sk));
+	if (ret)
+		katlsd_nl_close(nl);
+	return ret;
+}
+
+int katlsd_nl_wait_ack(int fd, uint32_t seq, void *buf, size_t cap)
+{
+	int ret = 1;
+
+	while (ret > 0) {
+		struct nlmsghdr *h = buf;
+		ssize_t n;
+
+		n = recv(fd, buf, cap, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				ret = -EPROTO;
+			else
+				ret = e->error > 0 ? -EPROTO : e->error;
+			break;
+		}
+	}
+	explicit_bzero(buf, cap);
+	return ret;
 }
 
 /* ---- request/answer over one socket ---- */
@@ -330,16 +461,25 @@ void katlsd_nl_msg_wipe(struct nl_msg *msg)
 int katlsd_nl_done(struct katlsd_nl *nl, uint64_t id,
 		   const struct katlsd_hs_result *r)
 {
-	struct xfer x = { 0 };
+	static uint8_t buf[8192] __attribute__((aligned(8)));
 	struct nl_msg *msg;
+	uint32_t seq;
 	int ret;
 
 	msg = katlsd_nl_build_done(nl->family, id, r);
 	if (!msg)
 		return -ENOMEM;
-	ret = transact(nl, msg, &x);
+	ret = nl_send_auto(nl->sk, msg);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
 	katlsd_nl_msg_wipe(msg);
-	return ret;
+	if (ret < 0)
+		return nlerr(ret);
+	/*
+	 * The answer goes into our own buffer, wiped afterwards, not into
+	 * one that libnl would free with whatever it held.
+	 */
+	return katlsd_nl_wait_ack(nl_socket_get_fd(nl->sk), seq, buf,
+				  sizeof(buf));
 }
 
 void katlsd_nl_close(struct katlsd_nl *nl)

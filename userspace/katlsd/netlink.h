@@ -40,6 +40,17 @@ int katlsd_nl_fd(const struct katlsd_nl *nl);
  */
 int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready);
 
+/*
+ * Parent: follow the generic netlink controller's "notify" group, so that
+ * katlsd notices when katls.ko is unloaded (the family and its multicast
+ * group vanish with it) and loaded again (issue 11 item 8).
+ */
+#define KATLSD_NL_FAMILY_NEW	0x1	/* the katls family (re)appeared */
+#define KATLSD_NL_FAMILY_DEL	0x2	/* the katls family went away */
+int katlsd_nl_ctrl_listen(struct katlsd_nl *nl);
+/* *events gets KATLSD_NL_FAMILY_* bits.  0 or negative errno. */
+int katlsd_nl_ctrl_drain(struct katlsd_nl *nl, unsigned int *events);
+
 /* Child: a fresh socket for ACCEPT and DONE.  0 or negative errno. */
 int katlsd_nl_connect(struct katlsd_nl *nl);
 /* 0 with *req filled, -ENOENT if nothing is pending, or negative errno. */
@@ -53,7 +64,20 @@ struct nl_msg *katlsd_nl_build_done(int family, uint64_t id,
 				    const struct katlsd_hs_result *r);
 /* Zero the whole message buffer (it may hold keys), then free it. */
 void katlsd_nl_msg_wipe(struct nl_msg *msg);
-/* Send DONE and wait for the kernel's answer.  0 or negative errno. */
+/*
+ * NETLINK_CAP_ACK on fd: error acks carry our header only, never the
+ * payload (keys) of the message they refuse.  0 or negative errno.
+ */
+int katlsd_nl_cap_ack(int fd);
+/*
+ * Read until the NLMSG_ERROR/ack for seq; returns its error (0 for an
+ * ack).  Uses buf (cap bytes) and wipes it before returning.
+ */
+int katlsd_nl_wait_ack(int fd, uint32_t seq, void *buf, size_t cap);
+/*
+ * Send DONE and wait for the kernel's answer.  0 or negative errno.  The
+ * message is wiped after sending, the answer's buffer after reading.
+ */
 int katlsd_nl_done(struct katlsd_nl *nl, uint64_t id,
 		   const struct katlsd_hs_result *r);
 

@@ -72,6 +72,12 @@ int katlsd_state_load(struct katlsd_state *st, const char *path,
 	}
 	if (load_creds(st, err, errlen))
 		goto fail;
+	if (katlsd_sandbox_user(&st->sandbox)) {
+		snprintf(err, errlen,
+			 "no user \"%s\" for the handshake sandbox",
+			 KATLSD_SANDBOX_USER);
+		goto fail;
+	}
 	return 0;
 fail:
 	katlsd_state_free(st);

@@ -5,16 +5,27 @@
  * The child owns exactly one request.  If it crashes or is killed, its
  * netlink socket closes and the kernel fails that one request with
  * ECONNABORTED; no other socket notices.
+ *
+ * The child is the request's monitor (privsep.h): it keeps the netlink
+ * socket, configfs-tsm and the private key, and forks a sandbox
+ * (sandbox.h) that runs the handshake and parses everything the peer
+ * sends.  The sandbox gets SIGKILL when the monitor dies.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <gnutls/abstract.h>
 
 #include "evsrc_tsm.h"
 #include "katlsd.h"
 #include "log.h"
 #include "netlink.h"
+#include "privsep.h"
+#include "sandbox.h"
 
 /* Extra time past the kernel deadline before the child gives up. */
 #define WORKER_GRACE_S	2
@@ -41,21 +52,66 @@ static int send_done(struct done_ctx *d, const struct katlsd_hs_result *r)
 	return d->ret;
 }
 
-static void early_done(void *arg, const struct katlsd_hs_result *r)
+/* The monitor's DONE: log a failure, send once. */
+static int monitor_done(void *arg, const struct katlsd_hs_result *r)
 {
-	send_done(arg, r);
+	struct done_ctx *d = arg;
+
+	if (r->status && !d->sent)
+		knotice("request %llu: failed: %s (%s)",
+			(unsigned long long)d->id, r->reason,
+			strerror(r->status));
+	return send_done(d, r);
 }
 
-int katlsd_worker(const struct katlsd_state *st)
+static volatile pid_t sandbox_pid;
+
+/*
+ * The alarm backstop: kill the sandbox, remove the configfs-tsm entry of
+ * a quote still in flight (item 9 of issue 11), then go.  Only
+ * async-signal-safe calls.
+ */
+static void backstop(int sig)
+{
+	(void)sig;
+	if (sandbox_pid > 0)
+		kill(sandbox_pid, SIGKILL);
+	katlsd_evsrc_tsm_abort();
+	_exit(KATLSD_EXIT_ALARM);
+}
+
+/* Wait for the sandbox; say how it ended if that is news. */
+static void reap_sandbox(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		kerr("sandbox %d killed by its seccomp filter (a forbidden system call)",
+		     (int)pid);
+	else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		kerr("sandbox %d killed by signal %d", (int)pid,
+		     WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		kwarn("sandbox %d exited with %d", (int)pid,
+		      WEXITSTATUS(status));
+}
+
+int katlsd_worker(struct katlsd_state *st)
 {
 	struct katlsd_evidence_source evsrc;
 	struct katls_tsm_opts tsm_opts;
+	struct katlsd_monitor mon;
+	struct katlsd_sandbox sb;
 	struct katlsd_hs_params p;
-	struct katlsd_hs_result r;
 	struct katlsd_request req;
 	struct katlsd_nl nl = { 0 };
 	struct done_ctx done = { .nl = &nl };
-	unsigned int secs;
+	gnutls_pk_algorithm_t pk = GNUTLS_PK_UNKNOWN;
+	unsigned int secs, bits = 0;
+	int sp[2], status;
+	pid_t pid;
 	int ret;
 
 	ret = katlsd_nl_connect(&nl);
@@ -79,9 +135,16 @@ int katlsd_worker(const struct katlsd_state *st)
 
 	/*
 	 * Backstop for a handshake stuck outside GnuTLS's own timeout (a
-	 * quote that never returns): SIGALRM kills us, the kernel sees the
-	 * netlink socket close.  Its own timer has fired by then anyway.
+	 * quote that never returns): SIGALRM kills the sandbox, removes the
+	 * report entry and exits, the kernel sees the netlink socket close.
+	 * Its own timer has fired by then anyway.
 	 */
+	{
+		struct sigaction sa = { .sa_handler = backstop };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, NULL);
+	}
 	secs = (req.timeout_ms ? req.timeout_ms : KATLS_TIMEOUT_MAX_MS) / 1000;
 	alarm(secs + WORKER_GRACE_S);
 
@@ -95,9 +158,6 @@ int katlsd_worker(const struct katlsd_state *st)
 	p.timeout_ms = req.timeout_ms;
 	p.policy_name = req.policy;
 	p.peername = req.peername;
-	p.server_creds = st->server_creds;
-	katlsd_evsrc_tsm_init(&evsrc, &tsm_opts, st->cfg.tsm_root);
-	p.evsrc = &evsrc;
 	p.client_creds = st->client_creds;
 	p.have_truststore = st->have_truststore;
 	p.policy = katls_policy_find(st->policies, req.policy);
@@ -107,17 +167,80 @@ int katlsd_worker(const struct katlsd_state *st)
 	p.vopts.collateral_dir = st->cfg.collateral_dir;
 	p.vopts.cpak_file = st->cfg.cpak_file;
 	done.id = req.id;
-	p.on_failure = early_done;
-	p.on_failure_arg = &done;
 
-	katlsd_handshake(&p, &r);
-	if (r.status)
-		knotice("request %llu: failed: %s (%s)",
-			(unsigned long long)req.id, r.reason,
-			strerror(r.status));
+	/* The monitor's side: configfs-tsm and the private key. */
+	memset(&mon, 0, sizeof(mon));
+	mon.fd = req.fd;
+	mon.timeout_ms = req.timeout_ms;
+	mon.server = req.role == KATLS_ROLE_SERVER;
+	mon.done = monitor_done;
+	mon.done_arg = &done;
+	katlsd_evsrc_tsm_init(&evsrc, &tsm_opts, st->cfg.tsm_root);
+	mon.evsrc = &evsrc;
+	if (mon.server && st->server_creds) {
+		gnutls_x509_privkey_t x;
 
-	ret = send_done(&done, &r);
-	katlsd_hs_result_wipe(&r);
+		ret = gnutls_certificate_get_x509_key(st->server_creds, 0, &x);
+		if (ret >= 0) {
+			ret = gnutls_privkey_init(&mon.key);
+			if (ret >= 0)
+				ret = gnutls_privkey_import_x509(
+					mon.key, x,
+					GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+			if (ret < 0)
+				gnutls_x509_privkey_deinit(x);
+		}
+		if (ret < 0) {
+			kerr("server key: %s", gnutls_strerror(ret));
+			if (mon.key)
+				gnutls_privkey_deinit(mon.key);
+			mon.key = NULL;
+		} else {
+			pk = gnutls_privkey_get_pk_algorithm(mon.key, &bits);
+		}
+	}
+
+	sb = st->sandbox;
+	sb.parent = getpid();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
+		kerr("socketpair: %s", strerror(errno));
+		pid = -1;
+	} else {
+		pid = fork();
+		if (pid < 0)
+			kerr("fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		if (mon.key)
+			gnutls_privkey_deinit(mon.key);
+		/* Not the sandbox's: the netlink socket and libnl's state. */
+		katlsd_nl_close(&nl);
+		katlsd_sandbox_main(&p, &st->server_creds, sp[1], &sb, pk,
+				    bits);
+	}
+	if (pid < 0) {
+		struct katlsd_hs_result r;
+
+		memset(&r, 0, sizeof(r));
+		r.status = ENOMEM;
+		snprintf(r.reason, sizeof(r.reason), "cannot start the sandbox");
+		monitor_done(&done, &r);
+		status = ENOMEM;
+	} else {
+		sandbox_pid = pid;
+		close(sp[1]);
+		status = katlsd_monitor_serve(&mon, sp[0]);
+		close(sp[0]);
+		/* Its result is in (or it broke the protocol): done with it. */
+		kill(pid, SIGKILL);
+		reap_sandbox(pid);
+		sandbox_pid = 0;
+	}
+	if (mon.key)
+		gnutls_privkey_deinit(mon.key);
+
+	ret = done.ret;
 	close(req.fd);
 	katlsd_nl_close(&nl);
 	if (ret == -ENOENT) {
@@ -131,8 +254,8 @@ int katlsd_worker(const struct katlsd_state *st)
 		     strerror(-ret));
 		return KATLSD_EXIT_NETLINK;
 	}
-	if (!r.status)
+	if (!status)
 		kinfo("request %llu: keys handed to the kernel",
 		      (unsigned long long)req.id);
-	return r.status ? KATLSD_EXIT_FAILED : KATLSD_EXIT_DONE;
+	return status ? KATLSD_EXIT_FAILED : KATLSD_EXIT_DONE;
 }

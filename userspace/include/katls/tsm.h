@@ -48,9 +48,10 @@ struct katls_tsm_opts {
 	unsigned int max_attempts;	/* KATLS_TSM_DEFAULT_ATTEMPTS */
 	unsigned int backoff_ms;	/* first back-off, doubled, capped */
 	/*
-	 * Test seam, NULL in production: unit tests use it to emulate the
-	 * configfs attribute files in an ordinary directory.  A negative
-	 * return is handled as if that step had failed with that errno.
+	 * Seam called at each step: unit tests use it to emulate the
+	 * configfs attribute files in an ordinary directory; katlsd records
+	 * the entry for its alarm backstop.  A negative return is handled
+	 * as if that step had failed with that errno.
 	 */
 	int (*hook)(enum katls_tsm_step step, const char *entry, void *arg);
 	void *hook_arg;

@@ -30,6 +30,7 @@
 #endif
 
 static int family = AF_INET;
+static unsigned int req_timeout_ms = 30000;
 
 /* A connected loopback pair over `family`: *a connects, *b accepted. */
 static void pair(int *a, int *b)
@@ -67,7 +68,8 @@ static void pair(int *a, int *b)
 
 static int request(int fd, unsigned int role, const char *policy)
 {
-	struct katls_request req = { .role = role, .timeout_ms = 30000 };
+	struct katls_request req = { .role = role,
+				     .timeout_ms = req_timeout_ms };
 
 	if (setsockopt(fd, SOL_TCP, TCP_ULP, KATLS_ULP_NAME,
 		       sizeof(KATLS_ULP_NAME)))
@@ -288,6 +290,66 @@ static void run(const char *policy, int want)
 	close(b);
 }
 
+/* configfs-tsm report entries that katlsd left behind */
+static int tsm_entries(void)
+{
+	DIR *d = opendir("/sys/kernel/config/tsm/report");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "katls-", 6)) {
+			tap_diag("left behind: %s", de->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Issue 11 item 9: a quote that outlives the request.  The kernel fails
+ * the request at its 1 s deadline; the worker's alarm backstop (1 s + its
+ * grace) fires while the quote still sleeps in the provider, and must
+ * remove its configfs-tsm entry before the worker goes.
+ */
+static void backstop(void)
+{
+	struct timespec t0, t1;
+	pthread_t ts, tc;
+	struct par p = { .policy = "sim-demo" };
+	long ms;
+
+	tap_ok(tsm_entries() == 0, "backstop: no report entry before");
+	set_param("delay_ms", "10000");
+	req_timeout_ms = 1000;
+	pair(&p.a, &p.b);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&ts, NULL, par_server, &p);
+	pthread_create(&tc, NULL, par_client, &p);
+	pthread_join(ts, NULL);
+	pthread_join(tc, NULL);
+	p.rc = result(p.a);
+	p.rs = result(p.b);
+	tap_ok(p.rc.state == KATLS_STATE_FAILED &&
+	       p.rs.state == KATLS_STATE_FAILED,
+	       "backstop: both ends failed at the deadline (%u/%u, %u/%u)",
+	       p.rc.state, p.rc.status, p.rs.state, p.rs.status);
+	/* alarm = 1 s deadline + 2 s grace; the quote would take 10 s. */
+	sleep(5);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	tap_ok(tsm_entries() == 0,
+	       "backstop: the alarm removed the configfs-tsm entry (%ld ms, quote still sleeping)",
+	       ms);
+	close(p.a);
+	close(p.b);
+	set_param("delay_ms", "0");
+	req_timeout_ms = 30000;
+}
+
 int main(int argc, char **argv)
 {
 	struct par p[NPAR];
@@ -299,6 +361,12 @@ int main(int argc, char **argv)
 	/* e2e POLICY ERRNO: one exchange only (used around reloads). */
 	if (argc == 3) {
 		run(argv[1], atoi(argv[2]));
+		return tap_done();
+	}
+	/* e2e backstop: item 9 only. */
+	if (argc == 2 && !strcmp(argv[1], "backstop")) {
+		backstop();
+		run("sim-demo", 0);
 		return tap_done();
 	}
 	run("sim-demo", 0);

@@ -11,6 +11,16 @@ katls_e2e_agent "$d" katls-e2e debug
 pid=$KATLS_AGENT_PID
 rc=0
 KATLSD_PID=$pid "$here/e2e" >"$d/tap" || rc=1
+# Issue 11 item 7: no core dumps from any katlsd process.
+if grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits; then
+	echo "ok 1 - katlsd runs with RLIMIT_CORE 0" >>"$d/tap"
+else
+	echo "not ok 1 - katlsd runs with RLIMIT_CORE 0" >>"$d/tap"
+	rc=1
+fi
+# Issue 11 item 9: the alarm backstop removes its configfs-tsm entry.
+echo "# alarm backstop" >>"$d/tap"
+"$here/e2e" backstop >>"$d/tap" || rc=1
 
 # SIGHUP: a new policy (evidence_bound_key allow, copied from sim-demo)
 # takes effect...
@@ -48,6 +58,24 @@ sh "$here/server-policy.sh" "$d" >>"$d/tap" || rc=1
 # Stock TLS peers get an alert that says why (issue 11 item 20).
 echo "# stock TLS peers (stock-peers.sh)" >>"$d/tap"
 sh "$here/stock-peers.sh" "$d" >>"$d/tap" || rc=1
+
+# Issue 11 item 8: katls.ko unloaded and loaded again.  katlsd follows
+# the family (nlctrl notifications) and serves the new module.
+if [ -f /run/katls-vm/katls.ko ] && rmmod katls; then
+	insmod /run/katls-vm/katls.ko
+	katls_wait_for "katls family is back" "$d/katlsd.log"
+	echo "# after reloading katls.ko" >>"$d/tap"
+	"$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+	if kill -0 $pid 2>/dev/null; then
+		echo "ok 1 - katlsd still running after the module reload" >>"$d/tap"
+	else
+		echo "not ok 1 - katlsd still running after the module reload" >>"$d/tap"
+		rc=1
+	fi
+else
+	echo "not ok 1 - katls.ko reloaded" >>"$d/tap"
+	rc=1
+fi
 
 # An attester without a TEE provider: the server fails (ENODEV, see the
 # log), the client sees the server's abort as EPROTO.

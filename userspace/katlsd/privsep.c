@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * privsep.c - the monitor/sandbox protocol of one request (privsep.h has
+ * the messages and the limits).
+ *
+ * Nothing here trusts the other side: every message is one packet of a
+ * SOCK_SEQPACKET pair, read into a bounded buffer, its header checked
+ * against what arrived, every field length checked exactly.  Buffers that
+ * held keys, signatures or traffic secrets are wiped before they are
+ * freed or go out of scope.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+#include <linux/tls.h>
+#include <gnutls/crypto.h>
+#include <katls/tsm.h>
+
+#include "log.h"
+#include "privsep.h"
+#include "sandbox.h"
+
+/* ---- framing ---- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+int katlsd_ipc_send(int fd, uint32_t type, const void *a, size_t alen,
+		    const void *b, size_t blen, const void *c, size_t clen)
+{
+	uint8_t hdr[KATLSD_IPC_HDR_LEN];
+	struct iovec iov[4] = {
+		{ hdr, sizeof(hdr) },
+		{ (void *)a, alen },
+		{ (void *)b, blen },
+		{ (void *)c, clen },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 4 };
+	size_t len = alen + blen + clen;
+	ssize_t n;
+
+	if (len > KATLSD_IPC_MAX - KATLSD_IPC_HDR_LEN)
+		return -EMSGSIZE;
+	put32(hdr, type);
+	put32(hdr + 4, (uint32_t)len);
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len + sizeof(hdr) ? 0 : -EIO;
+}
+
+int katlsd_ipc_parse(const uint8_t *buf, size_t n, struct katlsd_ipc_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (n < KATLSD_IPC_HDR_LEN)
+		return -EPROTO;
+	m->type = get32(buf);
+	m->len = get32(buf + 4);
+	if (m->type < KATLSD_IPC_EVIDENCE_REQ || m->type > KATLSD_IPC_TYPE_MAX)
+		return -EPROTO;
+	if ((size_t)m->len != n - KATLSD_IPC_HDR_LEN)
+		return -EPROTO;
+	m->payload = buf + KATLSD_IPC_HDR_LEN;
+	return 0;
+}
+
+int katlsd_ipc_recv(int fd, uint8_t *buf, size_t cap,
+		    struct katlsd_ipc_msg *m)
+{
+	struct iovec iov = { buf, cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	memset(m, 0, sizeof(*m));
+	if (cap < KATLSD_IPC_HDR_LEN)
+		return -EINVAL;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	/* No control buffer: passed descriptors were dropped.  Refuse. */
+	if (mh.msg_flags & MSG_CTRUNC)
+		return -EPROTO;
+	return katlsd_ipc_parse(buf, (size_t)n, m);
+}
+
+/* ---- payloads ---- */
+
+/* A fixed-size string field: NUL-terminated inside its bound. */
+static bool str_ok(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) != NULL;
+}
+
+#define RES_LEN (4 + sizeof(((struct katlsd_hs_result *)0)->reason) + 4 + \
+		 2 * sizeof(union katlsd_crypto_info) + 4 + 4 + \
+		 KATLS_DIGEST_LEN + 4 + KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX + 4)
+
+int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
+			  size_t cap)
+{
+	uint8_t *p = out;
+
+	if (cap < RES_LEN)
+		return -EMSGSIZE;
+	memset(out, 0, RES_LEN);
+	put32(p, (uint32_t)r->status);
+	p += 4;
+	memcpy(p, r->reason, sizeof(r->reason));
+	p[sizeof(r->reason) - 1] = '\0';
+	p += sizeof(r->reason);
+	if (!r->status) {
+		put32(p, (uint32_t)r->keys.len);
+		memcpy(p + 4, &r->keys.tx, sizeof(r->keys.tx));
+		memcpy(p + 4 + sizeof(r->keys.tx), &r->keys.rx,
+		       sizeof(r->keys.rx));
+	}
+	p += 4 + 2 * sizeof(union katlsd_crypto_info);
+	put32(p, r->evidence_type);
+	put32(p + 4, r->binding_level);
+	p += 8;
+	memcpy(p, r->digest, KATLS_DIGEST_LEN);
+	p += KATLS_DIGEST_LEN;
+	put32(p, (uint32_t)(r->measurement_len <= KATLS_MEASUREMENT_MAX ?
+			    r->measurement_len : 0));
+	memcpy(p + 4, r->measurement, KATLS_MEASUREMENT_MAX);
+	p += 4 + KATLS_MEASUREMENT_MAX;
+	memcpy(p, r->policy, KATLS_POLICY_MAX);
+	p[KATLS_POLICY_MAX - 1] = '\0';
+	p += KATLS_POLICY_MAX;
+	put32(p, r->status ? (uint32_t)r->settle : 0);
+	p += 4;
+	return (int)(p - out);
+}
+
+/* The crypto_info length that goes with each cipher kTLS takes. */
+static size_t cipher_len(uint16_t cipher)
+{
+	switch (cipher) {
+	case TLS_CIPHER_AES_GCM_128:
+		return sizeof(struct tls12_crypto_info_aes_gcm_128);
+	case TLS_CIPHER_AES_GCM_256:
+		return sizeof(struct tls12_crypto_info_aes_gcm_256);
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		return sizeof(struct tls12_crypto_info_chacha20_poly1305);
+	default:
+		return 0;
+	}
+}
+
+int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
+			  struct katlsd_hs_result *r)
+{
+	const uint8_t *p = m->payload;
+	uint32_t status, klen, mlen, settle;
+
+	memset(r, 0, sizeof(*r));
+	if (m->len != RES_LEN)
+		return -EPROTO;
+	status = get32(p);
+	/* 0, or a positive errno. */
+	if (status > 4095)
+		goto bad;
+	r->status = (int)status;
+	p += 4;
+	memcpy(r->reason, p, sizeof(r->reason));
+	if (!str_ok(r->reason, sizeof(r->reason)))
+		goto bad;
+	p += sizeof(r->reason);
+	klen = get32(p);
+	if (!r->status) {
+		memcpy(&r->keys.tx, p + 4, sizeof(r->keys.tx));
+		memcpy(&r->keys.rx, p + 4 + sizeof(r->keys.tx),
+		       sizeof(r->keys.rx));
+		r->keys.len = klen;
+		if (!klen || klen != cipher_len(r->keys.tx.info.cipher_type) ||
+		    r->keys.rx.info.cipher_type != r->keys.tx.info.cipher_type ||
+		    r->keys.tx.info.version != TLS_1_3_VERSION ||
+		    r->keys.rx.info.version != TLS_1_3_VERSION)
+			goto bad;
+	} else if (klen) {
+		goto bad;
+	}
+	p += 4 + 2 * sizeof(union katlsd_crypto_info);
+	r->evidence_type = get32(p);
+	r->binding_level = get32(p + 4);
+	p += 8;
+	memcpy(r->digest, p, KATLS_DIGEST_LEN);
+	p += KATLS_DIGEST_LEN;
+	mlen = get32(p);
+	if (mlen > KATLS_MEASUREMENT_MAX)
+		goto bad;
+	r->measurement_len = mlen;
+	memcpy(r->measurement, p + 4, KATLS_MEASUREMENT_MAX);
+	p += 4 + KATLS_MEASUREMENT_MAX;
+	memcpy(r->policy, p, KATLS_POLICY_MAX);
+	if (!str_ok(r->policy, KATLS_POLICY_MAX))
+		goto bad;
+	p += KATLS_POLICY_MAX;
+	settle = get32(p);
+	if (settle > KATLSD_SETTLE_PEER_CLOSED || (settle && !r->status))
+		goto bad;
+	r->settle = (enum katlsd_settle)settle;
+	return 0;
+bad:
+	katlsd_hs_result_wipe(r);
+	memset(r, 0, sizeof(*r));
+	return -EPROTO;
+}
+
+#define EVREP_FIXED	(4 + 4 + 64 + 4 + 4)
+
+int katlsd_ipc_dec_evidence_rep(const struct katlsd_ipc_msg *m, int *status,
+				struct katlsd_evidence *ev)
+{
+	const uint8_t *p = m->payload;
+	uint32_t evlen, auxlen;
+	int32_t st;
+
+	memset(ev, 0, sizeof(*ev));
+	if (m->type != KATLSD_IPC_EVIDENCE_REP || m->len < EVREP_FIXED)
+		return -EPROTO;
+	memcpy(&st, p, 4);
+	evlen = get32(p + 72);
+	auxlen = get32(p + 76);
+	if (st > 0 || st < -4095)
+		return -EPROTO;
+	if ((size_t)evlen + auxlen != m->len - EVREP_FIXED)
+		return -EPROTO;
+	*status = st;
+	if (st)
+		return evlen || auxlen ? -EPROTO : 0;
+	if (!evlen || evlen > KATLS_TSM_OUTBLOB_MAX ||
+	    auxlen > KATLS_TSM_AUXBLOB_MAX)
+		return -EPROTO;
+	ev->type = get32(p + 4);
+	memcpy(ev->provider, p + 8, 64);
+	if (!str_ok(ev->provider, sizeof(ev->provider)))
+		return -EPROTO;
+	ev->evidence = malloc(evlen);
+	ev->aux = auxlen ? malloc(auxlen) : NULL;
+	if (!ev->evidence || (auxlen && !ev->aux)) {
+		katlsd_evidence_free(ev);
+		*status = -ENOMEM;
+		return 0;
+	}
+	memcpy(ev->evidence, p + EVREP_FIXED, evlen);
+	ev->evidence_len = evlen;
+	if (auxlen)
+		memcpy(ev->aux, p + EVREP_FIXED + evlen, auxlen);
+	ev->aux_len = auxlen;
+	return 0;
+}
+
+int katlsd_ipc_dec_sign_req(const struct katlsd_ipc_msg *m, uint32_t *algo,
+			    uint32_t *kind, gnutls_datum_t *data)
+{
+	if (m->type != KATLSD_IPC_SIGN_REQ || m->len < 9 ||
+	    m->len > 8 + KATLSD_IPC_SIGN_DATA_MAX)
+		return -EPROTO;
+	*algo = get32(m->payload);
+	*kind = get32(m->payload + 4);
+	if (*kind != KATLSD_SIGN_DATA && *kind != KATLSD_SIGN_HASH)
+		return -EPROTO;
+	data->data = (unsigned char *)m->payload + 8;
+	data->size = m->len - 8;
+	return 0;
+}
+
+/* The signature schemes of TLS 1.3 (RFC 8446 4.2.3) that kTLS peers use. */
+static const gnutls_sign_algorithm_t tls13_algos[] = {
+	GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, GNUTLS_SIGN_ECDSA_SECP384R1_SHA384,
+	GNUTLS_SIGN_ECDSA_SECP521R1_SHA512, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256,
+	GNUTLS_SIGN_RSA_PSS_RSAE_SHA384, GNUTLS_SIGN_RSA_PSS_RSAE_SHA512,
+	GNUTLS_SIGN_RSA_PSS_SHA256, GNUTLS_SIGN_RSA_PSS_SHA384,
+	GNUTLS_SIGN_RSA_PSS_SHA512, GNUTLS_SIGN_EDDSA_ED25519,
+	GNUTLS_SIGN_EDDSA_ED448,
+};
+
+bool katlsd_ipc_sign_ok(uint32_t algo, uint32_t kind,
+			const gnutls_datum_t *data)
+{
+	gnutls_sign_algorithm_t a = (gnutls_sign_algorithm_t)algo;
+	bool known = false;
+	size_t i;
+
+	for (i = 0; i < sizeof(tls13_algos) / sizeof(tls13_algos[0]); i++)
+		known |= tls13_algos[i] == a;
+	if (!known)
+		return false;
+	if (a == GNUTLS_SIGN_EDDSA_ED25519 || a == GNUTLS_SIGN_EDDSA_ED448)
+		/* not prehashed: the whole input, which we can check */
+		return kind == KATLSD_SIGN_DATA &&
+		       katlsd_ipc_cv_input_ok(data->data, data->size);
+	/* prehashed: exactly one digest of the scheme's hash */
+	return kind == KATLSD_SIGN_HASH &&
+	       data->size == gnutls_hash_get_len(
+				     (gnutls_digest_algorithm_t)
+				     gnutls_sign_get_hash_algorithm(a));
+}
+
+int katlsd_ipc_dec_status_rep(const struct katlsd_ipc_msg *m, uint32_t type,
+			      int32_t max_status, size_t max_data,
+			      int *status, gnutls_datum_t *data)
+{
+	int32_t st;
+
+	data->data = NULL;
+	data->size = 0;
+	if (m->type != type || m->len < 4)
+		return -EPROTO;
+	memcpy(&st, m->payload, 4);
+	if (st > max_status || st < -4095)
+		return -EPROTO;
+	if (m->len > 4 && (st || m->len - 4 > max_data))
+		return -EPROTO;
+	*status = st;
+	data->data = (unsigned char *)m->payload + 4;
+	data->size = m->len - 4;
+	return 0;
+}
+
+/* RFC 8446 4.4.3: what a TLS 1.3 server signs in CertificateVerify. */
+static const char cv_context[] = "TLS 1.3, server CertificateVerify";
+
+bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len)
+{
+	size_t pre = 64 + sizeof(cv_context);	/* with its zero byte */
+	size_t i;
+
+	if (len != pre + 32 && len != pre + 48 && len != pre + 64)
+		return false;
+	for (i = 0; i < 64; i++)
+		if (data[i] != 0x20)
+			return false;
+	return !memcmp(data + 64, cv_context, sizeof(cv_context));
+}
+
+/* ---- monitor ---- */
+
+static int send_status(int ipc, uint32_t type, int32_t st)
+{
+	return katlsd_ipc_send(ipc, type, &st, 4, NULL, 0, NULL, 0);
+}
+
+static int serve_evidence(struct katlsd_monitor *m, int ipc,
+			  const struct katlsd_ipc_msg *msg)
+{
+	struct katlsd_evidence ev = { 0 };
+	uint8_t fixed[EVREP_FIXED];
+	int32_t st;
+	int ret;
+
+	if (!m->evsrc) {
+		st = -ENODEV;
+	} else {
+		st = m->evsrc->get(m->evsrc->arg, msg->payload, &ev);
+		if (!st && (!ev.evidence_len ||
+			    ev.evidence_len > KATLS_TSM_OUTBLOB_MAX ||
+			    ev.aux_len > KATLS_TSM_AUXBLOB_MAX))
+			st = -EFBIG;
+	}
+	memset(fixed, 0, sizeof(fixed));
+	memcpy(fixed, &st, 4);
+	if (!st) {
+		put32(fixed + 4, ev.type);
+		memcpy(fixed + 8, ev.provider, 64);
+		fixed[8 + 63] = '\0';
+		put32(fixed + 72, (uint32_t)ev.evidence_len);
+		put32(fixed + 76, (uint32_t)ev.aux_len);
+		ret = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REP, fixed,
+				      sizeof(fixed), ev.evidence,
+				      ev.evidence_len, ev.aux, ev.aux_len);
+	} else {
+		ret = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REP, fixed,
+				      sizeof(fixed), NULL, 0, NULL, 0);
+	}
+	katlsd_evidence_free(&ev);
+	return ret;
+}
+
+static int serve_sign(struct katlsd_monitor *m, int ipc,
+		      const struct katlsd_ipc_msg *msg)
+{
+	gnutls_datum_t data, sig = { NULL, 0 };
+	uint32_t algo, kind;
+	int32_t st = 0;
+	int ret;
+
+	if (katlsd_ipc_dec_sign_req(msg, &algo, &kind, &data))
+		return -EPROTO;
+	if (!katlsd_ipc_sign_ok(algo, kind, &data)) {
+		kerr("sandbox asked for a signature that is not a TLS 1.3 CertificateVerify");
+		return -EPROTO;
+	}
+	if (kind == KATLSD_SIGN_HASH)
+		ret = gnutls_privkey_sign_hash2(m->key,
+						(gnutls_sign_algorithm_t)algo,
+						0, &data, &sig);
+	else
+		ret = gnutls_privkey_sign_data2(m->key,
+						(gnutls_sign_algorithm_t)algo,
+						0, &data, &sig);
+	if (ret < 0) {
+		kwarn("signature (%s): %s",
+		      gnutls_sign_get_name((gnutls_sign_algorithm_t)algo),
+		      gnutls_strerror(ret));
+		st = -EKEYREJECTED;
+	} else if (!sig.size || sig.size > KATLSD_IPC_SIG_MAX) {
+		st = -EMSGSIZE;
+	}
+	if (st)
+		ret = send_status(ipc, KATLSD_IPC_SIGN_REP, st);
+	else
+		ret = katlsd_ipc_send(ipc, KATLSD_IPC_SIGN_REP, &st, 4,
+				      sig.data, sig.size, NULL, 0);
+	if (sig.data) {
+		explicit_bzero(sig.data, sig.size);
+		gnutls_free(sig.data);
+	}
+	return ret;
+}
+
+/* ms until the deadline (at least 0), or -1 without one. */
+static int left_ms(const struct katlsd_monitor *m)
+{
+	struct timespec now;
+	long long ms;
+
+	if (!m->timeout_ms)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(m->deadline.tv_sec - now.tv_sec) * 1000 +
+	     (m->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* poll the TCP socket: 1 ready, 0 timeout, -errno */
+static int wait_fd(int fd, short ev, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = ev };
+	int n;
+
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n;
+}
+
+static int serve_recv(struct katlsd_monitor *m, int ipc,
+		      const struct katlsd_ipc_msg *msg, uint8_t *buf)
+{
+	uint32_t max;
+	int32_t st;
+	ssize_t n = 0;
+
+	if (msg->len != 4)
+		return -EPROTO;
+	max = get32(msg->payload);
+	if (!max || max > KATLSD_IPC_IO_MAX)
+		return -EPROTO;
+	for (;;) {
+		st = wait_fd(m->fd, POLLIN, left_ms(m));
+		if (st <= 0) {
+			st = st ? st : -EAGAIN;
+			break;
+		}
+		n = recv(m->fd, buf, max, MSG_DONTWAIT);
+		if (n >= 0) {
+			st = 0;
+			break;
+		}
+		if (errno != EAGAIN && errno != EINTR) {
+			st = -errno;
+			break;
+		}
+	}
+	if (st)
+		n = 0;
+	return katlsd_ipc_send(ipc, KATLSD_IPC_RECV_REP, &st, 4, buf,
+			       (size_t)n, NULL, 0);
+}
+
+static int serve_send(struct katlsd_monitor *m, int ipc,
+		      const struct katlsd_ipc_msg *msg)
+{
+	size_t off = 0;
+	int32_t st = 0;
+
+	if (!msg->len || msg->len > KATLSD_IPC_IO_MAX)
+		return -EPROTO;
+	while (off < msg->len) {
+		ssize_t n = send(m->fd, msg->payload + off, msg->len - off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			st = -errno;
+			break;
+		}
+		st = wait_fd(m->fd, POLLOUT, left_ms(m));
+		if (st <= 0) {
+			st = st ? st : -EAGAIN;
+			break;
+		}
+		st = 0;
+	}
+	if (!st || off)
+		st = (int32_t)off;
+	return katlsd_ipc_send(ipc, KATLSD_IPC_SEND_REP, &st, 4, NULL, 0,
+			       NULL, 0);
+}
+
+static int serve_poll(struct katlsd_monitor *m, int ipc,
+		      const struct katlsd_ipc_msg *msg)
+{
+	uint32_t ms;
+	int left;
+	int32_t st;
+
+	if (msg->len != 4)
+		return -EPROTO;
+	ms = get32(msg->payload);
+	left = left_ms(m);
+	if (ms != GNUTLS_INDEFINITE_TIMEOUT && ms <= INT32_MAX &&
+	    (left < 0 || (int)ms < left))
+		left = (int)ms;
+	st = wait_fd(m->fd, POLLIN, left);
+	return katlsd_ipc_send(ipc, KATLSD_IPC_POLL_REP, &st, 4, NULL, 0,
+			       NULL, 0);
+}
+
+static void monitor_done(struct katlsd_monitor *m,
+			 const struct katlsd_hs_result *r)
+{
+	if (m->done_sent)
+		return;
+	m->done_ret = m->done(m->done_arg, r);
+	m->done_sent = true;
+}
+
+/* DONE with a failure the monitor decided on itself. */
+static int monitor_fail(struct katlsd_monitor *m, int status,
+			const char *why)
+{
+	struct katlsd_hs_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	snprintf(r.reason, sizeof(r.reason), "%s", why);
+	if (!m->done_sent)
+		knotice("sandbox: %s", why);
+	monitor_done(m, &r);
+	return status;
+}
+
+int katlsd_monitor_serve(struct katlsd_monitor *m, int ipc)
+{
+	struct katlsd_hs_result r;
+	struct katlsd_ipc_msg msg;
+	uint8_t *buf;
+	int ret, status, one = 1;
+
+	buf = malloc(KATLSD_IPC_MAX);
+	if (!buf)
+		return monitor_fail(m, ENOMEM, "out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &m->deadline);
+	m->deadline.tv_sec += m->timeout_ms / 1000;
+	m->deadline.tv_nsec += (long)(m->timeout_ms % 1000) * 1000000;
+	if (m->deadline.tv_nsec >= 1000000000) {
+		m->deadline.tv_sec++;
+		m->deadline.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		ret = katlsd_ipc_recv(ipc, buf, KATLSD_IPC_MAX, &msg);
+		if (ret == -EPIPE || ret == -ECONNRESET) {
+			status = monitor_fail(m, ECONNABORTED,
+					      "the sandbox went away without a result");
+			break;
+		}
+		if (ret) {
+			status = monitor_fail(m, EPROTO, "malformed message");
+			break;
+		}
+		switch (msg.type) {
+		case KATLSD_IPC_EVIDENCE_REQ:
+			if (!m->server || msg.len != KATLS_TSM_INBLOB_LEN ||
+			    m->quotes++) {
+				ret = -EPROTO;
+				break;
+			}
+			ret = serve_evidence(m, ipc, &msg);
+			break;
+		case KATLSD_IPC_SIGN_REQ:
+			if (!m->server || !m->key || m->signatures++) {
+				ret = -EPROTO;
+				break;
+			}
+			ret = serve_sign(m, ipc, &msg);
+			break;
+		case KATLSD_IPC_RECV_REQ:
+			ret = serve_recv(m, ipc, &msg, buf + KATLSD_IPC_HDR_LEN);
+			break;
+		case KATLSD_IPC_SEND_REQ:
+			ret = serve_send(m, ipc, &msg);
+			break;
+		case KATLSD_IPC_POLL_REQ:
+			ret = serve_poll(m, ipc, &msg);
+			break;
+		case KATLSD_IPC_FAILED:
+			if (m->done_sent || katlsd_ipc_dec_result(&msg, &r) ||
+			    !r.status) {
+				ret = -EPROTO;
+				break;
+			}
+			/*
+			 * Our alert reaches the peer before DONE's reset:
+			 * push it past Nagle (enabling TCP_NODELAY pushes
+			 * what is queued), then wait, bounded.
+			 */
+			if (r.settle == KATLSD_SETTLE_ACKED)
+				(void)setsockopt(m->fd, IPPROTO_TCP, TCP_NODELAY,
+						 &one, sizeof(one));
+			katlsd_settle(m->fd, r.settle, left_ms(m));
+			monitor_done(m, &r);
+			katlsd_hs_result_wipe(&r);
+			ret = katlsd_ipc_send(ipc, KATLSD_IPC_ACK, NULL, 0,
+					      NULL, 0, NULL, 0);
+			break;
+		case KATLSD_IPC_RESULT:
+			if (katlsd_ipc_dec_result(&msg, &r)) {
+				ret = -EPROTO;
+				break;
+			}
+			/* After FAILED, DONE is out: nothing can undo it. */
+			if (m->done_sent && !r.status)
+				r.status = EPROTO;
+			status = r.status;
+			monitor_done(m, &r);
+			katlsd_hs_result_wipe(&r);
+			goto out;
+		default:
+			ret = -EPROTO;
+		}
+		if (ret == -EPROTO) {
+			status = monitor_fail(m, EPROTO,
+					      "protocol violation, request refused");
+			break;
+		}
+		if (ret) {
+			status = monitor_fail(m, ECONNABORTED,
+					      "cannot answer the sandbox");
+			break;
+		}
+	}
+out:
+	explicit_bzero(buf, KATLSD_IPC_MAX);
+	free(buf);
+	return status;
+}
+
+/* ---- sandbox ---- */
+
+/* One request, its answer of type want into a fresh buffer. */
+static int ask(int ipc, uint32_t type, const void *a, size_t alen,
+	       const void *b, size_t blen, uint32_t want, uint8_t **buf,
+	       struct katlsd_ipc_msg *msg)
+{
+	int ret;
+
+	*buf = malloc(KATLSD_IPC_MAX);
+	if (!*buf)
+		return -ENOMEM;
+	ret = katlsd_ipc_send(ipc, type, a, alen, b, blen, NULL, 0);
+	if (!ret)
+		ret = katlsd_ipc_recv(ipc, *buf, KATLSD_IPC_MAX, msg);
+	if (!ret && msg->type != want)
+		ret = -EPROTO;
+	return ret;
+}
+
+static void ask_free(uint8_t *buf)
+{
+	if (buf) {
+		explicit_bzero(buf, KATLSD_IPC_MAX);
+		free(buf);
+	}
+}
+
+static int remote_evidence(void *arg, const uint8_t report_data[64],
+			   struct katlsd_evidence *ev)
+{
+	struct katlsd_remote *rm = arg;
+	struct katlsd_ipc_msg msg;
+	uint8_t *buf = NULL;
+	int ret, status = -EIO;
+
+	memset(ev, 0, sizeof(*ev));
+	ret = ask(rm->ipc, KATLSD_IPC_EVIDENCE_REQ, report_data,
+		  KATLS_TSM_INBLOB_LEN, NULL, 0, KATLSD_IPC_EVIDENCE_REP,
+		  &buf, &msg);
+	if (!ret)
+		ret = katlsd_ipc_dec_evidence_rep(&msg, &status, ev);
+	ask_free(buf);
+	if (ret) {
+		kerr("evidence from the monitor: %s", strerror(-ret));
+		return -EIO;
+	}
+	return status;
+}
+
+static int remote_sign_kind(struct katlsd_remote *rm, uint32_t kind,
+			    gnutls_sign_algorithm_t algo,
+			    const gnutls_datum_t *data, gnutls_datum_t *sig)
+{
+	struct katlsd_ipc_msg msg;
+	gnutls_datum_t s;
+	uint8_t *buf = NULL;
+	uint8_t head[8];
+	int ret, status = -EIO;
+
+	if (data->size > KATLSD_IPC_SIGN_DATA_MAX)
+		return GNUTLS_E_PK_SIGN_FAILED;
+	put32(head, (uint32_t)algo);
+	put32(head + 4, kind);
+	ret = ask(rm->ipc, KATLSD_IPC_SIGN_REQ, head, sizeof(head),
+		  data->data, data->size, KATLSD_IPC_SIGN_REP, &buf, &msg);
+	if (!ret)
+		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_SIGN_REP, 0,
+						KATLSD_IPC_SIG_MAX, &status,
+						&s);
+	if (!ret && !status && !s.size)
+		ret = -EPROTO;
+	if (!ret && !status) {
+		sig->data = gnutls_malloc(s.size);
+		if (sig->data) {
+			memcpy(sig->data, s.data, s.size);
+			sig->size = s.size;
+		} else {
+			status = -ENOMEM;
+		}
+	}
+	ask_free(buf);
+	if (ret || status) {
+		kerr("signature from the monitor: %s",
+		     strerror(ret ? -ret : -status));
+		return GNUTLS_E_PK_SIGN_FAILED;
+	}
+	return 0;
+}
+
+/* Ed25519/Ed448: GnuTLS hands over the whole CertificateVerify input. */
+static int remote_sign(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
+		       void *userdata, unsigned int flags,
+		       const gnutls_datum_t *data, gnutls_datum_t *sig)
+{
+	(void)key;
+	(void)flags;
+	return remote_sign_kind(userdata, KATLSD_SIGN_DATA, algo, data, sig);
+}
+
+/* ECDSA, RSA-PSS: GnuTLS hashes first and hands over the digest. */
+static int remote_sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
+			    void *userdata, unsigned int flags,
+			    const gnutls_datum_t *hash, gnutls_datum_t *sig)
+{
+	(void)key;
+	(void)flags;
+	return remote_sign_kind(userdata, KATLSD_SIGN_HASH, algo, hash, sig);
+}
+
+static int remote_info(gnutls_privkey_t key, unsigned int flags,
+		       void *userdata)
+{
+	struct katlsd_remote *rm = userdata;
+
+	(void)key;
+	if (flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO)
+		return gnutls_sign_supports_pk_algorithm(
+			(gnutls_sign_algorithm_t)GNUTLS_FLAGS_TO_SIGN_ALGO(flags),
+			rm->pk) ? 1 : 0;
+	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS)
+		return (int)rm->bits;
+	if (flags & GNUTLS_PRIVKEY_INFO_SIGN_ALGO)
+		return 0;
+	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO)
+		return (int)rm->pk;
+	return GNUTLS_E_UNKNOWN_PK_ALGORITHM;
+}
+
+static ssize_t remote_push(gnutls_transport_ptr_t ptr, const void *data,
+			   size_t len)
+{
+	struct katlsd_remote *rm = ptr;
+	struct katlsd_ipc_msg msg;
+	gnutls_datum_t none;
+	uint8_t *buf = NULL;
+	int ret, st = -EIO;
+
+	if (len > KATLSD_IPC_IO_MAX)
+		len = KATLSD_IPC_IO_MAX;
+	ret = ask(rm->ipc, KATLSD_IPC_SEND_REQ, data, len, NULL, 0,
+		  KATLSD_IPC_SEND_REP, &buf, &msg);
+	if (!ret)
+		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_SEND_REP,
+						(int32_t)len, 0, &st, &none);
+	ask_free(buf);
+	if (ret || st <= 0) {
+		errno = ret ? EIO : st ? -st : EIO;
+		return -1;
+	}
+	return st;
+}
+
+static ssize_t remote_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	struct katlsd_remote *rm = ptr;
+	struct katlsd_ipc_msg msg;
+	gnutls_datum_t got;
+	uint8_t *buf = NULL;
+	uint32_t max;
+	int ret, st = -EIO;
+
+	max = len > KATLSD_IPC_IO_MAX ? KATLSD_IPC_IO_MAX : (uint32_t)len;
+	if (!max)
+		return 0;
+	ret = ask(rm->ipc, KATLSD_IPC_RECV_REQ, &max, 4, NULL, 0,
+		  KATLSD_IPC_RECV_REP, &buf, &msg);
+	if (!ret)
+		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_RECV_REP, 0,
+						max, &st, &got);
+	if (!ret && !st)
+		memcpy(data, got.data, got.size);
+	ask_free(buf);
+	if (ret || st) {
+		errno = ret ? EIO : -st;
+		return -1;
+	}
+	return (ssize_t)got.size;
+}
+
+static int remote_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct katlsd_remote *rm = ptr;
+	struct katlsd_ipc_msg msg;
+	gnutls_datum_t none;
+	uint8_t *buf = NULL;
+	uint32_t w = ms;
+	int ret, st = -EIO;
+
+	ret = ask(rm->ipc, KATLSD_IPC_POLL_REQ, &w, 4, NULL, 0,
+		  KATLSD_IPC_POLL_REP, &buf, &msg);
+	if (!ret)
+		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_POLL_REP, 1,
+						0, &st, &none);
+	ask_free(buf);
+	if (ret || st < 0) {
+		errno = ret ? EIO : -st;
+		return -1;
+	}
+	return st;
+}
+
+void katlsd_remote_init(struct katlsd_remote *rm, int ipc)
+{
+	memset(rm, 0, sizeof(*rm));
+	rm->ipc = ipc;
+	rm->evsrc.get = remote_evidence;
+	rm->evsrc.arg = rm;
+	rm->transport.push = remote_push;
+	rm->transport.pull = remote_pull;
+	rm->transport.pull_timeout = remote_pull_timeout;
+	rm->transport.ptr = rm;
+}
+
+#define CHAIN_MAX 16
+
+int katlsd_remote_creds(struct katlsd_remote *rm,
+			gnutls_certificate_credentials_t creds,
+			gnutls_pk_algorithm_t pk, unsigned int bits,
+			gnutls_certificate_credentials_t *out)
+{
+	gnutls_pcert_st pcerts[CHAIN_MAX];
+	gnutls_privkey_t pkey = NULL;
+	unsigned int n, i;
+	int ret;
+
+	*out = NULL;
+	rm->pk = pk;
+	rm->bits = bits;
+	for (n = 0; n < CHAIN_MAX; n++) {
+		gnutls_datum_t der;
+
+		ret = gnutls_certificate_get_crt_raw(creds, 0, n, &der);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0)
+			goto fail;
+		ret = gnutls_pcert_import_x509_raw(&pcerts[n], &der,
+						   GNUTLS_X509_FMT_DER, 0);
+		if (ret < 0)
+			goto fail;
+	}
+	if (!n) {
+		ret = GNUTLS_E_NO_CERTIFICATE_FOUND;
+		goto fail;
+	}
+	ret = gnutls_privkey_init(&pkey);
+	if (ret < 0)
+		goto fail;
+	ret = gnutls_privkey_import_ext4(pkey, rm, remote_sign,
+					 remote_sign_hash, NULL, NULL,
+					 remote_info, 0);
+	if (ret < 0)
+		goto fail;
+	ret = gnutls_certificate_allocate_credentials(out);
+	if (ret < 0)
+		goto fail;
+	/*
+	 * The key matches the certificate: the monitor's real key was
+	 * loaded and checked with it.  Checking again would sign test data,
+	 * which the monitor refuses.
+	 */
+	gnutls_certificate_set_flags(*out, GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
+	/* The credentials take over the certificates and the key. */
+	ret = gnutls_certificate_set_key(*out, NULL, 0, pcerts, n, pkey);
+	if (ret < 0) {
+		gnutls_certificate_free_credentials(*out);
+		*out = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	kerr("sandbox credentials: %s", gnutls_strerror(ret));
+	for (i = 0; i < n; i++)
+		gnutls_pcert_deinit(&pcerts[i]);
+	if (pkey)
+		gnutls_privkey_deinit(pkey);
+	return -EIO;
+}
+
+static int send_result(struct katlsd_remote *rm, uint32_t type,
+		       const struct katlsd_hs_result *r)
+{
+	uint8_t buf[RES_LEN];
+	int n, ret;
+
+	n = katlsd_ipc_enc_result(r, buf, sizeof(buf));
+	ret = n < 0 ? n : katlsd_ipc_send(rm->ipc, type, buf, (size_t)n,
+					  NULL, 0, NULL, 0);
+	explicit_bzero(buf, sizeof(buf));
+	return ret;
+}
+
+void katlsd_remote_failed(void *arg, const struct katlsd_hs_result *r)
+{
+	struct katlsd_remote *rm = arg;
+	struct katlsd_ipc_msg msg;
+	uint8_t buf[KATLSD_IPC_HDR_LEN + 16];
+	int ret;
+
+	ret = send_result(rm, KATLSD_IPC_FAILED, r);
+	if (!ret)
+		ret = katlsd_ipc_recv(rm->ipc, buf, sizeof(buf), &msg);
+	if (!ret && msg.type != KATLSD_IPC_ACK)
+		ret = -EPROTO;
+	if (ret)
+		kerr("failure report to the monitor: %s", strerror(-ret));
+}
+
+int katlsd_remote_result(struct katlsd_remote *rm,
+			 const struct katlsd_hs_result *r)
+{
+	return send_result(rm, KATLSD_IPC_RESULT, r);
+}
+
+void katlsd_sandbox_main(struct katlsd_hs_params *p,
+			 gnutls_certificate_credentials_t *real_creds,
+			 int ipc, const struct katlsd_sandbox *sb0,
+			 gnutls_pk_algorithm_t pk, unsigned int bits)
+{
+	gnutls_certificate_credentials_t creds = NULL;
+	struct katlsd_sandbox sb = *sb0;
+	struct katlsd_remote rm;
+	struct katlsd_hs_result r;
+	int keep[1] = { ipc };
+	int ret;
+
+	katlsd_remote_init(&rm, ipc);
+	if (p->role == KATLS_ROLE_SERVER && *real_creds &&
+	    katlsd_remote_creds(&rm, *real_creds, pk, bits, &creds))
+		_exit(KATLSD_SANDBOX_EXIT_SETUP);
+	/*
+	 * The real key: GnuTLS zeroizes it when the credentials go, before
+	 * any peer input is read.
+	 */
+	if (*real_creds)
+		gnutls_certificate_free_credentials(*real_creds);
+	*real_creds = NULL;
+	p->server_creds = creds;
+	p->evsrc = &rm.evsrc;
+	p->on_failure = katlsd_remote_failed;
+	p->on_failure_arg = &rm;
+	/* Not even the TCP socket: the monitor moves the records. */
+	p->transport = &rm.transport;
+	p->fd = -1;
+
+	sb.keep_fds = keep;
+	sb.n_keep = 1;
+	katlsd_log_detach();
+	ret = katlsd_sandbox_enter(&sb);
+	katlsd_log_reopen();
+	if (ret) {
+		kerr("sandbox: %s", strerror(-ret));
+		_exit(KATLSD_SANDBOX_EXIT_SETUP);
+	}
+#ifdef KATLSD_TEST_HOOKS
+	if (katlsd_test_sandbox_hook)
+		katlsd_test_sandbox_hook(p);
+#endif
+	katlsd_handshake(p, &r);
+	ret = katlsd_remote_result(&rm, &r);
+	katlsd_hs_result_wipe(&r);
+	if (ret)
+		kerr("sandbox: result to the monitor: %s", strerror(-ret));
+	_exit(ret ? KATLSD_SANDBOX_EXIT_SETUP : 0);
+}
+
+#ifdef KATLSD_TEST_HOOKS
+void (*katlsd_test_sandbox_hook)(const struct katlsd_hs_params *p);
+#endif

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * privsep.h - the privilege-separated handshake (issue 11 item 7).
+ *
+ * One request is served by two processes:
+ *
+ *   monitor  the process that ACCEPTed the request.  It keeps the netlink
+ *            socket (DONE must come from the accepting port and process,
+ *            and genetlink checks CAP_NET_ADMIN at send time), configfs-
+ *            tsm and the server's private key.  It never parses peer
+ *            input: it answers a few fixed-size questions of its sandbox
+ *            and sends DONE.
+ *   sandbox  a child with no capabilities, another uid, no_new_privs and
+ *            a seccomp filter (sandbox.c).  It runs the whole GnuTLS
+ *            handshake on the TCP socket: TLS, X.509, the katls extension,
+ *            CBOR and evidence verification.
+ *
+ * They talk over an AF_UNIX SOCK_SEQPACKET socketpair: one message per
+ * packet, a fixed 8-byte header (type, payload length, both u32 in host
+ * order), at most KATLSD_IPC_MAX bytes in all.  Every decoder checks the
+ * exact length of every field; anything else is -EPROTO.
+ *
+ *   sandbox -> monitor            monitor -> sandbox
+ *   EVIDENCE_REQ  report_data[64]  EVIDENCE_REP  status, type, provider,
+ *                                                evidence, aux
+ *   SIGN_REQ      algo, kind, data SIGN_REP      status, signature
+ *   FAILED        result           ACK           (DONE has been sent)
+ *   RESULT        result           (none: the sandbox exits)
+ *   RECV_REQ      max bytes        RECV_REP      status, 0..max bytes
+ *   SEND_REQ      bytes            SEND_REP      bytes sent or -errno
+ *   POLL_REQ      ms               POLL_REP      1 readable, 0, or -errno
+ *
+ * The kernel lets only the accepting process touch a socket under
+ * handshake, so the monitor moves the TLS records: it copies exactly the
+ * bytes the sandbox's GnuTLS asks for (a RECV never reads past what
+ * GnuTLS wants, so the records after Finished stay queued for kTLS) and
+ * never looks into them.  It waits at most until the request's deadline;
+ * past it a RECV or SEND fails with EAGAIN.
+ *
+ * Limits the monitor enforces whatever the sandbox asks: one quote and
+ * one signature per request, both only in the server role; a signature
+ * only with a TLS 1.3 signature scheme and, for EdDSA (GnuTLS passes the
+ * whole input), only over a server CertificateVerify input (RFC 8446
+ * 4.4.3: 64 spaces, the context string, a zero byte, a transcript hash);
+ * for ECDSA and RSA-PSS GnuTLS passes only the digest, so the monitor
+ * checks its length and nothing more: a compromised sandbox obtains at
+ * most one signature over a digest of its choice per request it serves.
+ * A result's key lengths must match its cipher.
+ *
+ * A FAILED result also says what the monitor must wait for before its
+ * DONE lets the kernel reset the connection (enum katlsd_settle: the
+ * sandbox's alert acknowledged, or the peer's close after its alert);
+ * the monitor waits on the socket it holds, bounded by the deadline
+ * (katlsd_settle()), so that the peer learns why before the reset.
+ */
+#ifndef KATLSD_PRIVSEP_H
+#define KATLSD_PRIVSEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <katls/tsm.h>
+
+#include "handshake.h"
+
+enum katlsd_ipc_type {
+	KATLSD_IPC_EVIDENCE_REQ = 1,
+	KATLSD_IPC_EVIDENCE_REP,
+	KATLSD_IPC_SIGN_REQ,
+	KATLSD_IPC_SIGN_REP,
+	KATLSD_IPC_FAILED,
+	KATLSD_IPC_ACK,
+	KATLSD_IPC_RESULT,
+	KATLSD_IPC_RECV_REQ,
+	KATLSD_IPC_RECV_REP,
+	KATLSD_IPC_SEND_REQ,
+	KATLSD_IPC_SEND_REP,
+	KATLSD_IPC_POLL_REQ,
+	KATLSD_IPC_POLL_REP,
+	KATLSD_IPC_TYPE_MAX = KATLSD_IPC_POLL_REP,
+};
+
+#define KATLSD_IPC_HDR_LEN	8
+#define KATLSD_IPC_SIG_MAX	1024	/* RSA-8192 is 1024 bytes */
+#define KATLSD_IPC_IO_MAX	65536	/* one RECV or SEND */
+#define KATLSD_IPC_SIGN_DATA_MAX 256	/* a CertificateVerify input */
+/* The largest message: an EVIDENCE_REP with both blobs at their bound. */
+#define KATLSD_IPC_MAX		(KATLSD_IPC_HDR_LEN + 4 + 4 + 64 + 4 + 4 + \
+				 KATLS_TSM_OUTBLOB_MAX + KATLS_TSM_AUXBLOB_MAX)
+
+/** struct katlsd_ipc_msg - one received message (payload points into buf) */
+struct katlsd_ipc_msg {
+	uint32_t type;
+	uint32_t len;
+	const uint8_t *payload;
+};
+
+/*
+ * Framing.  katlsd_ipc_send: 0 or negative errno.  katlsd_ipc_recv reads
+ * one packet into buf (capacity cap, at least KATLSD_IPC_HDR_LEN) and
+ * checks the header against what arrived: 0, -EPIPE at end of stream,
+ * -EMSGSIZE if the packet was longer than cap, -EPROTO for a bad header,
+ * an unknown type or passed file descriptors.  The caller wipes buf.
+ */
+int katlsd_ipc_send(int fd, uint32_t type, const void *a, size_t alen,
+		    const void *b, size_t blen, const void *c, size_t clen);
+int katlsd_ipc_recv(int fd, uint8_t *buf, size_t cap,
+		    struct katlsd_ipc_msg *m);
+/* The same header check on a buffer of n bytes (unit tests use it). */
+int katlsd_ipc_parse(const uint8_t *buf, size_t n, struct katlsd_ipc_msg *m);
+
+/* Payload codecs: decoders return 0 or -EPROTO and check every length. */
+int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
+			  size_t cap);
+int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
+			  struct katlsd_hs_result *r);
+int katlsd_ipc_dec_evidence_rep(const struct katlsd_ipc_msg *m, int *status,
+				struct katlsd_evidence *ev);
+#define KATLSD_SIGN_DATA	1	/* the whole input (EdDSA) */
+#define KATLSD_SIGN_HASH	2	/* its digest (ECDSA, RSA-PSS) */
+int katlsd_ipc_dec_sign_req(const struct katlsd_ipc_msg *m, uint32_t *algo,
+			    uint32_t *kind, gnutls_datum_t *data);
+/*
+ * Would the monitor sign this?  A TLS 1.3 signature scheme; EdDSA over a
+ * whole CertificateVerify input, anything else over exactly one digest of
+ * the scheme's hash.
+ */
+bool katlsd_ipc_sign_ok(uint32_t algo, uint32_t kind,
+			const gnutls_datum_t *data);
+/*
+ * A reply "i32 status, then data": status in -4095..max_status; data only
+ * with status 0 (SIGN_REP, RECV_REP) and at most max_data bytes.
+ */
+int katlsd_ipc_dec_status_rep(const struct katlsd_ipc_msg *m, uint32_t type,
+			      int32_t max_status, size_t max_data,
+			      int *status, gnutls_datum_t *data);
+/* Is data exactly a TLS 1.3 server CertificateVerify input? */
+bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len);
+
+/* ---- monitor ---- */
+
+/**
+ * struct katlsd_monitor - what the monitor serves for one request
+ * @evsrc: the real evidence source (configfs-tsm); NULL: none
+ * @key: the server's private key; NULL in the client role
+ * @done: send DONE for r (called at most once); 0 or negative errno
+ * @quotes, @signatures: how many were served (at most one each)
+ * @done_sent, @done_ret: what @done returned
+ */
+struct katlsd_monitor {
+	int fd;				/* the TCP socket */
+	unsigned int timeout_ms;	/* 0: no deadline */
+	const struct katlsd_evidence_source *evsrc;
+	gnutls_privkey_t key;
+	bool server;
+	int (*done)(void *arg, const struct katlsd_hs_result *r);
+	void *done_arg;
+
+	unsigned int quotes, signatures;
+	bool done_sent;
+	int done_ret;
+	struct timespec deadline;	/* set by katlsd_monitor_serve */
+};
+
+/*
+ * Serve the sandbox on ipc until its RESULT or until it goes away.  DONE
+ * is sent exactly once: with the sandbox's result, or, if the sandbox
+ * died or broke the protocol, with status ECONNABORTED or EPROTO.  Returns
+ * the status that DONE carried (0 on success).
+ */
+int katlsd_monitor_serve(struct katlsd_monitor *m, int ipc);
+
+/* ---- sandbox ---- */
+
+/**
+ * struct katlsd_remote - the sandbox's handles on the monitor: an
+ * evidence source and a private key whose operations are IPC requests.
+ */
+struct katlsd_remote {
+	int ipc;
+	gnutls_pk_algorithm_t pk;
+	unsigned int bits;
+	struct katlsd_evidence_source evsrc;
+	struct katlsd_transport transport;
+};
+
+void katlsd_remote_init(struct katlsd_remote *rm, int ipc);
+/*
+ * Server credentials for the sandbox: the certificate chain of creds
+ * (public) with a private key that signs through the monitor.  pk and
+ * bits are the real key's (the monitor reads them before the fork).
+ */
+int katlsd_remote_creds(struct katlsd_remote *rm,
+			gnutls_certificate_credentials_t creds,
+			gnutls_pk_algorithm_t pk, unsigned int bits,
+			gnutls_certificate_credentials_t *out);
+/* on_failure callback of the handshake: FAILED, wait for the ACK. */
+void katlsd_remote_failed(void *arg, const struct katlsd_hs_result *r);
+/* The final result.  0 or negative errno. */
+int katlsd_remote_result(struct katlsd_remote *rm,
+			 const struct katlsd_hs_result *r);
+
+struct katlsd_sandbox;
+
+#define KATLSD_SANDBOX_EXIT_SETUP	6	/* = KATLSD_EXIT_SANDBOX */
+
+/*
+ * The sandbox child, right after the fork: build the remote key and
+ * evidence source, free the real credentials (*real_creds, which hold
+ * the private key), confine itself (sandbox.h), run the handshake of p,
+ * send the RESULT, exit.  Never returns.
+ */
+void katlsd_sandbox_main(struct katlsd_hs_params *p,
+			 gnutls_certificate_credentials_t *real_creds,
+			 int ipc, const struct katlsd_sandbox *sb,
+			 gnutls_pk_algorithm_t pk, unsigned int bits)
+	__attribute__((noreturn));
+
+#ifdef KATLSD_TEST_HOOKS
+/* Test-only: called in the sandbox once it is confined. */
+extern void (*katlsd_test_sandbox_hook)(const struct katlsd_hs_params *p);
+#endif
+
+#endif /* KATLSD_PRIVSEP_H */
