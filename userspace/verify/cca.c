@@ -20,18 +20,10 @@
  *     (CPAK), supplied by the caller as a PEM public key.  Without a CPAK
  *     nothing vouches for the platform, and the evidence is never valid.
  *
- * Parsing is strict.  Every CBOR document is pre-scanned with libcbor's
- * streaming decoder before it is loaded: definite lengths only, nesting
- * at most CCA_MAX_DEPTH, no element counts larger than the bytes left,
- * no trailing bytes.  Only then does cbor_load() build a tree, so neither
- * the allocator nor libcbor's recursive cbor_decref() can be driven by a
- * hostile length or depth.  Claims are checked for type and length, and
- * claim maps must have unique integer keys.
- *
- * Signatures: COSE ES256/ES384/ES512 over the Sig_structure
- * ["Signature1", protected, h'', payload], which is encoded here with
- * libcbor; the raw r||s value is converted to DER with
- * gnutls_encode_rs_value() and checked with gnutls_pubkey_verify_data2().
+ * CBOR and COSE are cose.c's: strict loading (definite lengths, bounded
+ * depth, no trailing bytes) and COSE_Sign1 ES256/ES384/ES512 signatures.
+ * This file holds the CCA token itself.  Claims are checked for type and
+ * length, and claim maps must have unique integer keys.
  *
  * Documentation/verification-cca.rst describes the checks and claims.
  */
@@ -45,11 +37,11 @@
 #include <gnutls/crypto.h>
 
 #include <katls/verify.h>
+#include "cose.h"
 #include "json.h"
 
 /* CBOR tags and map keys (draft-ffm-rats-cca-token, RMM spec DEN0137). */
 #define CCA_TAG_COLLECTION	399
-#define COSE_TAG_SIGN1		18
 
 #define CCA_KEY_PLATFORM	44234
 #define CCA_KEY_REALM		44241
@@ -72,19 +64,8 @@
 #define PLAT_CONFIG		2401
 #define PLAT_HASH_ALG		2402
 
-#define COSE_HDR_ALG		1
-#define COSE_HDR_CRIT		2
-
-#define COSE_KEY_KTY		1
-#define COSE_KEY_CRV		(-1)
-#define COSE_KEY_X		(-2)
-#define COSE_KEY_Y		(-3)
-#define COSE_KTY_EC2		2
-
 /* Limits: generous for real tokens (about 1.2 KiB), small for attackers. */
 #define CCA_TOKEN_MAX		(64 * 1024)
-#define CCA_MAX_DEPTH		16
-#define CCA_MAP_MAX		64	/* entries in a header or claims map */
 #define CCA_CPAK_FILE_MAX	(64 * 1024)
 
 #define CCA_CHALLENGE_LEN	64
@@ -99,32 +80,6 @@ static const char *const cca_platform_profiles[] = {
 };
 
 #define CCA_REALM_PROFILE	"tag:arm.com,2023:realm#1.0.0"
-
-struct cose_alg {
-	int64_t id;
-	const char *name;
-	gnutls_ecc_curve_t curve;
-	size_t coord_len;	/* bytes of r, s, x, y */
-	gnutls_sign_algorithm_t sign;
-	int cose_crv;		/* COSE_Key crv value */
-};
-
-static const struct cose_alg cose_algs[] = {
-	{ -7, "ES256", GNUTLS_ECC_CURVE_SECP256R1, 32,
-	  GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 1 },
-	{ -35, "ES384", GNUTLS_ECC_CURVE_SECP384R1, 48,
-	  GNUTLS_SIGN_ECDSA_SECP384R1_SHA384, 2 },
-	{ -36, "ES512", GNUTLS_ECC_CURVE_SECP521R1, 66,
-	  GNUTLS_SIGN_ECDSA_SECP521R1_SHA512, 3 },
-};
-
-static const struct cose_alg *cose_alg_by_id(int64_t id)
-{
-	for (size_t i = 0; i < sizeof(cose_algs) / sizeof(cose_algs[0]); i++)
-		if (cose_algs[i].id == id)
-			return &cose_algs[i];
-	return NULL;
-}
 
 struct hash_alg {
 	const char *name;	/* IANA Named Information registry */
@@ -146,543 +101,7 @@ static const struct hash_alg *hash_alg_by_name(const char *name)
 	return NULL;
 }
 
-/* ---- strict CBOR loading ---- */
-
-enum scan_kind { SCAN_NONE, SCAN_ITEM, SCAN_ARRAY, SCAN_MAP, SCAN_TAG,
-		 SCAN_INDEF };
-
-struct scan_event {
-	enum scan_kind kind;
-	size_t count;
-};
-
-static void scan_set(void *ctx, enum scan_kind kind, size_t count)
-{
-	struct scan_event *e = ctx;
-
-	e->kind = kind;
-	e->count = count;
-}
-
-static void scan_u8(void *ctx, uint8_t x) { (void)x; scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_u16(void *ctx, uint16_t x) { (void)x; scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_u32(void *ctx, uint32_t x) { (void)x; scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_u64(void *ctx, uint64_t x) { (void)x; scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_str(void *ctx, cbor_data d, size_t n)
-{
-	(void)d;
-	(void)n;
-	scan_set(ctx, SCAN_ITEM, 0);
-}
-static void scan_f32(void *ctx, float x) { (void)x; scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_f64(void *ctx, double x) { (void)x; scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_bool(void *ctx, bool x) { (void)x; scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_simple(void *ctx) { scan_set(ctx, SCAN_ITEM, 0); }
-static void scan_indef(void *ctx) { scan_set(ctx, SCAN_INDEF, 0); }
-static void scan_array(void *ctx, size_t n) { scan_set(ctx, SCAN_ARRAY, n); }
-static void scan_map(void *ctx, size_t n) { scan_set(ctx, SCAN_MAP, n); }
-static void scan_tag(void *ctx, uint64_t t) { (void)t; scan_set(ctx, SCAN_TAG, 0); }
-
-static struct cbor_callbacks scan_callbacks(void)
-{
-	struct cbor_callbacks cb = {
-		.uint8 = scan_u8, .uint16 = scan_u16,
-		.uint32 = scan_u32, .uint64 = scan_u64,
-		.negint8 = scan_u8, .negint16 = scan_u16,
-		.negint32 = scan_u32, .negint64 = scan_u64,
-		.byte_string = scan_str, .string = scan_str,
-		.byte_string_start = scan_indef, .string_start = scan_indef,
-		.indef_array_start = scan_indef,
-		.indef_map_start = scan_indef,
-		.indef_break = scan_indef,
-		.array_start = scan_array, .map_start = scan_map,
-		.tag = scan_tag,
-		.float2 = scan_f32, .float4 = scan_f32, .float8 = scan_f64,
-		.undefined = scan_simple, .null = scan_simple,
-		.boolean = scan_bool,
-	};
-
-	return cb;
-}
-
-/*
- * Check that p[0..len) is exactly one well-formed, definite-length CBOR
- * data item nested at most CCA_MAX_DEPTH deep.  Returns NULL or why not.
- */
-static const char *cbor_prescan(const uint8_t *p, size_t len)
-{
-	const struct cbor_callbacks cb = scan_callbacks();
-	size_t left[CCA_MAX_DEPTH + 1];
-	size_t depth = 0, off = 0;
-
-	left[0] = 1;
-	while (depth || left[0]) {
-		struct scan_event e = { SCAN_NONE, 0 };
-		struct cbor_decoder_result r;
-		size_t want;
-
-		if (off >= len)
-			return "truncated";
-		r = cbor_stream_decode(p + off, len - off, &cb, &e);
-		if (r.status == CBOR_DECODER_NEDATA)
-			return "truncated";
-		if (r.status != CBOR_DECODER_FINISHED || !r.read ||
-		    r.read > len - off)
-			return "malformed item";
-		off += r.read;
-		if (e.kind == SCAN_INDEF)
-			return "indefinite-length item";
-		if (e.kind == SCAN_NONE)
-			return "unsupported item";
-
-		left[depth]--;
-		want = 0;
-		if (e.kind == SCAN_ARRAY) {
-			want = e.count;
-		} else if (e.kind == SCAN_MAP) {
-			if (e.count > (len - off) / 2)
-				return "map larger than its input";
-			want = 2 * e.count;
-		} else if (e.kind == SCAN_TAG) {
-			want = 1;
-		}
-		/* Every element takes at least one byte. */
-		if (want > len - off)
-			return "array larger than its input";
-		if (want) {
-			if (depth == CCA_MAX_DEPTH)
-				return "nested too deeply";
-			left[++depth] = want;
-		}
-		while (depth && !left[depth])
-			depth--;
-	}
-	if (off != len)
-		return "trailing bytes";
-	return NULL;
-}
-
-/* Load one CBOR document after cbor_prescan(); NULL with *why on error. */
-static cbor_item_t *cbor_load_strict(const uint8_t *p, size_t len,
-				     const char **why)
-{
-	struct cbor_load_result res;
-	cbor_item_t *item;
-
-	if (!len) {
-		*why = "empty";
-		return NULL;
-	}
-	*why = cbor_prescan(p, len);
-	if (*why)
-		return NULL;
-	item = cbor_load(p, len, &res);
-	if (!item || res.error.code != CBOR_ERR_NONE || res.read != len) {
-		if (item)
-			cbor_decref(&item);
-		*why = res.error.code == CBOR_ERR_MEMERROR ? "out of memory"
-							     : "malformed";
-		return NULL;
-	}
-	return item;
-}
-
-/* ---- item accessors ---- */
-
-static bool item_i64(const cbor_item_t *it, int64_t *out)
-{
-	uint64_t u;
-
-	if (cbor_isa_uint(it)) {
-		u = cbor_get_int(it);
-		if (u > INT64_MAX)
-			return false;
-		*out = (int64_t)u;
-		return true;
-	}
-	if (cbor_isa_negint(it)) {
-		u = cbor_get_int(it);
-		if (u > INT64_MAX)
-			return false;
-		*out = -1 - (int64_t)u;
-		return true;
-	}
-	return false;
-}
-
-/* A map of at most CCA_MAP_MAX entries whose keys are unique integers. */
-static bool map_int_keys_ok(const cbor_item_t *map)
-{
-	struct cbor_pair *kv;
-	size_t n;
-
-	if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
-		return false;
-	n = cbor_map_size(map);
-	if (n > CCA_MAP_MAX)
-		return false;
-	kv = cbor_map_handle(map);
-	for (size_t i = 0; i < n; i++) {
-		int64_t ki, kj;
-
-		if (!item_i64(kv[i].key, &ki))
-			return false;
-		for (size_t j = 0; j < i; j++)
-			if (item_i64(kv[j].key, &kj) && ki == kj)
-				return false;
-	}
-	return true;
-}
-
-/* Value for an integer key of a map that passed map_int_keys_ok(). */
-static const cbor_item_t *map_get(const cbor_item_t *map, int64_t key)
-{
-	struct cbor_pair *kv = cbor_map_handle(map);
-	size_t n = cbor_map_size(map);
-	int64_t k;
-
-	for (size_t i = 0; i < n; i++)
-		if (item_i64(kv[i].key, &k) && k == key)
-			return kv[i].value;
-	return NULL;
-}
-
-struct bytes {
-	const uint8_t *p;
-	size_t n;
-};
-
-static bool item_bstr(const cbor_item_t *it, struct bytes *b)
-{
-	if (!it || !cbor_isa_bytestring(it) ||
-	    !cbor_bytestring_is_definite(it))
-		return false;
-	b->n = cbor_bytestring_length(it);
-	b->p = b->n ? cbor_bytestring_handle(it) : NULL;
-	return true;
-}
-
-static bool map_bstr(const cbor_item_t *map, int64_t key, struct bytes *b)
-{
-	return item_bstr(map_get(map, key), b);
-}
-
-/* A text claim: printable ASCII, shorter than bufsz. */
-static bool map_tstr(const cbor_item_t *map, int64_t key, char *buf,
-		     size_t bufsz)
-{
-	const cbor_item_t *it = map_get(map, key);
-	const unsigned char *s;
-	size_t n;
-
-	if (!it || !cbor_isa_string(it) || !cbor_string_is_definite(it))
-		return false;
-	n = cbor_string_length(it);
-	if (!n || n >= bufsz)
-		return false;
-	s = cbor_string_handle(it);
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return true;
-}
-
-/* ---- COSE_Sign1 ---- */
-
-struct cose_sign1 {
-	const char *name;		/* "platform" or "realm" */
-	cbor_item_t *msg;		/* owns the handles below */
-	cbor_item_t *claims_doc;	/* decoded payload */
-	const cbor_item_t *claims;	/* claims map (inside claims_doc) */
-	struct bytes prot, payload, sig;
-	const struct cose_alg *alg;
-};
-
-static void cose_sign1_free(struct cose_sign1 *s)
-{
-	if (s->claims_doc)
-		cbor_decref(&s->claims_doc);
-	if (s->msg)
-		cbor_decref(&s->msg);
-	s->claims = NULL;
-}
-
-/* Decode the protected header: a map with a supported alg and no crit. */
-static int cose_protected(struct cose_sign1 *s, struct katls_verdict *v)
-{
-	const cbor_item_t *alg;
-	cbor_item_t *hdr;
-	const char *why;
-	int64_t id;
-	int ret = -1;
-
-	hdr = cbor_load_strict(s->prot.p, s->prot.n, &why);
-	if (!hdr) {
-		katls_verdict_error(v, "%s token: protected header: %s",
-				    s->name, why);
-		return -1;
-	}
-	if (!map_int_keys_ok(hdr)) {
-		katls_verdict_error(v, "%s token: protected header is not a map of unique integer labels",
-				    s->name);
-		goto out;
-	}
-	if (map_get(hdr, COSE_HDR_CRIT)) {
-		katls_verdict_error(v, "%s token: critical header parameters are not supported",
-				    s->name);
-		goto out;
-	}
-	alg = map_get(hdr, COSE_HDR_ALG);
-	if (!alg || !item_i64(alg, &id)) {
-		katls_verdict_error(v, "%s token: no integer alg in the protected header",
-				    s->name);
-		goto out;
-	}
-	s->alg = cose_alg_by_id(id);
-	if (!s->alg) {
-		katls_verdict_error(v, "%s token: unsupported COSE alg %lld",
-				    s->name, (long long)id);
-		goto out;
-	}
-	ret = 0;
-out:
-	cbor_decref(&hdr);
-	return ret;
-}
-
-/*
- * Parse COSE_Sign1_Tagged = 18([protected: bstr, unprotected: map,
- * payload: bstr, signature: bstr]) and its claims map.
- *
- * libcbor 0.8 (Debian 12) rejects the one-byte tags 6..20 as reserved, so
- * the usual encoding of tag 18, the single byte 0xd2, is taken off here;
- * any other encoding of the tag goes through libcbor.
- */
-static int cose_sign1_parse(const struct bytes *in, struct cose_sign1 *s,
-			    struct katls_verdict *v)
-{
-	const uint8_t *p = in->p;
-	size_t n = in->n;
-	cbor_item_t *arr, **el;
-	const char *why;
-	bool tagged = false;
-
-	if (n && p[0] == 0xd2) {
-		tagged = true;
-		p++;
-		n--;
-	} else if (n && p[0] >= 0xc0 && p[0] < 0xd8) {
-		/* another one-byte tag */
-		katls_verdict_error(v, "%s token: not a tagged COSE_Sign1 (tag %d)",
-				    s->name, COSE_TAG_SIGN1);
-		return -1;
-	}
-	s->msg = cbor_load_strict(p, n, &why);
-	if (!s->msg) {
-		katls_verdict_error(v, "%s token: not CBOR: %s", s->name, why);
-		return -1;
-	}
-	arr = s->msg;
-	if (!tagged && cbor_isa_tag(s->msg) &&
-	    cbor_tag_value(s->msg) == COSE_TAG_SIGN1) {
-		cbor_item_t *t = cbor_tag_item(s->msg);
-
-		/* It lives on in s->msg; drop the reference just taken. */
-		tagged = true;
-		arr = t;
-		cbor_decref(&t);
-	}
-	if (!tagged) {
-		katls_verdict_error(v, "%s token: not a tagged COSE_Sign1 (tag %d)",
-				    s->name, COSE_TAG_SIGN1);
-		return -1;
-	}
-	if (!cbor_isa_array(arr) || !cbor_array_is_definite(arr) ||
-	    cbor_array_size(arr) != 4) {
-		katls_verdict_error(v, "%s token: COSE_Sign1 is not an array of 4",
-				    s->name);
-		return -1;
-	}
-	el = cbor_array_handle(arr);
-	if (!item_bstr(el[0], &s->prot) || !cbor_isa_map(el[1]) ||
-	    !item_bstr(el[2], &s->payload) || !item_bstr(el[3], &s->sig)) {
-		katls_verdict_error(v, "%s token: COSE_Sign1 element of the wrong type",
-				    s->name);
-		return -1;
-	}
-
-	if (cose_protected(s, v))
-		return -1;
-
-	s->claims_doc = cbor_load_strict(s->payload.p, s->payload.n, &why);
-	if (!s->claims_doc) {
-		katls_verdict_error(v, "%s token: claims are not CBOR: %s",
-				    s->name, why);
-		return -1;
-	}
-	if (!map_int_keys_ok(s->claims_doc)) {
-		katls_verdict_error(v, "%s token: claims are not a map of unique integer keys",
-				    s->name);
-		return -1;
-	}
-	s->claims = s->claims_doc;
-	return 0;
-}
-
-/* Sig_structure = ["Signature1", body_protected, external_aad, payload] */
-static int cose_tbs(const struct cose_sign1 *s, unsigned char **buf,
-		    size_t *len)
-{
-	static const uint8_t empty[1];
-	cbor_item_t *a, *e[4];
-	size_t bufsz = 0;
-	bool ok;
-
-	*buf = NULL;
-	a = cbor_new_definite_array(4);
-	e[0] = cbor_build_string("Signature1");
-	e[1] = cbor_build_bytestring(s->prot.n ? s->prot.p : empty, s->prot.n);
-	e[2] = cbor_build_bytestring(empty, 0);
-	e[3] = cbor_build_bytestring(s->payload.n ? s->payload.p : empty,
-				     s->payload.n);
-	ok = a != NULL;
-	for (int i = 0; i < 4; i++) {
-		if (ok && e[i])
-			ok = cbor_array_push(a, e[i]);
-		else
-			ok = false;
-		if (e[i])
-			cbor_decref(&e[i]);
-	}
-	*len = ok ? cbor_serialize_alloc(a, buf, &bufsz) : 0;
-	if (a)
-		cbor_decref(&a);
-	if (!*len) {
-		free(*buf);
-		*buf = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static int pubkey_curve(gnutls_pubkey_t key, gnutls_ecc_curve_t *curve)
-{
-	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
-	int ret;
-
-	if (gnutls_pubkey_get_pk_algorithm(key, NULL) != GNUTLS_PK_ECDSA)
-		return -1;
-	ret = gnutls_pubkey_export_ecc_raw2(key, curve, &x, &y, 0);
-	gnutls_free(x.data);
-	gnutls_free(y.data);
-	return ret < 0 ? -1 : 0;
-}
-
-/* Verify s's signature with key.  NULL if good, or why not. */
-static const char *cose_verify(const struct cose_sign1 *s, gnutls_pubkey_t key)
-{
-	gnutls_datum_t r, sv, der = { NULL, 0 }, tbs;
-	gnutls_ecc_curve_t curve;
-	unsigned char *buf;
-	size_t len;
-	const char *why = NULL;
-	int ret;
-
-	if (pubkey_curve(key, &curve) || curve != s->alg->curve)
-		return "key does not match the COSE alg";
-	if (s->sig.n != 2 * s->alg->coord_len)
-		return "signature has the wrong length";
-	if (cose_tbs(s, &buf, &len))
-		return "cannot encode Sig_structure";
-
-	r.data = (unsigned char *)s->sig.p;
-	r.size = s->alg->coord_len;
-	sv.data = (unsigned char *)s->sig.p + s->alg->coord_len;
-	sv.size = s->alg->coord_len;
-	tbs.data = buf;
-	tbs.size = len;
-	if (gnutls_encode_rs_value(&der, &r, &sv) < 0) {
-		why = "cannot encode the signature";
-		goto out;
-	}
-	ret = gnutls_pubkey_verify_data2(key, s->alg->sign, 0, &tbs, &der);
-	if (ret < 0)
-		why = ret == GNUTLS_E_PK_SIG_VERIFY_FAILED ?
-			"signature does not verify" : gnutls_strerror(ret);
-out:
-	gnutls_free(der.data);
-	free(buf);
-	return why;
-}
-
-/* ---- keys ---- */
-
-static int import_ec_point(gnutls_pubkey_t key, const struct cose_alg *a,
-			   const uint8_t *x, const uint8_t *y)
-{
-	const gnutls_datum_t dx = { (unsigned char *)x, a->coord_len };
-	const gnutls_datum_t dy = { (unsigned char *)y, a->coord_len };
-
-	return gnutls_pubkey_import_ecc_raw(key, a->curve, &dx, &dy) < 0 ?
-		-1 : 0;
-}
-
-/*
- * The RAK claim is either an uncompressed SEC1 point (0x04 || X || Y, as
- * in the RMM 1.0 beta tokens and the sample) or a CBOR COSE_Key
- * {1: 2 (EC2), -1: crv, -2: x, -3: y}.
- */
-static const char *rak_import(gnutls_pubkey_t key, const struct bytes *rak)
-{
-	const cbor_item_t *kty, *crv;
-	struct bytes x, y;
-	cbor_item_t *ck;
-	const char *why;
-	int64_t n;
-
-	if (rak->n && rak->p[0] == 0x04) {
-		for (size_t i = 0; i < sizeof(cose_algs) / sizeof(cose_algs[0]); i++) {
-			const struct cose_alg *a = &cose_algs[i];
-
-			if (rak->n != 1 + 2 * a->coord_len)
-				continue;
-			if (import_ec_point(key, a, rak->p + 1,
-					    rak->p + 1 + a->coord_len))
-				return "not a valid EC point";
-			return NULL;
-		}
-		return "EC point of unsupported size";
-	}
-
-	ck = cbor_load_strict(rak->p, rak->n, &why);
-	if (!ck)
-		return "neither an EC point nor a COSE_Key";
-	why = "COSE_Key is not a supported EC2 key";
-	if (!map_int_keys_ok(ck))
-		goto out;
-	kty = map_get(ck, COSE_KEY_KTY);
-	crv = map_get(ck, COSE_KEY_CRV);
-	if (!kty || !item_i64(kty, &n) || n != COSE_KTY_EC2 ||
-	    !crv || !item_i64(crv, &n) ||
-	    !map_bstr(ck, COSE_KEY_X, &x) || !map_bstr(ck, COSE_KEY_Y, &y))
-		goto out;
-	for (size_t i = 0; i < sizeof(cose_algs) / sizeof(cose_algs[0]); i++) {
-		const struct cose_alg *a = &cose_algs[i];
-
-		if (a->cose_crv != n)
-			continue;
-		if (x.n != a->coord_len || y.n != a->coord_len)
-			break;
-		why = import_ec_point(key, a, x.p, y.p) ?
-			"COSE_Key is not a valid EC point" : NULL;
-		break;
-	}
-out:
-	cbor_decref(&ck);
-	return why;
-}
+/* ---- the CPAK ---- */
 
 /* base64url without padding (RFC 7515 appendix C); -1 if malformed. */
 static int b64url_decode(const char *s, uint8_t *out, size_t max)
@@ -825,7 +244,7 @@ static const char *cpak_import(gnutls_pubkey_t key, const char *path)
 /* ---- claims ---- */
 
 struct realm_info {
-	struct bytes rak;
+	struct kv_bytes rak;
 	const struct hash_alg *rak_hash;
 };
 
@@ -835,18 +254,19 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 	const struct hash_alg *mh;
 	const cbor_item_t *rems;
 	char alg[16], profile[64];
-	struct bytes b;
+	struct kv_bytes b;
 	int ret = 0;
 
-	if (map_get(m, CCA_CLAIM_PROFILE)) {
-		if (!map_tstr(m, CCA_CLAIM_PROFILE, profile, sizeof(profile)) ||
+	if (kv_cbor_map_get(m, CCA_CLAIM_PROFILE)) {
+		if (!kv_cbor_map_tstr(m, CCA_CLAIM_PROFILE, profile,
+				      sizeof(profile)) ||
 		    strcmp(profile, CCA_REALM_PROFILE)) {
 			katls_verdict_error(v, "realm token: unsupported realm profile");
 			ret = -1;
 		}
 	}
 
-	if (!map_bstr(m, CCA_CLAIM_CHALLENGE, &b) || b.n != CCA_CHALLENGE_LEN) {
+	if (!kv_cbor_map_bstr(m, CCA_CLAIM_CHALLENGE, &b) || b.n != CCA_CHALLENGE_LEN) {
 		katls_verdict_error(v, "realm token: challenge (10) missing or not %d bytes",
 				    CCA_CHALLENGE_LEN);
 		ret = -1;
@@ -854,7 +274,7 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 		memcpy(c->report_data, b.p, CCA_CHALLENGE_LEN);
 	}
 
-	if (!map_bstr(m, REALM_PERSONALIZATION, &b) || b.n != CCA_PERSO_LEN) {
+	if (!kv_cbor_map_bstr(m, REALM_PERSONALIZATION, &b) || b.n != CCA_PERSO_LEN) {
 		katls_verdict_error(v, "realm token: personalization value (44235) missing or not %d bytes",
 				    CCA_PERSO_LEN);
 		ret = -1;
@@ -863,7 +283,7 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 	}
 
 	mh = NULL;
-	if (!map_tstr(m, REALM_HASH_ALG, alg, sizeof(alg))) {
+	if (!kv_cbor_map_tstr(m, REALM_HASH_ALG, alg, sizeof(alg))) {
 		katls_verdict_error(v, "realm token: measurement hash algorithm (44236) missing or not text");
 		ret = -1;
 	} else {
@@ -876,7 +296,7 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 		}
 	}
 
-	if (!map_bstr(m, REALM_RIM, &b) || !b.n ||
+	if (!kv_cbor_map_bstr(m, REALM_RIM, &b) || !b.n ||
 	    b.n > sizeof(c->measurement)) {
 		katls_verdict_error(v, "realm token: RIM (44238) missing or of a bad size");
 		ret = -1;
@@ -890,7 +310,7 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 		}
 	}
 
-	rems = map_get(m, REALM_REMS);
+	rems = kv_cbor_map_get(m, REALM_REMS);
 	if (!rems || !cbor_isa_array(rems) ||
 	    cbor_array_size(rems) != CCA_NUM_REMS) {
 		katls_verdict_error(v, "realm token: REMs (44239) missing or not an array of %d",
@@ -902,7 +322,7 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 		int i;
 
 		for (i = 0; i < CCA_NUM_REMS; i++) {
-			if (!item_bstr(el[i], &b) || !b.n ||
+			if (!kv_cbor_bstr(el[i], &b) || !b.n ||
 			    b.n > sizeof(c->cca.rem[i]) || b.n != want) {
 				katls_verdict_error(v, "realm token: REM%d is not a byte string of the RIM's size",
 						    i);
@@ -915,7 +335,7 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 			c->cca.rem_len = want;
 	}
 
-	if (!map_bstr(m, REALM_PUB_KEY, &ri->rak) || !ri->rak.n) {
+	if (!kv_cbor_map_bstr(m, REALM_PUB_KEY, &ri->rak) || !ri->rak.n) {
 		katls_verdict_error(v, "realm token: public key (44237) missing or not a byte string");
 		ret = -1;
 	} else if (ri->rak.n <= sizeof(c->cca.realm_pub_key)) {
@@ -923,7 +343,7 @@ static int realm_claims(const cbor_item_t *m, struct katls_claims *c,
 		c->cca.realm_pub_key_len = ri->rak.n;
 	}
 
-	if (!map_tstr(m, REALM_PUB_KEY_HASH_ALG, alg, sizeof(alg)) ||
+	if (!kv_cbor_map_tstr(m, REALM_PUB_KEY_HASH_ALG, alg, sizeof(alg)) ||
 	    !(ri->rak_hash = hash_alg_by_name(alg))) {
 		katls_verdict_error(v, "realm token: public key hash algorithm (44240) missing or unsupported");
 		ret = -1;
@@ -949,16 +369,16 @@ static const char *lifecycle_name(uint32_t lc)
 }
 
 static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
-			   struct bytes *challenge, struct katls_verdict *v)
+			   struct kv_bytes *challenge, struct katls_verdict *v)
 {
 	const cbor_item_t *it;
 	char text[64];
-	struct bytes b;
+	struct kv_bytes b;
 	uint64_t lc;
 	int ret = 0;
 	bool known = false;
 
-	if (!map_tstr(m, CCA_CLAIM_PROFILE, c->cca.platform_profile,
+	if (!kv_cbor_map_tstr(m, CCA_CLAIM_PROFILE, c->cca.platform_profile,
 		      sizeof(c->cca.platform_profile))) {
 		katls_verdict_error(v, "platform token: profile (265) missing or not text");
 		ret = -1;
@@ -977,14 +397,14 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 		c->version = 1;
 	}
 
-	if (!map_bstr(m, CCA_CLAIM_CHALLENGE, challenge) ||
+	if (!kv_cbor_map_bstr(m, CCA_CLAIM_CHALLENGE, challenge) ||
 	    (challenge->n != 32 && challenge->n != 48 && challenge->n != 64)) {
 		katls_verdict_error(v, "platform token: challenge (10) missing or not 32, 48 or 64 bytes");
 		challenge->n = 0;
 		ret = -1;
 	}
 
-	if (!map_bstr(m, PLAT_IMPLEMENTATION_ID, &b) ||
+	if (!kv_cbor_map_bstr(m, PLAT_IMPLEMENTATION_ID, &b) ||
 	    b.n != CCA_IMPL_ID_LEN) {
 		katls_verdict_error(v, "platform token: implementation id (2396) missing or not %d bytes",
 				    CCA_IMPL_ID_LEN);
@@ -994,7 +414,7 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 		c->cca.platform_impl_id_len = b.n;
 	}
 
-	if (!map_bstr(m, PLAT_INSTANCE_ID, &b) ||
+	if (!kv_cbor_map_bstr(m, PLAT_INSTANCE_ID, &b) ||
 	    b.n != CCA_INSTANCE_ID_LEN || b.p[0] != 0x01) {
 		katls_verdict_error(v, "platform token: instance id (256) is not a 33-byte RAND UEID");
 		ret = -1;
@@ -1003,12 +423,12 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 		c->cca.platform_instance_id_len = b.n;
 	}
 
-	if (!map_bstr(m, PLAT_CONFIG, &b)) {
+	if (!kv_cbor_map_bstr(m, PLAT_CONFIG, &b)) {
 		katls_verdict_error(v, "platform token: configuration (2401) missing or not a byte string");
 		ret = -1;
 	}
 
-	it = map_get(m, PLAT_LIFECYCLE);
+	it = kv_cbor_map_get(m, PLAT_LIFECYCLE);
 	if (!it || !cbor_isa_uint(it) || (lc = cbor_get_int(it)) > 0xffff ||
 	    !lifecycle_name((uint32_t)lc)) {
 		katls_verdict_error(v, "platform token: lifecycle (2395) missing or out of range");
@@ -1020,7 +440,7 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 		c->debug = (lc & 0xff00) != 0x3000;
 	}
 
-	it = map_get(m, PLAT_SW_COMPONENTS);
+	it = kv_cbor_map_get(m, PLAT_SW_COMPONENTS);
 	if (!it || !cbor_isa_array(it) || !cbor_array_size(it)) {
 		katls_verdict_error(v, "platform token: software components (2399) missing or empty");
 		ret = -1;
@@ -1029,7 +449,7 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 
 		c->cca.platform_sw_components = (unsigned int)cbor_array_size(it);
 		for (size_t i = 0; i < cbor_array_size(it); i++) {
-			if (!map_int_keys_ok(el[i])) {
+			if (!kv_cbor_map_ok(el[i])) {
 				katls_verdict_error(v, "platform token: software component %zu is not a claims map",
 						    i);
 				ret = -1;
@@ -1038,18 +458,18 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 		}
 	}
 
-	if (!map_tstr(m, PLAT_HASH_ALG, text, sizeof(text))) {
+	if (!kv_cbor_map_tstr(m, PLAT_HASH_ALG, text, sizeof(text))) {
 		katls_verdict_error(v, "platform token: hash algorithm (2402) missing or not text");
 		ret = -1;
 	} else if (strlen(text) < sizeof(c->cca.platform_hash_alg)) {
 		memcpy(c->cca.platform_hash_alg, text, strlen(text) + 1);
 	}
 
-	it = map_get(m, PLAT_VERIFICATION_SVC);
+	it = kv_cbor_map_get(m, PLAT_VERIFICATION_SVC);
 	if (it && (!cbor_isa_string(it) || !cbor_string_length(it))) {
 		katls_verdict_error(v, "platform token: verification service (2400) is not text");
 		ret = -1;
-	} else if (it && !map_tstr(m, PLAT_VERIFICATION_SVC,
+	} else if (it && !kv_cbor_map_tstr(m, PLAT_VERIFICATION_SVC,
 				   c->cca.verification_service,
 				   sizeof(c->cca.verification_service))) {
 		c->cca.verification_service[0] = '\0';
@@ -1061,14 +481,14 @@ static int platform_claims(const cbor_item_t *m, struct katls_claims *c,
 
 /* Split 399({44234: bstr, 44241: bstr}) into its two tokens. */
 static int cca_collection(const uint8_t *ev, size_t len, cbor_item_t **root,
-			  struct bytes *plat, struct bytes *realm,
+			  struct kv_bytes *plat, struct kv_bytes *realm,
 			  struct katls_verdict *v)
 {
 	cbor_item_t *map = NULL;
 	const char *why;
 	int ret = -1;
 
-	*root = cbor_load_strict(ev, len, &why);
+	*root = kv_cbor_load_strict(ev, len, &why);
 	if (!*root) {
 		katls_verdict_error(v, "CCA token: not CBOR: %s", why);
 		return -1;
@@ -1080,12 +500,12 @@ static int cca_collection(const uint8_t *ev, size_t len, cbor_item_t **root,
 		return -1;
 	}
 	map = cbor_tag_item(*root);
-	if (!map_int_keys_ok(map) || cbor_map_size(map) != 2) {
+	if (!kv_cbor_map_ok(map) || cbor_map_size(map) != 2) {
 		katls_verdict_error(v, "CCA token: collection is not a map of two tokens");
 		goto out;
 	}
-	if (!map_bstr(map, CCA_KEY_PLATFORM, plat) ||
-	    !map_bstr(map, CCA_KEY_REALM, realm)) {
+	if (!kv_cbor_map_bstr(map, CCA_KEY_PLATFORM, plat) ||
+	    !kv_cbor_map_bstr(map, CCA_KEY_REALM, realm)) {
 		katls_verdict_error(v, "CCA token: platform (44234) or realm (44241) token missing or not a byte string");
 		goto out;
 	}
@@ -1099,10 +519,10 @@ int katls_verify_cca(const uint8_t *ev, size_t len,
 		     const struct katls_verify_opts *o,
 		     struct katls_claims *c, struct katls_verdict *v)
 {
-	struct cose_sign1 plat = { .name = "platform" };
-	struct cose_sign1 realm = { .name = "realm" };
+	struct kv_cose_sign1 plat = { .name = "platform" };
+	struct kv_cose_sign1 realm = { .name = "realm" };
 	struct realm_info ri = { { NULL, 0 }, NULL };
-	struct bytes plat_tok, realm_tok, challenge = { NULL, 0 };
+	struct kv_bytes plat_tok, realm_tok, challenge = { NULL, 0 };
 	gnutls_pubkey_t rak = NULL, cpak = NULL;
 	cbor_item_t *root = NULL;
 	const char *why;
@@ -1124,8 +544,8 @@ int katls_verify_cca(const uint8_t *ev, size_t len,
 
 	if (cca_collection(ev, len, &root, &plat_tok, &realm_tok, v))
 		goto out;
-	if (cose_sign1_parse(&realm_tok, &realm, v) ||
-	    cose_sign1_parse(&plat_tok, &plat, v))
+	if (kv_cose_sign1_parse(&realm_tok, &realm, v) ||
+	    kv_cose_sign1_parse(&plat_tok, &plat, v))
 		goto out;
 	katls_verdict_check(v, "checked: CCA token structure (tag 399 collection of platform and realm COSE_Sign1)");
 
@@ -1144,9 +564,9 @@ int katls_verify_cca(const uint8_t *ev, size_t len,
 		ok = false;
 		goto out;
 	}
-	why = rak_import(rak, &ri.rak);
+	why = kv_cose_ec_key_import(rak, &ri.rak);
 	if (!why)
-		why = cose_verify(&realm, rak);
+		why = kv_cose_verify(&realm, rak);
 	if (why) {
 		katls_verdict_error(v, "realm token signature (%s) by the realm public key: %s",
 				    realm.alg->name, why);
@@ -1185,7 +605,7 @@ int katls_verify_cca(const uint8_t *ev, size_t len,
 		if (why) {
 			katls_verdict_error(v, "CPAK %s: %s", o->cpak_file, why);
 			ok = false;
-		} else if ((why = cose_verify(&plat, cpak))) {
+		} else if ((why = kv_cose_verify(&plat, cpak))) {
 			katls_verdict_error(v, "platform token signature (%s) by the CPAK: %s",
 					    plat.alg->name, why);
 			ok = false;
@@ -1219,8 +639,8 @@ out:
 		gnutls_pubkey_deinit(rak);
 	if (cpak)
 		gnutls_pubkey_deinit(cpak);
-	cose_sign1_free(&plat);
-	cose_sign1_free(&realm);
+	kv_cose_sign1_free(&plat);
+	kv_cose_sign1_free(&realm);
 	if (root)
 		cbor_decref(&root);
 	if (ok)

@@ -8,7 +8,7 @@
  *   qe_identity.json  GET /tdx/certification/v4/qe/identity     (body)
  *   *.pem             the "Intel SGX TCB Signing" certificate (the
  *                     Tcb-Info-Issuer-Chain header, URL-decoded)
- *   *.crl, ...        CRLs (util.c)
+ *   *.crl, ...        CRLs (pki.c)
  *
  * Both JSON documents are {"<member>": {...}, "signature": "<r||s hex>"},
  * the ECDSA-P256/SHA-256 signature covering the exact bytes of the member

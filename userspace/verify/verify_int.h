@@ -117,7 +117,7 @@ int kv_snp_cert_table_parse(const uint8_t *aux, size_t len,
 extern const uint8_t kv_guid_vcek[16], kv_guid_vlek[16], kv_guid_ask[16],
 		     kv_guid_ark[16];
 
-/* Parse a policy from memory (the file parser uses it); see policy.c. */
+/* Parse a policy from memory (the file parser uses it); see policy_parse.c. */
 int kv_policy_parse(const char *file, const char *text, size_t len,
 		    struct katls_policy **out, char *err, size_t errlen);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * util.c - files, certificate lists, pinned roots, signature and CRL
- * helpers shared by the TDX and SEV-SNP verifiers.  All cryptography is
- * GnuTLS's; this file only arranges inputs and reports results.
+ * pki.c - certificate lists, pinned roots, X.509 signature, validity and
+ * CRL checks, ECDSA r||s signatures and a minimal DER reader, with the
+ * file and time helpers they need; shared by the TDX and SEV-SNP
+ * verifiers.  All cryptography is GnuTLS's; this file only arranges
+ * inputs and reports results.
  */
 #include <dirent.h>
 #include <errno.h>
