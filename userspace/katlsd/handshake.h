@@ -8,6 +8,10 @@
  * its verification against a policy (client), and the traffic keys for
  * kTLS.  It knows nothing of netlink, so the host tests drive it over a
  * socketpair.
+ *
+ * Split by role as the TLS roles are: handshake.c (session, run loop,
+ * failure path, result), client.c (the verifier), server.c (the
+ * attester); hs_int.h is what they share.
  */
 #ifndef KATLSD_HANDSHAKE_H
 #define KATLSD_HANDSHAKE_H
@@ -55,6 +59,32 @@ struct katlsd_evidence_source {
 };
 
 struct katlsd_hs_result;
+struct katlsd_hs_params;
+
+/**
+ * struct katlsd_hs_ops - steps of the handshake a caller may replace
+ * @verify_evidence: replaces katls_verify_evidence() for the peer's
+ *	evidence (client) and our own summary (server).  Everything else on
+ *	the client path -- binder recomputation, katls_policy_allows(),
+ *	katls_policy_eval(), the report-data comparison -- stays.
+ * @priority: replaces KATLSD_PRIORITY (the tests run each cipher).
+ * @sandbox_entered: called in the privilege-separated sandbox once it is
+ *	confined, before the handshake (privsep.c).
+ *
+ * A NULL ops, or a NULL member, is the production behaviour.  Only the
+ * host unit tests set ops (tests/unit/katlsd/test_handshake.c); the
+ * daemon zeroes its params (worker.c), no configuration reaches ops, and
+ * `make check` fails if a daemon source assigns it.
+ */
+struct katlsd_hs_ops {
+	int (*verify_evidence)(enum katls_evidence_type type,
+			       const uint8_t *ev, size_t len,
+			       const struct katls_verify_opts *o,
+			       struct katls_claims *c,
+			       struct katls_verdict *v);
+	const char *priority;
+	void (*sandbox_entered)(const struct katlsd_hs_params *p);
+};
 
 /**
  * struct katlsd_transport - TLS records through callbacks instead of fd
@@ -95,6 +125,8 @@ struct katlsd_hs_params {
 	 */
 	void (*on_failure)(void *arg, const struct katlsd_hs_result *r);
 	void *on_failure_arg;
+
+	const struct katlsd_hs_ops *ops;	/* NULL: production */
 };
 
 /** struct katlsd_hs_result - outcome; status is a positive errno or 0 */
@@ -133,22 +165,5 @@ void katlsd_settle(int fd, enum katlsd_settle how, long left_ms);
 
 /* GnuTLS error code of a failed handshake -> positive errno. */
 int katlsd_gnutls_errno(int gnutls_err);
-
-#ifdef KATLSD_TEST_HOOKS
-/*
- * Test-only: replaces katls_verify_evidence() in the client.  Compiled
- * only into the host unit tests (-DKATLSD_TEST_HOOKS); the katlsd binary
- * has no such symbol (the Makefile checks).  Everything else on the
- * client path -- binder recomputation, policy_allows, policy_eval, the
- * report-data comparison -- stays the production code.
- */
-extern int (*katlsd_test_verify_hook)(enum katls_evidence_type type,
-				      const uint8_t *ev, size_t len,
-				      const struct katls_verify_opts *o,
-				      struct katls_claims *c,
-				      struct katls_verdict *v);
-/* Test-only: replaces KATLSD_PRIORITY (to run each cipher). */
-extern const char *katlsd_test_priority;
-#endif
 
 #endif /* KATLSD_HANDSHAKE_H */

@@ -1043,10 +1043,8 @@ void katlsd_sandbox_main(struct katlsd_hs_params *p,
 		kerr("sandbox: %s", strerror(-ret));
 		_exit(KATLSD_SANDBOX_EXIT_SETUP);
 	}
-#ifdef KATLSD_TEST_HOOKS
-	if (katlsd_test_sandbox_hook)
-		katlsd_test_sandbox_hook(p);
-#endif
+	if (p->ops && p->ops->sandbox_entered)
+		p->ops->sandbox_entered(p);
 	katlsd_handshake(p, &r);
 	ret = katlsd_remote_result(&rm, &r);
 	katlsd_hs_result_wipe(&r);
@@ -1054,7 +1052,3 @@ void katlsd_sandbox_main(struct katlsd_hs_params *p,
 		kerr("sandbox: result to the monitor: %s", strerror(-ret));
 	_exit(ret ? KATLSD_SANDBOX_EXIT_SETUP : 0);
 }
-
-#ifdef KATLSD_TEST_HOOKS
-void (*katlsd_test_sandbox_hook)(const struct katlsd_hs_params *p);
-#endif

@@ -218,9 +218,4 @@ void katlsd_sandbox_main(struct katlsd_hs_params *p,
 			 gnutls_pk_algorithm_t pk, unsigned int bits)
 	__attribute__((noreturn));
 
-#ifdef KATLSD_TEST_HOOKS
-/* Test-only: called in the sandbox once it is confined. */
-extern void (*katlsd_test_sandbox_hook)(const struct katlsd_hs_params *p);
-#endif
-
 #endif /* KATLSD_PRIVSEP_H */

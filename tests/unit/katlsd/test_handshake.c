@@ -12,10 +12,11 @@
  *    bytes, and the production verifier (katls_verify_evidence) decides;
  *  - the positive cases, which show that both ends derive the same binder
  *    and the same kTLS keys, replace katls_verify_evidence() only, through
- *    katlsd_test_verify_hook: a compile-time test hook (-DKATLSD_TEST_HOOKS)
- *    that the katlsd binary does not contain (test_binary.sh checks).  The
- *    hook accepts test bytes "KATLSD-TEST-EVIDENCE" || report_data ||
- *    measurement only if report_data equals what the client expects.
+ *    the params' ops (struct katlsd_hs_ops, verify_evidence), which only
+ *    tests set (the Makefile's ops-check fails if a daemon source does).
+ *    test_verify() accepts test bytes "KATLSD-TEST-EVIDENCE" ||
+ *    report_data || measurement only if report_data equals what the
+ *    client expects.
  *
  * The positive path with real configfs-tsm evidence (the simulated TSM
  * provider) runs in the VM tests.
@@ -233,7 +234,7 @@ static void remove_policies(void)
 
 /* ---- running both ends ---- */
 
-/* Where katlsd_test_verify_hook replaces katls_verify_evidence(). */
+/* Where test_verify (ops->verify_evidence) replaces the verifier. */
 #define HOOK_NONE	0
 #define HOOK_BOTH	1		/* client verification, server summary */
 #define HOOK_SERVER	2		/* server summary only */
@@ -280,8 +281,32 @@ static void srv_on_failure(void *arg, const struct katlsd_hs_result *r)
 	shutdown(*(int *)arg, SHUT_RDWR);
 }
 
+static void sandbox_checks(const struct katlsd_hs_params *p);
+
+/* The test seams of one end of @sc (struct katlsd_hs_ops, handshake.h). */
+static const struct katlsd_hs_ops *
+scenario_ops(const struct scenario *sc, bool server, struct katlsd_hs_ops *ops)
+{
+	static char prio[160];
+
+	memset(ops, 0, sizeof(*ops));
+	if (sc->cipher) {
+		snprintf(prio, sizeof(prio),
+			 "NORMAL:-VERS-ALL:+VERS-TLS1.3:%%NO_TICKETS:-CIPHER-ALL:+%s",
+			 sc->cipher);
+		ops->priority = prio;
+	}
+	/* Both ends: the server parses its own evidence for the summary. */
+	if (server ? sc->hook != HOOK_NONE : sc->hook == HOOK_BOTH)
+		ops->verify_evidence = test_verify;
+	if (server && sc->privsep)
+		ops->sandbox_entered = sandbox_checks;
+	return ops;
+}
+
 static void client_params(const struct scenario *sc, int fd,
-			  struct katlsd_hs_params *p)
+			  struct katlsd_hs_params *p,
+			  struct katlsd_hs_ops *ops)
 {
 	memset(p, 0, sizeof(*p));
 	p->fd = fd;
@@ -295,6 +320,7 @@ static void client_params(const struct scenario *sc, int fd,
 	p->evidence_bound_key = sc->bound_key;
 	p->on_failure = on_failure;
 	p->on_failure_arg = &p->fd;
+	p->ops = scenario_ops(sc, false, ops);
 	fail_calls = 0;
 	fail_status = -1;
 }
@@ -392,7 +418,6 @@ static void serve_privsep(struct katlsd_hs_params *p, int out)
 		_exit(2);
 	sb.parent = getpid();
 	sentinel_fd = open("/dev/null", O_RDONLY);
-	katlsd_test_sandbox_hook = sandbox_checks;
 	pid = fork();
 	if (pid < 0)
 		_exit(2);
@@ -414,6 +439,7 @@ static void serve_privsep(struct katlsd_hs_params *p, int out)
 static void serve(const struct scenario *sc, int fd, int out)
 {
 	struct katlsd_evidence_source src = { test_get, (void *)&sc->src };
+	struct katlsd_hs_ops ops;
 	struct katlsd_hs_params p;
 	struct katlsd_hs_result r;
 
@@ -443,6 +469,7 @@ static void serve(const struct scenario *sc, int fd, int out)
 	p.policy = katls_policy_find(policies, p.policy_name);
 	p.server_creds = sc->no_server_cert ? NULL : srv_creds;
 	p.evsrc = &src;
+	p.ops = scenario_ops(sc, true, &ops);
 	if (sc->privsep) {
 		serve_privsep(&p, out);
 		memset(&r, 0, sizeof(r));
@@ -479,6 +506,7 @@ struct outcome {
 
 static int run(const struct scenario *sc, struct outcome *o)
 {
+	struct katlsd_hs_ops ops;
 	struct katlsd_hs_params p;
 	int sv[2], pipefd[2], status;
 	pid_t pid;
@@ -487,17 +515,6 @@ static int run(const struct scenario *sc, struct outcome *o)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
 	    pipe(pipefd))
 		return -1;
-	katlsd_test_priority = NULL;
-	if (sc->cipher) {
-		static char prio[160];
-
-		snprintf(prio, sizeof(prio),
-			 "NORMAL:-VERS-ALL:+VERS-TLS1.3:%%NO_TICKETS:-CIPHER-ALL:+%s",
-			 sc->cipher);
-		katlsd_test_priority = prio;
-	}
-	/* Both ends: the server parses its own evidence for the summary. */
-	katlsd_test_verify_hook = sc->hook != HOOK_NONE ? test_verify : NULL;
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -510,16 +527,14 @@ static int run(const struct scenario *sc, struct outcome *o)
 	close(sv[1]);
 	close(pipefd[1]);
 
-	katlsd_test_verify_hook = sc->hook == HOOK_BOTH ? test_verify : NULL;
 	if (sc->nonblock)
 		fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	if (sc->client == PEER_PLAIN) {
 		o->plain_ret = plain_peer(sv[0], false, &o->plain_alert);
 	} else {
-		client_params(sc, sv[0], &p);
+		client_params(sc, sv[0], &p, &ops);
 		katlsd_handshake(&p, &o->cli);
 	}
-	katlsd_test_verify_hook = NULL;
 	close(sv[0]);
 
 	if (sc->server != PEER_SILENT)

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * client.c - the verifier's half of the handshake (Documentation/katlsd.rst):
+ * the attestation request in our ClientHello, the server's evidence out
+ * of its EncryptedExtensions, and the single decision point before our
+ * Finished: X.509 and peer name, binder recomputation, the evidence
+ * verifier, the policy (Documentation/design.rst, "The binder (v1)").
+ */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <katls/binder.h>
+#include <katls/ext.h>
+
+#include "hs_int.h"
+#include "log.h"
+
+/* ClientHello (and a second one after HelloRetryRequest): our request. */
+int hs_client_ext_send(struct hs_ctx *ctx, gnutls_buffer_t buf)
+{
+	uint8_t out[KATLS_EXT_REQUEST_MAX];
+	int n;
+
+	/* A second ClientHello (after HRR) carries the same request. */
+	if (!ctx->req_valid) {
+		static const enum katls_evidence_type all[] = {
+			KATLS_EVIDENCE_TDX, KATLS_EVIDENCE_SNP,
+			KATLS_EVIDENCE_CCA, KATLS_EVIDENCE_SIM,
+		};
+
+		memset(&ctx->req, 0, sizeof(ctx->req));
+		ctx->req.version = KATLS_EXT_VERSION;
+		ctx->req.mode = KATLS_EXT_MODE_BINDER_V1;
+		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			if (katls_policy_allows(ctx->p->policy, all[i]))
+				ctx->req.types[ctx->req.ntypes++] = all[i];
+		if (!ctx->req.ntypes)
+			return hs_fail(ctx, EACCES,
+				       "policy %s allows no evidence type",
+				       ctx->p->policy_name),
+			       GNUTLS_E_INTERNAL_ERROR;
+		if (gnutls_rnd(GNUTLS_RND_RANDOM, ctx->req.nonce,
+			       sizeof(ctx->req.nonce)))
+			return hs_fail(ctx, EIO, "no random nonce"),
+			       GNUTLS_E_INTERNAL_ERROR;
+		ctx->req_valid = true;
+	}
+	n = katls_ext_request_encode(&ctx->req, out, sizeof(out));
+	if (n <= 0)
+		return hs_fail(ctx, EIO, "cannot encode request: %s",
+			       katls_ext_strerror(n)),
+		       GNUTLS_E_INTERNAL_ERROR;
+	return gnutls_buffer_append_data(buf, out, n);
+}
+
+/* EncryptedExtensions: the server's evidence record. */
+int hs_client_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
+		       size_t len)
+{
+	struct katls_ext_evidence e;
+	int ret;
+
+	ret = katls_ext_evidence_decode(data, len, &e);
+	if (ret) {
+		hs_fail(ctx, EPROTO, "malformed evidence record: %s",
+			katls_ext_strerror(ret));
+		return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+	}
+	katlsd_evidence_free(&ctx->ev);
+	ctx->ev.type = e.type;
+	ctx->ev.evidence = malloc(e.evidence_len);
+	ctx->ev.aux = e.aux_len ? malloc(e.aux_len) : NULL;
+	if (!ctx->ev.evidence || (e.aux_len && !ctx->ev.aux)) {
+		hs_fail(ctx, ENOMEM, "out of memory for evidence");
+		return GNUTLS_E_MEMORY_ERROR;
+	}
+	memcpy(ctx->ev.evidence, e.evidence, e.evidence_len);
+	ctx->ev.evidence_len = e.evidence_len;
+	if (e.aux_len)
+		memcpy(ctx->ev.aux, e.aux, e.aux_len);
+	ctx->ev.aux_len = e.aux_len;
+	ctx->ev_received = true;
+	return 0;
+}
+
+/*
+ * Client hook, all messages: EncryptedExtensions without our extension
+ * means a server that does not speak katls.  Say so at once, with
+ * missing_extension, before the server's Certificate is even looked at.
+ * GnuTLS parses TLS 1.3 EncryptedExtensions after its own POST hook, so
+ * the check runs before the next incoming message.
+ */
+static int client_hook(gnutls_session_t s, unsigned int htype,
+		       unsigned int when, unsigned int incoming,
+		       const gnutls_datum_t *msg)
+{
+	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
+
+	if (!incoming || when != GNUTLS_HOOK_PRE || ctx->ev_received)
+		return 0;
+	switch (htype) {
+	case GNUTLS_HANDSHAKE_CERTIFICATE_REQUEST:
+	case GNUTLS_HANDSHAKE_CERTIFICATE_PKT:
+	case GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY:
+	case GNUTLS_HANDSHAKE_FINISHED:
+		break;
+	default:
+		return 0;
+	}
+	hs_fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EACCES,
+		      "server sent no evidence (no katls extension in its EncryptedExtensions)");
+	return GNUTLS_E_MISSING_EXTENSION;
+}
+
+/* Does the leaf certificate carry @name (DNS name or IP address)? */
+static bool leaf_has_name(const gnutls_datum_t *der, const char *name)
+{
+	gnutls_x509_crt_t crt;
+	bool ok = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) >= 0)
+		ok = gnutls_x509_crt_check_hostname2(crt, name, 0) != 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+static int check_x509(struct hs_ctx *ctx, gnutls_session_t s,
+		      const gnutls_datum_t *leaf)
+{
+	const char *name = ctx->p->peername;
+	bool named = name && *name;
+	unsigned int status = 0;
+	gnutls_datum_t txt;
+	int ret;
+
+	if (ctx->p->evidence_bound_key) {
+		/*
+		 * The policy trusts the key because the evidence binds it
+		 * (spki is in report_data) and CertificateVerify proves its
+		 * possession; no CA vouches for the certificate.  A peer
+		 * name the application asked for is still checked, against
+		 * the names in that certificate (issue 11 item 19): never
+		 * ignored.  Those names are only as trustworthy as the
+		 * attested software that chose them.
+		 */
+		if (named && !leaf_has_name(leaf, name))
+			return hs_fail_alert(ctx, GNUTLS_A_BAD_CERTIFICATE, EACCES,
+					     "server certificate does not carry the peer name %s (evidence-bound key under policy %s)",
+					     name, ctx->p->policy_name);
+		kinfo("policy %s: accepting the server key on the evidence alone%s%s",
+		      ctx->p->policy_name, named ? ", name " : "",
+		      named ? name : "");
+		return 0;
+	}
+	if (!ctx->p->have_truststore)
+		return hs_fail(ctx, EACCES,
+			       "no trust store configured and policy %s does not accept evidence-bound keys",
+			       ctx->p->policy_name);
+	/* CA mode: a CA-valid certificate for any name is not enough. */
+	if (!named)
+		return hs_fail(ctx, EINVAL,
+			       "no peer name: policy %s uses CA mode, which needs the server name to check",
+			       ctx->p->policy_name);
+	ret = gnutls_certificate_verify_peers3(s, name, &status);
+	if (ret < 0)
+		return hs_fail(ctx, EACCES, "certificate check failed: %s",
+			       gnutls_strerror(ret));
+	if (status) {
+		if (!gnutls_certificate_verification_status_print(
+			    status, GNUTLS_CRT_X509, &txt, 0)) {
+			hs_fail(ctx, EACCES, "server certificate: %s", txt.data);
+			gnutls_free(txt.data);
+			return -1;
+		}
+		return hs_fail(ctx, EACCES, "server certificate not trusted");
+	}
+	return 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	while (n--)
+		acc |= *p++;
+	return !acc;
+}
+
+static void log_verdict(const struct katls_verdict *v)
+{
+	for (unsigned int i = 0; i < v->nchecks && i < KATLS_VERDICT_MAX_LINES;
+	     i++) {
+		/* What was not checked is part of the decision: info. */
+		if (!strncmp(v->checks[i], "not checked:", 12) ||
+		    !strncmp(v->checks[i], "info:", 5))
+			kinfo("verdict: %s", v->checks[i]);
+		else
+			kdebug("verdict: %s", v->checks[i]);
+	}
+	for (unsigned int i = 0; i < v->nerrors && i < KATLS_VERDICT_MAX_LINES;
+	     i++)
+		knotice("verdict: error: %s", v->errors[i]);
+}
+
+/*
+ * The client's single decision point: runs with the peer certificate,
+ * the evidence and htsc known, before our Finished.  Returning non-zero
+ * aborts the handshake.
+ */
+static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
+{
+	const struct katlsd_hs_params *p = ctx->p;
+	struct katls_verify_opts o = p->vopts;
+	const gnutls_datum_t *certs;
+	uint8_t expected[KATLS_REPORT_DATA_LEN];
+	struct katls_verdict *v = NULL;
+	struct katls_claims c;
+	unsigned int ncerts = 0;
+	int ret = -1;
+
+	if (gnutls_certificate_type_get2(s, GNUTLS_CTYPE_PEERS) !=
+	    GNUTLS_CRT_X509)
+		return hs_fail(ctx, EACCES, "server did not send an X.509 certificate");
+	certs = gnutls_certificate_get_peers(s, &ncerts);
+	if (!certs || !ncerts)
+		return hs_fail(ctx, EACCES, "server sent no certificate");
+	if (check_x509(ctx, s, &certs[0]))
+		return -1;
+	if (!ctx->ev_received)
+		return hs_fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EACCES,
+				     "server sent no evidence");
+	if (!katls_policy_allows(p->policy, ctx->ev.type))
+		return hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				     "policy %s does not allow %s evidence",
+				     p->policy_name,
+				     katls_evidence_name(ctx->ev.type));
+	if (hs_compute_binder(ctx, s, &certs[0], expected))
+		return -1;
+
+	v = malloc(sizeof(*v));
+	if (!v)
+		return hs_fail(ctx, ENOMEM, "out of memory");
+	katls_verdict_init(v);
+	memset(&c, 0, sizeof(c));
+	o.aux = ctx->ev.aux;
+	o.aux_len = ctx->ev.aux_len;
+	o.expected_report_data = expected;
+	ret = hs_verify_evidence(ctx, &ctx->ev, &o, &c, v);
+	log_verdict(v);
+	if (ret || !v->valid) {
+		/*
+		 * Tell a relay (evidence bound to another handshake or key)
+		 * apart from bad evidence.  All-zero report data means the
+		 * verifier could not even parse it.
+		 */
+		if (!all_zero(c.report_data, sizeof(c.report_data)) &&
+		    katls_binder_check(expected, c.report_data,
+				       sizeof(c.report_data)))
+			hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+				      "%s evidence is not bound to this handshake",
+				      katls_evidence_name(ctx->ev.type));
+		else
+			hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				      "%s evidence rejected: %s",
+				      katls_evidence_name(ctx->ev.type),
+				      v->nerrors ? v->errors[0] : "invalid");
+		ret = -1;
+		goto out;
+	}
+	/* Belt and braces: the verifier was given expected_report_data. */
+	if (c.tee != ctx->ev.type ||
+	    katls_binder_check(expected, c.report_data, sizeof(c.report_data))) {
+		ret = hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+				    "evidence is not bound to this handshake");
+		goto out;
+	}
+	katls_verdict_init(v);
+	ret = katls_policy_eval(p->policy, &c, v);
+	log_verdict(v);
+	if (ret) {
+		ret = hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+				    "policy %s rejected the evidence: %s",
+				    p->policy_name,
+				    v->nerrors ? v->errors[0] : "rule failed");
+		goto out;
+	}
+
+	ctx->r->evidence_type = c.tee;
+	ctx->r->binding_level = KATLS_BINDING_L2;
+	memcpy(ctx->r->digest, c.evidence_digest, sizeof(ctx->r->digest));
+	if (c.measurement_len > sizeof(ctx->r->measurement))
+		c.measurement_len = sizeof(ctx->r->measurement);
+	memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
+	ctx->r->measurement_len = c.measurement_len;
+	ctx->verified = true;
+	ret = 0;
+out:
+	free(v);
+	gnutls_memset(expected, 0, sizeof(expected));
+	return ret;
+}
+
+static int verify_cb(gnutls_session_t s)
+{
+	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
+
+	return verify_evidence(ctx, s) ? GNUTLS_E_CERTIFICATE_ERROR : 0;
+}
+
+static bool is_ip_literal(const char *name)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, name, buf) == 1 ||
+	       inet_pton(AF_INET6, name, buf) == 1;
+}
+
+int hs_client_setup(gnutls_session_t s, struct hs_ctx *ctx)
+{
+	const struct katlsd_hs_params *p = ctx->p;
+	int ret;
+
+	/*
+	 * CA mode needs the name to check (issue 11 item 5): with a
+	 * trust store, a CA-valid certificate for any name would do.
+	 * Refused before anything is sent.
+	 */
+	if (!p->evidence_bound_key && p->have_truststore &&
+	    !(p->peername && *p->peername))
+		return hs_fail(ctx, EINVAL,
+			       "no peer name: policy %s uses CA mode, which needs the server name to check",
+			       p->policy_name);
+	if (!p->client_creds)
+		return hs_fail(ctx, EIO, "no client credentials");
+	ret = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+				     p->client_creds);
+	if (ret >= 0 && p->peername && *p->peername &&
+	    !is_ip_literal(p->peername))
+		ret = gnutls_server_name_set(s, GNUTLS_NAME_DNS,
+					     p->peername,
+					     strlen(p->peername));
+	gnutls_session_set_verify_function(s, verify_cb);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
+					   GNUTLS_HOOK_BOTH,
+					   client_hook);
+	return ret;
+}

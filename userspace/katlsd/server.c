@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * server.c - the attester's half of the handshake (Documentation/katlsd.rst):
+ * the client's attestation request, evidence bound to this handshake
+ * (binder v1, Documentation/design.rst) in our EncryptedExtensions, only
+ * of a type our own policy allows, and the summary our application gets.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <katls/binder.h>
+#include <katls/ext.h>
+
+#include "hs_int.h"
+#include "log.h"
+
+/* ClientHello (again, after a HelloRetryRequest): the peer's request. */
+int hs_server_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
+		       size_t len)
+{
+	int ret;
+
+	ret = katls_ext_request_decode(data, len, &ctx->req);
+	if (ret) {
+		hs_fail(ctx, EPROTO, "malformed attestation request: %s",
+			katls_ext_strerror(ret));
+		return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+	}
+	ctx->req_valid = true;
+	return 0;
+}
+
+/*
+ * Server: the summary our own application gets -- what we sent.  The
+ * evidence is parsed only for its measurement (the kernel's summary needs
+ * one); judging it is the peer's job.
+ */
+static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev)
+{
+	struct katls_verify_opts o = ctx->p->vopts;
+	struct katls_verdict *v;
+	struct katls_claims c;
+
+	v = malloc(sizeof(*v));
+	if (!v)
+		return hs_fail(ctx, ENOMEM, "out of memory");
+	katls_verdict_init(v);
+	memset(&c, 0, sizeof(c));
+	o.aux = ev->aux;
+	o.aux_len = ev->aux_len;
+	o.expected_report_data = NULL;
+	hs_verify_evidence(ctx, ev, &o, &c, v);
+	free(v);
+	if (!c.measurement_len || c.measurement_len > sizeof(c.measurement) ||
+	    c.measurement_len > sizeof(ctx->r->measurement))
+		return hs_fail(ctx, EIO,
+			       "no measurement found in our own %s evidence",
+			       katls_evidence_name(ev->type));
+	ctx->r->evidence_type = ev->type;
+	ctx->r->binding_level = KATLS_BINDING_L2;
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, ev->evidence, ev->evidence_len,
+			 ctx->r->digest);
+	memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
+	ctx->r->measurement_len = c.measurement_len;
+	return 0;
+}
+
+int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
+		       gnutls_buffer_t buf)
+{
+	const gnutls_datum_t *ours;
+	struct katlsd_evidence ev = { 0 };
+	uint8_t rd[KATLS_REPORT_DATA_LEN];
+	uint8_t *out = NULL;
+	size_t cap;
+	int ret, n;
+
+	if (!ctx->req_valid)
+		return 0;	/* not asked: GnuTLS does not even call us */
+	if (ctx->req.mode != KATLS_EXT_MODE_BINDER_V1)
+		return hs_fail(ctx, EOPNOTSUPP,
+			       "peer asked for binding mode %u", ctx->req.mode),
+		       GNUTLS_E_INTERNAL_ERROR;
+	ours = gnutls_certificate_get_ours(s);
+	if (!ours)
+		return hs_fail(ctx, ENOKEY, "no server certificate selected"),
+		       GNUTLS_E_INTERNAL_ERROR;
+	if (hs_compute_binder(ctx, s, ours, rd))
+		return GNUTLS_E_INTERNAL_ERROR;
+	if (!ctx->p->evsrc)
+		return hs_fail(ctx, ENODEV, "no evidence source"),
+		       GNUTLS_E_INTERNAL_ERROR;
+
+	ret = ctx->p->evsrc->get(ctx->p->evsrc->arg, rd, &ev);
+	if (ret < 0) {
+		hs_fail(ctx, -ret, "no evidence: %s", strerror(-ret));
+		goto out;
+	}
+	/* Our own policy says which evidence we may present (item 18). */
+	if (!katls_policy_allows(ctx->p->policy, ev.type)) {
+		hs_fail(ctx, EACCES, "policy %s does not allow presenting %s evidence",
+			ctx->p->policy_name, katls_evidence_name(ev.type));
+		goto out;
+	}
+	if (!katls_ext_request_accepts(&ctx->req, ev.type)) {
+		hs_fail(ctx, EACCES, "peer does not accept %s evidence",
+			katls_evidence_name(ev.type));
+		goto out;
+	}
+	if (own_summary(ctx, &ev))
+		goto out;
+	cap = katls_ext_evidence_size(ev.type, ev.evidence_len, ev.aux_len);
+	if (!cap) {
+		hs_fail(ctx, EMSGSIZE, "evidence too large for the extension");
+		goto out;
+	}
+	out = malloc(cap);
+	if (!out) {
+		hs_fail(ctx, ENOMEM, "out of memory");
+		goto out;
+	}
+	n = katls_ext_evidence_encode(ev.type, ev.evidence, ev.evidence_len,
+				      ev.aux, ev.aux_len, out, cap);
+	if (n <= 0) {
+		hs_fail(ctx, EIO, "cannot encode evidence: %s",
+			katls_ext_strerror(n));
+		goto out;
+	}
+	if (gnutls_buffer_append_data(buf, out, n) < 0) {
+		hs_fail(ctx, ENOMEM, "out of memory");
+		goto out;
+	}
+
+	kinfo("sent %s evidence from provider %s (%zu bytes, aux %zu)",
+	      katls_evidence_name(ev.type), ev.provider[0] ? ev.provider : "?",
+	      ev.evidence_len, ev.aux_len);
+	ctx->ev_sent = true;
+out:
+	free(out);
+	katlsd_evidence_free(&ev);
+	return ctx->ev_sent ? 0 : GNUTLS_E_INTERNAL_ERROR;
+}
+
+/*
+ * Server hook, all messages:
+ *
+ *  - after an incoming ClientHello was processed (extensions included):
+ *    no katls extension, refuse right away, before our ServerHello, so
+ *    the alert goes out in plaintext and any TLS client can read it
+ *    (missing_extension).  An attester never completes a handshake that
+ *    carries no attestation.
+ *  - before our EncryptedExtensions: the same check, belt and braces.
+ */
+static int server_hook(gnutls_session_t s, unsigned int htype,
+		       unsigned int when, unsigned int incoming,
+		       const gnutls_datum_t *msg)
+{
+	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
+	bool after_ch = incoming && when == GNUTLS_HOOK_POST &&
+			htype == GNUTLS_HANDSHAKE_CLIENT_HELLO;
+	bool before_ee = !incoming && when == GNUTLS_HOOK_PRE &&
+			 htype == GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS;
+
+	if ((!after_ch && !before_ee) || ctx->req_valid)
+		return 0;
+	hs_fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EPROTO,
+		      "peer did not ask for attestation (no katls extension in its ClientHello)");
+	return GNUTLS_E_MISSING_EXTENSION;
+}
+
+int hs_server_setup(gnutls_session_t s, struct hs_ctx *ctx)
+{
+	const struct katlsd_hs_params *p = ctx->p;
+	int ret;
+
+	if (!p->server_creds)
+		return hs_fail(ctx, ENOKEY,
+			       "no server certificate configured");
+	ret = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+				     p->server_creds);
+	/* Mutual attestation is not implemented: no client cert. */
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
+					   GNUTLS_HOOK_BOTH,
+					   server_hook);
+	return ret;
+}
