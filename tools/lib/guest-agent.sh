@@ -23,6 +23,21 @@ katls_self_signed() {
 		--template "$dir/tmpl" --outfile "$dir/cert.pem" 2>/dev/null
 }
 
+# katls_wait_listen PORT: wait (up to 15 s) until something listens on
+# TCP port PORT (IPv4 or IPv6).
+katls_wait_listen() {
+	local hex i=0
+
+	hex=$(printf '%04X' "$1")
+	while [ $i -lt 150 ]; do
+		grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A" \
+			/proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # katls_wait_for WORD FILE: wait (up to 20 s) until WORD appears in FILE.
 katls_wait_for() {
 	local i=0

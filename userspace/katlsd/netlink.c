@@ -109,23 +109,37 @@ int katlsd_nl_fd(const struct katlsd_nl *nl)
 	return nl_socket_get_fd(nl->sk);
 }
 
-int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready)
+/*
+ * Read every queued message of a non-blocking socket through @valid.
+ * Returns -ENOMEM, or 0 with libnl's result in @nlret (0: drained).
+ */
+static int drain(struct katlsd_nl *nl, nl_recvmsg_msg_cb_t valid, void *arg,
+		 int *nlret)
 {
 	struct nl_cb *cb;
 	int ret;
 
-	*ready = 0;
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb)
 		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ready_cb, ready);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid, arg);
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_ok, NULL);
 	do {
 		ret = nl_recvmsgs_report(nl->sk, cb);
 	} while (ret > 0);
 	nl_cb_put(cb);
-	if (ret == 0 || ret == -NLE_AGAIN)
-		return 0;
+	*nlret = ret == -NLE_AGAIN ? 0 : ret;
+	return 0;
+}
+
+int katlsd_nl_drain(struct katlsd_nl *nl, unsigned int *ready)
+{
+	int ret, err;
+
+	*ready = 0;
+	err = drain(nl, ready_cb, ready, &ret);
+	if (err || !ret)
+		return err;
 	/* ENOBUFS (overrun) arrives as NLE_NOMEM from libnl. */
 	if (ret == -NLE_NOMEM)
 		return -ENOBUFS;
@@ -189,21 +203,12 @@ static int ctrl_cb(struct nl_msg *msg, void *arg)
 
 int katlsd_nl_ctrl_drain(struct katlsd_nl *nl, unsigned int *events)
 {
-	struct nl_cb *cb;
-	int ret;
+	int ret, err;
 
 	*events = 0;
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ctrl_cb, events);
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_ok, NULL);
-	do {
-		ret = nl_recvmsgs_report(nl->sk, cb);
-	} while (ret > 0);
-	nl_cb_put(cb);
-	if (ret == 0 || ret == -NLE_AGAIN)
-		return 0;
+	err = drain(nl, ctrl_cb, events, &ret);
+	if (err || !ret)
+		return err;
 	if (ret == -NLE_NOMEM) {
 		/* Overrun: we cannot tell what was lost, assume both. */
 		*events |= KATLSD_NL_FAMILY_DEL | KATLSD_NL_FAMILY_NEW;

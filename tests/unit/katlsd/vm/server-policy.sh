@@ -10,6 +10,7 @@ set -u
 d=$1
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../.." && pwd)
+. "$top/tools/lib/guest-agent.sh"
 kcat=$top/userspace/cli/build/katls-cat
 t=$(mktemp -d)
 rc=0
@@ -24,18 +25,6 @@ ok() {
 }
 diag() { sed 's/^/# /' "$@"; }
 
-wait_listen() {
-	hex=$(printf '%04X' "$1")
-	i=0
-	while [ $i -lt 150 ]; do
-		grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A" \
-			/proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # exchange PORT SERVER-ARGS...: katls-cat -l SERVER-ARGS on PORT, a
 # katls-cat client under sim-demo sends a line; sets src, crc.
 exchange() {
@@ -44,7 +33,7 @@ exchange() {
 	timeout 60 "$kcat" -l "$@" 127.0.0.1 "$port" </dev/null \
 		>"$t/s.out" 2>"$t/s.err" &
 	spid=$!
-	wait_listen "$port"
+	katls_wait_listen "$port"
 	echo "hello server" | timeout 60 "$kcat" -p sim-demo 127.0.0.1 \
 		"$port" >/dev/null 2>"$t/c.err"
 	crc=$?

@@ -34,18 +34,6 @@ ok() {
 }
 diag() { sed 's/^/# /' "$@"; }
 
-wait_listen() {
-	hex=$(printf '%04X' "$1")
-	i=0
-	while [ $i -lt 150 ]; do
-		grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A" \
-			/proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 capture() {	# PORT FILE: start tcpdump on lo, sets tpid
 	tcpdump --immediate-mode -B 4096 -Z root -i lo -U -w "$2" \
 		tcp port "$1" 2>"$2.err" &
@@ -125,7 +113,7 @@ capture $port "$t/s.pcap"
 timeout 60 "$kcat" -l -p sim-demo 127.0.0.1 $port </dev/null >"$t/s.out" \
 	2>"$t/s.err" &
 spid=$!
-wait_listen $port
+katls_wait_listen $port
 echo "application data that must not pass" |
 	timeout 30 gnutls-cli --insecure -p $port 127.0.0.1 >"$t/cli.out" 2>&1
 crc=$?
@@ -153,7 +141,7 @@ port=9302
 timeout 60 "$kcat" -l -p sim-demo 127.0.0.1 $port </dev/null >"$t/s.out" \
 	2>"$t/s.err" &
 spid=$!
-wait_listen $port
+katls_wait_listen $port
 echo "application data that must not pass" |
 	timeout 30 openssl s_client -connect 127.0.0.1:$port >"$t/ossl.out" 2>&1
 wait $spid
@@ -169,7 +157,7 @@ capture $port "$t/c.pcap"
 stdbuf -oL -eL gnutls-serv --x509certfile "$d/cert.pem" \
 	--x509keyfile "$d/key.pem" -p $port >"$t/serv.out" 2>&1 &
 gpid=$!
-wait_listen $port
+katls_wait_listen $port
 echo "secret that must not leave the client" |
 	timeout 60 "$kcat" -p sim-demo 127.0.0.1 $port >"$t/c.out" \
 	2>"$t/c.err"

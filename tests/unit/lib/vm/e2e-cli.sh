@@ -26,19 +26,6 @@ ok() {
 }
 diag() { sed 's/^/# /' "$@"; }
 
-# Wait until something listens on TCP port $1 (IPv4 or IPv6).
-wait_listen() {
-	hex=$(printf '%04X' "$1")
-	i=0
-	while [ $i -lt 150 ]; do
-		grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A" \
-			/proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 stat_of() { "$ctl" stat | awk -v k="$1" '$1 == k { print $2 }'; }
 tls_tx() { awk '$1 == "TlsTxSw" { print $2 }' /proc/net/tls_stat; }
 
@@ -47,7 +34,7 @@ echo "TAP version 13"
 # --- no agent yet: ESRCH ---
 timeout 60 "$kcat" -l 9100 </dev/null >/dev/null 2>"$d/s.err" &
 spid=$!
-wait_listen 9100
+katls_wait_listen 9100
 timeout 60 "$kcat" -p sim-demo 127.0.0.1 9100 </dev/null >/dev/null \
 	2>"$d/c.err"
 rc=$?
@@ -78,7 +65,7 @@ tx0=$(tls_tx)
 timeout 120 "$kcat" -l -p sim-demo --sendfile "$d/big" 9000 </dev/null \
 	>"$d/s.out" 2>"$d/s.err" &
 spid=$!
-wait_listen 9000
+katls_wait_listen 9000
 timeout 120 "$kcat" -p sim-demo 127.0.0.1 9000 <"$d/up" >"$d/c.out" \
 	2>"$d/c.err"
 crc=$?
@@ -119,10 +106,10 @@ run_relay() {
 	timeout 120 "$kcat" -q -l -p sim-demo --sendfile "$d/big" $2 </dev/null \
 		>"$d/s.out" 2>"$d/s.err" &
 	spid=$!
-	wait_listen $2
+	katls_wait_listen $2
 	timeout 120 python3 "$relay" $3 $(($2 + 1)) 127.0.0.1 $2 2>"$d/r.err" &
 	rpid=$!
-	wait_listen $(($2 + 1))
+	katls_wait_listen $(($2 + 1))
 	timeout 120 "$kcat" -q -p sim-demo 127.0.0.1 $(($2 + 1)) <"$d/up" \
 		>"$d/c.out" 2>"$d/c.err"
 	crc=$?
@@ -157,7 +144,7 @@ ok $res "relay cuts the client's data: the server exits 1 with $(stat -c %s "$d/
 # --- katlsctl list while a connection is open ---
 timeout 60 "$kcat" -q -l -p sim-demo 9001 </dev/null >/dev/null 2>&1 &
 spid=$!
-wait_listen 9001
+katls_wait_listen 9001
 (sleep 10) | timeout 60 "$kcat" -q -p sim-demo 127.0.0.1 9001 \
 	>/dev/null 2>&1 &
 cpid=$!
@@ -190,7 +177,7 @@ for mode in start attach; do
 	timeout 60 "$kcat" -q -l -p sim-demo $port </dev/null >"$d/s.out" \
 		2>"$d/s.err" &
 	spid=$!
-	wait_listen $port
+	katls_wait_listen $port
 	timeout 60 "$top/userspace/cli/build/nbclient" $mode 127.0.0.1 $port \
 		sim-demo >"$d/nb.out" 2>&1
 	crc=$?
@@ -203,7 +190,7 @@ for mode in start attach; do
 done
 timeout 60 "$kcat" -q -l -p sim-demo $port </dev/null >/dev/null 2>&1 &
 spid=$!
-wait_listen $port
+katls_wait_listen $port
 timeout 60 "$top/userspace/cli/build/nbclient" start 127.0.0.1 $port \
 	sim-wrong >"$d/nb.out" 2>&1
 crc=$?
@@ -221,7 +208,7 @@ ok $res "kTLS end of stream as documented: ktls-eof $(grep -c '^ok' "$d/eof.tap"
 # --- failing closed ---
 timeout 60 "$kcat" -l -p sim-demo 9002 </dev/null >"$d/s.out" 2>"$d/s.err" &
 spid=$!
-wait_listen 9002
+katls_wait_listen 9002
 echo secret | timeout 60 "$kcat" -p sim-wrong 127.0.0.1 9002 >/dev/null \
 	2>"$d/c.err"
 crc=$?
@@ -235,7 +222,7 @@ ok $? "wrong measurement: server exits 1, no byte delivered"
 
 timeout 60 "$kcat" -l -p sim-demo 9003 </dev/null >/dev/null 2>&1 &
 spid=$!
-wait_listen 9003
+katls_wait_listen 9003
 timeout 60 "$kcat" -p no-such-policy 127.0.0.1 9003 </dev/null >/dev/null \
 	2>"$d/c.err"
 crc=$?
@@ -247,7 +234,7 @@ ok $? "unknown policy: client exits 1 and says so"
 timeout 60 "$kcat" -q -l -6 -p sim-demo 9004 </dev/null >"$d/s.out" \
 	2>"$d/s.err" &
 spid=$!
-wait_listen 9004
+katls_wait_listen 9004
 echo hello6 | timeout 60 "$kcat" -q -6 -p sim-demo ::1 9004 >/dev/null \
 	2>"$d/c.err"
 crc=$?
@@ -298,7 +285,7 @@ for name in "" other.example; do
 	timeout 60 "$kcat" -q -l -p sim-ca $port </dev/null >"$d/s.out" \
 		2>"$d/s.err" &
 	spid=$!
-	wait_listen $port
+	katls_wait_listen $port
 	echo secret | timeout 60 "$kcat" -p sim-ca ${name:+-n $name} \
 		127.0.0.1 $port >/dev/null 2>"$d/c.err"
 	crc=$?
