@@ -75,9 +75,9 @@ if [ -x /usr/bin/sh ]; then
 	ln -sf /usr/bin/sh /bin/sh
 fi
 
-# The agent, if it was built, has a configuration (tests/vm/katlsd.conf
-# or --agent-config) and was not disabled.  Adjust the arguments here if
-# katlsd's command line changes.
+# The agent, if it was built, has a configuration (--agent-config) and
+# was not disabled.  Adjust the arguments here if katlsd's command line
+# changes.
 KATLSD=$KVM_TOP/userspace/katlsd/katlsd
 KATLSD_ARGS="--foreground --config $KVM_AGENT_CONFIG"
 if [ -z "$load_failed" ] && [ "$KVM_AGENT" = 1 ] && [ -x "$KATLSD" ] &&
