@@ -8,6 +8,7 @@ set -u
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tools/lib/guest-agent.sh"
 csv=$out/handshake.csv
 rm -f "$csv"
 
@@ -22,15 +23,8 @@ printf 'cn = katls-bench\nexpiration_days = 2\nsigning_key\n' >"$d/tmpl"
 certtool --generate-self-signed --load-privkey "$d/key.pem" \
 	--template "$d/tmpl" --outfile "$d/cert.pem" 2>/dev/null
 workers=64
-cat >"$d/katlsd.conf" <<CONF
-[katlsd]
-concurrency = $workers
-log_level = notice
-policy_dir = $d/policy.d
-[server]
-certificate = $d/cert.pem
-private_key = $d/key.pem
-CONF
+katls_conf "$d/katlsd.conf" $workers notice "$d/policy.d" "$d/cert.pem" \
+	"$d/key.pem"
 "$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
 	>"$d/log" 2>&1 &
 pid=$!

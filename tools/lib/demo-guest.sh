@@ -46,21 +46,8 @@ say "katlsd in each namespace"
 mkdir -p "$d/policy.d"
 cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
 katls_self_signed "$d" katls-demo-server 10.77.0.1
-cat >"$d/srv.conf" <<CONF
-[katlsd]
-concurrency = 4
-log_level = info
-policy_dir = $d/policy.d
-[server]
-certificate = $d/cert.pem
-private_key = $d/key.pem
-CONF
-cat >"$d/cli.conf" <<CONF
-[katlsd]
-concurrency = 4
-log_level = info
-policy_dir = $d/policy.d
-CONF
+katls_conf "$d/srv.conf" 4 info "$d/policy.d" "$d/cert.pem" "$d/key.pem"
+katls_conf "$d/cli.conf" 4 info "$d/policy.d"
 in_srv "$katlsd" --foreground --config "$d/srv.conf" >"$d/srv.log" 2>&1 &
 in_cli "$katlsd" --foreground --config "$d/cli.conf" >"$d/cli.log" 2>&1 &
 katls_wait_for started "$d/srv.log" || fail "server katlsd did not start"

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Sourced by guest-side scripts (tools/lib/demo-guest.sh, the katlsd and
-# cli end-to-end tests): a throw-away server identity and a katlsd that
-# is known to listen before the caller goes on.
+# cli end-to-end tests, tools/bench/hs.sh, tools/attack/run): a throw-away
+# server identity, the one katlsd.conf writer (katls_conf) and a katlsd
+# that is known to listen before the caller goes on.
 
 # katls_self_signed DIR CN [IP...]: DIR/key.pem and DIR/cert.pem (ECDSA
 # P-256), with CN, the loopback addresses and the IPs as subject
@@ -49,6 +50,25 @@ katls_wait_for() {
 	grep -q "$1" "$2"
 }
 
+# katls_conf FILE CONCURRENCY LOG_LEVEL POLICY_DIR [CERT KEY [TRUSTSTORE]]:
+# write the katlsd.conf every test and tool uses (the one template, see
+# etc/katls/katlsd.conf for the keys): [katlsd] always; [server] with
+# CERT and KEY if given (the agent attests as a server); [client] with
+# TRUSTSTORE if given (CA-valid peer certificates).
+katls_conf() {
+	{
+		printf '[katlsd]\nconcurrency = %s\nlog_level = %s\npolicy_dir = %s\n' \
+			"$2" "$3" "$4"
+		if [ -n "${5:-}" ]; then
+			printf '[server]\ncertificate = %s\nprivate_key = %s\n' \
+				"$5" "${6:?katls_conf: CERT without KEY}"
+		fi
+		if [ -n "${7:-}" ]; then
+			printf '[client]\ntruststore = %s\n' "$7"
+		fi
+	} >"$1"
+}
+
 # katls_wait_started LOG: until katlsd logged that it joined the agent
 # group; before that the kernel fails requests with ESRCH.
 katls_wait_started() {
@@ -65,15 +85,8 @@ katls_e2e_agent() {
 	printf 'name sim-wrong\nallow sim\nmeasurement %s\nevidence_bound_key allow\n' \
 		"$(printf '99%.0s' $(seq 48))" >"$1/policy.d/sim-wrong.policy"
 	katls_self_signed "$1" "$2"
-	cat >"$1/katlsd.conf" <<CONF
-[katlsd]
-concurrency = 8
-log_level = $3
-policy_dir = $1/policy.d
-[server]
-certificate = $1/cert.pem
-private_key = $1/key.pem
-CONF
+	katls_conf "$1/katlsd.conf" 8 "$3" "$1/policy.d" "$1/cert.pem" \
+		"$1/key.pem"
 	"$top/userspace/katlsd/katlsd" --foreground --config "$1/katlsd.conf" \
 		>"$1/katlsd.log" 2>&1 &
 	KATLS_AGENT_PID=$!

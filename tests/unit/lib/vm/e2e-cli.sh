@@ -265,17 +265,8 @@ printf 'cn = other.example\ndns_name = other.example\nexpiration_days = 2\nsigni
 	>"$d/ca/tmpl"
 certtool --generate-self-signed --load-privkey "$d/ca/key.pem" \
 	--template "$d/ca/tmpl" --outfile "$d/ca/cert.pem" 2>/dev/null
-cat >"$d/ca/katlsd.conf" <<CONF
-[katlsd]
-concurrency = 4
-log_level = info
-policy_dir = $d/ca/policy.d
-[server]
-certificate = $d/ca/cert.pem
-private_key = $d/ca/key.pem
-[client]
-truststore = $d/ca/cert.pem
-CONF
+katls_conf "$d/ca/katlsd.conf" 4 info "$d/ca/policy.d" "$d/ca/cert.pem" \
+	"$d/ca/key.pem" "$d/ca/cert.pem"
 "$top/userspace/katlsd/katlsd" --foreground --config "$d/ca/katlsd.conf" \
 	>"$d/ca/katlsd.log" 2>&1 &
 apid=$!
