@@ -60,4 +60,5 @@ demo:
 clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/vm clean
+	$(MAKE) -C tests/e2e clean
 	rm -rf $(KATLS_CACHE)/build

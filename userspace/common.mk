@@ -16,3 +16,12 @@ GNUTLS_LIBS := $(shell pkg-config --libs gnutls)
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0)
 TAP_SUMMARY := $(TOP)/tools/tap-summary
+
+# Every component builds into build/ of its own directory (objects,
+# libraries, programs; build/san for the sanitizer builds of the tests).
+# Products other directories use:
+B := build
+KATLSD := $(TOP)/userspace/katlsd/build/katlsd
+VERIFY_LIB := $(TOP)/userspace/verify/build/libkatlsverify.a
+ATTEST_LIB := $(TOP)/userspace/attest/build/libkatlsattest.a
+LIBKATLS_A := $(TOP)/userspace/lib/build/libkatls.a

@@ -55,7 +55,7 @@ int main(void)
 		return tap_done();
 	}
 	snprintf(run, sizeof(run), "%s/tools/attack/run", top);
-	snprintf(prog, sizeof(prog), "%s/tools/attack/katls-attack", top);
+	snprintf(prog, sizeof(prog), "%s/tools/attack/build/katls-attack", top);
 	if (access(prog, X_OK)) {
 		/*
 		 * Not built on the host: build it here (the host's /usr is

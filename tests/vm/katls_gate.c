@@ -18,6 +18,7 @@
 #include <sys/sendfile.h>
 #include <sys/wait.h>
 
+#include "fds.h"
 #include "katls_test.h"
 
 static int fams[] = { AF_INET, AF_INET6 };
@@ -378,20 +379,6 @@ static void test_status_not_errno(void)
 		close(b);
 	}
 	agent_close(&lis);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 static void send_only(struct agent *ag, struct nl_msg *m)

@@ -23,109 +23,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "plain-ktls.h"
 #include "tap.h"
-
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
 
 #define MSG "katls-vm smoke: kTLS over loopback"
 #define TAG_LEN 16
 #define HDR_LEN 5
 #define REC_LEN (HDR_LEN + sizeof(MSG) + 1 + TAG_LEN)
-
-/* Fixed test keys: this test is about the data path, not key secrecy. */
-static void fill_keys(struct tls12_crypto_info_aes_gcm_128 *ci)
-{
-	static const unsigned char key[TLS_CIPHER_AES_GCM_128_KEY_SIZE] = {
-		0x4b, 0x61, 0x54, 0x4c, 0x53, 0x20, 0x73, 0x6d,
-		0x6f, 0x6b, 0x65, 0x20, 0x6b, 0x65, 0x79, 0x21,
-	};
-	static const unsigned char iv[TLS_CIPHER_AES_GCM_128_IV_SIZE] = {
-		0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x87,
-	};
-	static const unsigned char salt[TLS_CIPHER_AES_GCM_128_SALT_SIZE] = {
-		0xa1, 0xb2, 0xc3, 0xd4,
-	};
-
-	memset(ci, 0, sizeof(*ci));
-	ci->info.version = TLS_1_3_VERSION;
-	ci->info.cipher_type = TLS_CIPHER_AES_GCM_128;
-	memcpy(ci->key, key, sizeof(key));
-	memcpy(ci->iv, iv, sizeof(iv));
-	memcpy(ci->salt, salt, sizeof(salt));
-	/* rec_seq stays 0: the first record of each direction. */
-}
-
-static int set_timeouts(int fd)
-{
-	struct timeval tv = { .tv_sec = 10 };
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
-		return -1;
-	return 0;
-}
-
-/* A connected loopback pair (*cli, *srv) of the given family. */
-static int tcp_pair(int family, int *cli, int *srv)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int lfd, c = -1, s = -1;
-
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		len = sizeof(*sin6);
-	}
-
-	lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
-		return -1;
-	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&ss, &len))
-		goto err;
-	c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&ss, len))
-		goto err;
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (s < 0 || set_timeouts(c) || set_timeouts(s))
-		goto err;
-	close(lfd);
-	*cli = c;
-	*srv = s;
-	return 0;
-err:
-	if (s >= 0)
-		close(s);
-	if (c >= 0)
-		close(c);
-	close(lfd);
-	return -1;
-}
-
-static int attach_tls(int fd, int dir)
-{
-	struct tls12_crypto_info_aes_gcm_128 ci;
-	int ret;
-
-	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
-		return -1;
-	fill_keys(&ci);
-	ret = setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci));
-	explicit_bzero(&ci, sizeof(ci));
-	return ret;
-}
 
 static ssize_t read_full(int fd, unsigned char *buf, size_t len)
 {
@@ -173,14 +77,14 @@ static void run(int family, const char *name)
 	unsigned char rec[REC_LEN + 16], out[sizeof(MSG) + 64];
 	ssize_t n;
 
-	ok = !tcp_pair(family, &a, &b) && !tcp_pair(family, &c, &d) &&
-	     !tcp_pair(family, &c2, &e);
+	ok = !ktls_tcp_pair(family, &a, &b) && !ktls_tcp_pair(family, &c, &d) &&
+	     !ktls_tcp_pair(family, &c2, &e);
 	if (!tap_ok(ok, "%s: three loopback TCP connections", name)) {
 		tap_diag("errno %d (%s)", errno, strerror(errno));
 		goto out;
 	}
 
-	ok = !attach_tls(a, TLS_TX);
+	ok = !ktls_attach(a, TLS_TX);
 	tap_ok(ok, "%s: ULP tls + TLS_TX AES-128-GCM TLS 1.3 (%s)", name,
 	       ok ? "ok" : strerror(errno));
 	tap_ok(send_all(a, MSG, sizeof(MSG)) == 0, "%s: send through kTLS", name);
@@ -197,7 +101,7 @@ static void run(int family, const char *name)
 	tap_ok(!memmem(rec, REC_LEN, "katls-vm smoke", 14),
 	       "%s: plaintext does not appear on the wire", name);
 
-	ok = !attach_tls(d, TLS_RX);
+	ok = !ktls_attach(d, TLS_RX);
 	tap_ok(ok, "%s: ULP tls + TLS_RX on the receiver (%s)", name,
 	       ok ? "ok" : strerror(errno));
 	tap_ok(send_all(c, rec, REC_LEN) == 0, "%s: relay the raw record", name);
@@ -207,7 +111,7 @@ static void run(int family, const char *name)
 
 	/* Same record, one bit of the ciphertext flipped: must not decrypt. */
 	rec[HDR_LEN + 3] ^= 0x01;
-	ok = !attach_tls(e, TLS_RX) && send_all(c2, rec, REC_LEN) == 0;
+	ok = !ktls_attach(e, TLS_RX) && send_all(c2, rec, REC_LEN) == 0;
 	n = ok ? recv(e, out, sizeof(out), 0) : 0;
 	err = errno;
 	tap_ok(ok && n < 0 && err == EBADMSG,

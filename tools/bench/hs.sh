@@ -25,7 +25,7 @@ certtool --generate-self-signed --load-privkey "$d/key.pem" \
 workers=64
 katls_conf "$d/katlsd.conf" $workers notice "$d/policy.d" "$d/cert.pem" \
 	"$d/key.pem"
-"$top/userspace/katlsd/katlsd" --foreground --config "$d/katlsd.conf" \
+"$top/userspace/katlsd/build/katlsd" --foreground --config "$d/katlsd.conf" \
 	>"$d/log" 2>&1 &
 pid=$!
 i=0

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
 kcat=$top/userspace/cli/build/katls-cat
 ctl=$top/userspace/cli/build/katlsctl
-katlsd=$top/userspace/katlsd/katlsd
+katlsd=$top/userspace/katlsd/build/katlsd
 d=$(mktemp -d)
 bad=0
 

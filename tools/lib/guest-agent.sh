@@ -50,11 +50,14 @@ katls_wait_for() {
 	grep -q "$1" "$2"
 }
 
-# katls_conf FILE CONCURRENCY LOG_LEVEL POLICY_DIR [CERT KEY [TRUSTSTORE]]:
+# katls_conf FILE CONCURRENCY LOG_LEVEL POLICY_DIR [CERT KEY [TRUSTSTORE
+#            [ROOTS_DIR]]]:
 # write the katlsd.conf every test and tool uses (the one template, see
 # etc/katls/katlsd.conf for the keys): [katlsd] always; [server] with
 # CERT and KEY if given (the agent attests as a server); [client] with
-# TRUSTSTORE if given (CA-valid peer certificates).
+# TRUSTSTORE if given (CA-valid peer certificates); [verify] with
+# ROOTS_DIR if given (the evidence verifiers' trust anchors).  An empty
+# argument counts as not given.
 katls_conf() {
 	{
 		printf '[katlsd]\nconcurrency = %s\nlog_level = %s\npolicy_dir = %s\n' \
@@ -65,6 +68,9 @@ katls_conf() {
 		fi
 		if [ -n "${7:-}" ]; then
 			printf '[client]\ntruststore = %s\n' "$7"
+		fi
+		if [ -n "${8:-}" ]; then
+			printf '[verify]\nroots_dir = %s\n' "$8"
 		fi
 	} >"$1"
 }
@@ -87,7 +93,7 @@ katls_e2e_agent() {
 	katls_self_signed "$1" "$2"
 	katls_conf "$1/katlsd.conf" 8 "$3" "$1/policy.d" "$1/cert.pem" \
 		"$1/key.pem"
-	"$top/userspace/katlsd/katlsd" --foreground --config "$1/katlsd.conf" \
+	"$top/userspace/katlsd/build/katlsd" --foreground --config "$1/katlsd.conf" \
 		>"$1/katlsd.log" 2>&1 &
 	KATLS_AGENT_PID=$!
 	katls_wait_started "$1/katlsd.log"

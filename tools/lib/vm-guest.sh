@@ -78,7 +78,7 @@ fi
 # The agent, if it was built, has a configuration (--agent-config) and
 # was not disabled.  Adjust the arguments here if katlsd's command line
 # changes.
-KATLSD=$KVM_TOP/userspace/katlsd/katlsd
+KATLSD=$KVM_TOP/userspace/katlsd/build/katlsd
 KATLSD_ARGS="--foreground --config $KVM_AGENT_CONFIG"
 if [ -z "$load_failed" ] && [ "$KVM_AGENT" = 1 ] && [ -x "$KATLSD" ] &&
    [ -n "$KVM_AGENT_CONFIG" ] && [ -f $R/katls.ko ]; then

@@ -7,7 +7,7 @@
  * record-type control message, as kTLS does), sendmsg(2) is recorded,
  * and getsockopt(SOL_TLS, TLS_TX) says whether the socket "is" kTLS.
  * shutdown(2) and close(2) are real, on a socketpair.  The same calls on
- * the real kTLS of the guest kernels: tests/unit/lib/vm/ktls-eof.c.
+ * the real kTLS of the guest kernels: tests/e2e/cli/ktls-eof.c.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -18,24 +18,10 @@
 #include <unistd.h>
 
 #include <katls/katls.h>
+#include "fds.h"
 #include "tap.h"
 
 static bool katls_loaded;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 /* A listening socket on the loopback address of @family; port in *port. */
 static int listener(int family, int backlog, char port[8])

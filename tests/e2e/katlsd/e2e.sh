@@ -1,16 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Inside the guest (tools/katls-vm run --no-agent -- sh e2e.sh): start
+# Inside the guest (tools/katls-vm run --no-agent --smp 1 --
+# sh tests/e2e/katlsd/e2e.sh; tools/vm-check runs it): start
 # katlsd with a fresh self-signed key and run e2e.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../../.." && pwd)
+top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
+e2e=$top/tests/e2e/build/katlsd-e2e
 d=$(mktemp -d)
 katls_e2e_agent "$d" katls-e2e debug
 pid=$KATLS_AGENT_PID
 rc=0
-KATLSD_PID=$pid "$here/e2e" >"$d/tap" || rc=1
+KATLSD_PID=$pid "$e2e" >"$d/tap" || rc=1
 # Issue 11 item 7: no core dumps from any katlsd process.
 if grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits; then
 	echo "ok 1 - katlsd runs with RLIMIT_CORE 0" >>"$d/tap"
@@ -20,7 +22,7 @@ else
 fi
 # Issue 11 item 9: the alarm backstop removes its configfs-tsm entry.
 echo "# alarm backstop" >>"$d/tap"
-"$here/e2e" backstop >>"$d/tap" || rc=1
+"$e2e" backstop >>"$d/tap" || rc=1
 
 # SIGHUP: a new policy (evidence_bound_key allow, copied from sim-demo)
 # takes effect...
@@ -38,7 +40,7 @@ reload() {
 }
 reload
 echo "# after SIGHUP with a new policy sim-late" >>"$d/tap"
-"$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+"$e2e" sim-late 0 >>"$d/tap" || rc=1
 # ...and a broken policy directory is refused as a whole, the old state kept.
 echo "allow nothing-valid" > "$d/policy.d/broken.policy"
 reload
@@ -49,7 +51,7 @@ else
 	rc=1
 fi
 echo "# after the refused reload" >>"$d/tap"
-"$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+"$e2e" sim-late 0 >>"$d/tap" || rc=1
 
 # The server role evaluates the policy it names (issue 11 item 18).
 echo "# server policy (server-policy.sh)" >>"$d/tap"
@@ -65,7 +67,7 @@ if [ -f /run/katls-vm/katls.ko ] && rmmod katls; then
 	insmod /run/katls-vm/katls.ko
 	katls_wait_for "katls family is back" "$d/katlsd.log"
 	echo "# after reloading katls.ko" >>"$d/tap"
-	"$here/e2e" sim-late 0 >>"$d/tap" || rc=1
+	"$e2e" sim-late 0 >>"$d/tap" || rc=1
 	if kill -0 $pid 2>/dev/null; then
 		echo "ok 1 - katlsd still running after the module reload" >>"$d/tap"
 	else
@@ -81,7 +83,7 @@ fi
 # log), the client sees the server's abort as EPROTO.
 if rmmod katls_sim_tsm 2>/dev/null; then
 	echo "# without a TSM provider" >>"$d/tap"
-	"$here/e2e" sim-late 71 >>"$d/tap" || rc=1
+	"$e2e" sim-late 71 >>"$d/tap" || rc=1
 	if grep -q "failed: no evidence: No such device" "$d/katlsd.log"; then
 		echo "ok 1 - attester without provider fails with ENODEV" >>"$d/tap"
 	else

@@ -20,7 +20,7 @@
  * a TLS_GET_RECORD_TYPE control message, like kTLS.  A FIN is returned as
  * 0 whether or not a close_notify frame came first, also in the middle of
  * a frame.  That is enough for katls-cat's close_notify handling; the
- * real thing is tested on kTLS in the VM (tests/unit/lib/vm).
+ * real thing is tested on kTLS in the VM (tests/e2e/cli).
  */
 #include <errno.h>
 #include <linux/tls.h>

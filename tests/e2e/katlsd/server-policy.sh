@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/unit/katlsd/vm/server-policy.sh DIR - the server role evaluates
+# tests/e2e/katlsd/server-policy.sh DIR - the server role evaluates
 # the policy it names (issue 11 item 18), in the 6.12 guest, run by
 # e2e.sh with its katlsd running (log in DIR/katlsd.log; policies
 # sim-demo and sim-wrong, no policy named "default").  Prints TAP lines
@@ -9,21 +9,11 @@
 set -u
 d=$1
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../../.." && pwd)
+top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
 kcat=$top/userspace/cli/build/katls-cat
+. "$top/tests/lib/tap.sh"
 t=$(mktemp -d)
-rc=0
-
-ok() {
-	if [ "$1" -eq 0 ]; then
-		echo "ok 1 - $2"
-	else
-		echo "not ok 1 - $2"
-		rc=1
-	fi
-}
-diag() { sed 's/^/# /' "$@"; }
 
 # exchange PORT SERVER-ARGS...: katls-cat -l SERVER-ARGS on PORT, a
 # katls-cat client under sim-demo sends a line; sets src, crc.
@@ -69,4 +59,4 @@ ok $res "server with an existing policy: open, KATLS_RESULT reports policy=sim-d
 [ $res -eq 0 ] || diag "$t/s.err" "$t/c.err"
 
 rm -rf "$t"
-exit $rc
+tap_done

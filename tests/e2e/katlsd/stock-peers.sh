@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/unit/katlsd/vm/stock-peers.sh DIR - stock TLS peers meet katlsd
+# tests/e2e/katlsd/stock-peers.sh DIR - stock TLS peers meet katlsd
 # (issue 11 item 20), in the 6.12 guest, run by e2e.sh with its katlsd
 # running (log in DIR/katlsd.log, identity DIR/cert.pem, DIR/key.pem).
 #
@@ -18,21 +18,11 @@
 set -u
 d=$1
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../../.." && pwd)
+top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
 kcat=$top/userspace/cli/build/katls-cat
+. "$top/tests/lib/tap.sh"
 t=$(mktemp -d)
-rc=0
-
-ok() {
-	if [ "$1" -eq 0 ]; then
-		echo "ok 1 - $2"
-	else
-		echo "not ok 1 - $2"
-		rc=1
-	fi
-}
-diag() { sed 's/^/# /' "$@"; }
 
 capture() {	# PORT FILE: start tcpdump on lo, sets tpid
 	tcpdump --immediate-mode -B 4096 -Z root -i lo -U -w "$2" \
@@ -121,14 +111,10 @@ wait $spid
 src=$?
 stop_capture
 grep -q 'Received alert \[109\]' "$t/cli.out"
-res=$?
-ok $res "gnutls-cli without attestation: receives alert 109 (missing extension) from the katls server"
-[ $res -eq 0 ] || diag "$t/cli.out"
+ok_diag $? "gnutls-cli without attestation: receives alert 109 (missing extension) from the katls server" "$t/cli.out"
 [ $crc -ne 0 ] && [ $src -eq 1 ] && grep -q 'status=EPROTO' "$t/s.err" &&
 	[ ! -s "$t/s.out" ]
-res=$?
-ok $res "gnutls-cli without attestation: katls server fails closed (EPROTO), no byte delivered"
-[ $res -eq 0 ] || diag "$t/s.err"
+ok_diag $? "gnutls-cli without attestation: katls server fails closed (EPROTO), no byte delivered" "$t/s.err"
 grep -q 'peer did not ask for attestation' "$d/katlsd.log"
 ok $? "gnutls-cli without attestation: katlsd names the cause"
 alert_before_reset "$t/s.pcap" $port plain >"$t/cap.txt" 2>&1
@@ -147,9 +133,7 @@ echo "application data that must not pass" |
 wait $spid
 src=$?
 grep -q 'alert number 109' "$t/ossl.out" && [ $src -eq 1 ] && [ ! -s "$t/s.out" ]
-res=$?
-ok $res "openssl s_client without attestation: receives alert 109 (missing extension), nothing delivered"
-[ $res -eq 0 ] || diag "$t/ossl.out" "$t/s.err"
+ok_diag $? "openssl s_client without attestation: receives alert 109 (missing extension), nothing delivered" "$t/ossl.out" "$t/s.err"
 
 # ---- 2. katls client -> gnutls-serv ----
 port=9301
@@ -167,14 +151,10 @@ kill $gpid
 wait $gpid 2>/dev/null
 stop_capture
 grep -q "Received alert '109'" "$t/serv.out"
-res=$?
-ok $res "katls client meets gnutls-serv: the stock server receives alert 109 (missing extension)"
-[ $res -eq 0 ] || diag "$t/serv.out"
+ok_diag $? "katls client meets gnutls-serv: the stock server receives alert 109 (missing extension)" "$t/serv.out"
 [ $crc -eq 1 ] && grep -q 'status=EACCES' "$t/c.err" &&
 	! grep -q 'must not leave' "$t/serv.out"
-res=$?
-ok $res "katls client meets gnutls-serv: client fails closed (EACCES), nothing sent"
-[ $res -eq 0 ] || diag "$t/c.err"
+ok_diag $? "katls client meets gnutls-serv: client fails closed (EACCES), nothing sent" "$t/c.err"
 grep -q 'server sent no evidence (no katls extension' "$d/katlsd.log"
 ok $? "katls client meets gnutls-serv: katlsd names the cause"
 alert_before_reset "$t/c.pcap" $port encrypted >"$t/cap.txt" 2>&1
@@ -183,4 +163,4 @@ ok $res "katls client meets gnutls-serv: the capture shows its alert on the wire
 diag "$t/cap.txt"
 
 rm -rf "$t"
-exit $rc
+tap_done

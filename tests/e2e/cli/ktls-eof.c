@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,67 +26,15 @@
 #include <unistd.h>
 
 #include <katls/katls.h>
+#include "plain-ktls.h"
 #include "tap.h"
-
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-
-static void fill_keys(struct tls12_crypto_info_aes_gcm_128 *ci)
-{
-	memset(ci, 0, sizeof(*ci));
-	ci->info.version = TLS_1_3_VERSION;
-	ci->info.cipher_type = TLS_CIPHER_AES_GCM_128;
-	memset(ci->key, 0x4b, sizeof(ci->key));
-	memset(ci->iv, 0x10, sizeof(ci->iv));
-	memset(ci->salt, 0xa1, sizeof(ci->salt));
-}
-
-static int attach_tls(int fd, int dir)
-{
-	struct tls12_crypto_info_aes_gcm_128 ci;
-	int ret;
-
-	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
-		return -1;
-	fill_keys(&ci);
-	ret = setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci));
-	explicit_bzero(&ci, sizeof(ci));
-	return ret;
-}
-
-static int tcp_pair(int *cli, int *srv)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct timeval tv = { .tv_sec = 10 };
-	socklen_t len = sizeof(sin);
-	int lfd, c, s;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, len) ||
-	    listen(lfd, 1) || getsockname(lfd, (struct sockaddr *)&sin, &len))
-		return -1;
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&sin, len))
-		return -1;
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	close(lfd);
-	if (s < 0)
-		return -1;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	*cli = c;
-	*srv = s;
-	return 0;
-}
 
 /* A kTLS sender and receiver, directly connected. */
 static int ktls_pair(int *snd, int *rcv)
 {
-	if (tcp_pair(snd, rcv))
+	if (ktls_tcp_pair(AF_INET, snd, rcv))
 		return -1;
-	if (attach_tls(*snd, TLS_TX) || attach_tls(*rcv, TLS_RX))
+	if (ktls_attach(*snd, TLS_TX) || ktls_attach(*rcv, TLS_RX))
 		return -1;
 	return 0;
 }
@@ -144,6 +93,75 @@ static void EXPECT(const char *got, const char *want, const char *what)
 	tap_ok(!strcmp(got, want), "%s: %s (want %s)", what, got, want);
 }
 
+/*
+ * The ways a sender S ends the stream (0 on success); katls_close()
+ * closes S.
+ */
+static int end_close_notify(int *s)
+{
+	return send(*s, "hello", 5, 0) == 5 &&
+	       !katls_shutdown(*s, SHUT_WR) ? 0 : -1;
+}
+
+static int end_bare_fin(int *s)
+{
+	return send(*s, "hello", 5, 0) == 5 && !shutdown(*s, SHUT_WR) ? 0 : -1;
+}
+
+static int end_alert(int *s)	/* fatal decrypt_error, then FIN */
+{
+	return !send_alert(*s, 2, 51) && !shutdown(*s, SHUT_WR) ? 0 : -1;
+}
+
+static int end_katls_close(int *s)
+{
+	int ret;
+
+	if (send(*s, "hello", 5, 0) != 5)
+		return -1;
+	ret = katls_close(*s);
+	*s = -1;
+	return ret;
+}
+
+/* What the receiver's reads return, in order: recv(2) or katls_recv(). */
+struct expect_read {
+	bool lib;
+	const char *want, *what;
+};
+
+static const struct ending {
+	const char *what;
+	int (*end)(int *s);
+	struct expect_read reads[6];
+} endings[] = {
+	{ "sender: data, then katls_shutdown(SHUT_WR)", end_close_notify, {
+		{ false, "5", "close_notify: recv() data" },
+		{ false, "-1/EIO",
+		  "close_notify: recv() without cmsg on the alert" },
+		{ false, "-1/EIO",
+		  "close_notify: recv() again, the alert stays queued" },
+		{ true, "0 alert 0", "close_notify: katls_recv() clean end" },
+		{ false, "0", "close_notify: then recv() sees the FIN" },
+	} },
+	{ "sender: data, then shutdown(SHUT_WR) without close_notify",
+	  end_bare_fin, {
+		{ true, "5", "bare FIN: katls_recv() data" },
+		{ true, "-1/ECONNABORTED alert -1",
+		  "bare FIN: katls_recv() error" },
+		{ false, "0", "bare FIN: recv() returns 0, like a clean end" },
+	} },
+	{ "sender: fatal alert decrypt_error", end_alert, {
+		{ false, "-1/EIO", "other alert: recv() without cmsg" },
+		{ true, "-1/EPROTO alert 51",
+		  "other alert: katls_recv() EPROTO with the description" },
+	} },
+	{ "sender: data, katls_close()", end_katls_close, {
+		{ true, "5", "katls_close: data" },
+		{ true, "0 alert 0", "katls_close: clean end" },
+	} },
+};
+
 int main(void)
 {
 	char r[64];
@@ -151,54 +169,22 @@ int main(void)
 
 	tap_plan_lazy();
 
-	/* 1. data, close_notify (katls_shutdown), FIN. */
-	if (!tap_ok(ktls_pair(&s, &d) == 0, "kTLS pair (%s)", strerror(errno)))
-		return tap_done();
-	tap_ok(send(s, "hello", 5, 0) == 5 && katls_shutdown(s, SHUT_WR) == 0,
-	       "sender: data, then katls_shutdown(SHUT_WR)");
-	EXPECT(plain_recv(d, r, sizeof(r)), "5", "close_notify: recv() data");
-	EXPECT(plain_recv(d, r, sizeof(r)), "-1/EIO",
-	       "close_notify: recv() without cmsg on the alert");
-	EXPECT(plain_recv(d, r, sizeof(r)), "-1/EIO",
-	       "close_notify: recv() again, the alert stays queued");
-	EXPECT(lib_recv(d, r, sizeof(r)), "0 alert 0",
-	       "close_notify: katls_recv() clean end");
-	EXPECT(plain_recv(d, r, sizeof(r)), "0",
-	       "close_notify: then recv() sees the FIN");
-	close(s);
-	close(d);
+	/* 1.-4.: each way the sender can end the stream. */
+	for (size_t i = 0; i < sizeof(endings) / sizeof(endings[0]); i++) {
+		const struct ending *e = &endings[i];
 
-	/* 2. data, bare FIN. */
-	ktls_pair(&s, &d);
-	tap_ok(send(s, "hello", 5, 0) == 5 && shutdown(s, SHUT_WR) == 0,
-	       "sender: data, then shutdown(SHUT_WR) without close_notify");
-	EXPECT(lib_recv(d, r, sizeof(r)), "5", "bare FIN: katls_recv() data");
-	EXPECT(lib_recv(d, r, sizeof(r)), "-1/ECONNABORTED alert -1",
-	       "bare FIN: katls_recv() error");
-	EXPECT(plain_recv(d, r, sizeof(r)), "0",
-	       "bare FIN: recv() returns 0, like a clean end");
-	close(s);
-	close(d);
-
-	/* 3. another alert (fatal decrypt_error), FIN. */
-	ktls_pair(&s, &d);
-	tap_ok(send_alert(s, 2, 51) == 0 && shutdown(s, SHUT_WR) == 0,
-	       "sender: fatal alert decrypt_error");
-	EXPECT(plain_recv(d, r, sizeof(r)), "-1/EIO",
-	       "other alert: recv() without cmsg");
-	EXPECT(lib_recv(d, r, sizeof(r)), "-1/EPROTO alert 51",
-	       "other alert: katls_recv() EPROTO with the description");
-	close(s);
-	close(d);
-
-	/* 4. katls_close(): close_notify, then close. */
-	ktls_pair(&s, &d);
-	tap_ok(send(s, "hello", 5, 0) == 5 && katls_close(s) == 0,
-	       "sender: data, katls_close()");
-	EXPECT(lib_recv(d, r, sizeof(r)), "5", "katls_close: data");
-	EXPECT(lib_recv(d, r, sizeof(r)), "0 alert 0",
-	       "katls_close: clean end");
-	close(d);
+		if (!tap_ok(ktls_pair(&s, &d) == 0, "kTLS pair %zu (%s)",
+			    i + 1, strerror(errno)))
+			return tap_done();
+		tap_ok(e->end(&s) == 0, "%s", e->what);
+		for (const struct expect_read *rd = e->reads; rd->want; rd++)
+			EXPECT(rd->lib ? lib_recv(d, r, sizeof(r)) :
+					 plain_recv(d, r, sizeof(r)),
+			       rd->want, rd->what);
+		if (s >= 0)
+			close(s);
+		close(d);
+	}
 
 	/* katls_shutdown() on the receive-only end: no TX key. */
 	ktls_pair(&s, &d);
@@ -208,7 +194,7 @@ int main(void)
 	       strerrorname_np(errno));
 	close(s);
 	close(d);
-	tcp_pair(&s, &d);
+	ktls_tcp_pair(AF_INET, &s, &d);
 	errno = 0;
 	tap_ok(katls_shutdown(s, SHUT_WR) == -1 && errno == ENOPROTOOPT,
 	       "katls_shutdown on plain TCP: ENOPROTOOPT, nothing sent (%s)",
@@ -225,10 +211,10 @@ int main(void)
 		unsigned char wire[256];
 		ssize_t n, got = 0;
 
-		tcp_pair(&s, &a);	/* a: raw reader */
-		attach_tls(s, TLS_TX);
-		tcp_pair(&b, &d);
-		attach_tls(d, TLS_RX);
+		ktls_tcp_pair(AF_INET, &s, &a);	/* a: raw reader */
+		ktls_attach(s, TLS_TX);
+		ktls_tcp_pair(AF_INET, &b, &d);
+		ktls_attach(d, TLS_RX);
 		tap_ok(send(s, "first", 5, 0) == 5 &&
 		       send(s, "second", 6, 0) == 6,
 		       "mid-record: two records sent");
@@ -247,8 +233,8 @@ int main(void)
 		EXPECT(plain_recv(d, r, sizeof(r)), "0",
 		       "mid-record: recv() returns 0 at the FIN");
 		close(d);
-		tcp_pair(&b, &d);
-		attach_tls(d, TLS_RX);
+		ktls_tcp_pair(AF_INET, &b, &d);
+		ktls_attach(d, TLS_RX);
 		send(b, wire, 27 + 14, 0);
 		shutdown(b, SHUT_WR);
 		EXPECT(lib_recv(d, r, sizeof(r)), "5",

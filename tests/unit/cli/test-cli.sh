@@ -1,31 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/unit/lib/test-cli.sh BINDIR DATADIR - katls-cat and katlsctl as
+# tests/unit/cli/test-cli.sh BINDIR DATADIR - katls-cat and katlsctl as
 # programs, on the host (no katls module): usage and exit codes, the
 # errors a missing module produces, katlsctl stat on a sample file, and
 # katls-cat's copy loop (stdin, sendfile, half-close) through
 # katls-cat-mock, a test build whose katls socket options are scripted
-# (tests/unit/lib/mock-katls.c).  Prints TAP.
+# (tests/unit/cli/mock-katls.c).  Prints TAP.
 set -u
 bin=$1
 data=$2
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
-n=0 failed=0
-ok() {	# ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { local d=$1; shift; "$@"; ok $? "$d"; }
-diag() { sed 's/^/# /' "$@"; }
+. "$(dirname "$0")/../../lib/tap.sh"
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -50,7 +38,7 @@ if [ -e /proc/net/katls_stat ] || [ -e /sys/module/katls ]; then
 	module=1
 fi
 
-echo "TAP version 13"
+tap_plan_lazy
 
 # --- usage and exit codes ---
 timeout 60 "$bin/katls-cat" --help >"$tmp/out" 2>&1
@@ -88,9 +76,10 @@ check "katlsctl stat without the file: \"katls module not loaded\"" \
 	grep -q 'katls module not loaded' "$tmp/err"
 
 # --- no module on this host ---
+# With the module loaded these checks cannot run here: that fails (a
+# skip is never a pass).
 if [ $module -eq 1 ]; then
-	skip "katlsctl list without the module" "katls module loaded"
-	skip "katls-cat without the module" "katls module loaded"
+	ok 1 "checks without the module: the katls module is loaded on this host (unload it)"
 else
 	"$bin/katlsctl" list >/dev/null 2>"$tmp/err"
 	rc=$?
@@ -184,7 +173,7 @@ check "--sendfile of a missing file: exit 1" [ $? -eq 1 ]
 
 # Item 17: the end of the data is a close_notify, not a bare FIN.  Through
 # trunc-relay.py: untouched, then cut short in each direction.
-relay=$(dirname "$0")/trunc-relay.py
+relay=$(dirname "$0")/../../lib/trunc-relay.py
 port=$(free_port)
 rport=$(free_port)
 KATLS_MOCK=open timeout 60 "$mock" -q -l --sendfile "$tmp/down" "$port" \
@@ -293,5 +282,4 @@ ok $? "--cert/--key: server runs and notes katlsd's certificate"
 timeout 60 "$mock" -l --cert "$tmp/absent" --key "$tmp/k.pem" 1 </dev/null 2>"$tmp/err"
 check "--cert of a missing file: exit 1" [ $? -eq 1 ]
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -1,35 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/unit/lib/vm/e2e-cli.sh - katls-cat and katlsctl on the real path:
+# tests/e2e/cli/e2e-cli.sh - katls-cat and katlsctl on the real path:
 # katls.ko, the simulated TSM provider and katlsd, in the 6.12 guest
-#	tools/katls-vm run --no-agent -- sh tests/unit/lib/vm/e2e-cli.sh
-# (make -C userspace/cli vm-e2e).  Both ends run on this guest's
+#	tools/katls-vm run --no-agent -- sh tests/e2e/cli/e2e-cli.sh
+# (programs built by make -C tests/e2e; tools/vm-check runs it in the
+# 6.12 e2e stage).  Both ends run on this guest's
 # loopback with one agent.  Prints TAP.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../../.." && pwd)
+top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
 kcat=$top/userspace/cli/build/katls-cat
 ctl=$top/userspace/cli/build/katlsctl
 d=$(mktemp -d)
-n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-diag() { sed 's/^/# /' "$@"; }
+. "$top/tests/lib/tap.sh"
 
 stat_of() { "$ctl" stat | awk -v k="$1" '$1 == k { print $2 }'; }
 tls_tx() { awk '$1 == "TlsTxSw" { print $2 }' /proc/net/tls_stat; }
 
-echo "TAP version 13"
+tap_plan_lazy
 
 # --- no agent yet: ESRCH ---
 timeout 60 "$kcat" -l 9100 </dev/null >/dev/null 2>"$d/s.err" &
@@ -98,8 +88,8 @@ ok $? "kTLS TX counter moved ($tx0 -> $(tls_tx))"
 [ "$(stat_of verified)" -ge $((verified0 + 2)) ]
 ok $? "katlsctl stat: verified counted both ends"
 
-# --- item 17: truncation is not success (tests/unit/lib/trunc-relay.py) ---
-relay=$top/tests/unit/lib/trunc-relay.py
+# --- item 17: truncation is not success (tests/lib/trunc-relay.py) ---
+relay=$top/tests/lib/trunc-relay.py
 # run_relay NAME PORT RELAY-OPTIONS: server --sendfile big, client sends
 # up, through the relay on PORT+1; sets crc, src.
 run_relay() {
@@ -178,7 +168,7 @@ for mode in start attach; do
 		2>"$d/s.err" &
 	spid=$!
 	katls_wait_listen $port
-	timeout 60 "$top/userspace/cli/build/nbclient" $mode 127.0.0.1 $port \
+	timeout 60 "$top/tests/e2e/build/nbclient" $mode 127.0.0.1 $port \
 		sim-demo >"$d/nb.out" 2>&1
 	crc=$?
 	wait $spid
@@ -191,7 +181,7 @@ done
 timeout 60 "$kcat" -q -l -p sim-demo $port </dev/null >/dev/null 2>&1 &
 spid=$!
 katls_wait_listen $port
-timeout 60 "$top/userspace/cli/build/nbclient" start 127.0.0.1 $port \
+timeout 60 "$top/tests/e2e/build/nbclient" start 127.0.0.1 $port \
 	sim-wrong >"$d/nb.out" 2>&1
 crc=$?
 wait $spid
@@ -200,7 +190,7 @@ ok $? "libkatls non-blocking, wrong measurement: POLLERR, EACCES"
 [ $crc -eq 1 ] || diag "$d/nb.out"
 
 # --- the end of stream on the kernel's own kTLS (no agent involved) ---
-"$top/userspace/cli/build/ktls-eof" >"$d/eof.tap" 2>&1
+"$top/tests/e2e/build/ktls-eof" >"$d/eof.tap" 2>&1
 res=$?
 ok $res "kTLS end of stream as documented: ktls-eof $(grep -c '^ok' "$d/eof.tap") checks passed"
 [ $res -eq 0 ] || diag "$d/eof.tap"
@@ -246,7 +236,7 @@ ok $? "IPv6: attested transfer over ::1"
 
 kill $apid 2>/dev/null
 wait $apid 2>/dev/null
-if [ $failed -ne 0 ]; then
+if [ $tap_failed -ne 0 ]; then
 	sed 's/^/# katlsd: /' "$d/katlsd.log"
 fi
 
@@ -267,7 +257,7 @@ certtool --generate-self-signed --load-privkey "$d/ca/key.pem" \
 	--template "$d/ca/tmpl" --outfile "$d/ca/cert.pem" 2>/dev/null
 katls_conf "$d/ca/katlsd.conf" 4 info "$d/ca/policy.d" "$d/ca/cert.pem" \
 	"$d/ca/key.pem" "$d/ca/cert.pem"
-"$top/userspace/katlsd/katlsd" --foreground --config "$d/ca/katlsd.conf" \
+"$top/userspace/katlsd/build/katlsd" --foreground --config "$d/ca/katlsd.conf" \
 	>"$d/ca/katlsd.log" 2>&1 &
 apid=$!
 katls_wait_started "$d/ca/katlsd.log"
@@ -296,6 +286,5 @@ for name in "" other.example; do
 done
 kill $apid 2>/dev/null
 wait $apid 2>/dev/null
-echo "1..$n"
 rm -rf "$d"
-[ $failed -eq 0 ]
+tap_done

@@ -1,24 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/unit/verify/cli.sh KATLS-VERIFY EVIDENCE-DIR [VALGRIND]
+# tests/unit/cli/katls-verify.sh KATLS-VERIFY EVIDENCE-DIR [VALGRIND]
 # TAP tests of the katls-verify command line: exit status, JSON fields,
 # policies, usage errors, and one run under valgrind (no leak, no error).
 set -u
 cli=$1 ev=$2 valgrind=${3:-valgrind}
-n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() {	# ok COND-STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/../../lib/tap.sh"
 
 # run EXPECTED-EXIT NAME ARGS...: output in $tmp/out, stderr in $tmp/err
 run() {
@@ -39,7 +30,7 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$tmp/out" "$1" 2>/dev/null
 	ok $? "$2"
 }
 
-echo "TAP version 13"
+tap_plan_lazy
 at=--at=2026-06-01T00:00:00Z
 T1=$ev/tdx/gtdx_v4_spr_e4_quote.dat
 mrtd=6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb
@@ -146,7 +137,7 @@ sev-snp/trustee_milan_v2_idblock_report.bin 2026-06-01T00:00:00Z sev-snp/negativ
 sev-snp/trustee_milan_v2_idblock_report.bin 2026-06-01T00:00:00Z sev-snp/negative/trustee_vcek_tampered_hwid_octetstring.der -
 LIST
 
-coll=$(cd "$(dirname "$0")" && pwd)/data/tdx-collateral
+coll=$(cd "$(dirname "$0")/../verify" && pwd)/data/tdx-collateral
 run 1 "T1 with Intel PCS collateral (no TCB level matches)" --json --at 2023-07-01T00:00:00Z --collateral "$coll" "$T1"
 json "any('below every TCB level' in e for e in j['errors']) and any('QE identity (TD_QE, ISVSVN 4): UpToDate' in c for c in j['checks']) and j['tcb_status']==''" \
 	"collateral JSON: TCB error, QE status, no tcb_status"
@@ -229,9 +220,7 @@ if command -v "$valgrind" >/dev/null 2>&1; then
 	[ $rc -eq 1 ]; ok $? "valgrind: invalid TDX quote, no leak or error (exit $rc)"
 	[ $rc -eq 1 ] || sed 's/^/# /' "$tmp/vg" | head -30
 else
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - valgrind not installed (tools/install-deps)"
+	ok 1 "valgrind not installed (tools/install-deps)"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
