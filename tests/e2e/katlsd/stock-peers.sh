@@ -97,6 +97,14 @@ sys.exit(0 if alert and (rst is None or alert < rst) else 1)
 PY
 }
 
+# capture_check PCAP PORT MODE NAME: one point on alert_before_reset,
+# what it saw as diagnostics.
+capture_check() {
+	alert_before_reset "$1" "$2" "$3" >"$t/cap.txt" 2>&1
+	ok $? "$4"
+	diag "$t/cap.txt"
+}
+
 # ---- 1. gnutls-cli -> katls server ----
 port=9300
 capture $port "$t/s.pcap"
@@ -117,10 +125,8 @@ ok_diag $? "gnutls-cli without attestation: receives alert 109 (missing extensio
 ok_diag $? "gnutls-cli without attestation: katls server fails closed (EPROTO), no byte delivered" "$t/s.err"
 grep -q 'peer did not ask for attestation' "$d/katlsd.log"
 ok $? "gnutls-cli without attestation: katlsd names the cause"
-alert_before_reset "$t/s.pcap" $port plain >"$t/cap.txt" 2>&1
-res=$?
-ok $res "gnutls-cli without attestation: the capture shows the alert on the wire before any reset"
-diag "$t/cap.txt"
+capture_check "$t/s.pcap" $port plain \
+	"gnutls-cli without attestation: the capture shows the alert on the wire before any reset"
 
 # ---- 1b. openssl s_client -> katls server ----
 port=9302
@@ -157,10 +163,8 @@ ok_diag $? "katls client meets gnutls-serv: the stock server receives alert 109 
 ok_diag $? "katls client meets gnutls-serv: client fails closed (EACCES), nothing sent" "$t/c.err"
 grep -q 'server sent no evidence (no katls extension' "$d/katlsd.log"
 ok $? "katls client meets gnutls-serv: katlsd names the cause"
-alert_before_reset "$t/c.pcap" $port encrypted >"$t/cap.txt" 2>&1
-res=$?
-ok $res "katls client meets gnutls-serv: the capture shows its alert on the wire before any reset"
-diag "$t/cap.txt"
+capture_check "$t/c.pcap" $port encrypted \
+	"katls client meets gnutls-serv: the capture shows its alert on the wire before any reset"
 
 rm -rf "$t"
 tap_done
