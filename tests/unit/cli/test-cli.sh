@@ -174,35 +174,17 @@ check "--sendfile of a missing file: exit 1" [ $? -eq 1 ]
 # Item 17: the end of the data is a close_notify, not a bare FIN.  Through
 # trunc-relay.py: untouched, then cut short in each direction.
 relay=$(dirname "$0")/../../lib/trunc-relay.py
-port=$(free_port)
-rport=$(free_port)
-KATLS_MOCK=open timeout 60 "$mock" -q -l --sendfile "$tmp/down" "$port" \
-	</dev/null >"$tmp/s.out" 2>"$tmp/s.err" &
-spid=$!
-wait_listen "$port"
-timeout 60 python3 "$relay" "$rport" 127.0.0.1 "$port" 2>"$tmp/r.err" &
-rpid=$!
-wait_listen "$rport"
-KATLS_MOCK=open timeout 60 "$mock" -q 127.0.0.1 "$rport" <"$tmp/up" \
-	>"$tmp/c.out" 2>"$tmp/c.err"
-crc=$?
-wait $spid
-src=$?
-wait $rpid
-[ $crc -eq 0 ] && [ $src -eq 0 ] && cmp -s "$tmp/down" "$tmp/c.out" &&
-	cmp -s "$tmp/up" "$tmp/s.out"
-ok $? "through a relay that does not cut: both exit 0, data intact"
-[ $crc -eq 0 ] || diag "$tmp/c.err" "$tmp/r.err"
-
-for dir in down up; do
+# through_relay [RELAY-OPTIONS]: the mock server sends $tmp/down, the
+# mock client $tmp/up, through trunc-relay.py; sets crc and src.
+through_relay() {
 	port=$(free_port)
 	rport=$(free_port)
 	KATLS_MOCK=open timeout 60 "$mock" -q -l --sendfile "$tmp/down" "$port" \
 		</dev/null >"$tmp/s.out" 2>"$tmp/s.err" &
 	spid=$!
 	wait_listen "$port"
-	timeout 60 python3 "$relay" --dir $dir --cut 300007 "$rport" 127.0.0.1 \
-		"$port" 2>"$tmp/r.err" &
+	timeout 60 python3 "$relay" "$@" "$rport" 127.0.0.1 "$port" \
+		2>"$tmp/r.err" &
 	rpid=$!
 	wait_listen "$rport"
 	KATLS_MOCK=open timeout 60 "$mock" -q 127.0.0.1 "$rport" <"$tmp/up" \
@@ -211,6 +193,16 @@ for dir in down up; do
 	wait $spid
 	src=$?
 	wait $rpid
+}
+
+through_relay
+[ $crc -eq 0 ] && [ $src -eq 0 ] && cmp -s "$tmp/down" "$tmp/c.out" &&
+	cmp -s "$tmp/up" "$tmp/s.out"
+ok $? "through a relay that does not cut: both exit 0, data intact"
+[ $crc -eq 0 ] || diag "$tmp/c.err" "$tmp/r.err"
+
+for dir in down up; do
+	through_relay --dir $dir --cut 300007
 	if [ $dir = down ]; then
 		rc=$crc err=$tmp/c.err out=$tmp/c.out
 	else
