@@ -10,7 +10,9 @@
  *
  * Both ends use the same fixed keys (ktls_test_keys()): these tests are
  * about the data path, never about key secrecy.  Used by tests/vm
- * (smoke_ktls) and tests/e2e (ktls-eof).
+ * (smoke_ktls) and tests/e2e (ktls-eof).  Mocks of kTLS's recvmsg
+ * (tests/unit/lib/test-data.c, tests/unit/cli/mock-katls.c) label a
+ * record with ktls_put_record_type().
  */
 #ifndef KATLS_TESTS_PLAIN_KTLS_H
 #define KATLS_TESTS_PLAIN_KTLS_H
@@ -123,6 +125,26 @@ err:
 		close(c);
 	close(lfd);
 	return -1;
+}
+
+/*
+ * ktls_put_record_type MH TYPE: the control message kTLS attaches to a
+ * received record (TLS_GET_RECORD_TYPE, one byte).  None (msg_controllen
+ * 0) when TYPE < 0 or MH has no room for it.
+ */
+static inline void ktls_put_record_type(struct msghdr *mh, int type)
+{
+	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+
+	if (type < 0 || !cm || mh->msg_controllen < CMSG_SPACE(1)) {
+		mh->msg_controllen = 0;
+		return;
+	}
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_GET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(cm) = (unsigned char)type;
+	mh->msg_controllen = CMSG_SPACE(1);
 }
 
 #endif /* KATLS_TESTS_PLAIN_KTLS_H */

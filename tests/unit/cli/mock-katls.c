@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <linux/katls.h>
+#include "plain-ktls.h"
 
 int __real_setsockopt(int fd, int level, int name, const void *val,
 		      socklen_t len);
@@ -164,7 +165,6 @@ ssize_t __wrap_sendfile(int out, int in, off_t *off, size_t count)
 ssize_t __wrap_recvmsg(int fd, struct msghdr *mh, int flags)
 {
 	struct mock_fd *m = mocked(fd);
-	struct cmsghdr *cm;
 	size_t want;
 	ssize_t n = 0;
 
@@ -210,16 +210,7 @@ ssize_t __wrap_recvmsg(int fd, struct msghdr *mh, int flags)
 		return n;
 	}
 	m->left -= (size_t)n;
-	cm = CMSG_FIRSTHDR(mh);
-	if (cm && mh->msg_controllen >= CMSG_SPACE(1)) {
-		cm->cmsg_level = SOL_TLS;
-		cm->cmsg_type = TLS_GET_RECORD_TYPE;
-		cm->cmsg_len = CMSG_LEN(1);
-		*CMSG_DATA(cm) = (unsigned char)m->type;
-		mh->msg_controllen = CMSG_SPACE(1);
-	} else {
-		mh->msg_controllen = 0;
-	}
+	ktls_put_record_type(mh, m->type);
 	return n;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <katls/katls.h>
+#include "plain-ktls.h"
 #include "tap.h"
 
 #ifndef SOL_TLS
@@ -59,7 +60,6 @@ static struct {
 ssize_t __wrap_recvmsg(int fd, struct msghdr *mh, int flags)
 {
 	const struct rec *r;
-	struct cmsghdr *cm;
 	size_t n;
 
 	k.last_flags = flags;
@@ -90,16 +90,7 @@ ssize_t __wrap_recvmsg(int fd, struct msghdr *mh, int flags)
 			k.next++;
 		}
 	}
-	cm = CMSG_FIRSTHDR(mh);
-	if (r->type >= 0 && cm) {
-		cm->cmsg_level = SOL_TLS;
-		cm->cmsg_type = TLS_GET_RECORD_TYPE;
-		cm->cmsg_len = CMSG_LEN(1);
-		*CMSG_DATA(cm) = (unsigned char)r->type;
-		mh->msg_controllen = CMSG_SPACE(1);
-	} else {
-		mh->msg_controllen = 0;
-	}
+	ktls_put_record_type(mh, r->type);
 	return (ssize_t)n;
 }
 
