@@ -5,7 +5,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
  *	-Iinclude/uapi -Iuserspace/include \
  *	-DKATLS_EVIDENCE_DIR='"../shared/testdata/evidence"' \
- *	tests/fuzz/fuzz_cca.c userspace/verify/libkatlsverify.a \
+ *	tests/fuzz/fuzz_cca.c userspace/verify/build/libkatlsverify.a \
  *	$(pkg-config --libs gnutls) -lcbor -o fuzz_cca
  *   ./fuzz_cca -max_len=8192 CORPUS $KATLS_EVIDENCE_DIR/cca
  *
