@@ -11,6 +11,7 @@
 #include <linux/file.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
+#include <linux/netlink.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <net/tcp.h>
@@ -460,6 +461,65 @@ struct katls_sock *katls_find_id(struct net *net, u64 id)
 	}
 	rcu_read_unlock();
 	return NULL;
+}
+
+/**
+ * katls_done() - carry out an agent's DONE
+ * @net: the agent's network namespace
+ * @portid: the agent's netlink port
+ * @done: the parsed message (netlink.c: katls_parse_done())
+ * @extack: error report
+ *
+ * The whole transaction of a DONE: find the request, check that the
+ * caller is the agent that accepted it, then either fail it closed with
+ * the agent's status (mapped by katls_agent_status()), or move it to
+ * HANDOVER, install the keys into kTLS (handover.c) and open the gate or
+ * fail closed (katls_finish_handover()).  The caller wipes @done and the
+ * message.
+ *
+ * Return: 0; -ENOENT for an unknown request or one not in
+ * KATLS_STATE_ACCEPTED; -EPERM if another agent accepted it;
+ * -ECONNABORTED if the application's socket is gone (the request then
+ * fails closed); or the hand-over's error (the request failed closed).
+ */
+int katls_done(struct net *net, u32 portid, const struct katls_done *done,
+	       struct netlink_ext_ack *extack)
+{
+	struct katls_sock *ks;
+	struct file *file;
+	int err;
+
+	ks = katls_find_id(net, done->id);
+	if (!ks) {
+		NL_SET_ERR_MSG(extack, "unknown request");
+		return -ENOENT;
+	}
+	if (done->status) {
+		err = katls_check_owner(ks, portid);
+		if (!err && katls_complete(ks, katls_agent_status(done->status)))
+			katls_stat_inc(KATLS_STAT_REJECTED);
+		goto put;
+	}
+
+	/* The file pins the struct socket for the hand-over. */
+	file = katls_get_file(ks);
+	if (!file) {
+		err = katls_check_owner(ks, portid);
+		if (!err)
+			katls_cancel(ks, ECONNABORTED);
+		err = err ?: -ECONNABORTED;
+		goto put;
+	}
+	err = katls_begin_handover(ks, portid, &done->summary);
+	if (!err) {
+		err = katls_handover(ks, done->tx, done->txlen,
+				     done->rx, done->rxlen);
+		katls_finish_handover(ks, err);
+	}
+	fput(file);
+put:
+	katls_sock_put(ks);
+	return err;
 }
 
 /**

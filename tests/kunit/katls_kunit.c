@@ -19,6 +19,7 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
+#include "genl.h"
 #include "katls.h"
 
 /* ---- request validation ---- */
@@ -227,15 +228,15 @@ enum {
 	D_UNKNOWN = BIT(12), D_FAIL_KEYS = BIT(13), D_TX12 = BIT(14),
 };
 
-/* Build a DONE attribute stream, parse it as the family does. */
-static int parse_done(struct kunit *test, unsigned long v,
-		      struct katls_result *sum)
+/* Build a DONE attribute stream, parse it as katls_nl_done_doit() does. */
+static int parse_done_full(struct kunit *test, unsigned long v,
+			   struct katls_done *done)
 {
 	struct tls12_crypto_info_aes_gcm_128 tx = {
 		.info = { TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128 } };
 	struct tls12_crypto_info_aes_gcm_256 rx256 = {
 		.info = { TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_256 } };
-	struct nlattr *tb[KATLS_A_MAX + 1];
+	struct nlattr *tb[ARRAY_SIZE(katls_nl_policy)];
 	u8 digest[KATLS_DIGEST_LEN], meas[KATLS_MEASUREMENT_MAX + 1];
 	struct sk_buff *skb;
 	struct nlattr *nest;
@@ -277,12 +278,78 @@ static int parse_done(struct kunit *test, unsigned long v,
 	}
 	if (v & D_UNKNOWN)
 		nla_put_u32(skb, KATLS_A_MAX + 1, 1);
-	err = nla_parse(tb, KATLS_A_MAX, (struct nlattr *)skb->data, skb->len,
-			katls_done_policy, NULL);
+	err = nla_parse(tb, ARRAY_SIZE(tb) - 1, (struct nlattr *)skb->data,
+			skb->len, katls_nl_policy, NULL);
 	if (!err)
-		err = katls_parse_done(tb, sum, NULL);
+		err = katls_parse_done(tb, done, NULL);
+	if (!err && done->tx) {
+		/* The keys point into the message: check them before it goes. */
+		KUNIT_EXPECT_EQ(test, done->txlen, sizeof(tx));
+		KUNIT_EXPECT_EQ(test, done->rxlen,
+				v & D_MISMATCH ? sizeof(rx256) : sizeof(tx));
+		KUNIT_EXPECT_EQ(test, memcmp(done->tx, &tx, sizeof(tx)), 0);
+		done->tx = NULL;
+		done->rx = NULL;
+	}
 	kfree_skb(skb);
 	return err;
+}
+
+static int parse_done(struct kunit *test, unsigned long v,
+		      struct katls_result *sum)
+{
+	struct katls_done done;
+	int err = parse_done_full(test, v, &done);
+
+	*sum = done.summary;
+	return err;
+}
+
+/* Issue 12 item 2: the parsed DONE carries id, status and the keys. */
+static void done_parse_fills_request(struct kunit *test)
+{
+	struct katls_done d;
+
+	KUNIT_ASSERT_EQ(test, parse_done_full(test, 0, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.id, 42ULL);
+	KUNIT_EXPECT_EQ(test, d.status, 0U);
+	KUNIT_EXPECT_EQ(test, d.summary.measurement_len, 48U);
+	KUNIT_ASSERT_EQ(test, parse_done_full(test, D_FAIL, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.id, 42ULL);
+	KUNIT_EXPECT_EQ(test, d.status, (u32)EACCES);
+	KUNIT_EXPECT_NULL(test, d.tx);
+	KUNIT_EXPECT_NULL(test, d.rx);
+}
+
+/*
+ * Issue 12 item 2: the policies generated from the YAML spec spell their
+ * limits as numbers; they must agree with the uAPI enums and sizes.
+ */
+static void done_generated_policy_limits(struct kunit *test)
+{
+	const struct nla_policy *p = katls_nl_policy, *sp = katls_summary_nl_policy;
+
+	KUNIT_EXPECT_EQ(test, ARRAY_SIZE(katls_nl_policy), KATLS_A_RX + 1);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_REQ_ID].type, NLA_U64);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].type, NLA_U32);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].max, MAX_ERRNO - 1);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_SUMMARY].type, NLA_NESTED);
+	KUNIT_EXPECT_PTR_EQ(test, p[KATLS_A_SUMMARY].nested_policy, sp);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_TX].type, NLA_BINARY);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_RX].type, NLA_BINARY);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_EVIDENCE_TYPE].min,
+			KATLS_EVIDENCE_TDX);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_EVIDENCE_TYPE].max,
+			KATLS_EVIDENCE_MAX);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_BINDING_LEVEL].min,
+			KATLS_BINDING_L1);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_BINDING_LEVEL].max,
+			KATLS_BINDING_MAX);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_DIGEST].min, KATLS_DIGEST_LEN);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_DIGEST].max, KATLS_DIGEST_LEN);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_POLICY].type, NLA_NUL_STRING);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_POLICY].len,
+			KATLS_POLICY_MAX - 1);
 }
 
 static void done_success_fills_summary(struct kunit *test)
@@ -337,7 +404,7 @@ static void done_policy_rejects(struct kunit *test)
 {
 	struct katls_result s;
 
-	/* Rejected by the netlink policy itself. */
+	/* Rejected by the generated policy (or katls_parse_done()). */
 	KUNIT_EXPECT_LT(test, parse_done(test, D_SHORT_DIGEST, &s), 0);
 	KUNIT_EXPECT_LT(test, parse_done(test, D_LONG_MEAS, &s), 0);
 	KUNIT_EXPECT_EQ(test, parse_done(test, D_TYPE0, &s), -ERANGE);
@@ -887,6 +954,8 @@ static struct kunit_case katls_netlink_cases[] = {
 	KUNIT_CASE(done_keys_required),
 	KUNIT_CASE(done_summary_checks),
 	KUNIT_CASE(done_policy_rejects),
+	KUNIT_CASE(done_parse_fills_request),
+	KUNIT_CASE(done_generated_policy_limits),
 	KUNIT_CASE(done_status_allow_list),
 	{}
 };
