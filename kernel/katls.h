@@ -71,6 +71,7 @@
 #include <linux/spinlock.h>
 #include <linux/version.h>
 #include <linux/workqueue.h>
+#include <net/netns/generic.h>
 #include <net/sock.h>
 #include <uapi/linux/katls.h>
 
@@ -103,9 +104,18 @@ struct katls_done {
 /* Address family index of the per-family bases. */
 enum { KATLS_V4, KATLS_V6, KATLS_NUM_FAMILIES };
 
+struct katls_agent;
+
+/* Per network namespace state (stats.c registers it). */
+struct katls_net {
+	unsigned int		npending;	/* under katls_pending_lock */
+};
+
 struct katls_sock {
 	struct hlist_node	hnode;		/* katls_hash, keyed by sk */
 	struct list_head	pending;	/* katls_pending_list */
+	struct list_head	agent_node;	/* ks->agent->reqs */
+	struct katls_agent	*agent;		/* while ACCEPTED */
 	refcount_t		ref;
 	spinlock_t		lock;		/* state, agent, result */
 
@@ -210,6 +220,12 @@ int katls_handover(struct katls_sock *ks, void *tx, size_t txlen,
 		   void *rx, size_t rxlen);
 
 /* stats.c */
+extern unsigned int katls_net_id;
+static inline struct katls_net *katls_net(struct net *net)
+{
+	return net_generic(net, katls_net_id);
+}
+
 enum katls_stat_item {
 	KATLS_STAT_OPTED_IN,		/* gauge: sockets with the ULP */
 	KATLS_STAT_PENDING,		/* gauge: requests not yet accepted */

@@ -15,8 +15,11 @@
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/sched.h>
 #include <linux/tls.h>
+#include <linux/user_namespace.h>
 #include <net/netlink.h>
+#include <net/net_namespace.h>
 #include <net/sock.h>
 
 #include "genl.h"
@@ -714,6 +717,132 @@ static void lc_agent_gone(struct kunit *test)
 	lc_free(&c);
 }
 
+/*
+ * Issue 13 item 4: DONE finds its request through the id index, not by
+ * walking the registry: these requests are not even in the registry.
+ */
+static void lc_find_id_indexed(struct kunit *test)
+{
+	struct net *other = (struct net *)&other;	/* never dereferenced */
+	struct katls_sock *got;
+	struct lc *l;
+	int i, bad = 0;
+
+	l = kunit_kcalloc(test, 64, sizeof(*l), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	for (i = 0; i < 64; i++) {
+		lc_new(test, &l[i]);
+		KUNIT_ASSERT_EQ(test, lc_enqueue(l[i].ks, 0), 0);
+	}
+	for (i = 0; i < 64; i++) {
+		got = katls_find_id(&init_net, l[i].ks->id);
+		if (got != l[i].ks)
+			bad++;
+		if (got)
+			katls_sock_put(got);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_NULL(test, katls_find_id(other, l[0].ks->id));
+	KUNIT_EXPECT_NULL(test, katls_find_id(&init_net, 0));
+	KUNIT_EXPECT_NULL(test, katls_find_id(&init_net, U64_MAX));
+	/* A released socket's request is gone from the index. */
+	katls_unregister(l[5].ks);
+	KUNIT_EXPECT_NULL(test, katls_find_id(&init_net, l[5].ks->id));
+	got = katls_find_id(&init_net, l[6].ks->id);
+	KUNIT_EXPECT_PTR_EQ(test, got, l[6].ks);
+	if (got)
+		katls_sock_put(got);
+	for (i = 0; i < 64; i++)
+		lc_free(&l[i]);
+}
+
+/*
+ * Issue 13 item 4: agent loss walks that agent's own list (these requests
+ * are not in the registry), a release of any other port or namespace
+ * changes nothing, and a request that leaves ACCEPTED leaves the list
+ * with its reference.
+ */
+static void lc_agent_gone_own_list(struct kunit *test)
+{
+	struct net *other = (struct net *)&other;	/* never dereferenced */
+	struct katls_result sum = { .evidence_type = KATLS_EVIDENCE_SIM,
+				    .binding_level = KATLS_BINDING_L2 };
+	struct katls_sock *got;
+	struct lc a, b, c;
+
+	lc_new(test, &a);
+	lc_new(test, &b);
+	lc_new(test, &c);
+	KUNIT_ASSERT_EQ(test, lc_enqueue(a.ks, 0), 0);
+	KUNIT_ASSERT_EQ(test, lc_enqueue(b.ks, 0), 0);
+	KUNIT_ASSERT_EQ(test, lc_enqueue(c.ks, 0), 0);
+	got = katls_accept_next(&init_net, 31, task_tgid(current));
+	KUNIT_ASSERT_PTR_EQ(test, got, a.ks);
+	katls_sock_put(got);
+	got = katls_accept_next(&init_net, 31, task_tgid(current));
+	KUNIT_ASSERT_PTR_EQ(test, got, b.ks);
+	katls_sock_put(got);
+	got = katls_accept_next(&init_net, 32, task_tgid(current));
+	KUNIT_ASSERT_PTR_EQ(test, got, c.ks);
+	katls_sock_put(got);
+
+	katls_agent_gone(&init_net, 99);
+	katls_agent_gone(other, 31);
+	KUNIT_EXPECT_EQ(test, a.ks->state, KATLS_STATE_ACCEPTED);
+	KUNIT_EXPECT_EQ(test, b.ks->state, KATLS_STATE_ACCEPTED);
+
+	/* b leaves ACCEPTED through the hand-over: off the list. */
+	KUNIT_ASSERT_EQ(test, katls_begin_handover(b.ks, 31, &sum), 0);
+	KUNIT_EXPECT_NULL(test, b.ks->agent);
+	katls_agent_gone(&init_net, 31);
+	KUNIT_EXPECT_EQ(test, a.ks->state, KATLS_STATE_FAILED);
+	KUNIT_EXPECT_EQ(test, a.ks->status, ECONNABORTED);
+	KUNIT_EXPECT_NULL(test, a.ks->agent);
+	KUNIT_EXPECT_EQ(test, b.ks->state, KATLS_STATE_HANDOVER);
+	KUNIT_EXPECT_EQ(test, c.ks->state, KATLS_STATE_ACCEPTED);
+	katls_finish_handover(b.ks, 0);
+
+	/* c completes otherwise: its list reference goes with it. */
+	KUNIT_EXPECT_TRUE(test, katls_complete(c.ks, ETIMEDOUT));
+	KUNIT_EXPECT_NULL(test, c.ks->agent);
+	flush_workqueue(katls_wq);
+	KUNIT_EXPECT_EQ(test, refcount_read(&a.ks->ref), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&c.ks->ref), 1);
+	katls_agent_gone(&init_net, 32);	/* nothing left: no-op */
+	KUNIT_EXPECT_EQ(test, c.ks->status, ETIMEDOUT);
+	lc_free(&a);
+	lc_free(&b);
+	lc_free(&c);
+}
+
+/* Issue 13 item 4: max_pending counts per network namespace. */
+static void lc_pending_cap_per_netns(struct kunit *test)
+{
+	unsigned int saved = katls_max_pending;
+	struct net *net2;
+	struct lc a, b, c;
+
+	net2 = copy_net_ns(CLONE_NEWNET, &init_user_ns, &init_net);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(net2));
+	lc_new(test, &a);
+	lc_new(test, &b);
+	lc_new(test, &c);
+	c.ks->net = net2;
+	katls_max_pending = 1;
+	KUNIT_EXPECT_EQ(test, lc_enqueue(a.ks, 0), 0);
+	KUNIT_EXPECT_EQ(test, lc_enqueue(b.ks, 0), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, b.ks->state, KATLS_STATE_IDLE);
+	/* The full init_net does not take the other namespace's slot. */
+	KUNIT_EXPECT_EQ(test, lc_enqueue(c.ks, 0), 0);
+	KUNIT_EXPECT_EQ(test, katls_net(net2)->npending, 1U);
+	katls_max_pending = saved;
+	lc_free(&c);
+	KUNIT_EXPECT_EQ(test, katls_net(net2)->npending, 0U);
+	lc_free(&a);
+	lc_free(&b);
+	put_net(net2);
+}
+
 static void lc_registry_lookup(struct kunit *test)
 {
 	struct net *other = (struct net *)&other;
@@ -972,6 +1101,9 @@ static struct kunit_case katls_lifecycle_cases[] = {
 	KUNIT_CASE(lc_handover_failure),
 	KUNIT_CASE(lc_agent_gone),
 	KUNIT_CASE(lc_registry_lookup),
+	KUNIT_CASE(lc_find_id_indexed),
+	KUNIT_CASE(lc_agent_gone_own_list),
+	KUNIT_CASE(lc_pending_cap_per_netns),
 	KUNIT_CASE(lc_for_each_resumes),
 	KUNIT_CASE(lc_result_status_only_when_failed),
 	KUNIT_CASE(lc_dump_pin_rechecks),
