@@ -329,9 +329,11 @@ int katls_enqueue(struct katls_sock *ks, const struct katls_request *req)
 	unsigned int *npending;
 	int err;
 
-	/* Ids are never reused: unsigned long is 64 bits on 64-bit kernels. */
-	BUILD_BUG_ON(sizeof(unsigned long) < sizeof(u64) &&
-		     IS_ENABLED(CONFIG_64BIT));
+	/*
+	 * The xarray index is an unsigned long, 64 bits on the 64-bit
+	 * kernels katls supports: ids are never truncated nor reused.
+	 */
+	BUILD_BUG_ON(sizeof(unsigned long) < sizeof(u64));
 	err = xa_insert_bh(&katls_ids, (unsigned long)id, ks, GFP_KERNEL);
 	if (err)
 		return err == -EBUSY ? -EAGAIN : err;
@@ -575,7 +577,7 @@ struct katls_sock *katls_find_id(struct net *net, u64 id)
 {
 	struct katls_sock *ks;
 
-	if (!id || id > ULONG_MAX)
+	if (!id)
 		return NULL;
 	rcu_read_lock();
 	ks = xa_load(&katls_ids, (unsigned long)id);
