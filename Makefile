@@ -3,7 +3,8 @@
 # katls top-level Makefile.
 #
 #   make               module (Debian 6.12 headers, or KDIR=...) + userspace
-#   make check         deps, then unit, kunit and vm-check; prints
+#   make check         deps, then unit, kunit (with the ynl-gen check)
+#                      and vm-check; prints
 #                      "check: N passed, N failed"
 #
 # Kernel objects are built out of the work tree, below
@@ -36,8 +37,11 @@ deps:
 unit:
 	$(MAKE) -C userspace check
 
+# Both need Debian's linux-source-6.12: the generated netlink files are
+# checked against its ynl-gen-c.py ("ynl-gen: N passed, N failed"), then
+# KUnit runs on UML.
 kunit:
-	tools/kunit-run
+	@rc=0; tools/ynl-gen --check || rc=1; tools/kunit-run || rc=1; exit $$rc
 
 # The guests start userspace/katlsd when it is built: build it first,
 # but still run the tests that do not need it when it does not build.

@@ -26,7 +26,7 @@
  *    wake waiters, tcp_abort() from katls_abort_fn()), called by
  *    katls_timeout_fn(), katls_agent_gone() (netlink.c's URELEASE
  *    notifier), katls_check_reset(), katls_cancel() (close, ULP release),
- *    katls_submit() (no agent) and katls_nl_done() with a failure status
+ *    katls_submit() (no agent) and katls_done() with a failure status
  *    mapped by katls_agent_status(); katls_finish_handover() if kTLS
  *    refuses.  Unload is refused while any socket holds the ULP's module
  *    reference (tcp_set_ulp()).
@@ -35,7 +35,7 @@
  *    ks->lock), katls_complete() (first caller wins; nothing completes a
  *    HANDOVER but katls_finish_handover()), the ks->ref counting of
  *    katls_sock_put() and katls_request_exit() (warns on leftovers);
- *    netlink.c: katls_nl_done() wipes the whole DONE message, keys
+ *    netlink.c: katls_nl_done_doit() wipes the whole DONE message, keys
  *    included, whatever the outcome (memzero_explicit()); the ULP holds a
  *    module reference per opted-in socket, dropped at its destruction.
  *
@@ -71,6 +71,7 @@
 #include <linux/spinlock.h>
 #include <linux/version.h>
 #include <linux/workqueue.h>
+#include <net/netns/generic.h>
 #include <net/sock.h>
 #include <uapi/linux/katls.h>
 
@@ -78,12 +79,43 @@ struct genl_info;
 struct sk_buff;
 struct netlink_callback;
 
+/**
+ * struct katls_done - a parsed DONE (netlink.c: katls_parse_done())
+ * @id: KATLS_A_REQ_ID
+ * @status: KATLS_A_STATUS: 0, or the agent's positive errno
+ * @summary: the evidence summary (status 0 only)
+ * @tx: kTLS crypto_info for the send direction, inside the message
+ * @txlen: its length
+ * @rx: same for the receive direction
+ * @rxlen: its length
+ *
+ * Lives on the handler's stack; the handler wipes it and the message.
+ */
+struct katls_done {
+	u64			id;
+	u32			status;
+	struct katls_result	summary;
+	void			*tx;
+	void			*rx;
+	size_t			txlen;
+	size_t			rxlen;
+};
+
 /* Address family index of the per-family bases. */
 enum { KATLS_V4, KATLS_V6, KATLS_NUM_FAMILIES };
+
+struct katls_agent;
+
+/* Per network namespace state (stats.c registers it). */
+struct katls_net {
+	unsigned int		npending;	/* under katls_pending_lock */
+};
 
 struct katls_sock {
 	struct hlist_node	hnode;		/* katls_hash, keyed by sk */
 	struct list_head	pending;	/* katls_pending_list */
+	struct list_head	agent_node;	/* ks->agent->reqs */
+	struct katls_agent	*agent;		/* while ACCEPTED */
 	refcount_t		ref;
 	spinlock_t		lock;		/* state, agent, result */
 
@@ -154,6 +186,8 @@ void katls_cancel(struct katls_sock *ks, int status);
 struct katls_sock *katls_accept_next(struct net *net, u32 portid,
 				     struct pid *agent);
 struct katls_sock *katls_find_id(struct net *net, u64 id);
+int katls_done(struct net *net, u32 portid, const struct katls_done *done,
+	       struct netlink_ext_ack *extack);
 void katls_agent_gone(struct net *net, u32 portid);
 void katls_timer_cancel(struct katls_sock *ks);
 struct file *katls_get_file(struct katls_sock *ks);
@@ -176,8 +210,7 @@ bool katls_agents_listening(struct net *net);
 int katls_validate_crypto_info(const void *buf, size_t len, u16 *cipher);
 struct nlattr;
 struct netlink_ext_ack;
-extern const struct nla_policy katls_done_policy[KATLS_A_MAX + 1];
-int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
+int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 		     struct netlink_ext_ack *extack);
 int katls_agent_status(u32 status);
 struct sock *katls_dump_pin(struct katls_sock *ks);
@@ -187,6 +220,12 @@ int katls_handover(struct katls_sock *ks, void *tx, size_t txlen,
 		   void *rx, size_t rxlen);
 
 /* stats.c */
+extern unsigned int katls_net_id;
+static inline struct katls_net *katls_net(struct net *net)
+{
+	return net_generic(net, katls_net_id);
+}
+
 enum katls_stat_item {
 	KATLS_STAT_OPTED_IN,		/* gauge: sockets with the ULP */
 	KATLS_STAT_PENDING,		/* gauge: requests not yet accepted */

@@ -20,7 +20,7 @@
 unsigned int katls_max_pending = 65536;
 module_param_named(max_pending, katls_max_pending, uint, 0644);
 MODULE_PARM_DESC(max_pending,
-		 "Requests that may wait for an agent at once (default 65536)");
+		 "Requests of one network namespace that may wait for an agent at once (default 65536)");
 
 struct workqueue_struct *katls_wq;
 const struct proto *katls_base_prot[KATLS_NUM_FAMILIES];

@@ -1,22 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * katls - generic netlink family "katls" (Documentation/netlink/specs/
- * katls.yaml).
+ * katls - generic netlink family "katls": the hand-written half.
+ *
+ * The family is described by Documentation/netlink/specs/katls.yaml;
+ * tools/ynl-gen generates from it kernel/genl.c (the operations table
+ * katls_nl_ops and the strict attribute policies katls_nl_policy and
+ * katls_summary_nl_policy), kernel/genl.h and the uAPI numbers
+ * (include/uapi/linux/katls_genl.h).  This file holds what the generator
+ * does not: the family struct (the spec is genetlink-legacy with a
+ * global policy, so the ops table is a genl_small_ops array that
+ * Debian's 6.1 kernel also has), the multicast group with its
+ * CAP_NET_ADMIN flag, the handlers, and the URELEASE notifier.
  *
  *   READY   kernel -> multicast "agent": a request is pending
  *   ACCEPT  agent: take the oldest pending request of the caller's netns;
  *           the reply carries an O_CLOEXEC fd for the socket, installed
  *           only once the reply is built
- *   DONE    agent that accepted: status, evidence summary and keys
+ *   DONE    agent that accepted: status, evidence summary and keys;
+ *           parsed here, carried out by katls_done() (request.c)
  *   GET     dump of opted-in sockets
  *
  * All commands, and joining the "agent" group, need CAP_NET_ADMIN (in
  * the initial user namespace: GENL_ADMIN_PERM).
  *
  * DONE carries keys.  The family policy only checks the framing, so that
- * every DONE reaches katls_nl_done(), which validates it strictly and
- * wipes the whole message whatever the outcome (a message rejected by a
- * strict family policy would be freed, keys and all, without a wipe).
+ * every DONE reaches katls_nl_done_doit(), which parses it strictly with
+ * the generated katls_nl_policy and wipes the whole message whatever the
+ * outcome (a message rejected by a strict family policy would be freed,
+ * keys and all, without a wipe).
  */
 
 #include <linux/file.h>
@@ -29,30 +40,8 @@
 #include <net/ipv6.h>
 #include <net/sock.h>
 
+#include "genl.h"
 #include "katls.h"
-
-static const struct nla_policy katls_summary_policy[KATLS_SUMMARY_A_MAX + 1] = {
-	[KATLS_SUMMARY_A_EVIDENCE_TYPE] =
-		NLA_POLICY_RANGE(NLA_U32, KATLS_EVIDENCE_TDX, KATLS_EVIDENCE_MAX),
-	[KATLS_SUMMARY_A_BINDING_LEVEL] =
-		NLA_POLICY_RANGE(NLA_U32, KATLS_BINDING_L1, KATLS_BINDING_MAX),
-	[KATLS_SUMMARY_A_DIGEST] = NLA_POLICY_EXACT_LEN(KATLS_DIGEST_LEN),
-	[KATLS_SUMMARY_A_MEASUREMENT] = { .type = NLA_BINARY,
-					  .len = KATLS_MEASUREMENT_MAX },
-	[KATLS_SUMMARY_A_POLICY] = { .type = NLA_NUL_STRING,
-				     .len = KATLS_POLICY_MAX - 1 },
-};
-
-/* Exposed for the KUnit suite. */
-const struct nla_policy katls_done_policy[KATLS_A_MAX + 1] = {
-	[KATLS_A_REQ_ID] = { .type = NLA_U64 },
-	[KATLS_A_STATUS] = NLA_POLICY_MAX(NLA_U32, MAX_ERRNO - 1),
-	[KATLS_A_SUMMARY] = NLA_POLICY_NESTED(katls_summary_policy),
-	[KATLS_A_TX] = { .type = NLA_BINARY,
-			 .len = sizeof(struct tls12_crypto_info_aes_gcm_256) },
-	[KATLS_A_RX] = { .type = NLA_BINARY,
-			 .len = sizeof(struct tls12_crypto_info_aes_gcm_256) },
-};
 
 /**
  * katls_validate_crypto_info() - is this a key kTLS may get from us?
@@ -96,27 +85,33 @@ int katls_validate_crypto_info(const void *buf, size_t len, u16 *cipher)
 
 /**
  * katls_parse_done() - semantic checks of a DONE beyond the policy
- * @tb: attributes parsed with katls_done_policy
- * @summary: out: the evidence summary (status 0 only)
+ * @tb: attributes parsed with the generated katls_nl_policy
+ * @done: out: the request id, status, evidence summary (status 0 only)
+ *	and pointers to the keys inside the message
  * @extack: error report
  *
  * Return: 0, or -EINVAL with @extack set: REQ_ID and STATUS are always
  * required; with STATUS 0 also SUMMARY (with type, level, digest,
- * a 1..64-byte measurement and a policy name), TX and RX with the same
- * TLS 1.3 cipher.  With a non-zero STATUS, keys are refused.
+ * a 1..KATLS_MEASUREMENT_MAX-byte measurement and a policy name), TX and
+ * RX with the same TLS 1.3 cipher.  With a non-zero STATUS, keys are
+ * refused.
  */
-int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
+int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 		     struct netlink_ext_ack *extack)
 {
-	struct nlattr *sb[KATLS_SUMMARY_A_MAX + 1];
+	struct nlattr *sb[ARRAY_SIZE(katls_summary_nl_policy)];
+	struct katls_result *summary = &done->summary;
 	u16 ctx, crx;
 	int err;
 
+	memset(done, 0, sizeof(*done));
 	if (!tb[KATLS_A_REQ_ID] || !tb[KATLS_A_STATUS]) {
 		NL_SET_ERR_MSG(extack, "REQ_ID and STATUS are required");
 		return -EINVAL;
 	}
-	if (nla_get_u32(tb[KATLS_A_STATUS])) {
+	done->id = nla_get_u64(tb[KATLS_A_REQ_ID]);
+	done->status = nla_get_u32(tb[KATLS_A_STATUS]);
+	if (done->status) {
 		if (tb[KATLS_A_TX] || tb[KATLS_A_RX]) {
 			NL_SET_ERR_MSG(extack, "keys with a failure status");
 			return -EINVAL;
@@ -138,8 +133,8 @@ int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
 		NL_SET_ERR_MSG(extack, "TX and RX ciphers differ");
 		return -EINVAL;
 	}
-	err = nla_parse_nested(sb, KATLS_SUMMARY_A_MAX, tb[KATLS_A_SUMMARY],
-			       katls_summary_policy, extack);
+	err = nla_parse_nested(sb, ARRAY_SIZE(sb) - 1, tb[KATLS_A_SUMMARY],
+			       katls_summary_nl_policy, extack);
 	if (err)
 		return err;
 	if (!sb[KATLS_SUMMARY_A_EVIDENCE_TYPE] ||
@@ -149,12 +144,13 @@ int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
 		NL_SET_ERR_MSG(extack, "incomplete evidence summary");
 		return -EINVAL;
 	}
+	/* The 6.12 generator has no max-len check for binary attributes. */
 	if (!nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) ||
+	    nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) > KATLS_MEASUREMENT_MAX ||
 	    nla_len(sb[KATLS_SUMMARY_A_POLICY]) < 2) {
-		NL_SET_ERR_MSG(extack, "empty measurement or policy");
+		NL_SET_ERR_MSG(extack, "bad measurement length or empty policy");
 		return -EINVAL;
 	}
-	memset(summary, 0, sizeof(*summary));
 	summary->evidence_type = nla_get_u32(sb[KATLS_SUMMARY_A_EVIDENCE_TYPE]);
 	summary->binding_level = nla_get_u32(sb[KATLS_SUMMARY_A_BINDING_LEVEL]);
 	nla_memcpy(summary->evidence_digest, sb[KATLS_SUMMARY_A_DIGEST],
@@ -164,6 +160,10 @@ int katls_parse_done(struct nlattr **tb, struct katls_result *summary,
 			   sizeof(summary->measurement));
 	nla_strscpy(summary->policy, sb[KATLS_SUMMARY_A_POLICY],
 		    sizeof(summary->policy));
+	done->tx = nla_data(tb[KATLS_A_TX]);
+	done->txlen = nla_len(tb[KATLS_A_TX]);
+	done->rx = nla_data(tb[KATLS_A_RX]);
+	done->rxlen = nla_len(tb[KATLS_A_RX]);
 	return 0;
 }
 
@@ -241,11 +241,13 @@ int katls_agent_status(u32 status)
  * For DONE it must not be able to reject anything: a rejected message
  * would be freed, keys and all, without a wipe, and its error ack would
  * echo it (keys included) to the sender.  So DONE is validated liberally
- * (unknown attributes ignored, see katls_nl_ops) against a policy that
- * only names types that cannot fail; katls_done_policy is applied
- * strictly in katls_nl_done(), after which the message is wiped.
+ * (unknown attributes ignored: "dont-validate" in the spec) against this
+ * framing policy, which only names types that cannot fail; the generated
+ * katls_nl_policy is applied strictly in katls_nl_done_doit(), after
+ * which the message is wiped.  ACCEPT (no attributes) is still parsed
+ * strictly against it: any attribute but these five is refused.
  */
-static const struct nla_policy katls_nl_policy[KATLS_A_MAX + 1] = {
+static const struct nla_policy katls_nl_framing_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_REQ_ID] = { .type = NLA_BINARY },
 	[KATLS_A_STATUS] = { .type = NLA_BINARY },
 	[KATLS_A_SUMMARY] = { .type = NLA_BINARY },
@@ -255,16 +257,15 @@ static const struct nla_policy katls_nl_policy[KATLS_A_MAX + 1] = {
 
 static struct genl_family katls_family;
 
-enum { KATLS_MCGRP_AGENT_ID };
-
+/* As the generated katls_nl_mcgrps, plus the capability the spec lacks. */
 static const struct genl_multicast_group katls_mcgrps[] = {
-	[KATLS_MCGRP_AGENT_ID] = { .name = KATLS_MCGRP_AGENT,
-				   .flags = GENL_MCAST_CAP_NET_ADMIN },
+	[KATLS_NLGRP_AGENT] = { .name = KATLS_MCGRP_AGENT,
+				.flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 bool katls_agents_listening(struct net *net)
 {
-	return genl_has_listeners(&katls_family, net, KATLS_MCGRP_AGENT_ID);
+	return genl_has_listeners(&katls_family, net, KATLS_NLGRP_AGENT);
 }
 
 /**
@@ -299,7 +300,7 @@ int katls_notify_ready(struct katls_sock *ks)
 	 * and agents still find it with ACCEPT.
 	 */
 	genlmsg_multicast_netns(&katls_family, ks->net, msg, 0,
-				KATLS_MCGRP_AGENT_ID, GFP_KERNEL);
+				KATLS_NLGRP_AGENT, GFP_KERNEL);
 	return 0;
 }
 
@@ -313,7 +314,7 @@ static u32 katls_ms_left(struct katls_sock *ks)
 	return jiffies_to_msecs(deadline - jiffies);
 }
 
-static int katls_nl_accept(struct sk_buff *skb, struct genl_info *info)
+int katls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct katls_sock *ks;
 	struct sk_buff *msg;
@@ -396,66 +397,31 @@ fail:
 	return err;
 }
 
-static int katls_nl_done(struct sk_buff *skb, struct genl_info *info)
+/*
+ * DONE: parse, then one call into the request lifecycle, which owns the
+ * checks against the request, the hand-over and the completion.
+ */
+int katls_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	void *payload = genlmsg_data(info->genlhdr);
 	int plen = genlmsg_len(info->genlhdr);
-	struct nlattr *tb[KATLS_A_MAX + 1];
-	struct katls_result summary;
-	struct katls_sock *ks;
-	struct nlattr *tx, *rx;
-	struct file *file;
-	u32 status;
+	struct nlattr *tb[ARRAY_SIZE(katls_nl_policy)];
+	struct katls_done done;
 	int err;
 
-	memset(&summary, 0, sizeof(summary));
-	err = nla_parse(tb, KATLS_A_MAX, payload, plen, katls_done_policy,
+	err = nla_parse(tb, ARRAY_SIZE(tb) - 1, payload, plen, katls_nl_policy,
 			info->extack);
 	if (!err)
-		err = katls_parse_done(tb, &summary, info->extack);
-	if (err)
-		goto wipe;
-	ks = katls_find_id(genl_info_net(info), nla_get_u64(tb[KATLS_A_REQ_ID]));
-	if (!ks) {
-		NL_SET_ERR_MSG(info->extack, "unknown request");
-		err = -ENOENT;
-		goto wipe;
-	}
-	status = nla_get_u32(tb[KATLS_A_STATUS]);
-	if (status) {
-		status = katls_agent_status(status);
-		err = katls_check_owner(ks, info->snd_portid);
-		if (!err && katls_complete(ks, status))
-			katls_stat_inc(KATLS_STAT_REJECTED);
-		goto put;
-	}
-
-	file = katls_get_file(ks);
-	if (!file) {
-		err = katls_check_owner(ks, info->snd_portid);
-		if (!err)
-			katls_cancel(ks, ECONNABORTED);
-		err = err ?: -ECONNABORTED;
-		goto put;
-	}
-	err = katls_begin_handover(ks, info->snd_portid, &summary);
-	if (!err) {
-		tx = tb[KATLS_A_TX];
-		rx = tb[KATLS_A_RX];
-		err = katls_handover(ks, nla_data(tx), nla_len(tx),
-				     nla_data(rx), nla_len(rx));
-		katls_finish_handover(ks, err);
-	}
-	fput(file);
-put:
-	katls_sock_put(ks);
-wipe:
+		err = katls_parse_done(tb, &done, info->extack);
+	if (!err)
+		err = katls_done(genl_info_net(info), info->snd_portid, &done,
+				 info->extack);
 	/*
 	 * The keys were in this message: leave no copy behind, not even in
 	 * the request echoed back with an error.
 	 */
 	memzero_explicit(payload, plen);
-	memzero_explicit(&summary, sizeof(summary));
+	memzero_explicit(&done, sizeof(done));
 	return err;
 }
 
@@ -567,7 +533,7 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int katls_nl_get_dump(struct sk_buff *skb, struct netlink_callback *cb)
+int katls_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct katls_dump_ctx d = { .skb = skb, .cb = cb };
 	unsigned long pos = cb->args[0];
@@ -577,44 +543,21 @@ static int katls_nl_get_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-static const struct genl_small_ops katls_nl_ops[] = {
-	{
-		.cmd = KATLS_CMD_ACCEPT,
-		.doit = katls_nl_accept,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		/*
-		 * No strict validation by the core: whatever the message
-		 * holds, it reaches katls_nl_done(), which validates it
-		 * strictly and wipes it.
-		 */
-		.cmd = KATLS_CMD_DONE,
-		.validate = GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP,
-		.doit = katls_nl_done,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = KATLS_CMD_GET,
-		.dumpit = katls_nl_get_dump,
-		.flags = GENL_ADMIN_PERM,
-	},
-};
-
 static struct genl_family katls_family __ro_after_init = {
 	/*
-	 * DONE must reach its handler whatever it holds (see katls_nl_policy),
-	 * so it keeps the pre-6.1 validation semantics that allow
-	 * GENL_DONT_VALIDATE_STRICT: the core checks neither the reserved
-	 * header byte nor the netlink flags of ACCEPT and DONE; ACCEPT is
-	 * still parsed strictly.  GET and any later command get the full
-	 * checks.
+	 * DONE must reach its handler whatever it holds (see
+	 * katls_nl_framing_policy), so it keeps the pre-6.1 validation
+	 * semantics that allow GENL_DONT_VALIDATE_STRICT: the core checks
+	 * neither the reserved header byte nor the netlink flags of ACCEPT
+	 * and DONE; ACCEPT is still parsed strictly.  GET and any later
+	 * command get the full checks.  The ops table katls_nl_ops is
+	 * generated (kernel/genl.c).
 	 */
 	.resv_start_op = KATLS_CMD_DONE + 1,
 	.name = KATLS_GENL_NAME,
 	.version = KATLS_GENL_VERSION,
 	.maxattr = KATLS_A_MAX,
-	.policy = katls_nl_policy,
+	.policy = katls_nl_framing_policy,
 	.netnsok = true,
 	.parallel_ops = true,
 	.module = THIS_MODULE,

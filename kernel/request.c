@@ -3,16 +3,26 @@
  * katls - request lifecycle: registry, pending queue, state machine,
  * kernel-side timeout and exactly-once completion.
  *
- * Locking: katls_pending_lock (global, short) nests outside ks->lock.
- * Both are taken with BHs disabled because the ULP release can run from
- * softirq context.  The registry hash is read under RCU only.
+ * Lookups on the hot path are O(1) whatever the number of opted-in
+ * sockets: by socket (katls_hash), by request id for DONE (katls_ids, an
+ * xarray), by agent for agent loss (katls_agents: each agent's accepted
+ * requests on a list of their own, so that the release of an unrelated
+ * netlink socket is one hash lookup).
+ *
+ * Locking: katls_pending_lock (global, short) nests outside ks->lock,
+ * which nests outside katls_agent_lock.  All are taken with BHs disabled
+ * because the ULP release can run from softirq context.  The registry
+ * hash and the id xarray are read under RCU only.
  */
 
 #include <linux/file.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
+#include <linux/netlink.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
+#include <net/netns/generic.h>
 #include <net/tcp.h>
 
 #include "katls.h"
@@ -21,8 +31,74 @@ static DEFINE_HASHTABLE(katls_hash, 10);
 static DEFINE_SPINLOCK(katls_hash_lock);
 static LIST_HEAD(katls_pending_list);
 static DEFINE_SPINLOCK(katls_pending_lock);
-static unsigned int katls_npending;
 static atomic64_t katls_next_id = ATOMIC64_INIT(0);
+
+/* Request id -> katls_sock, from enqueue until unregister or free. */
+static DEFINE_XARRAY_FLAGS(katls_ids, XA_FLAGS_LOCK_BH);
+
+/**
+ * struct katls_agent - an agent's netlink port and what it accepted
+ * @node: in katls_agents, keyed by (@net, @portid)
+ * @reqs: its requests in KATLS_STATE_ACCEPTED (ks->agent_node), each
+ *	holding a reference on its katls_sock
+ * @net: the port's namespace (compared, never dereferenced)
+ * @portid: the port
+ *
+ * Exists while @reqs is not empty; everything under katls_agent_lock.
+ */
+struct katls_agent {
+	struct hlist_node	node;
+	struct list_head	reqs;
+	const struct net	*net;
+	u32			portid;
+};
+
+static DEFINE_HASHTABLE(katls_agents, 8);
+static DEFINE_SPINLOCK(katls_agent_lock);
+
+static u32 katls_agent_hash(const struct net *net, u32 portid)
+{
+	return hash_ptr(net, 32) ^ portid;
+}
+
+static struct katls_agent *katls_agent_find(const struct net *net,
+					    u32 portid)
+{
+	struct katls_agent *a;
+
+	lockdep_assert_held(&katls_agent_lock);
+	hash_for_each_possible(katls_agents, a, node,
+			       katls_agent_hash(net, portid))
+		if (a->net == net && a->portid == portid)
+			return a;
+	return NULL;
+}
+
+/* Take @ks off its agent's list; drops the list's reference. */
+static void katls_agent_unlink(struct katls_sock *ks)
+{
+	struct katls_agent *a, *empty = NULL;
+
+	spin_lock_bh(&katls_agent_lock);
+	a = ks->agent;
+	if (a) {
+		list_del_init(&ks->agent_node);
+		ks->agent = NULL;
+		if (list_empty(&a->reqs)) {
+			hash_del(&a->node);
+			empty = a;
+		}
+	}
+	spin_unlock_bh(&katls_agent_lock);
+	kfree(empty);
+	if (a)
+		katls_sock_put(ks);
+}
+
+static unsigned int *katls_npending(const struct net *net)
+{
+	return &katls_net((struct net *)net)->npending;
+}
 
 static void katls_timeout_fn(struct work_struct *work);
 static void katls_abort_fn(struct work_struct *work);
@@ -42,6 +118,7 @@ struct katls_sock *katls_sock_alloc(void)
 	refcount_set(&ks->ref, 1);
 	spin_lock_init(&ks->lock);
 	INIT_LIST_HEAD(&ks->pending);
+	INIT_LIST_HEAD(&ks->agent_node);
 	INIT_HLIST_NODE(&ks->hnode);
 	INIT_DELAYED_WORK(&ks->timeout_work, katls_timeout_fn);
 	INIT_WORK(&ks->abort_work, katls_abort_fn);
@@ -57,6 +134,9 @@ void katls_sock_put(struct katls_sock *ks)
 {
 	if (!refcount_dec_and_test(&ks->ref))
 		return;
+	/* Lookups by id that still find it fail refcount_inc_not_zero(). */
+	if (ks->id)
+		xa_cmpxchg_bh(&katls_ids, ks->id, ks, NULL, 0);
 	put_pid(ks->agent_pid);
 	memzero_explicit(&ks->result, sizeof(ks->result));
 	kfree_rcu(ks, rcu);
@@ -75,6 +155,9 @@ void katls_unregister(struct katls_sock *ks)
 	if (!hlist_unhashed(&ks->hnode))
 		hash_del_rcu(&ks->hnode);
 	spin_unlock_bh(&katls_hash_lock);
+	/* A released socket's request is no longer found by DONE. */
+	if (READ_ONCE(ks->id))
+		xa_cmpxchg_bh(&katls_ids, ks->id, ks, NULL, 0);
 }
 
 /**
@@ -231,14 +314,29 @@ void katls_timer_cancel(struct katls_sock *ks)
  * @ks: the socket state
  * @req: a request that passed katls_validate_request()
  *
+ * The request gets a new id, under which DONE finds it (katls_ids).
+ * At most katls_max_pending requests of one network namespace wait for
+ * an agent at once.  May sleep.
+ *
  * Return: 0 once the request is pending; -EALREADY if a handshake is
  * already under way, -EISCONN if the socket is already verified, the
- * failure status if it already failed, -EAGAIN if too many requests are
- * pending (the socket stays IDLE).
+ * failure status if it already failed, -EAGAIN if too many requests of
+ * the socket's namespace are pending (the socket stays IDLE), -ENOMEM.
  */
 int katls_enqueue(struct katls_sock *ks, const struct katls_request *req)
 {
-	int err = 0;
+	u64 id = atomic64_inc_return(&katls_next_id);
+	unsigned int *npending;
+	int err;
+
+	/*
+	 * The xarray index is an unsigned long, 64 bits on the 64-bit
+	 * kernels katls supports: ids are never truncated nor reused.
+	 */
+	BUILD_BUG_ON(sizeof(unsigned long) < sizeof(u64));
+	err = xa_insert_bh(&katls_ids, (unsigned long)id, ks, GFP_KERNEL);
+	if (err)
+		return err == -EBUSY ? -EAGAIN : err;
 
 	spin_lock_bh(&katls_pending_lock);
 	spin_lock(&ks->lock);
@@ -255,14 +353,15 @@ int katls_enqueue(struct katls_sock *ks, const struct katls_request *req)
 		err = -EALREADY;
 		goto unlock;
 	}
-	if (katls_npending >= katls_max_pending) {
+	npending = katls_npending(ks->net);
+	if (*npending >= READ_ONCE(katls_max_pending)) {
 		err = -EAGAIN;
 		goto unlock;
 	}
 	ks->req = *req;
 	if (!ks->req.timeout_ms)
 		ks->req.timeout_ms = KATLS_TIMEOUT_DEFAULT_MS;
-	ks->id = atomic64_inc_return(&katls_next_id);
+	WRITE_ONCE(ks->id, id);
 	ks->req_jiffies = jiffies;
 	if (ks->sk) {
 		sock_hold(ks->sk);
@@ -271,7 +370,7 @@ int katls_enqueue(struct katls_sock *ks, const struct katls_request *req)
 	WARN_ON(katls_set_state(ks, KATLS_STATE_PENDING));
 	list_add_tail(&ks->pending, &katls_pending_list);
 	ks->in_pending = true;
-	katls_npending++;
+	(*npending)++;
 	katls_sock_get(ks);		/* for the pending list */
 	katls_sock_get(ks);		/* for the timeout */
 	queue_delayed_work(katls_wq, &ks->timeout_work,
@@ -279,6 +378,8 @@ int katls_enqueue(struct katls_sock *ks, const struct katls_request *req)
 unlock:
 	spin_unlock(&ks->lock);
 	spin_unlock_bh(&katls_pending_lock);
+	if (err)
+		xa_erase_bh(&katls_ids, (unsigned long)id);
 	return err;
 }
 
@@ -313,7 +414,7 @@ static void katls_pending_del(struct katls_sock *ks)
 		return;
 	list_del_init(&ks->pending);
 	ks->in_pending = false;
-	katls_npending--;
+	(*katls_npending(ks->net))--;
 }
 
 /**
@@ -352,6 +453,7 @@ bool katls_complete(struct katls_sock *ks, int status)
 
 	if (was_pending)
 		katls_sock_put(ks);	/* the pending list's reference */
+	katls_agent_unlink(ks);
 	katls_timer_cancel(ks);
 	katls_wake(ks);
 	katls_sock_get(ks);
@@ -417,6 +519,15 @@ struct katls_sock *katls_accept_next(struct net *net, u32 portid,
 				     struct pid *agent)
 {
 	struct katls_sock *ks, *found = NULL;
+	struct katls_agent *new, *a;
+
+	/* Most ACCEPTs come from an agent that has a list already. */
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return NULL;
+	INIT_LIST_HEAD(&new->reqs);
+	new->net = net;
+	new->portid = portid;
 
 	spin_lock_bh(&katls_pending_lock);
 	list_for_each_entry(ks, &katls_pending_list, pending) {
@@ -429,12 +540,29 @@ struct katls_sock *katls_accept_next(struct net *net, u32 portid,
 			ks->agent_pid = get_pid(agent);
 			katls_pending_del(ks);
 			found = ks;
+			/*
+			 * On the agent's list before anyone can see it
+			 * ACCEPTED: agent loss finds it there.
+			 */
+			spin_lock(&katls_agent_lock);
+			a = katls_agent_find(net, portid);
+			if (!a) {
+				a = new;
+				new = NULL;
+				hash_add(katls_agents, &a->node,
+					 katls_agent_hash(net, portid));
+			}
+			katls_sock_get(ks);	/* for the agent's list */
+			list_add_tail(&ks->agent_node, &a->reqs);
+			ks->agent = a;
+			spin_unlock(&katls_agent_lock);
 		}
 		spin_unlock(&ks->lock);
 		if (found)
 			break;
 	}
 	spin_unlock_bh(&katls_pending_lock);
+	kfree(new);
 	return found;
 }
 
@@ -448,45 +576,112 @@ struct katls_sock *katls_accept_next(struct net *net, u32 portid,
 struct katls_sock *katls_find_id(struct net *net, u64 id)
 {
 	struct katls_sock *ks;
-	int bkt;
 
+	if (!id)
+		return NULL;
 	rcu_read_lock();
-	hash_for_each_rcu(katls_hash, bkt, ks, hnode) {
-		if (ks->id == id && net_eq(ks->net, net) &&
-		    refcount_inc_not_zero(&ks->ref)) {
-			rcu_read_unlock();
-			return ks;
-		}
-	}
+	ks = xa_load(&katls_ids, (unsigned long)id);
+	/* kfree_rcu(): a found entry stays readable until the unlock. */
+	if (ks && (READ_ONCE(ks->id) != id || !net_eq(ks->net, net) ||
+		   !refcount_inc_not_zero(&ks->ref)))
+		ks = NULL;
 	rcu_read_unlock();
-	return NULL;
+	return ks;
 }
 
 /**
- * katls_agent_gone() - an agent's netlink socket was released
+ * katls_done() - carry out an agent's DONE
+ * @net: the agent's network namespace
+ * @portid: the agent's netlink port
+ * @done: the parsed message (netlink.c: katls_parse_done())
+ * @extack: error report
+ *
+ * The whole transaction of a DONE: find the request, check that the
+ * caller is the agent that accepted it, then either fail it closed with
+ * the agent's status (mapped by katls_agent_status()), or move it to
+ * HANDOVER, install the keys into kTLS (handover.c) and open the gate or
+ * fail closed (katls_finish_handover()).  The caller wipes @done and the
+ * message.
+ *
+ * Return: 0; -ENOENT for an unknown request or one not in
+ * KATLS_STATE_ACCEPTED; -EPERM if another agent accepted it;
+ * -ECONNABORTED if the application's socket is gone (the request then
+ * fails closed); or the hand-over's error (the request failed closed).
+ */
+int katls_done(struct net *net, u32 portid, const struct katls_done *done,
+	       struct netlink_ext_ack *extack)
+{
+	struct katls_sock *ks;
+	struct file *file;
+	int err;
+
+	ks = katls_find_id(net, done->id);
+	if (!ks) {
+		NL_SET_ERR_MSG(extack, "unknown request");
+		return -ENOENT;
+	}
+	if (done->status) {
+		err = katls_check_owner(ks, portid);
+		if (!err && katls_complete(ks, katls_agent_status(done->status)))
+			katls_stat_inc(KATLS_STAT_REJECTED);
+		goto put;
+	}
+
+	/* The file pins the struct socket for the hand-over. */
+	file = katls_get_file(ks);
+	if (!file) {
+		err = katls_check_owner(ks, portid);
+		if (!err)
+			katls_cancel(ks, ECONNABORTED);
+		err = err ?: -ECONNABORTED;
+		goto put;
+	}
+	err = katls_begin_handover(ks, portid, &done->summary);
+	if (!err) {
+		err = katls_handover(ks, done->tx, done->txlen,
+				     done->rx, done->rxlen);
+		katls_finish_handover(ks, err);
+	}
+	fput(file);
+put:
+	katls_sock_put(ks);
+	return err;
+}
+
+/**
+ * katls_agent_gone() - a generic netlink socket was released
  * @net: its namespace
  * @portid: its port
  *
- * Every request that agent had accepted fails with ECONNABORTED.
+ * Every request that port had accepted fails with ECONNABORTED.  Called
+ * for every generic netlink socket released anywhere: for a port that
+ * never accepted anything it costs one hash lookup; otherwise it walks
+ * that agent's requests only.
  */
 void katls_agent_gone(struct net *net, u32 portid)
 {
-	struct katls_sock *ks;
-	int bkt;
+	struct katls_sock *ks, *tmp;
+	struct katls_agent *a;
+	LIST_HEAD(reqs);
 
-	rcu_read_lock();
-	hash_for_each_rcu(katls_hash, bkt, ks, hnode) {
-		if (!net_eq(ks->net, net) ||
-		    READ_ONCE(ks->state) != KATLS_STATE_ACCEPTED ||
-		    READ_ONCE(ks->agent_portid) != portid)
-			continue;
-		if (!refcount_inc_not_zero(&ks->ref))
-			continue;
+	spin_lock_bh(&katls_agent_lock);
+	a = katls_agent_find(net, portid);
+	if (a) {
+		hash_del(&a->node);
+		list_splice_init(&a->reqs, &reqs);
+		/* The list's references are ours now. */
+		list_for_each_entry(ks, &reqs, agent_node)
+			ks->agent = NULL;
+	}
+	spin_unlock_bh(&katls_agent_lock);
+	kfree(a);
+
+	list_for_each_entry_safe(ks, tmp, &reqs, agent_node) {
+		list_del_init(&ks->agent_node);
 		if (katls_complete(ks, ECONNABORTED))
 			katls_stat_inc(KATLS_STAT_AGENT_LOST);
 		katls_sock_put(ks);
 	}
-	rcu_read_unlock();
 }
 
 static bool katls_terminal(struct katls_sock *ks)
@@ -668,8 +863,10 @@ int katls_begin_handover(struct katls_sock *ks, u32 portid,
 		       sizeof(ks->result.policy));
 	}
 	spin_unlock_bh(&ks->lock);
-	if (!err)
+	if (!err) {
 		katls_timer_cancel(ks);
+		katls_agent_unlink(ks);	/* agent loss cannot touch it now */
+	}
 	return err;
 }
 
@@ -711,4 +908,7 @@ void katls_request_exit(void)
 {
 	WARN_ON(!list_empty(&katls_pending_list));
 	WARN_ON(!hash_empty(katls_hash));
+	WARN_ON(!hash_empty(katls_agents));
+	WARN_ON(!xa_empty(&katls_ids));
+	xa_destroy(&katls_ids);
 }

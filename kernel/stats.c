@@ -69,9 +69,14 @@ static void __net_exit katls_stats_net_exit(struct net *net)
 	remove_proc_entry("katls_stat", net->proc_net);
 }
 
+unsigned int katls_net_id __read_mostly;
+
+/* The proc file and struct katls_net (the pending count), per namespace. */
 static struct pernet_operations katls_stats_net_ops = {
 	.init = katls_stats_net_init,
 	.exit = katls_stats_net_exit,
+	.id = &katls_net_id,
+	.size = sizeof(struct katls_net),
 };
 
 int katls_stats_init(void)

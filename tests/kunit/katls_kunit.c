@@ -15,10 +15,14 @@
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/sched.h>
 #include <linux/tls.h>
+#include <linux/user_namespace.h>
 #include <net/netlink.h>
+#include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include "genl.h"
 #include "katls.h"
 
 /* ---- request validation ---- */
@@ -227,15 +231,15 @@ enum {
 	D_UNKNOWN = BIT(12), D_FAIL_KEYS = BIT(13), D_TX12 = BIT(14),
 };
 
-/* Build a DONE attribute stream, parse it as the family does. */
-static int parse_done(struct kunit *test, unsigned long v,
-		      struct katls_result *sum)
+/* Build a DONE attribute stream, parse it as katls_nl_done_doit() does. */
+static int parse_done_full(struct kunit *test, unsigned long v,
+			   struct katls_done *done)
 {
 	struct tls12_crypto_info_aes_gcm_128 tx = {
 		.info = { TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128 } };
 	struct tls12_crypto_info_aes_gcm_256 rx256 = {
 		.info = { TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_256 } };
-	struct nlattr *tb[KATLS_A_MAX + 1];
+	struct nlattr *tb[ARRAY_SIZE(katls_nl_policy)];
 	u8 digest[KATLS_DIGEST_LEN], meas[KATLS_MEASUREMENT_MAX + 1];
 	struct sk_buff *skb;
 	struct nlattr *nest;
@@ -277,12 +281,78 @@ static int parse_done(struct kunit *test, unsigned long v,
 	}
 	if (v & D_UNKNOWN)
 		nla_put_u32(skb, KATLS_A_MAX + 1, 1);
-	err = nla_parse(tb, KATLS_A_MAX, (struct nlattr *)skb->data, skb->len,
-			katls_done_policy, NULL);
+	err = nla_parse(tb, ARRAY_SIZE(tb) - 1, (struct nlattr *)skb->data,
+			skb->len, katls_nl_policy, NULL);
 	if (!err)
-		err = katls_parse_done(tb, sum, NULL);
+		err = katls_parse_done(tb, done, NULL);
+	if (!err && done->tx) {
+		/* The keys point into the message: check them before it goes. */
+		KUNIT_EXPECT_EQ(test, done->txlen, sizeof(tx));
+		KUNIT_EXPECT_EQ(test, done->rxlen,
+				v & D_MISMATCH ? sizeof(rx256) : sizeof(tx));
+		KUNIT_EXPECT_EQ(test, memcmp(done->tx, &tx, sizeof(tx)), 0);
+		done->tx = NULL;
+		done->rx = NULL;
+	}
 	kfree_skb(skb);
 	return err;
+}
+
+static int parse_done(struct kunit *test, unsigned long v,
+		      struct katls_result *sum)
+{
+	struct katls_done done;
+	int err = parse_done_full(test, v, &done);
+
+	*sum = done.summary;
+	return err;
+}
+
+/* Issue 12 item 2: the parsed DONE carries id, status and the keys. */
+static void done_parse_fills_request(struct kunit *test)
+{
+	struct katls_done d;
+
+	KUNIT_ASSERT_EQ(test, parse_done_full(test, 0, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.id, 42ULL);
+	KUNIT_EXPECT_EQ(test, d.status, 0U);
+	KUNIT_EXPECT_EQ(test, d.summary.measurement_len, 48U);
+	KUNIT_ASSERT_EQ(test, parse_done_full(test, D_FAIL, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.id, 42ULL);
+	KUNIT_EXPECT_EQ(test, d.status, (u32)EACCES);
+	KUNIT_EXPECT_NULL(test, d.tx);
+	KUNIT_EXPECT_NULL(test, d.rx);
+}
+
+/*
+ * Issue 12 item 2: the policies generated from the YAML spec spell their
+ * limits as numbers; they must agree with the uAPI enums and sizes.
+ */
+static void done_generated_policy_limits(struct kunit *test)
+{
+	const struct nla_policy *p = katls_nl_policy, *sp = katls_summary_nl_policy;
+
+	KUNIT_EXPECT_EQ(test, ARRAY_SIZE(katls_nl_policy), KATLS_A_RX + 1);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_REQ_ID].type, NLA_U64);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].type, NLA_U32);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].max, MAX_ERRNO - 1);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_SUMMARY].type, NLA_NESTED);
+	KUNIT_EXPECT_PTR_EQ(test, p[KATLS_A_SUMMARY].nested_policy, sp);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_TX].type, NLA_BINARY);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_RX].type, NLA_BINARY);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_EVIDENCE_TYPE].min,
+			KATLS_EVIDENCE_TDX);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_EVIDENCE_TYPE].max,
+			KATLS_EVIDENCE_MAX);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_BINDING_LEVEL].min,
+			KATLS_BINDING_L1);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_BINDING_LEVEL].max,
+			KATLS_BINDING_MAX);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_DIGEST].min, KATLS_DIGEST_LEN);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_DIGEST].max, KATLS_DIGEST_LEN);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_POLICY].type, NLA_NUL_STRING);
+	KUNIT_EXPECT_EQ(test, sp[KATLS_SUMMARY_A_POLICY].len,
+			KATLS_POLICY_MAX - 1);
 }
 
 static void done_success_fills_summary(struct kunit *test)
@@ -337,7 +407,7 @@ static void done_policy_rejects(struct kunit *test)
 {
 	struct katls_result s;
 
-	/* Rejected by the netlink policy itself. */
+	/* Rejected by the generated policy (or katls_parse_done()). */
 	KUNIT_EXPECT_LT(test, parse_done(test, D_SHORT_DIGEST, &s), 0);
 	KUNIT_EXPECT_LT(test, parse_done(test, D_LONG_MEAS, &s), 0);
 	KUNIT_EXPECT_EQ(test, parse_done(test, D_TYPE0, &s), -ERANGE);
@@ -647,6 +717,132 @@ static void lc_agent_gone(struct kunit *test)
 	lc_free(&c);
 }
 
+/*
+ * Issue 13 item 4: DONE finds its request through the id index, not by
+ * walking the registry: these requests are not even in the registry.
+ */
+static void lc_find_id_indexed(struct kunit *test)
+{
+	struct net *other = (struct net *)&other;	/* never dereferenced */
+	struct katls_sock *got;
+	struct lc *l;
+	int i, bad = 0;
+
+	l = kunit_kcalloc(test, 64, sizeof(*l), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	for (i = 0; i < 64; i++) {
+		lc_new(test, &l[i]);
+		KUNIT_ASSERT_EQ(test, lc_enqueue(l[i].ks, 0), 0);
+	}
+	for (i = 0; i < 64; i++) {
+		got = katls_find_id(&init_net, l[i].ks->id);
+		if (got != l[i].ks)
+			bad++;
+		if (got)
+			katls_sock_put(got);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_NULL(test, katls_find_id(other, l[0].ks->id));
+	KUNIT_EXPECT_NULL(test, katls_find_id(&init_net, 0));
+	KUNIT_EXPECT_NULL(test, katls_find_id(&init_net, U64_MAX));
+	/* A released socket's request is gone from the index. */
+	katls_unregister(l[5].ks);
+	KUNIT_EXPECT_NULL(test, katls_find_id(&init_net, l[5].ks->id));
+	got = katls_find_id(&init_net, l[6].ks->id);
+	KUNIT_EXPECT_PTR_EQ(test, got, l[6].ks);
+	if (got)
+		katls_sock_put(got);
+	for (i = 0; i < 64; i++)
+		lc_free(&l[i]);
+}
+
+/*
+ * Issue 13 item 4: agent loss walks that agent's own list (these requests
+ * are not in the registry), a release of any other port or namespace
+ * changes nothing, and a request that leaves ACCEPTED leaves the list
+ * with its reference.
+ */
+static void lc_agent_gone_own_list(struct kunit *test)
+{
+	struct net *other = (struct net *)&other;	/* never dereferenced */
+	struct katls_result sum = { .evidence_type = KATLS_EVIDENCE_SIM,
+				    .binding_level = KATLS_BINDING_L2 };
+	struct katls_sock *got;
+	struct lc a, b, c;
+
+	lc_new(test, &a);
+	lc_new(test, &b);
+	lc_new(test, &c);
+	KUNIT_ASSERT_EQ(test, lc_enqueue(a.ks, 0), 0);
+	KUNIT_ASSERT_EQ(test, lc_enqueue(b.ks, 0), 0);
+	KUNIT_ASSERT_EQ(test, lc_enqueue(c.ks, 0), 0);
+	got = katls_accept_next(&init_net, 31, task_tgid(current));
+	KUNIT_ASSERT_PTR_EQ(test, got, a.ks);
+	katls_sock_put(got);
+	got = katls_accept_next(&init_net, 31, task_tgid(current));
+	KUNIT_ASSERT_PTR_EQ(test, got, b.ks);
+	katls_sock_put(got);
+	got = katls_accept_next(&init_net, 32, task_tgid(current));
+	KUNIT_ASSERT_PTR_EQ(test, got, c.ks);
+	katls_sock_put(got);
+
+	katls_agent_gone(&init_net, 99);
+	katls_agent_gone(other, 31);
+	KUNIT_EXPECT_EQ(test, a.ks->state, KATLS_STATE_ACCEPTED);
+	KUNIT_EXPECT_EQ(test, b.ks->state, KATLS_STATE_ACCEPTED);
+
+	/* b leaves ACCEPTED through the hand-over: off the list. */
+	KUNIT_ASSERT_EQ(test, katls_begin_handover(b.ks, 31, &sum), 0);
+	KUNIT_EXPECT_NULL(test, b.ks->agent);
+	katls_agent_gone(&init_net, 31);
+	KUNIT_EXPECT_EQ(test, a.ks->state, KATLS_STATE_FAILED);
+	KUNIT_EXPECT_EQ(test, a.ks->status, ECONNABORTED);
+	KUNIT_EXPECT_NULL(test, a.ks->agent);
+	KUNIT_EXPECT_EQ(test, b.ks->state, KATLS_STATE_HANDOVER);
+	KUNIT_EXPECT_EQ(test, c.ks->state, KATLS_STATE_ACCEPTED);
+	katls_finish_handover(b.ks, 0);
+
+	/* c completes otherwise: its list reference goes with it. */
+	KUNIT_EXPECT_TRUE(test, katls_complete(c.ks, ETIMEDOUT));
+	KUNIT_EXPECT_NULL(test, c.ks->agent);
+	flush_workqueue(katls_wq);
+	KUNIT_EXPECT_EQ(test, refcount_read(&a.ks->ref), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&c.ks->ref), 1);
+	katls_agent_gone(&init_net, 32);	/* nothing left: no-op */
+	KUNIT_EXPECT_EQ(test, c.ks->status, ETIMEDOUT);
+	lc_free(&a);
+	lc_free(&b);
+	lc_free(&c);
+}
+
+/* Issue 13 item 4: max_pending counts per network namespace. */
+static void lc_pending_cap_per_netns(struct kunit *test)
+{
+	unsigned int saved = katls_max_pending;
+	struct net *net2;
+	struct lc a, b, c;
+
+	net2 = copy_net_ns(CLONE_NEWNET, &init_user_ns, &init_net);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(net2));
+	lc_new(test, &a);
+	lc_new(test, &b);
+	lc_new(test, &c);
+	c.ks->net = net2;
+	katls_max_pending = 1;
+	KUNIT_EXPECT_EQ(test, lc_enqueue(a.ks, 0), 0);
+	KUNIT_EXPECT_EQ(test, lc_enqueue(b.ks, 0), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, b.ks->state, KATLS_STATE_IDLE);
+	/* The full init_net does not take the other namespace's slot. */
+	KUNIT_EXPECT_EQ(test, lc_enqueue(c.ks, 0), 0);
+	KUNIT_EXPECT_EQ(test, katls_net(net2)->npending, 1U);
+	katls_max_pending = saved;
+	lc_free(&c);
+	KUNIT_EXPECT_EQ(test, katls_net(net2)->npending, 0U);
+	lc_free(&a);
+	lc_free(&b);
+	put_net(net2);
+}
+
 static void lc_registry_lookup(struct kunit *test)
 {
 	struct net *other = (struct net *)&other;
@@ -887,6 +1083,8 @@ static struct kunit_case katls_netlink_cases[] = {
 	KUNIT_CASE(done_keys_required),
 	KUNIT_CASE(done_summary_checks),
 	KUNIT_CASE(done_policy_rejects),
+	KUNIT_CASE(done_parse_fills_request),
+	KUNIT_CASE(done_generated_policy_limits),
 	KUNIT_CASE(done_status_allow_list),
 	{}
 };
@@ -903,6 +1101,9 @@ static struct kunit_case katls_lifecycle_cases[] = {
 	KUNIT_CASE(lc_handover_failure),
 	KUNIT_CASE(lc_agent_gone),
 	KUNIT_CASE(lc_registry_lookup),
+	KUNIT_CASE(lc_find_id_indexed),
+	KUNIT_CASE(lc_agent_gone_own_list),
+	KUNIT_CASE(lc_pending_cap_per_netns),
 	KUNIT_CASE(lc_for_each_resumes),
 	KUNIT_CASE(lc_result_status_only_when_failed),
 	KUNIT_CASE(lc_dump_pin_rechecks),

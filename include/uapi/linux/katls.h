@@ -12,7 +12,11 @@
  *	getsockopt(fd, SOL_KATLS, KATLS_RESULT, &res, &len);
  *
  * The agent talks to the module over the generic netlink family
- * KATLS_GENL_NAME; Documentation/netlink/specs/katls.yaml describes it.
+ * KATLS_GENL_NAME.  Its numbers, and the enums and sizes this header
+ * shares with it (enum katls_role, katls_state, katls_evidence_type,
+ * katls_binding_level, KATLS_POLICY_MAX, ...), are in katls_genl.h,
+ * generated from Documentation/netlink/specs/katls.yaml by tools/ynl-gen;
+ * this header adds the socket options, which the spec cannot express.
  *
  * See Documentation/userspace-api.rst for the full contract.
  */
@@ -20,6 +24,8 @@
 #define _UAPI_LINUX_KATLS_H
 
 #include <linux/types.h>
+
+#include "katls_genl.h"		/* generated: tools/ynl-gen */
 
 /* The ULP name passed to TCP_ULP. */
 #define KATLS_ULP_NAME		"katls"
@@ -33,56 +39,6 @@
 /* SOL_KATLS option names. */
 #define KATLS_REQUEST		1	/* set: struct katls_request */
 #define KATLS_RESULT		2	/* get: struct katls_result */
-
-/* Handshake role of the local end. */
-enum katls_role {
-	KATLS_ROLE_UNSPEC,
-	KATLS_ROLE_CLIENT,	/* verifies the peer's evidence */
-	KATLS_ROLE_SERVER,	/* attests: sends evidence */
-	__KATLS_ROLE_MAX
-};
-#define KATLS_ROLE_MAX		(__KATLS_ROLE_MAX - 1)
-
-/* State of an opted-in socket, as reported by KATLS_RESULT and the dump. */
-enum katls_state {
-	KATLS_STATE_IDLE,	/* opted in, no handshake requested yet */
-	KATLS_STATE_PENDING,	/* request queued, agents notified */
-	KATLS_STATE_ACCEPTED,	/* an agent owns the handshake */
-	KATLS_STATE_HANDOVER,	/* keys being installed into kTLS */
-	KATLS_STATE_OPEN,	/* verified; data flows through kTLS */
-	KATLS_STATE_FAILED,	/* failed closed; see status */
-	__KATLS_STATE_MAX
-};
-#define KATLS_STATE_MAX		(__KATLS_STATE_MAX - 1)
-
-/* Kind of evidence that was verified. */
-enum katls_evidence_type {
-	KATLS_EVIDENCE_NONE,
-	KATLS_EVIDENCE_TDX,	/* Intel TDX quote (v4, v5) */
-	KATLS_EVIDENCE_SNP,	/* AMD SEV-SNP attestation report */
-	KATLS_EVIDENCE_CCA,	/* Arm CCA attestation token */
-	KATLS_EVIDENCE_SIM,	/* test-only simulated TSM provider */
-	__KATLS_EVIDENCE_MAX
-};
-#define KATLS_EVIDENCE_MAX	(__KATLS_EVIDENCE_MAX - 1)
-
-/* Binding level reached (Intra-handshake.fail, ESORICS 2026). */
-enum katls_binding_level {
-	KATLS_BINDING_NONE,
-	KATLS_BINDING_L1,	/* DH shared secret */
-	KATLS_BINDING_L2,	/* client handshake traffic secret (binder v1) */
-	KATLS_BINDING_L3,	/* application traffic secret (post mode) */
-	__KATLS_BINDING_MAX
-};
-#define KATLS_BINDING_MAX	(__KATLS_BINDING_MAX - 1)
-
-#define KATLS_POLICY_MAX	64	/* including the NUL */
-#define KATLS_PEERNAME_MAX	256	/* including the NUL */
-#define KATLS_DIGEST_LEN	32	/* SHA-256 of the evidence */
-#define KATLS_MEASUREMENT_MAX	64
-
-#define KATLS_TIMEOUT_DEFAULT_MS	10000
-#define KATLS_TIMEOUT_MAX_MS		300000
 
 /**
  * struct katls_request - ask for an attested handshake (KATLS_REQUEST)
@@ -130,58 +86,5 @@ struct katls_result {
 	__u8	measurement[KATLS_MEASUREMENT_MAX];
 	char	policy[KATLS_POLICY_MAX];
 };
-
-/* ---- generic netlink ---- */
-
-#define KATLS_GENL_NAME		"katls"
-#define KATLS_GENL_VERSION	1
-#define KATLS_MCGRP_AGENT	"agent"
-
-enum {
-	KATLS_CMD_UNSPEC,
-	KATLS_CMD_READY,	/* notify: a request is pending */
-	KATLS_CMD_ACCEPT,	/* do: take the oldest pending request */
-	KATLS_CMD_DONE,		/* do: complete an accepted request */
-	KATLS_CMD_GET,		/* dump: opted-in sockets and their state */
-	__KATLS_CMD_MAX
-};
-#define KATLS_CMD_MAX		(__KATLS_CMD_MAX - 1)
-
-enum {
-	KATLS_A_UNSPEC,
-	KATLS_A_REQ_ID,		/* u64: request handle */
-	KATLS_A_SOCKFD,		/* s32: fd installed in the agent (ACCEPT reply) */
-	KATLS_A_ROLE,		/* u32: enum katls_role */
-	KATLS_A_POLICY,		/* string */
-	KATLS_A_PEERNAME,	/* string */
-	KATLS_A_TIMEOUT_MS,	/* u32: time left when accepted */
-	KATLS_A_STATUS,		/* u32: 0 or positive errno */
-	KATLS_A_SUMMARY,	/* nest: KATLS_SUMMARY_A_* */
-	KATLS_A_TX,		/* binary: struct tls12_crypto_info_* (TLS 1.3) */
-	KATLS_A_RX,		/* binary: struct tls12_crypto_info_* (TLS 1.3) */
-	KATLS_A_STATE,		/* u32: enum katls_state (dump) */
-	KATLS_A_FAMILY,		/* u16: AF_INET or AF_INET6 (dump) */
-	KATLS_A_SADDR,		/* binary: 4 or 16 bytes (dump) */
-	KATLS_A_DADDR,		/* binary: 4 or 16 bytes (dump) */
-	KATLS_A_SPORT,		/* u16, host order (dump) */
-	KATLS_A_DPORT,		/* u16, host order (dump) */
-	KATLS_A_AGENT_PID,	/* u32: tgid of the owning agent (dump) */
-	KATLS_A_AGE_MS,		/* u32: time since the request (dump) */
-	KATLS_A_INODE,		/* u64: socket inode number (dump) */
-	KATLS_A_PAD,
-	__KATLS_A_MAX
-};
-#define KATLS_A_MAX		(__KATLS_A_MAX - 1)
-
-enum {
-	KATLS_SUMMARY_A_UNSPEC,
-	KATLS_SUMMARY_A_EVIDENCE_TYPE,	/* u32: enum katls_evidence_type */
-	KATLS_SUMMARY_A_BINDING_LEVEL,	/* u32: enum katls_binding_level */
-	KATLS_SUMMARY_A_DIGEST,		/* binary: KATLS_DIGEST_LEN bytes */
-	KATLS_SUMMARY_A_MEASUREMENT,	/* binary: 1..KATLS_MEASUREMENT_MAX */
-	KATLS_SUMMARY_A_POLICY,		/* string */
-	__KATLS_SUMMARY_A_MAX
-};
-#define KATLS_SUMMARY_A_MAX	(__KATLS_SUMMARY_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_KATLS_H */
