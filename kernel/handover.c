@@ -28,6 +28,33 @@
 
 #include "katls.h"
 
+/*
+ * TLS 1.3 receive: tell kTLS to expect unpadded records
+ * (TLS_RX_EXPECT_NO_PAD, since 6.0; Debian 6.1 and 6.12 have it), so that
+ * a record that fits the reader's buffer is decrypted straight into it
+ * instead of into a kernel buffer and then copied.  A record that turns
+ * out padded (or not data) is decrypted a second time the slow way, which
+ * kTLS counts in TlsDecryptRetry and TlsRxNoPadViolation; so a peer can at
+ * most double the receiver's decrypt cost of its own records.  It is an
+ * optimisation, not a security property: a failure leaves the socket
+ * correct but slower, so it does not fail the hand-over; it is counted
+ * (no_pad_failed in /proc/net/katls_stat).  The application can turn it
+ * off with setsockopt(SOL_TLS, TLS_RX_EXPECT_NO_PAD, 0) once OPEN.
+ */
+static void katls_rx_no_pad(struct katls_sock *ks,
+			    const struct tls_crypto_info *rx)
+{
+#ifdef TLS_RX_EXPECT_NO_PAD
+	unsigned int on = 1;
+
+	if (rx->version != TLS_1_3_VERSION)
+		return;
+	if (ks->tls_setsockopt(ks->sk, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+			       KERNEL_SOCKPTR(&on), sizeof(on)))
+		katls_stat_inc(KATLS_STAT_NO_PAD_FAILED);
+#endif
+}
+
 static void katls_swap_socket(struct sock *sk, struct socket *to)
 {
 	lock_sock(sk);
@@ -84,6 +111,8 @@ int katls_handover(struct katls_sock *ks, void *tx, size_t txlen,
 	if (!err)
 		err = ks->tls_setsockopt(sk, SOL_TLS, TLS_RX,
 					 KERNEL_SOCKPTR(rx), rxlen);
+	if (!err)
+		katls_rx_no_pad(ks, rx);
 
 	tls_ops = READ_ONCE(shadow->ops);
 	if (test_bit(SOCK_NOSPACE, &shadow->flags))

@@ -240,6 +240,7 @@ enum katls_stat_item {
 	KATLS_STAT_CLOSED,
 	KATLS_STAT_HANDOVER_FAILED,
 	KATLS_STAT_GATE_REFUSED,
+	KATLS_STAT_NO_PAD_FAILED,	/* TLS_RX_EXPECT_NO_PAD not set */
 	__KATLS_STAT_MAX
 };
 void katls_stat_inc(enum katls_stat_item i);

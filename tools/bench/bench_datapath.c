@@ -3,15 +3,23 @@
  * bench_datapath - loopback data-path throughput, in one run:
  *
  *   katls     both ends katls sockets after the hand-over (keys from a
- *             forked netlink test agent, fixed test keys)
- *   ktls      both ends plain kTLS (TCP_ULP "tls", TLS_TX/TLS_RX) with
- *             the same keys
- *   gnutls    userspace GnuTLS record I/O after a real TLS 1.3 handshake
+ *             forked netlink test agent, fixed test keys); the sender
+ *             writes each message with one send()
+ *   katls-rec the same, the sender writes with libkatls's katls_send():
+ *             16 KiB pieces, one TLS record each (the documented shape)
+ *   ktls, ktls-rec  both ends plain kTLS (TCP_ULP "tls", TLS_TX/TLS_RX,
+ *             and TLS_RX_EXPECT_NO_PAD on the receiver, as katls.ko
+ *             sets it) with the same keys; the same two sender shapes
+ *   gnutls    userspace GnuTLS record I/O after a real TLS 1.3 handshake;
+ *             gnutls_record_send() writes one record per call
+ *   gnutls-msg the same, corked: each message's records reach the socket
+ *             in one write, like kTLS with one send() per message
  *   tcp       plain TCP
  *   katls-sendfile  sendfile() of a file over katls
  *   gnutls-file     read() + gnutls_record_send() of the same file
  *
- * for each message size and cipher; plus `openssl speed -evp` (one core)
+ * for each message size and cipher (the -rec and -msg shapes only from
+ * 16 KiB up: below they make the same calls); plus `openssl speed -evp` (one core)
  * as the cipher's limit.  The sender is a forked child, the receiver the
  * parent; MB/s (10^6 B/s) = bytes received / receiver time.  CPU time is
  * user + system of both processes over the transfer.  The variants are
@@ -28,7 +36,8 @@
  *
  * -s takes a comma list of sizes (suffix k or m), -c of cipher names
  * (aes128gcm, aes256gcm, chacha20poly1305), -v of variant names (katls,
- * ktls, gnutls, tcp, katls-sendfile, gnutls-file), -n skips openssl
+ * katls-rec, ktls, ktls-rec, gnutls, gnutls-msg, tcp, katls-sendfile,
+ * gnutls-file), -n skips openssl
  * speed (for profiling one variant at a time).
  */
 #include <getopt.h>
@@ -37,9 +46,15 @@
 #include <sys/sendfile.h>
 
 #include "bench_common.h"
+#include <katls/katls.h>	/* katls_send(), KATLS_RECORD_MAX */
+
+#ifndef TLS_RX_EXPECT_NO_PAD
+#define TLS_RX_EXPECT_NO_PAD 4
+#endif
 
 enum variant {
-	V_KATLS, V_KTLS, V_GNUTLS, V_TCP, V_KATLS_SF, V_GNUTLS_FILE, V_LIMIT, V_NR
+	V_KATLS, V_KTLS, V_GNUTLS, V_TCP, V_KATLS_SF, V_GNUTLS_FILE,
+	V_KATLS_REC, V_KTLS_REC, V_GNUTLS_MSG, V_LIMIT, V_NR
 };
 
 static const char *const variant_name[V_NR] = {
@@ -49,6 +64,9 @@ static const char *const variant_name[V_NR] = {
 	[V_TCP] = "tcp",
 	[V_KATLS_SF] = "katls-sendfile",
 	[V_GNUTLS_FILE] = "gnutls-file",
+	[V_KATLS_REC] = "katls-rec",
+	[V_KTLS_REC] = "ktls-rec",
+	[V_GNUTLS_MSG] = "gnutls-msg",
 	[V_LIMIT] = "limit",
 };
 
@@ -66,7 +84,7 @@ static int nsizes = 5;
 static bool use_cipher[C_NR] = { true, true, true };
 static const char *csv_path;
 static bool opt_no_openssl;
-static bool use_variant[V_NR] = { true, true, true, true, true, true, true };
+static bool use_variant[V_NR];
 
 static struct bench_cred cred;
 static int file_fd = -1;
@@ -91,7 +109,27 @@ static double res_cpu[V_NR][C_NR][MAX_SIZES][MAX_ROUNDS];
 static int res_n[V_NR][C_NR][MAX_SIZES];
 static int failures;
 
+static bool is_gnutls(int v)
+{
+	return v == V_GNUTLS || v == V_GNUTLS_FILE || v == V_GNUTLS_MSG;
+}
+
 /* ---- the sender ---- */
+
+/* The documented shape: libkatls's katls_send(), 16 KiB pieces. */
+static int send_pieces(int fd, const char *p, size_t len, uint64_t *bytes)
+{
+	while (len) {
+		ssize_t n = katls_send(fd, p, len, 0);
+
+		if (n < 0)
+			return errno;
+		p += n;
+		len -= (size_t)n;
+		*bytes += (uint64_t)n;
+	}
+	return 0;
+}
 
 static int send_all(int fd, gnutls_session_t s, const char *p, size_t len,
 		    uint64_t *bytes)
@@ -134,7 +172,7 @@ static void sender(int v, int cipher, size_t msg, int fd, int go_fd,
 		_exit(3);
 	for (i = 0; i < buflen; i++)
 		buf[i] = (char)(i % PATTERN);
-	if (v == V_GNUTLS || v == V_GNUTLS_FILE) {
+	if (is_gnutls(v)) {
 		s = bench_tls_session(&cred, fd, true, cipher);
 		if (!s)
 			_exit(4);
@@ -169,6 +207,25 @@ static void sender(int v, int cipher, size_t msg, int fd, int go_fd,
 				off = 0;
 			break;
 		}
+		case V_KATLS_REC:
+		case V_KTLS_REC:
+			rep.err = send_pieces(fd, buf + rep.bytes % PATTERN,
+					      msg, &rep.bytes);
+			break;
+		case V_GNUTLS_MSG: {
+			ssize_t n;
+
+			/* Every record of the message in one write. */
+			gnutls_record_cork(s);
+			rep.err = send_all(fd, s, buf + rep.bytes % PATTERN,
+					   msg, &rep.bytes);
+			do {
+				n = gnutls_record_uncork(s, GNUTLS_RECORD_WAIT);
+			} while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+			if (!rep.err && n < 0)
+				rep.err = EIO;
+			break;
+		}
 		default:
 			rep.err = send_all(fd, s, buf + rep.bytes % PATTERN, msg,
 					   &rep.bytes);
@@ -193,6 +250,16 @@ static void sender(int v, int cipher, size_t msg, int fd, int go_fd,
 
 /* ---- one trial: the parent receives ---- */
 
+static int rx_no_pad(int fd)
+{
+	unsigned int on = 0;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &on, &len))
+		return -1;
+	return (int)on;
+}
+
 static struct trial run_trial(int v, int cipher, size_t msg)
 {
 	struct trial t = { .ok = false };
@@ -207,6 +274,7 @@ static struct trial run_trial(int v, int cipher, size_t msg)
 	tcp_pair(AF_INET, &a, &b);
 	switch (v) {
 	case V_KATLS:
+	case V_KATLS_REC:
 	case V_KATLS_SF:
 		err = katls_handover(a, b, cipher);
 		if (err) {
@@ -214,11 +282,21 @@ static struct trial run_trial(int v, int cipher, size_t msg)
 				cipher_name[cipher], strerror(err));
 			goto out_close;
 		}
+		/* katls.ko sets it after TLS_RX (issue 13 item 6). */
+		if (rx_no_pad(b) != 1) {
+			fprintf(stderr, "katls receiver without TLS_RX_EXPECT_NO_PAD\n");
+			goto out_close;
+		}
 		break;
 	case V_KTLS:
+	case V_KTLS_REC:
 		err = ktls_install(a, cipher, true);
 		if (!err)
 			err = ktls_install(b, cipher, false);
+		/* Configured like a katls socket: like for like. */
+		if (!err && setsockopt(b, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+				       &(unsigned int){ 1 }, sizeof(unsigned int)))
+			err = errno;
 		if (err) {
 			fprintf(stderr, "kTLS set-up (%s): %s\n",
 				cipher_name[cipher], strerror(err));
@@ -244,7 +322,7 @@ static struct trial run_trial(int v, int cipher, size_t msg)
 	buf = malloc(RCVBUF);
 	if (!buf)
 		die("malloc");
-	if (v == V_GNUTLS || v == V_GNUTLS_FILE) {
+	if (is_gnutls(v)) {
 		s = bench_tls_session(&cred, b, false, cipher);
 		if (!s)
 			goto out_child;
@@ -415,34 +493,41 @@ static void print_table(void)
 
 	printf("\n# medians of %d rounds x %.1f s; MB/s = 10^6 B/s; cpu = s per GiB (both processes)\n",
 	       opt_rounds, opt_secs);
-	printf("%-17s %5s %8s %8s %8s %8s %8s | %6s %6s %6s | %6s %6s %6s\n",
-	       "cipher", "size", "katls", "ktls", "gnutls", "tcp", "limit",
-	       "k/kTLS", "k/gnu", "k/lim", "cpuK", "cpuKT", "cpuG");
+	printf("# msg: one send() per message; rec: katls_send(), 16 KiB pieces; G-msg: GnuTLS corked\n");
+	printf("%-17s %5s %7s %7s %7s %7s %7s %7s %7s %7s | %6s %6s %6s %6s | %6s %6s %6s\n",
+	       "cipher", "size", "k-msg", "k-rec", "kT-msg", "kT-rec", "gnutls",
+	       "G-msg", "tcp", "limit", "kr/G", "km/G", "kr/kTr", "kr/lim",
+	       "cpuKr", "cpuKTr", "cpuG");
 	for (c = 0; c < C_NR; c++) {
 		if (!use_cipher[c])
 			continue;
 		for (j = 0; j < nsizes; j++) {
-			double k = med(V_KATLS, c, j, false),
-			       kt = med(V_KTLS, c, j, false),
+			bool big = sizes[j] >= KATLS_RECORD_MAX;
+			int kv = big ? V_KATLS_REC : V_KATLS,
+			    ktv = big ? V_KTLS_REC : V_KTLS;
+			double km = med(V_KATLS, c, j, false),
+			       kr = med(kv, c, j, false),
+			       ktm = med(V_KTLS, c, j, false),
+			       ktr = med(ktv, c, j, false),
 			       g = med(V_GNUTLS, c, j, false),
+			       gm = big ? med(V_GNUTLS_MSG, c, j, false) : NAN,
 			       tcp = med(V_TCP, 0, j, false),
 			       lim = med(V_LIMIT, c, j, false);
 
 			size_label(sizes[j], sl, sizeof(sl));
-			printf("%-17s %5s %8.1f %8.1f %8.1f %8.1f %8.1f | %6.2f %6.2f %6.2f | %6.1f %6.1f %6.1f\n",
-			       cipher_name[c], sl, k, kt, g, tcp, lim, k / kt,
-			       k / g, k / lim, med(V_KATLS, c, j, true),
-			       med(V_KTLS, c, j, true),
-			       med(V_GNUTLS, c, j, true));
+			printf("%-17s %5s %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f | %6.2f %6.2f %6.2f %6.2f | %6.1f %6.1f %6.1f\n",
+			       cipher_name[c], sl, km, big ? kr : NAN, ktm,
+			       big ? ktr : NAN, g, gm, tcp, lim, kr / g, km / g,
+			       kr / ktr, kr / lim, med(kv, c, j, true),
+			       med(ktv, c, j, true), med(V_GNUTLS, c, j, true));
 		}
 		{
 			double ks = med(V_KATLS_SF, c, MAX_SIZES - 1, false),
 			       gf = med(V_GNUTLS_FILE, c, MAX_SIZES - 1, false);
 
-			printf("%-17s %5s %8.1f %8s %8.1f %8s %8s | %6s %6.2f %6s | %6.1f %6s %6.1f   (sendfile vs read+gnutls_record_send)\n",
-			       cipher_name[c], "file", ks, "-", gf, "-", "-", "-",
-			       ks / gf, "-",
-			       med(V_KATLS_SF, c, MAX_SIZES - 1, true), "-",
+			printf("%-17s %5s sendfile %.1f, read+gnutls_record_send %.1f: %.2f; cpu %.1f / %.1f\n",
+			       cipher_name[c], "file", ks, gf, ks / gf,
+			       med(V_KATLS_SF, c, MAX_SIZES - 1, true),
 			       med(V_GNUTLS_FILE, c, MAX_SIZES - 1, true));
 		}
 	}
@@ -523,6 +608,7 @@ static void make_file(void)
 
 int main(int argc, char **argv)
 {
+	bool variants_given = false;
 	FILE *csv = NULL;
 	int opt, r, j, c, k;
 	char *tok, *save;
@@ -559,6 +645,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v':
+			variants_given = true;
 			memset(use_variant, 0, sizeof(use_variant));
 			for (tok = strtok_r(optarg, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save)) {
@@ -583,6 +670,9 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || !nsizes)
 		usage();
+	if (!variants_given)
+		for (k = 0; k < V_NR; k++)
+			use_variant[k] = true;
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (csv_path) {
@@ -598,14 +688,26 @@ int main(int argc, char **argv)
 		double t0 = now_s();
 
 		for (j = 0; j < nsizes; j++) {
+			/*
+			 * Both sender shapes side by side, interleaved; below
+			 * one record they make the same calls: once.
+			 */
+			static const int all[] = {
+				V_KATLS, V_KATLS_REC, V_KTLS, V_KTLS_REC,
+				V_GNUTLS, V_GNUTLS_MSG,
+			};
+			static const int small[] = { V_KATLS, V_KTLS, V_GNUTLS };
+			const int *vs = sizes[j] >= KATLS_RECORD_MAX ? all : small;
+			int nv = sizes[j] >= KATLS_RECORD_MAX ? 6 : 3;
+
 			/* Plain TCP does not depend on the cipher: once. */
 			record(csv, r, V_TCP, -1, j, sizes[j]);
 			for (c = 0; c < C_NR; c++) {
 				if (!use_cipher[c])
 					continue;
-				for (k = 0; k < 3; k++)
-					record(csv, r, (k + r + j) % 3, c, j,
-					       sizes[j]);
+				for (k = 0; k < nv; k++)
+					record(csv, r, vs[(k + r + j) % nv], c,
+					       j, sizes[j]);
 			}
 		}
 		for (c = 0; c < C_NR; c++) {

@@ -26,6 +26,8 @@ rc=0
 grep -B1 -A4 -E '^name *: (gcm\(aes\)|rfc7539\(chacha20,poly1305\))' /proc/crypto |
 	grep -E '^(name|driver|priority)' >"$out/crypto.txt" 2>/dev/null
 cat /proc/net/tls_stat >"$out/tls_stat.txt" 2>/dev/null
+# no_pad_failed: hand-overs where TLS_RX_EXPECT_NO_PAD could not be set.
+cat /proc/net/katls_stat >"$out/katls_stat.txt" 2>/dev/null
 
 # Issue 13 item 4: DONE and unrelated genl closes, 1k vs 100k opted in.
 sysctl -qw fs.nr_open=1048576 2>/dev/null

@@ -14,6 +14,12 @@
  *
  * Nothing here keeps state: a record type is known from the control
  * message that comes with the very recvmsg(2) call that returns it.
+ *
+ * katls_send() writes in pieces of at most one TLS record
+ * (KATLS_RECORD_MAX): kTLS encrypts a whole sendmsg(2) while it holds
+ * the socket lock, so one large send() keeps ACKs and window updates
+ * waiting until the last record of it is encrypted
+ * (Documentation/userspace-api.rst, "Writing data").
  */
 #include <errno.h>
 #include <linux/tls.h>
@@ -147,6 +153,40 @@ ssize_t katls_recv(int fd, void *buf, size_t len, int flags, int *alert)
 		return 0;
 	errno = EPROTO;
 	return -1;
+}
+
+ssize_t katls_send(int fd, const void *buf, size_t len, int flags)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	if (!buf && len) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (done < len) {
+		size_t piece = len - done;
+		ssize_t n;
+
+		if (piece > KATLS_RECORD_MAX)
+			piece = KATLS_RECORD_MAX;
+		n = send(fd, p + done, piece, flags);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Would block after some progress: report it. */
+			if (errno == EAGAIN && done)
+				return (ssize_t)done;
+			return -1;
+		}
+		if (n == 0 || (size_t)n > piece) {
+			/* Not a stream socket's answer: never loop on it. */
+			errno = EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
 }
 
 /* sendmsg(2) of a warning-level close_notify alert record. */

@@ -2,18 +2,22 @@
 /*
  * test-socket.c - libkatls against the host's real TCP stack, without the
  * katls module: argument validation, connect errors and timeouts, and the
- * error reported when the "katls" ULP does not exist (ENOPROTOOPT).
+ * error reported when the "katls" ULP does not exist (ENOPROTOOPT); and
+ * katls_send() on real sockets (non-blocking count so far, blocking
+ * whole, every byte in order; its pieces are checked in test-send.c).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -401,6 +405,83 @@ static void test_accept(void)
 	close(lfd);
 }
 
+/* Byte i of the test stream. */
+static unsigned char pat(size_t i)
+{
+	return (unsigned char)(i * 31 + (i >> 12));
+}
+
+/*
+ * Child: read @total bytes from @fd, check every byte against pat(),
+ * exit 0 if all arrived intact and then EOF, 1 otherwise.
+ */
+static void reader_child(int fd, size_t total)
+{
+	static unsigned char buf[65536];
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pat(got + (size_t)i))
+				_exit(1);
+		got += (size_t)n;
+	}
+	_exit(n == 0 && got == total ? 0 : 1);
+}
+
+/* katls_send() on real loopback TCP: non-blocking and blocking. */
+static void test_send(void)
+{
+	size_t len = 4u << 20, sent, total = len + (1u << 20);
+	unsigned char *buf = malloc(total);
+	int cfd = -1, sfd = tcp_pair(&cfd), small = 16384, st = -1;
+	ssize_t r;
+	pid_t pid;
+
+	if (!tap_ok(sfd >= 0 && buf, "loopback TCP pair for katls_send"))
+		goto out;
+	for (size_t i = 0; i < total; i++)
+		buf[i] = pat(i);
+	setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(sfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	fcntl(cfd, F_SETFL, O_NONBLOCK);
+
+	/* Nobody reads: the buffers fill, the count so far comes back. */
+	r = katls_send(cfd, buf, len, MSG_NOSIGNAL);
+	tap_ok(r > 0 && (size_t)r < len,
+	       "non-blocking, buffers full: the count so far (%zd of %zu)", r,
+	       len);
+	sent = r > 0 ? (size_t)r : 0;
+	errno = 0;
+	r = katls_send(cfd, buf + sent, len - sent, MSG_NOSIGNAL);
+	tap_ok(r == -1 && errno == EAGAIN,
+	       "non-blocking, nothing more fits: -1/EAGAIN (%s)",
+	       strerror(errno));
+
+	/* A reader drains and checks every byte; the rest goes blocking. */
+	pid = fork();
+	if (pid == 0) {
+		close(cfd);
+		reader_child(sfd, total);
+	}
+	fcntl(cfd, F_SETFL, 0);
+	r = katls_send(cfd, buf + sent, total - sent, MSG_NOSIGNAL);
+	tap_ok(r == (ssize_t)(total - sent),
+	       "blocking: the rest is sent whole (%zd of %zu)", r, total - sent);
+	shutdown(cfd, SHUT_WR);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	tap_ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "the reader got all %zu bytes in order", total);
+out:
+	free(buf);
+	if (cfd >= 0)
+		close(cfd);
+	if (sfd >= 0)
+		close(sfd);
+}
+
 int main(void)
 {
 	katls_loaded = access("/proc/net/katls_stat", F_OK) == 0 ||
@@ -413,5 +494,6 @@ int main(void)
 	test_connect();
 	test_connect_timeout();
 	test_accept();
+	test_send();
 	return tap_done();
 }

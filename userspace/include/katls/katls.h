@@ -172,6 +172,34 @@ int katls_wait(int fd, int timeout_ms, struct katls_result *res);
 ssize_t katls_recv(int fd, void *buf, size_t len, int flags, int *alert);
 
 /*
+ * The largest plaintext of one TLS record (RFC 8446, 5.1: 2^14 bytes),
+ * the piece size of katls_send().
+ */
+#define KATLS_RECORD_MAX		16384
+
+/*
+ * Send @len bytes of @buf on a katls (kTLS) socket the way the kernel
+ * encrypts best: send(2) in pieces of at most KATLS_RECORD_MAX bytes,
+ * one TLS record each.  kTLS holds the socket lock while it encrypts a
+ * whole send(2), so one large send() delays the ACKs and window updates
+ * of the whole message; record-sized pieces let them in between records
+ * (Documentation/userspace-api.rst, "Writing data").  @flags go to
+ * every send(2) (MSG_NOSIGNAL, MSG_DONTWAIT, MSG_MORE, ...).
+ *
+ * Returns @len once all of it is queued; a blocking socket's send(2)
+ * that returns early (a signal, SO_SNDTIMEO) or fails with EINTR is
+ * continued with the rest.  On a non-blocking socket (O_NONBLOCK or
+ * MSG_DONTWAIT) whose send buffer fills, it returns the count queued so
+ * far (0 < count < @len; send the rest after POLLOUT), or -1 with errno
+ * EAGAIN if nothing was queued.  -1 with errno for any other error,
+ * even after part of @buf was queued (the stream is then broken:
+ * EPIPE, ECONNRESET, ...), and EINVAL if @buf is NULL with a non-zero
+ * @len.  A @len of 0 sends nothing and returns 0.  Works on any stream
+ * socket; the piece size matters for kTLS.
+ */
+ssize_t katls_send(int fd, const void *buf, size_t len, int flags);
+
+/*
  * shutdown(2) that ends the data stream cleanly: for SHUT_WR and
  * SHUT_RDWR it first sends a close_notify alert through kTLS, then shuts
  * the socket down.  Returns 0 or -1 with errno: ENOPROTOOPT if @fd does
