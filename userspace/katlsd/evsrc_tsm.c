@@ -5,6 +5,12 @@
  * The bytes handed to the TLS extension are exactly what the kernel's
  * TSM provider returned for our report data; nothing here builds
  * evidence.
+ *
+ * Report data comes from binder v1 batch mode (katls/merkle.h): the tree
+ * over the binders that share this report, its report data as inblob,
+ * each binder's proof back with the evidence.  Until the quote broker
+ * (issue 13 item 2) collects waiters, every call is a batch of one, whose
+ * report data is the binder itself -- the same inblob as before batching.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <katls/merkle.h>
 #include <katls/tsm.h>
 
 #include "evsrc_tsm.h"
@@ -79,15 +86,22 @@ void katlsd_evsrc_tsm_sweep(const char *root, pid_t pid)
 	closedir(d);
 }
 
-static int tsm_get(void *arg, const uint8_t report_data[64],
-		   struct katlsd_evidence *ev)
+/*
+ * One configfs-tsm report for the batch @t: the provider's evidence in
+ * @ev, without a proof (the caller adds each waiter's).
+ */
+static int tsm_report(const struct katls_tsm_opts *o,
+		      const struct katls_merkle_tree *t,
+		      struct katlsd_evidence *ev)
 {
-	const struct katls_tsm_opts *o = arg;
+	uint8_t report_data[KATLS_MERKLE_HASH_LEN];
 	struct katls_tsm_report r;
 	int ret;
 
 	memset(ev, 0, sizeof(*ev));
 	memset(&r, 0, sizeof(r));
+	if (katls_merkle_tree_report_data(t, report_data))
+		return -EINVAL;
 	ret = katls_tsm_get_report(o, report_data, &r);
 	inflight_set = 0;
 	if (ret < 0) {
@@ -124,6 +138,27 @@ static int tsm_get(void *arg, const uint8_t report_data[64],
 	r.auxblob = NULL;
 	katls_tsm_report_free(&r);
 	return 0;
+}
+
+/* The evidence source: a batch of one, through the batch code path. */
+static int tsm_get(void *arg, const uint8_t binder[64],
+		   struct katlsd_evidence *ev)
+{
+	const struct katls_tsm_opts *o = arg;
+	struct katls_merkle_tree *t = NULL;
+	int ret;
+
+	memset(ev, 0, sizeof(*ev));
+	ret = katls_merkle_tree_build((const uint8_t (*)[64])binder, 1, &t);
+	if (ret)
+		return ret == KATLS_MERKLE_E_NOMEM ? -ENOMEM : -EINVAL;
+	ret = tsm_report(o, t, ev);
+	if (!ret && katls_merkle_tree_proof(t, 0, &ev->proof)) {
+		katlsd_evidence_free(ev);
+		ret = -EINVAL;
+	}
+	katls_merkle_tree_free(t);
+	return ret;
 }
 
 void katlsd_evsrc_tsm_init(struct katlsd_evidence_source *src,
