@@ -12,10 +12,18 @@
  *   } KatlsAttestationRequest;                -- in ClientHello
  *
  *   struct {
- *       uint8 version;                        -- 1
+ *       uint8 version;                        -- 1 single, 2 batch
  *       opaque media_type<1..127>;            -- printable ASCII
  *       opaque evidence<1..2^24-1>;           -- at most 32768 bytes
  *       opaque aux<0..2^24-1>;                -- at most 65536 bytes
+ *       select (version) {
+ *           case 1: struct {};
+ *           case 2: uint32 leaf_index;        -- 0..tree_size-1
+ *                   uint32 tree_size;         -- 2..65536
+ *                   opaque audit_path<64..1024>;  -- 64-byte hashes,
+ *                                             -- exactly as many as
+ *                                             -- RFC 9162 needs
+ *       };
  *   } KatlsEvidence;                          -- in EncryptedExtensions
  */
 #include <string.h>
@@ -55,6 +63,12 @@ const char *katls_ext_strerror(int err)
 	case KATLS_EXT_E_EVIDENCE_LEN:	return "bad evidence length";
 	case KATLS_EXT_E_AUX_LEN:	return "auxiliary data too long";
 	case KATLS_EXT_E_TOO_BIG:	return "record too big for an extension";
+	case KATLS_EXT_E_BATCH_SIZE:	return "wrong tree size";
+	case KATLS_EXT_E_BATCH_OF_ONE:	return "batch of one sent as a batch";
+	case KATLS_EXT_E_BATCH_INDEX:	return "leaf index out of range";
+	case KATLS_EXT_E_PATH_LEN:	return "audit path length not a multiple of 64";
+	case KATLS_EXT_E_PATH_SHORT:	return "audit path too short";
+	case KATLS_EXT_E_PATH_LONG:	return "audit path too long";
 	default:			return "unknown error";
 	}
 }
@@ -169,16 +183,66 @@ int katls_ext_request_accepts(const struct katls_ext_request *r,
 	return 0;
 }
 
+/* A batch proof's fixed part: leaf_index, tree_size, path length. */
+#define PROOF_FIXED	(4 + 4 + 2)
+
+/*
+ * Proof rules of a version 2 record (tree size 2..cap); a batch of one is
+ * checked as such by the callers.
+ */
+static int proof_err(const struct katls_merkle_proof *p)
+{
+	int need;
+
+	if (!p->tree_size || p->tree_size > KATLS_MERKLE_MAX_LEAVES)
+		return KATLS_EXT_E_BATCH_SIZE;
+	if (p->leaf_index >= p->tree_size)
+		return KATLS_EXT_E_BATCH_INDEX;
+	need = katls_merkle_path_len(p->leaf_index, p->tree_size);
+	if (need < 0)
+		return KATLS_EXT_E_BATCH_SIZE;
+	if (p->path_len < (unsigned int)need)
+		return KATLS_EXT_E_PATH_SHORT;
+	if (p->path_len > (unsigned int)need)
+		return KATLS_EXT_E_PATH_LONG;
+	return 0;
+}
+
+/* 0: version 1 record; 1: version 2; or a negative error. */
+static int batch_kind(const struct katls_merkle_proof *p)
+{
+	int err;
+
+	if (!p)
+		return 0;
+	err = proof_err(p);
+	if (err)
+		return err;
+	return p->tree_size > 1;
+}
+
 size_t katls_ext_evidence_size(enum katls_evidence_type t, size_t ev_len,
 			       size_t aux_len)
 {
+	return katls_ext_evidence_size_batch(t, ev_len, aux_len, NULL);
+}
+
+size_t katls_ext_evidence_size_batch(enum katls_evidence_type t,
+				     size_t ev_len, size_t aux_len,
+				     const struct katls_merkle_proof *p)
+{
+	int kind = batch_kind(p);
 	const char *mt = katls_ext_media_type(t);
 	size_t len;
 
 	if (!mt || !ev_len || ev_len > KATLS_EXT_EVIDENCE_MAX ||
 	    aux_len > KATLS_EXT_AUX_MAX)
 		return 0;
+	if (kind < 0)
+		return 0;
 	len = 1 + 1 + strlen(mt) + 3 + ev_len + 3 + aux_len;
+	if (kind)
+		len += PROOF_FIXED + (size_t)p->path_len * KATLS_MERKLE_HASH_LEN;
 	return len > KATLS_EXT_BODY_MAX ? 0 : len;
 }
 
@@ -194,29 +258,57 @@ static size_t get24(const uint8_t *p)
 	return (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
 int katls_ext_evidence_encode(enum katls_evidence_type t,
 			      const uint8_t *ev, size_t ev_len,
 			      const uint8_t *aux, size_t aux_len,
 			      uint8_t *out, size_t cap)
 {
+	return katls_ext_evidence_encode_batch(t, ev, ev_len, aux, aux_len,
+					       NULL, out, cap);
+}
+
+int katls_ext_evidence_encode_batch(enum katls_evidence_type t,
+				    const uint8_t *ev, size_t ev_len,
+				    const uint8_t *aux, size_t aux_len,
+				    const struct katls_merkle_proof *p,
+				    uint8_t *out, size_t cap)
+{
 	const char *mt = katls_ext_media_type(t);
-	size_t mlen, n = 0;
+	size_t mlen, n = 0, size;
+	int kind = batch_kind(p);
 
 	if (!out || !ev || (aux_len && !aux))
 		return KATLS_EXT_E_ARG;
+	if (kind < 0)
+		return kind;
 	if (!mt)
 		return KATLS_EXT_E_MEDIA_UNKNOWN;
 	if (!ev_len || ev_len > KATLS_EXT_EVIDENCE_MAX)
 		return KATLS_EXT_E_EVIDENCE_LEN;
 	if (aux_len > KATLS_EXT_AUX_MAX)
 		return KATLS_EXT_E_AUX_LEN;
-	if (!katls_ext_evidence_size(t, ev_len, aux_len))
+	size = katls_ext_evidence_size_batch(t, ev_len, aux_len, p);
+	if (!size)
 		return KATLS_EXT_E_TOO_BIG;
-	if (cap < katls_ext_evidence_size(t, ev_len, aux_len))
+	if (cap < size)
 		return KATLS_EXT_E_NOSPACE;
 
 	mlen = strlen(mt);
-	out[n++] = KATLS_EXT_VERSION;
+	out[n++] = kind ? KATLS_EXT_EVIDENCE_VERSION_BATCH : KATLS_EXT_VERSION;
 	out[n++] = mlen;
 	memcpy(out + n, mt, mlen);
 	n += mlen;
@@ -229,14 +321,27 @@ int katls_ext_evidence_encode(enum katls_evidence_type t,
 	if (aux_len)
 		memcpy(out + n, aux, aux_len);
 	n += aux_len;
+	if (kind) {
+		size_t plen = (size_t)p->path_len * KATLS_MERKLE_HASH_LEN;
+
+		put32(out + n, p->leaf_index);
+		put32(out + n + 4, p->tree_size);
+		out[n + 8] = plen >> 8;
+		out[n + 9] = plen & 0xff;
+		n += PROOF_FIXED;
+		memcpy(out + n, p->path, plen);
+		n += plen;
+	}
 	return n;
 }
 
 int katls_ext_evidence_decode(const uint8_t *in, size_t len,
 			      struct katls_ext_evidence *e)
 {
-	size_t n = 0, mlen, ev_len, aux_len, i;
+	size_t n = 0, mlen, ev_len, aux_len, i, plen;
 	enum katls_evidence_type t;
+	uint8_t version;
+	int err;
 
 	if (!e || (!in && len))
 		return KATLS_EXT_E_ARG;
@@ -245,7 +350,9 @@ int katls_ext_evidence_decode(const uint8_t *in, size_t len,
 		return KATLS_EXT_E_TOO_BIG;
 	if (len < 1)
 		return KATLS_EXT_E_TRUNCATED;
-	if (in[n++] != KATLS_EXT_VERSION)
+	version = in[n++];
+	if (version != KATLS_EXT_VERSION &&
+	    version != KATLS_EXT_EVIDENCE_VERSION_BATCH)
 		return KATLS_EXT_E_VERSION;
 
 	if (len - n < 1)
@@ -297,10 +404,38 @@ int katls_ext_evidence_decode(const uint8_t *in, size_t len,
 		goto truncated;
 	e->aux = aux_len ? in + n : NULL;
 	n += aux_len;
+	katls_merkle_proof_single(&e->proof);
+	if (version == KATLS_EXT_EVIDENCE_VERSION_BATCH) {
+		if (len - n < PROOF_FIXED)
+			goto truncated;
+		e->proof.leaf_index = get32(in + n);
+		e->proof.tree_size = get32(in + n + 4);
+		plen = (size_t)in[n + 8] << 8 | in[n + 9];
+		n += PROOF_FIXED;
+		err = 0;
+		if (e->proof.tree_size == 1)
+			err = KATLS_EXT_E_BATCH_OF_ONE;
+		else if (plen % KATLS_MERKLE_HASH_LEN)
+			err = KATLS_EXT_E_PATH_LEN;
+		if (!err) {
+			/* path_len is what the length field claims */
+			e->proof.path_len = plen / KATLS_MERKLE_HASH_LEN;
+			err = proof_err(&e->proof);
+		}
+		if (err) {
+			memset(e, 0, sizeof(*e));
+			return err;
+		}
+		if (len - n < plen)
+			goto truncated;
+		memcpy(e->proof.path, in + n, plen);
+		n += plen;
+	}
 	if (n != len) {
 		memset(e, 0, sizeof(*e));
 		return KATLS_EXT_E_TRAILING;
 	}
+	e->version = version;
 	e->type = t;
 	e->evidence_len = ev_len;
 	e->aux_len = aux_len;

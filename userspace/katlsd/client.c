@@ -3,8 +3,10 @@
  * client.c - the verifier's half of the handshake (Documentation/katlsd.rst):
  * the attestation request in our ClientHello, the server's evidence out
  * of its EncryptedExtensions, and the single decision point before our
- * Finished: X.509 and peer name, binder recomputation, the evidence
- * verifier, the policy (Documentation/design.rst, "The binder (v1)").
+ * Finished: X.509 and peer name, binder recomputation, the batch proof
+ * (binder v1 batch mode: the evidence may vouch for a Merkle tree of
+ * binders, Documentation/binder.rst), the evidence verifier, the policy
+ * (Documentation/design.rst, "The binder (v1)").
  */
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -16,6 +18,7 @@
 #include <gnutls/x509.h>
 #include <katls/binder.h>
 #include <katls/ext.h>
+#include <katls/merkle.h>
 
 #include "hs_int.h"
 #include "log.h"
@@ -65,6 +68,11 @@ int hs_client_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
 	struct katls_ext_evidence e;
 	int ret;
 
+	/*
+	 * A malformed batch proof is named here: wrong tree size, batch of
+	 * one sent as a batch, leaf index out of range, audit path too
+	 * short / too long (ext.c checks the proof without hashing).
+	 */
 	ret = katls_ext_evidence_decode(data, len, &e);
 	if (ret) {
 		hs_fail(ctx, EPROTO, "malformed evidence record: %s",
@@ -73,6 +81,7 @@ int hs_client_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
 	}
 	katlsd_evidence_free(&ctx->ev);
 	ctx->ev.type = e.type;
+	ctx->ev.proof = e.proof;	/* version 1: a batch of one */
 	ctx->ev.evidence = malloc(e.evidence_len);
 	ctx->ev.aux = e.aux_len ? malloc(e.aux_len) : NULL;
 	if (!ctx->ev.evidence || (e.aux_len && !ctx->ev.aux)) {
@@ -210,6 +219,32 @@ static void log_verdict(const struct katls_verdict *v)
 }
 
 /*
+ * The evidence's report data is not what our binder and the proof give:
+ * name the kind of mismatch (Documentation/binder.rst, "What the verifier
+ * does").  Every reason says "not bound to this handshake".
+ */
+static void not_bound(struct hs_ctx *ctx, const uint8_t binder[64],
+		      const uint8_t found[64])
+{
+	const struct katls_merkle_proof *pr = &ctx->ev.proof;
+	const char *name = katls_evidence_name(ctx->ev.type);
+
+	if (pr->tree_size <= 1)
+		hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+			      "%s evidence is not bound to this handshake (single binder)",
+			      name);
+	else if (!katls_binder_check(binder, found, 64))
+		hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+			      "%s evidence is not bound to this handshake (single binder presented as a batch, leaf %u of %u)",
+			      name, pr->leaf_index, pr->tree_size);
+	else
+		hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
+			      "%s evidence is not bound to this handshake (%s, leaf %u of %u)",
+			      name, katls_merkle_strerror(KATLS_MERKLE_E_MISMATCH),
+			      pr->leaf_index, pr->tree_size);
+}
+
+/*
  * The client's single decision point: runs with the peer certificate,
  * the evidence and htsc known, before our Finished.  Returning non-zero
  * aborts the handshake.
@@ -218,7 +253,9 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 {
 	const struct katlsd_hs_params *p = ctx->p;
 	struct katls_verify_opts o = p->vopts;
+	const struct katls_merkle_proof *pr = &ctx->ev.proof;
 	const gnutls_datum_t *certs;
+	uint8_t binder[KATLS_REPORT_DATA_LEN];
 	uint8_t expected[KATLS_REPORT_DATA_LEN];
 	struct katls_verdict *v = NULL;
 	struct katls_claims c;
@@ -241,9 +278,22 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 				     "policy %s does not allow %s evidence",
 				     p->policy_name,
 				     katls_evidence_name(ctx->ev.type));
-	if (hs_compute_binder(ctx, s, &certs[0], expected))
+	/*
+	 * Our own binder, then the report data the evidence must carry: the
+	 * binder itself (a batch of one), or the batch report data of the
+	 * root that our binder and the audit path give.
+	 */
+	if (hs_compute_binder(ctx, s, &certs[0], binder))
 		return -1;
+	ret = katls_batch_expected_report_data(binder, pr, expected);
+	if (ret) {
+		gnutls_memset(binder, 0, sizeof(binder));
+		return hs_fail_alert(ctx, GNUTLS_A_ILLEGAL_PARAMETER, EPROTO,
+				     "bad batch proof: %s",
+				     katls_merkle_strerror(ret));
+	}
 
+	ret = -1;
 	v = malloc(sizeof(*v));
 	if (!v)
 		return hs_fail(ctx, ENOMEM, "out of memory");
@@ -263,9 +313,7 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 		if (!all_zero(c.report_data, sizeof(c.report_data)) &&
 		    katls_binder_check(expected, c.report_data,
 				       sizeof(c.report_data)))
-			hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
-				      "%s evidence is not bound to this handshake",
-				      katls_evidence_name(ctx->ev.type));
+			not_bound(ctx, binder, c.report_data);
 		else
 			hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
 				      "%s evidence rejected: %s",
@@ -276,11 +324,15 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 	}
 	/* Belt and braces: the verifier was given expected_report_data. */
 	if (c.tee != ctx->ev.type ||
-	    katls_binder_check(expected, c.report_data, sizeof(c.report_data))) {
+	    katls_batch_check(binder, pr, c.report_data,
+			      sizeof(c.report_data))) {
 		ret = hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EKEYREJECTED,
 				    "evidence is not bound to this handshake");
 		goto out;
 	}
+	if (pr->tree_size > 1)
+		kinfo("evidence vouches for a batch: leaf %u of %u",
+		      pr->leaf_index, pr->tree_size);
 	katls_verdict_init(v);
 	ret = katls_policy_eval(p->policy, &c, v);
 	log_verdict(v);
@@ -303,6 +355,7 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 	ret = 0;
 out:
 	free(v);
+	gnutls_memset(binder, 0, sizeof(binder));
 	gnutls_memset(expected, 0, sizeof(expected));
 	return ret;
 }

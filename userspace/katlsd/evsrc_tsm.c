@@ -5,6 +5,13 @@
  * The bytes handed to the TLS extension are exactly what the kernel's
  * TSM provider returned for our report data; nothing here builds
  * evidence.
+ *
+ * Report data comes from binder v1 batch mode (katls/merkle.h): the tree
+ * over the binders that share this report, its report data as inblob,
+ * each binder's proof back with the evidence, all through the broker's
+ * batching core (katls/broker.h).  Until katlsd runs one broker for all
+ * handshakes (issue 13 item 2), every call is a batch of one, whose
+ * report data is the binder itself -- the same inblob as before batching.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
+#include <katls/broker.h>
+#include <katls/merkle.h>
 #include <katls/tsm.h>
 
 #include "evsrc_tsm.h"
@@ -79,10 +89,11 @@ void katlsd_evsrc_tsm_sweep(const char *root, pid_t pid)
 	closedir(d);
 }
 
-static int tsm_get(void *arg, const uint8_t report_data[64],
-		   struct katlsd_evidence *ev)
+/* One configfs-tsm report for @report_data, without a proof. */
+static int tsm_report(const struct katls_tsm_opts *o,
+		      const uint8_t report_data[KATLS_MERKLE_HASH_LEN],
+		      struct katlsd_evidence *ev)
 {
-	const struct katls_tsm_opts *o = arg;
 	struct katls_tsm_report r;
 	int ret;
 
@@ -124,6 +135,75 @@ static int tsm_get(void *arg, const uint8_t report_data[64],
 	r.auxblob = NULL;
 	katls_tsm_report_free(&r);
 	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int katlsd_evsrc_tsm_round(struct katls_broker *b,
+			   const struct katls_tsm_opts *o,
+			   struct katlsd_evidence *ev, uint32_t *batch_size)
+{
+	uint8_t rd[KATLS_MERKLE_HASH_LEN];
+	int ret, st;
+
+	memset(ev, 0, sizeof(*ev));
+	ret = katls_broker_start(b, now_ms(), rd, batch_size);
+	if (ret <= 0)
+		return ret;
+	st = tsm_report(o, rd, ev);
+	ret = katls_broker_complete(b, now_ms(), st);
+	if (ret || st) {
+		katlsd_evidence_free(ev);
+		return ret ? ret : st;
+	}
+	return 1;
+}
+
+/*
+ * The evidence source: the broker with batches of one, one broker per
+ * call (a worker runs one handshake).  The report data is the binder,
+ * as before batching.
+ */
+static int tsm_get(void *arg, const uint8_t binder[64],
+		   struct katlsd_evidence *ev)
+{
+	static const struct katls_broker_opts bo = {
+		.max_batch = 1, .max_waiters = 1,
+	};
+	const struct katls_tsm_opts *o = arg;
+	struct katls_broker_result r;
+	struct katls_broker *b = NULL;
+	uint64_t id;
+	int ret, got;
+
+	memset(ev, 0, sizeof(*ev));
+	ret = katls_broker_new(&bo, &b);
+	if (!ret)
+		ret = katls_broker_submit(b, binder, 0, now_ms(), &id);
+	if (!ret)
+		ret = katlsd_evsrc_tsm_round(b, o, ev, NULL);
+	if (ret < 0)
+		goto out;
+	/* The round's results: exactly ours, with its proof. */
+	got = katls_broker_result(b, &r);
+	if (ret != 1 || got != 1 || r.id != id || r.status) {
+		katlsd_evidence_free(ev);
+		ret = got == 1 && r.status ? r.status : -EIO;
+		goto out;
+	}
+	ev->proof = r.proof;
+	ret = katls_broker_result(b, &r) ? -EIO : 0;
+	if (ret)
+		katlsd_evidence_free(ev);
+out:
+	katls_broker_free(b);
+	return ret;
 }
 
 void katlsd_evsrc_tsm_init(struct katlsd_evidence_source *src,

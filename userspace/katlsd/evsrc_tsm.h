@@ -2,7 +2,9 @@
 #ifndef KATLSD_EVSRC_TSM_H
 #define KATLSD_EVSRC_TSM_H
 
+#include <stdint.h>
 #include <sys/types.h>
+#include <katls/broker.h>
 #include <katls/tsm.h>
 
 #include "handshake.h"
@@ -10,6 +12,19 @@
 /* Point src at configfs-tsm under root (NULL: the default root). */
 void katlsd_evsrc_tsm_init(struct katlsd_evidence_source *src,
 			   struct katls_tsm_opts *opts, const char *root);
+
+/*
+ * One quote broker round against configfs-tsm, for the process that owns
+ * it: if the broker starts a report (katls_broker_start()), request it
+ * (blocking), complete it and return 1 with the shared evidence in @ev
+ * (no proof: each waiter's comes from katls_broker_result(), which the
+ * caller drains next) and the batch size.  0 if there was nothing to
+ * start; a negative errno if the report failed (its waiters' results
+ * carry it too).
+ */
+int katlsd_evsrc_tsm_round(struct katls_broker *b,
+			   const struct katls_tsm_opts *o,
+			   struct katlsd_evidence *ev, uint32_t *batch_size);
 
 /*
  * Async-signal-safe: remove the configfs-tsm report entry of the quote in

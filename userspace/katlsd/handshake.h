@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <gnutls/gnutls.h>
 #include <linux/katls.h>
+#include <katls/merkle.h>
 #include <katls/verify.h>
 
 #include "ktls.h"
@@ -33,7 +34,14 @@
 			"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
 			"+CHACHA20-POLY1305"
 
-/** struct katlsd_evidence - what an evidence source returns */
+/**
+ * struct katlsd_evidence - what an evidence source returns (server) or
+ * the peer sent (client).
+ * @proof: binder v1 batch mode (katls/merkle.h): where this handshake's
+ *	binder sits in the tree the evidence's report data commits to.
+ *	tree_size 1 (or 0: a source that does not batch) means the report
+ *	data is the binder itself.
+ */
 struct katlsd_evidence {
 	enum katls_evidence_type type;
 	uint8_t *evidence;		/* malloc'd */
@@ -41,19 +49,27 @@ struct katlsd_evidence {
 	uint8_t *aux;			/* malloc'd or NULL */
 	size_t aux_len;
 	char provider[64];		/* configfs-tsm provider name */
+	struct katls_merkle_proof proof;
 };
 
 void katlsd_evidence_free(struct katlsd_evidence *ev);
 
 /**
  * struct katlsd_evidence_source - where the attester gets its evidence.
- * @get: produce evidence whose report data is exactly @report_data.
- *	Returns 0, or a negative errno (ENODEV: no TEE provider).
+ * @get: produce evidence that vouches for @binder (this handshake's
+ *	binder v1 value): either its report data is @binder (ev->proof a
+ *	batch of one) or it is the batch report data of a Merkle tree with
+ *	@binder at ev->proof.leaf_index (Documentation/binder.rst, "Batched
+ *	evidence").  Returns 0, or a negative errno (ENODEV: no TEE
+ *	provider; ETIMEDOUT: no report before the deadline).
  *
- * The daemon's only implementation is configfs-tsm (evsrc_tsm.c).
+ * The daemon's only implementation is configfs-tsm (evsrc_tsm.c), which
+ * forms a batch of one through the Merkle code; the quote broker (issue
+ * 13 item 2) hands each waiter {evidence, leaf index, size, path} through
+ * this same call.
  */
 struct katlsd_evidence_source {
-	int (*get)(void *arg, const uint8_t report_data[64],
+	int (*get)(void *arg, const uint8_t binder[64],
 		   struct katlsd_evidence *ev);
 	void *arg;
 };

@@ -383,6 +383,13 @@ static int serve_evidence(struct katlsd_monitor *m, int ipc,
 			    ev.evidence_len > KATLS_TSM_OUTBLOB_MAX ||
 			    ev.aux_len > KATLS_TSM_AUXBLOB_MAX))
 			st = -EFBIG;
+		/*
+		 * EVIDENCE_REP carries no batch proof yet: refuse a batch
+		 * rather than let the sandbox present it as a single
+		 * binder (issue 13 item 2 extends the message).
+		 */
+		if (!st && ev.proof.tree_size > 1)
+			st = -EOPNOTSUPP;
 	}
 	memset(fixed, 0, sizeof(fixed));
 	memcpy(fixed, &st, 4);

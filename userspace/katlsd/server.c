@@ -4,6 +4,8 @@
  * the client's attestation request, evidence bound to this handshake
  * (binder v1, Documentation/design.rst) in our EncryptedExtensions, only
  * of a type our own policy allows, and the summary our application gets.
+ * The evidence source may vouch for a batch of binders (binder v1 batch
+ * mode, Documentation/binder.rst); its proof goes into the record.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <gnutls/crypto.h>
 #include <katls/binder.h>
 #include <katls/ext.h>
+#include <katls/merkle.h>
 
 #include "hs_int.h"
 #include "log.h"
@@ -72,7 +75,7 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 {
 	const gnutls_datum_t *ours;
 	struct katlsd_evidence ev = { 0 };
-	uint8_t rd[KATLS_REPORT_DATA_LEN];
+	uint8_t binder[KATLS_REPORT_DATA_LEN], rd[KATLS_REPORT_DATA_LEN];
 	uint8_t *out = NULL;
 	size_t cap;
 	int ret, n;
@@ -87,15 +90,29 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 	if (!ours)
 		return hs_fail(ctx, ENOKEY, "no server certificate selected"),
 		       GNUTLS_E_INTERNAL_ERROR;
-	if (hs_compute_binder(ctx, s, ours, rd))
+	if (hs_compute_binder(ctx, s, ours, binder))
 		return GNUTLS_E_INTERNAL_ERROR;
 	if (!ctx->p->evsrc)
 		return hs_fail(ctx, ENODEV, "no evidence source"),
 		       GNUTLS_E_INTERNAL_ERROR;
 
-	ret = ctx->p->evsrc->get(ctx->p->evsrc->arg, rd, &ev);
+	ret = ctx->p->evsrc->get(ctx->p->evsrc->arg, binder, &ev);
 	if (ret < 0) {
 		hs_fail(ctx, -ret, "no evidence: %s", strerror(-ret));
+		goto out;
+	}
+	/* A source that does not batch: its report data is our binder. */
+	if (!ev.proof.tree_size)
+		katls_merkle_proof_single(&ev.proof);
+	/*
+	 * Never send a proof the peer must refuse: it is well formed and
+	 * gives report data for our binder.  (Whether the evidence carries
+	 * that report data is the peer's check.)
+	 */
+	ret = katls_batch_expected_report_data(binder, &ev.proof, rd);
+	if (ret) {
+		hs_fail(ctx, EIO, "evidence source returned a bad batch proof: %s",
+			katls_merkle_strerror(ret));
 		goto out;
 	}
 	/* Our own policy says which evidence we may present (item 18). */
@@ -111,7 +128,8 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 	}
 	if (own_summary(ctx, &ev))
 		goto out;
-	cap = katls_ext_evidence_size(ev.type, ev.evidence_len, ev.aux_len);
+	cap = katls_ext_evidence_size_batch(ev.type, ev.evidence_len,
+					    ev.aux_len, &ev.proof);
 	if (!cap) {
 		hs_fail(ctx, EMSGSIZE, "evidence too large for the extension");
 		goto out;
@@ -121,8 +139,9 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 		hs_fail(ctx, ENOMEM, "out of memory");
 		goto out;
 	}
-	n = katls_ext_evidence_encode(ev.type, ev.evidence, ev.evidence_len,
-				      ev.aux, ev.aux_len, out, cap);
+	n = katls_ext_evidence_encode_batch(ev.type, ev.evidence,
+					    ev.evidence_len, ev.aux,
+					    ev.aux_len, &ev.proof, out, cap);
 	if (n <= 0) {
 		hs_fail(ctx, EIO, "cannot encode evidence: %s",
 			katls_ext_strerror(n));
@@ -133,13 +152,16 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 		goto out;
 	}
 
-	kinfo("sent %s evidence from provider %s (%zu bytes, aux %zu)",
+	kinfo("sent %s evidence from provider %s (%zu bytes, aux %zu, leaf %u of %u)",
 	      katls_evidence_name(ev.type), ev.provider[0] ? ev.provider : "?",
-	      ev.evidence_len, ev.aux_len);
+	      ev.evidence_len, ev.aux_len, ev.proof.leaf_index,
+	      ev.proof.tree_size);
 	ctx->ev_sent = true;
 out:
 	free(out);
 	katlsd_evidence_free(&ev);
+	gnutls_memset(binder, 0, sizeof(binder));
+	gnutls_memset(rd, 0, sizeof(rd));
 	return ctx->ev_sent ? 0 : GNUTLS_E_INTERNAL_ERROR;
 }
 

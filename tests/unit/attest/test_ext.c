@@ -241,9 +241,15 @@ static void test_evidence(void)
 	big[len] = 0;
 	tap_ok(ev_dec(big, len + 1) == KATLS_EXT_E_TRAILING,
 	       "evidence: trailing byte -> TRAILING");
-	big[0] = 2;
+	big[0] = 3;
 	tap_ok(ev_dec(big, len) == KATLS_EXT_E_VERSION,
-	       "evidence: version 2 -> VERSION");
+	       "evidence: version 3 -> VERSION");
+	big[0] = 0;
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_VERSION,
+	       "evidence: version 0 -> VERSION");
+	big[0] = 2;
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_TRUNCATED,
+	       "evidence: a version 1 body labelled version 2 has no proof -> TRUNCATED");
 
 	len = build(big, 1, sim_mt, 0, 160, 1, 0);
 	tap_ok(ev_dec(big, len) == KATLS_EXT_E_MEDIA_LEN,
@@ -322,7 +328,7 @@ static void test_evidence(void)
 
 	/* Distinct errors: every code has its own message. */
 	ok = 1;
-	for (i = KATLS_EXT_E_TOO_BIG; i < 0; i++)
+	for (i = KATLS_EXT_E_PATH_LONG; i < 0; i++)
 		for (n = i + 1; n <= 0; n++)
 			ok &= strcmp(katls_ext_strerror(i),
 				     katls_ext_strerror(n)) != 0;
@@ -340,20 +346,27 @@ static uint32_t rnd(uint32_t *s)
 
 static void test_mutations(void)
 {
-	uint8_t base[512], m[512], re[512];
+	uint8_t base[512], bbase[512], m[512], re[512];
 	struct katls_ext_request r;
 	struct katls_ext_evidence e;
+	struct katls_merkle_proof pr = { .leaf_index = 2, .tree_size = 3,
+					 .path_len = 1 };
 	uint32_t s = 0x6b61746c;
-	size_t blen, len;
-	int i, j, n, canon = 1, accepted = 0, rejected = 0;
+	size_t blen, bblen, len;
+	int i, j, n, canon = 1, accepted = 0, rejected = 0, batches = 0;
 
+	memset(pr.path[0], 0xab, sizeof(pr.path[0]));
 	blen = katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, nonce, 32, nonce,
 					 16, base, sizeof(base));
-	for (i = 0; i < 20000; i++) {
-		int which = i & 1;
-		size_t bl = which ? blen : sizeof(req_kat);
+	bblen = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, nonce, 32,
+						nonce, 16, &pr, bbase,
+						sizeof(bbase));
+	for (i = 0; i < 30000; i++) {
+		int which = i % 3 ? 1 : 0;
+		const uint8_t *src = which ? (i % 3 == 2 ? bbase : base) : req_kat;
+		size_t bl = which ? (i % 3 == 2 ? bblen : blen) : sizeof(req_kat);
 
-		memcpy(m, which ? base : req_kat, bl);
+		memcpy(m, src, bl);
 		len = bl;
 		for (j = rnd(&s) % 4; j >= 0; j--) {
 			switch (rnd(&s) % 3) {
@@ -376,10 +389,12 @@ static void test_mutations(void)
 				continue;
 			}
 			accepted++;
-			n = katls_ext_evidence_encode(e.type, e.evidence,
-						      e.evidence_len, e.aux,
-						      e.aux_len, re,
-						      sizeof(re));
+			batches += e.version == 2;
+			n = katls_ext_evidence_encode_batch(e.type, e.evidence,
+							    e.evidence_len,
+							    e.aux, e.aux_len,
+							    &e.proof, re,
+							    sizeof(re));
 		} else {
 			if (katls_ext_request_decode(m, len, &r)) {
 				rejected++;
@@ -390,9 +405,162 @@ static void test_mutations(void)
 		}
 		canon &= n == (int)len && !memcmp(re, m, len);
 	}
-	tap_ok(canon && accepted > 100 && rejected > 100,
-	       "mutations: %d accepted re-encode identically, %d rejected",
-	       accepted, rejected);
+	tap_ok(canon && accepted > 100 && rejected > 100 && batches > 50,
+	       "mutations: %d accepted (%d batch records) re-encode identically, %d rejected",
+	       accepted, batches, rejected);
+}
+
+/* Version 2 (batch) records: Documentation/wire-format.rst. */
+static size_t build_batch(uint8_t *out, uint32_t index, uint32_t size,
+			  size_t plen, size_t have)
+{
+	size_t mlen = strlen(sim_mt), n, i;
+
+	n = build(out, 2, sim_mt, mlen, 4, 0xee, 0);
+	out[n++] = index >> 24;
+	out[n++] = index >> 16;
+	out[n++] = index >> 8;
+	out[n++] = index;
+	out[n++] = size >> 24;
+	out[n++] = size >> 16;
+	out[n++] = size >> 8;
+	out[n++] = size;
+	out[n++] = plen >> 8;
+	out[n++] = plen;
+	for (i = 0; i < have; i++)
+		out[n++] = i;
+	return n;
+}
+
+static void test_batch(void)
+{
+	static uint8_t big[4096], out[4096], one[4096];
+	struct katls_merkle_proof p = { .leaf_index = 1, .tree_size = 3,
+					.path_len = 2 }, q;
+	struct katls_ext_evidence e;
+	uint8_t ev[4] = { 0xee, 0xee, 0xee, 0xee };
+	size_t len, i;
+	int n, m, ok;
+
+	for (i = 0; i < 128; i++)
+		p.path[i / 64][i % 64] = i;
+	/* Known answer: leaf 1 of 3, path of 2 hashes = bytes 00..7f. */
+	len = build_batch(big, 1, 3, 128, 128);
+	n = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0,
+					    &p, out, sizeof(out));
+	tap_ok(n == (int)len && !memcmp(out, big, len) &&
+	       katls_ext_evidence_size_batch(KATLS_EVIDENCE_SIM, 4, 0, &p) == len,
+	       "batch: encoding matches the documented layout (%d bytes)", n);
+	tap_ok(katls_ext_evidence_decode(out, n, &e) == 0 && e.version == 2 &&
+	       e.type == KATLS_EVIDENCE_SIM && e.evidence_len == 4 &&
+	       e.proof.leaf_index == 1 && e.proof.tree_size == 3 &&
+	       e.proof.path_len == 2 && !memcmp(e.proof.path, p.path, 128),
+	       "batch: round trip of index, size and path");
+
+	/* A batch of one is a version 1 record, byte for byte. */
+	katls_merkle_proof_single(&q);
+	n = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0,
+					    &q, out, sizeof(out));
+	m = katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0, one,
+				      sizeof(one));
+	tap_ok(n > 0 && n == m && !memcmp(out, one, n) && out[0] == 1 &&
+	       katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					       0, NULL, big, sizeof(big)) == n &&
+	       !memcmp(big, one, n),
+	       "batch of one: the same bytes as a version 1 record");
+	tap_ok(katls_ext_evidence_decode(one, m, &e) == 0 && e.version == 1 &&
+	       e.proof.tree_size == 1 && e.proof.leaf_index == 0 &&
+	       e.proof.path_len == 0,
+	       "version 1 record decodes as a batch of one");
+
+	/* Each malformed proof kind, decoder side. */
+	len = build_batch(big, 0, 1, 0, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_OF_ONE,
+	       "batch: tree size 1 in a version 2 record -> BATCH_OF_ONE");
+	len = build_batch(big, 0, 0, 0, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_SIZE,
+	       "batch: tree size 0 -> BATCH_SIZE");
+	len = build_batch(big, 0, KATLS_MERKLE_MAX_LEAVES + 1, 17 * 64, 17 * 64);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_SIZE,
+	       "batch: tree size 65537 -> BATCH_SIZE");
+	len = build_batch(big, 0xffffffffu, 0xffffffffu, 0, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_SIZE,
+	       "batch: tree size 2^32-1 -> BATCH_SIZE");
+	len = build_batch(big, 3, 3, 64, 64);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_INDEX,
+	       "batch: leaf index = tree size -> BATCH_INDEX");
+	len = build_batch(big, 1, 3, 127, 127);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_LEN,
+	       "batch: path of 127 bytes -> PATH_LEN");
+	len = build_batch(big, 1, 3, 64, 64);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_SHORT,
+	       "batch: one hash short -> PATH_SHORT");
+	len = build_batch(big, 1, 3, 0, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_SHORT,
+	       "batch: empty path -> PATH_SHORT");
+	len = build_batch(big, 1, 3, 192, 192);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_LONG,
+	       "batch: one hash too many -> PATH_LONG");
+	len = build_batch(big, 1, 3, 0xffc0, 0);
+	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_LONG,
+	       "batch: path length 0xffc0 -> PATH_LONG, nothing read");
+	len = build_batch(big, 1, 3, 128, 128);
+	ok = 1;
+	for (i = 0; i < len; i++)
+		ok &= ev_dec(big, i) == KATLS_EXT_E_TRUNCATED;
+	tap_ok(ok, "batch: every proper prefix -> TRUNCATED");
+	big[len] = 0;
+	tap_ok(ev_dec(big, len + 1) == KATLS_EXT_E_TRAILING,
+	       "batch: trailing byte -> TRAILING");
+
+	/* The largest batch: 16 hashes. */
+	memset(&q, 0, sizeof(q));
+	q.leaf_index = 65535;
+	q.tree_size = 65536;
+	q.path_len = 16;
+	memset(q.path, 0x5a, sizeof(q.path));
+	n = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0,
+					    &q, out, sizeof(out));
+	tap_ok(n > 0 && katls_ext_evidence_decode(out, n, &e) == 0 &&
+	       e.proof.path_len == 16 && e.proof.tree_size == 65536,
+	       "batch: leaf 65535 of 65536 (16 hashes) round trip");
+
+	/* Encoder side: the same rules. */
+	q = p;
+	q.tree_size = 0;
+	ok = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					     0, &q, out, sizeof(out)) ==
+	     KATLS_EXT_E_BATCH_SIZE;
+	q = p;
+	q.leaf_index = 3;
+	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					      0, &q, out, sizeof(out)) ==
+	      KATLS_EXT_E_BATCH_INDEX;
+	q = p;
+	q.path_len = 1;
+	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					      0, &q, out, sizeof(out)) ==
+	      KATLS_EXT_E_PATH_SHORT;
+	q = p;
+	q.path_len = 99;
+	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					      0, &q, out, sizeof(out)) ==
+	      KATLS_EXT_E_PATH_LONG &&
+	      katls_ext_evidence_size_batch(KATLS_EVIDENCE_SIM, 4, 0, &q) == 0;
+	katls_merkle_proof_single(&q);
+	q.leaf_index = 1;
+	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					      0, &q, out, sizeof(out)) ==
+	      KATLS_EXT_E_BATCH_INDEX;
+	katls_merkle_proof_single(&q);
+	q.path_len = 1;
+	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					      0, &q, out, sizeof(out)) ==
+	      KATLS_EXT_E_PATH_LONG;
+	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
+					      0, &p, out, len - 1) ==
+	      KATLS_EXT_E_NOSPACE;
+	tap_ok(ok, "batch encode: bad size, index, path lengths, short buffer refused");
 }
 
 int main(void)
@@ -400,6 +568,7 @@ int main(void)
 	tap_plan_lazy();
 	test_request();
 	test_evidence();
+	test_batch();
 	test_mutations();
 	return tap_done();
 }

@@ -41,6 +41,7 @@
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
 #include <linux/capability.h>
+#include <katls/merkle.h>
 #include <katls/verify.h>
 
 #include "handshake.h"
@@ -69,7 +70,49 @@ enum src_mode {
 	SRC_EMBED_TDX,		/* test bytes labelled as TDX */
 	SRC_SNP_FILE,		/* a real SEV-SNP report from the samples */
 	SRC_NODEV,		/* no TEE provider */
+	/*
+	 * Binder v1 batch mode: our binder is leaf 3 of a batch of 5 whose
+	 * batch report data the test bytes carry, with ...
+	 */
+	SRC_BATCH,		/* ... its proof */
+	SRC_BATCH_OTHER_LEAF,	/* ... leaf 2's proof (replayed) */
+	SRC_BATCH_WRONG_SIZE,	/* ... its path, tree size 6 */
+	SRC_BATCH_SHORT_PATH,	/* ... its path less one hash */
+	SRC_BATCH_ROOT_AS_SINGLE, /* ... a single-binder proof */
+	SRC_BATCH_SINGLE_AS_BATCH, /* our binder as report data, batch proof */
 };
+
+/* Report data and proof of the SRC_BATCH* modes; 0 or -errno. */
+static int test_batch(enum src_mode mode, const uint8_t binder[64],
+		      uint8_t rd[64], struct katls_merkle_proof *p)
+{
+	uint8_t leaves[5][64];
+	struct katls_merkle_tree *t = NULL;
+	int i, ret;
+
+	for (i = 0; i < 5; i++)
+		memset(leaves[i], 0x30 + i, 64);	/* other handshakes */
+	memcpy(leaves[3], binder, 64);
+	ret = katls_merkle_tree_build(leaves, 5, &t);
+	if (!ret)
+		ret = katls_merkle_tree_report_data(t, rd);
+	if (!ret)
+		ret = katls_merkle_tree_proof(t,
+					      mode == SRC_BATCH_OTHER_LEAF ? 2 : 3,
+					      p);
+	katls_merkle_tree_free(t);
+	if (ret)
+		return -EIO;
+	if (mode == SRC_BATCH_WRONG_SIZE)
+		p->tree_size = 6;	/* leaf 3 of 6 has 3 hashes too */
+	if (mode == SRC_BATCH_SHORT_PATH)
+		p->path_len--;
+	if (mode == SRC_BATCH_ROOT_AS_SINGLE)
+		katls_merkle_proof_single(p);
+	if (mode == SRC_BATCH_SINGLE_AS_BATCH)
+		memcpy(rd, binder, 64);
+	return 0;
+}
 
 static int test_get(void *arg, const uint8_t rd[64], struct katlsd_evidence *ev)
 {
@@ -105,6 +148,11 @@ static int test_get(void *arg, const uint8_t rd[64], struct katlsd_evidence *ev)
 		return -ENOMEM;
 	memcpy(ev->evidence, MAGIC, MAGIC_LEN);
 	memcpy(ev->evidence + MAGIC_LEN, rd, 64);
+	if (mode >= SRC_BATCH &&
+	    test_batch(mode, rd, ev->evidence + MAGIC_LEN, &ev->proof)) {
+		katlsd_evidence_free(ev);
+		return -EIO;
+	}
 	if (mode == SRC_EMBED_WRONG)
 		ev->evidence[MAGIC_LEN] ^= 0x01;
 	memset(ev->evidence + MAGIC_LEN + 64, 0x4d, MEAS_LEN);
@@ -257,6 +305,7 @@ struct scenario {
 	int cipher_type;		/* the TLS_CIPHER_* expected then */
 	int plain_alert;		/* alert a PEER_PLAIN must receive */
 	const char *srv_reason;		/* in the katlsd server's reason */
+	const char *cli_reason;		/* in the katlsd client's reason */
 	bool privsep;			/* server as monitor + sandbox */
 };
 
@@ -601,6 +650,10 @@ static void expect_fail(const struct scenario *sc, int cli_err, int srv_err)
 		tap_ok(o.have_srv && o.srv.status == srv_err && no_keys(&o.srv),
 		       "%s: server fails with %s (got %d), no keys", sc->name,
 		       strerror(srv_err), o.have_srv ? o.srv.status : -1);
+	if (sc->cli_reason)
+		tap_ok(strstr(o.cli.reason, sc->cli_reason) != NULL,
+		       "%s: the client says why: \"%s\" (reason: %s)",
+		       sc->name, sc->cli_reason, o.cli.reason);
 	/* The alert says why: the katlsd peer logs its name. */
 	if (sc->srv_reason)
 		tap_ok(o.have_srv && strstr(o.srv.reason, sc->srv_reason),
@@ -701,6 +754,9 @@ int main(void)
 		   .cipher = "CHACHA20-POLY1305",
 		   .cipher_type = TLS_CIPHER_CHACHA20_POLY1305,
 		   .privsep = true),
+		/* issue 13 item 1: evidence that vouches for a batch */
+		SC(.name = "batch: leaf 3 of 5 with its proof",
+		   .src = SRC_BATCH),
 	};
 	static const struct {
 		struct scenario sc;
@@ -744,6 +800,28 @@ int main(void)
 		  EPROTO, EACCES },
 		{ SC(.name = "server without a TEE provider", .src = SRC_NODEV),
 		  EPROTO, ENODEV },
+		/* issue 13 item 1: batch proofs that must fail closed */
+		{ SC(.name = "batch: another connection's proof replayed",
+		     .src = SRC_BATCH_OTHER_LEAF,
+		     .cli_reason = "not bound to this handshake (batch root mismatch, leaf 2 of 5)"),
+		  EKEYREJECTED, EPROTO },
+		{ SC(.name = "batch: wrong tree size",
+		     .src = SRC_BATCH_WRONG_SIZE,
+		     .cli_reason = "not bound to this handshake (batch root mismatch, leaf 3 of 6)"),
+		  EKEYREJECTED, EPROTO },
+		{ SC(.name = "batch: batch report data presented as a single binder",
+		     .src = SRC_BATCH_ROOT_AS_SINGLE,
+		     .cli_reason = "not bound to this handshake (single binder)"),
+		  EKEYREJECTED, EPROTO },
+		{ SC(.name = "batch: a single binder presented as a batch",
+		     .src = SRC_BATCH_SINGLE_AS_BATCH,
+		     .cli_reason = "single binder presented as a batch"),
+		  EKEYREJECTED, EPROTO },
+		{ SC(.name = "batch: the source's path is short, server refuses it",
+		     .src = SRC_BATCH_SHORT_PATH,
+		     .srv_reason = "audit path too short"), EPROTO, EIO },
+		{ SC(.name = "privsep: a batch cannot cross the IPC yet, refused",
+		     .src = SRC_BATCH, .privsep = true), EPROTO, EOPNOTSUPP },
 		{ SC(.name = "server without a certificate",
 		     .no_server_cert = true), ECONNRESET, ENOKEY },
 		/* item 20: stock peers get an alert that says why */

@@ -7,7 +7,9 @@
  *   ClientHello          KatlsAttestationRequest: version, binding mode,
  *                        32-byte nonce, evidence types the client accepts
  *   EncryptedExtensions  KatlsEvidence: a CMW-style record (media type,
- *                        evidence, auxiliary data)
+ *                        evidence, auxiliary data); version 2 adds the
+ *                        batch proof (leaf index, tree size, audit path)
+ *                        of binder v1 batch mode (katls/merkle.h)
  *
  * The server answers only a ClientHello that carried the extension (RFC 8446
  * §4.2); EncryptedExtensions are covered by the server's CertificateVerify.
@@ -20,12 +22,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/katls.h>	/* enum katls_evidence_type */
+#include <katls/merkle.h>	/* struct katls_merkle_proof */
 
 /* RFC 8446 §4.2: 0xff00..0xffff is reserved for private use. */
 #define KATLS_EXT_TYPE			0xff4b	/* "K" */
 #define KATLS_EXT_NAME			"katls_attestation"
 
 #define KATLS_EXT_VERSION		1
+/*
+ * KatlsEvidence version 2: the evidence vouches for a batch of 2 or more
+ * binders and the record carries this handshake's proof.  A batch of one
+ * is always sent as version 1 (report data = the binder, as before
+ * batching); version 1 decoders refuse version 2 (unknown version).
+ */
+#define KATLS_EXT_EVIDENCE_VERSION_BATCH 2
 #define KATLS_EXT_NONCE_LEN		32
 #define KATLS_EXT_MAX_TYPES		16
 #define KATLS_EXT_MEDIA_MAX		127
@@ -60,6 +70,13 @@ enum katls_ext_err {
 	KATLS_EXT_E_EVIDENCE_LEN = -13,	/* evidence empty or over 32 KiB */
 	KATLS_EXT_E_AUX_LEN = -14,	/* aux over 64 KiB */
 	KATLS_EXT_E_TOO_BIG = -15,	/* record over 65535 bytes */
+	/* version 2 (batch) records */
+	KATLS_EXT_E_BATCH_SIZE = -16,	/* tree size 0 or over the cap */
+	KATLS_EXT_E_BATCH_OF_ONE = -17,	/* tree size 1: must be a version 1 record */
+	KATLS_EXT_E_BATCH_INDEX = -18,	/* leaf index not below tree size */
+	KATLS_EXT_E_PATH_LEN = -19,	/* path length not a multiple of 64 */
+	KATLS_EXT_E_PATH_SHORT = -20,	/* fewer hashes than (index, size) need */
+	KATLS_EXT_E_PATH_LONG = -21,	/* more hashes than (index, size) need */
 };
 
 /** struct katls_ext_request - ClientHello contents */
@@ -73,15 +90,19 @@ struct katls_ext_request {
 
 /**
  * struct katls_ext_evidence - EncryptedExtensions contents.
- * After decoding, the pointers point into the caller's input buffer.
+ * After decoding, the pointers point into the caller's input buffer;
+ * the proof is copied.  A version 1 record decodes with the proof of a
+ * batch of one (index 0, size 1, no path).
  */
 struct katls_ext_evidence {
+	uint8_t version;			/* 1 (single) or 2 (batch) */
 	enum katls_evidence_type type;		/* from the media type */
 	char media_type[KATLS_EXT_MEDIA_MAX + 1];
 	const uint8_t *evidence;
 	size_t evidence_len;			/* 1..KATLS_EXT_EVIDENCE_MAX */
 	const uint8_t *aux;
 	size_t aux_len;				/* 0..KATLS_EXT_AUX_MAX */
+	struct katls_merkle_proof proof;	/* tree_size 1 for version 1 */
 };
 
 /*
@@ -110,6 +131,22 @@ size_t katls_ext_evidence_size(enum katls_evidence_type t, size_t ev_len,
 			       size_t aux_len);
 int katls_ext_evidence_decode(const uint8_t *in, size_t len,
 			      struct katls_ext_evidence *e);
+
+/*
+ * The same with the batch proof p: a version 1 record if p is NULL or a
+ * batch of one (tree size 1, then index 0 and no path), else version 2.
+ * The proof is checked with the decoder's rules (no hashing).  Returns
+ * the length or a negative enum katls_ext_err.
+ */
+int katls_ext_evidence_encode_batch(enum katls_evidence_type t,
+				    const uint8_t *ev, size_t ev_len,
+				    const uint8_t *aux, size_t aux_len,
+				    const struct katls_merkle_proof *p,
+				    uint8_t *out, size_t cap);
+/* Encoded size of such a record, or 0 if out of bounds or p is bad. */
+size_t katls_ext_evidence_size_batch(enum katls_evidence_type t,
+				     size_t ev_len, size_t aux_len,
+				     const struct katls_merkle_proof *p);
 
 /* Media type of an evidence type ("application/vnd.katls.sim"), or NULL. */
 const char *katls_ext_media_type(enum katls_evidence_type t);
