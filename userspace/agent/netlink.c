@@ -361,9 +361,10 @@ static bool done_valid(const struct katls_agent_done *d)
 
 	if (d->status)
 		return true;
-	return d->keys.len && katls_crypto_info_len(&d->keys.tx) ==
-			      d->keys.len &&
+	return d->keys.len &&
+	       katls_crypto_info_len(&d->keys.tx) == d->keys.len &&
 	       katls_crypto_info_len(&d->keys.rx) == d->keys.len &&
+	       d->keys.tx.info.cipher_type == d->keys.rx.info.cipher_type &&
 	       s->measurement_len <= KATLS_MEASUREMENT_MAX &&
 	       memchr(s->policy, '\0', sizeof(s->policy));
 }
@@ -573,7 +574,8 @@ static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
 	}
 	tx = parse_key(tb[KATLS_A_TX], &d->keys.tx);
 	rx = parse_key(tb[KATLS_A_RX], &d->keys.rx);
-	if (tx < 0 || rx != tx)
+	if (tx < 0 || rx != tx ||
+	    d->keys.tx.info.cipher_type != d->keys.rx.info.cipher_type)
 		return -EPROTO;
 	d->keys.len = (size_t)tx;
 	return 0;

@@ -161,6 +161,10 @@ static void done_refused_by_builder(void)
 	fill_key(&d.keys.rx, TLS_CIPHER_AES_GCM_256, 0x22);
 	tap_ok(!katls_agent_done_msg(FAMILY, &d) && errno == EINVAL,
 	       "builder: two ciphers -> EINVAL");
+	fill_done(&d, TLS_CIPHER_AES_GCM_256);
+	fill_key(&d.keys.rx, TLS_CIPHER_CHACHA20_POLY1305, 0x22);
+	tap_ok(!katls_agent_done_msg(FAMILY, &d) && errno == EINVAL,
+	       "builder: two ciphers of one size -> EINVAL");
 	fill_done(&d, TLS_CIPHER_AES_GCM_128);
 	d.keys.len = sizeof(d.keys.tx);
 	tap_ok(!katls_agent_done_msg(FAMILY, &d) && errno == EINVAL,
@@ -194,7 +198,10 @@ static int bad_done(int what, bool *wiped)
 	size_t klen;
 	int ret;
 
-	fill_done(&d, TLS_CIPHER_AES_GCM_128);
+	fill_done(&d, what == 10 ? TLS_CIPHER_AES_GCM_256 :
+		  TLS_CIPHER_AES_GCM_128);
+	if (what == 10)
+		fill_key(&d.keys.rx, TLS_CIPHER_CHACHA20_POLY1305, 0x22);
 	klen = d.keys.len;
 	m = katls_agent_msg_new(FAMILY, KATLS_CMD_DONE);
 	if (what == 1)			/* 8-byte status */
@@ -238,6 +245,7 @@ static void done_refused_by_parser(void)
 		"a measurement over KATLS_MEASUREMENT_MAX",
 		"a policy without its NUL", "an oversized TX crypto_info",
 		"a truncated RX crypto_info", "a failure with keys", "no RX",
+		"TX AES-256-GCM, RX ChaCha20-Poly1305",
 	};
 	bool wiped;
 	int ret;
@@ -460,7 +468,7 @@ static void wait_ack(void)
 
 int main(void)
 {
-	tap_plan(63);
+	tap_plan(65);
 	done_round_trip(TLS_CIPHER_AES_GCM_128, "AES-128-GCM",
 			sizeof(struct tls12_crypto_info_aes_gcm_128));
 	done_round_trip(TLS_CIPHER_AES_GCM_256, "AES-256-GCM",
