@@ -47,8 +47,6 @@
 
 #define MAX_INFLIGHT 1024
 #define MIN_SAMPLES 40
-#define BARE_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
-		      "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
 
 static double opt_secs = 3.0;
 static int opt_workers = 64;
@@ -123,7 +121,7 @@ static int bare_handshake(int fd, bool client)
 	if (gnutls_init(&s, (client ? GNUTLS_CLIENT : GNUTLS_SERVER) |
 			GNUTLS_NO_TICKETS) < 0)
 		return 0;
-	r = gnutls_priority_set_direct(s, BARE_PRIORITY, NULL);
+	r = gnutls_priority_set_direct(s, KATLS_GNUTLS_PRIORITY, NULL);
 	if (r >= 0)
 		r = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
 					   client ? cred.client : cred.server);
@@ -566,9 +564,9 @@ static int cmd_mem(int n)
 		die("pipe");
 	lis = fork();
 	if (!lis) {
-		struct agent a;
+		struct katls_agent a;
 
-		if (agent_open(&a, true) || write(rp[1], "r", 1) != 1)
+		if (katls_agent_listen(&a) || write(rp[1], "r", 1) != 1)
 			_exit(1);
 		pause();
 		_exit(0);
