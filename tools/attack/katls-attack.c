@@ -43,17 +43,13 @@
 #include <gnutls/x509.h>
 #include <katls/binder.h>
 #include <katls/ext.h>
+#include <katls/gnutls.h>
 #include <katls/tsm.h>
 #include <katls/verify.h>
 
 /* One suite only, so every party agrees on SHA-256 for the early secret. */
-#define WEAK_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
-			"-CIPHER-ALL:+AES-128-GCM"
-/* M facing the real katlsd: whatever it offers. */
-#define RELAY_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
-			"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
-			"+CHACHA20-POLY1305"
-#define HTSC_LABEL	"CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+#define WEAK_CIPHER	"AES-128-GCM"
+/* M facing the real katlsd: whatever it offers (KATLS_GNUTLS_PRIORITY). */
 #define EARLY_LABEL	"katls weak early exporter"
 #define CH_MAX		4096
 #define EV_BODY_MAX	KATLS_EXT_BODY_MAX
@@ -159,10 +155,9 @@ static int keylog_cb(gnutls_session_t s, const char *label,
 {
 	struct sess *x = gnutls_session_get_ptr(s);
 
-	if (strcmp(label, HTSC_LABEL) || secret->size > sizeof(x->htsc))
-		return 0;
-	memcpy(x->htsc, secret->data, secret->size);
-	x->htsc_len = secret->size;
+	/* A secret that does not fit is left out: the binding then fails. */
+	katls_gnutls_keylog_htsc(label, secret, x->htsc, sizeof(x->htsc),
+				 &x->htsc_len);
 	return 0;
 }
 
@@ -267,21 +262,6 @@ static int early_exporter(const uint8_t *ch, size_t ch_len, uint8_t out[64])
 	return early_exporter_psk(zero, sizeof(zero), ch, ch_len, out);
 }
 
-static gnutls_mac_algorithm_t prf_mac(gnutls_session_t s, size_t *len)
-{
-	switch (gnutls_prf_hash_get(s)) {
-	case GNUTLS_DIG_SHA256:
-		*len = 32;
-		return GNUTLS_MAC_SHA256;
-	case GNUTLS_DIG_SHA384:
-		*len = 48;
-		return GNUTLS_MAC_SHA384;
-	default:
-		*len = 0;
-		return GNUTLS_MAC_UNKNOWN;
-	}
-}
-
 /*
  * report_data for binding b as the attester computes it and the victim
  * recomputes it.  The weak bindings are SHA-512 over the concatenation of
@@ -310,7 +290,7 @@ static int report_data(gnutls_session_t s, struct sess *x,
 		gnutls_mac_algorithm_t mac;
 		size_t hl;
 
-		mac = prf_mac(s, &hl);
+		mac = katls_gnutls_prf_mac(s, &hl);
 		if (mac == GNUTLS_MAC_UNKNOWN || x->htsc_len != hl)
 			sfail(x, "client handshake traffic secret not available");
 		else if (katls_binder_v1(mac, x->htsc, x->htsc_len,
@@ -593,8 +573,18 @@ static gnutls_certificate_credentials_t server_creds(const char *cert,
 	return c;
 }
 
+/* TLS 1.3, no tickets, one cipher (NULL: every kTLS AEAD), extras. */
+static const char *priority(const char *cipher, const char *extra)
+{
+	static __thread char buf[KATLS_GNUTLS_PRIORITY_MAX];
+
+	if (katls_gnutls_priority(buf, sizeof(buf), cipher, extra) < 0)
+		result_fail("priority string");
+	return buf;
+}
+
 static gnutls_session_t new_session(struct sess *x, bool server, int fd,
-				    const char *prio,
+				    const char *cipher,
 				    gnutls_certificate_credentials_t creds)
 {
 	gnutls_session_t s;
@@ -602,7 +592,7 @@ static gnutls_session_t new_session(struct sess *x, bool server, int fd,
 	x->server = server;
 	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
 			GNUTLS_NO_SIGNAL) ||
-	    gnutls_priority_set_direct(s, prio, NULL) ||
+	    gnutls_priority_set_direct(s, priority(cipher, NULL), NULL) ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds))
 		result_fail("GnuTLS session set-up failed");
 	gnutls_session_set_ptr(s, x);
@@ -610,12 +600,7 @@ static gnutls_session_t new_session(struct sess *x, bool server, int fd,
 	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
 					   server ? GNUTLS_HOOK_PRE :
 					   GNUTLS_HOOK_POST, ch_hook);
-	if (gnutls_session_ext_register(s, KATLS_EXT_NAME, KATLS_EXT_TYPE,
-					GNUTLS_EXT_TLS, ext_recv, ext_send,
-					NULL, NULL, NULL,
-					GNUTLS_EXT_FLAG_TLS |
-					GNUTLS_EXT_FLAG_CLIENT_HELLO |
-					GNUTLS_EXT_FLAG_EE) < 0)
+	if (katls_gnutls_ext_register(s, ext_recv, ext_send))
 		result_fail("cannot register the extension");
 	gnutls_transport_set_int(s, fd);
 	gnutls_handshake_set_timeout(s, 20000);
@@ -668,7 +653,7 @@ static int run_server(void)
 		result_fail("accept: %s", strerror(errno));
 	x->binding = opt.binding;
 	x->ee_send = attester_ee_send;
-	s = new_session(x, true, fd, WEAK_PRIORITY, creds);
+	s = new_session(x, true, fd, WEAK_CIPHER, creds);
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
 	ret = handshake(s);
 	if (ret < 0)
@@ -710,7 +695,7 @@ static int run_client(void)
 	if (fd < 0)
 		result_fail("connect to port %u: %s", opt.port, strerror(errno));
 	x->binding = opt.binding;
-	s = new_session(x, false, fd, WEAK_PRIORITY, victim_creds);
+	s = new_session(x, false, fd, WEAK_CIPHER, victim_creds);
 	gnutls_session_set_verify_function(s, victim_verify);
 	ret = handshake(s);
 	if (ret < 0)
@@ -763,7 +748,7 @@ static int fetch_from_attester(const uint8_t *req_raw, size_t req_len,
 	u->binding = opt.binding;
 	u->req_override = req_raw;
 	u->req_override_len = req_len;
-	s = new_session(u, false, fd, RELAY_PRIORITY, any);
+	s = new_session(u, false, fd, NULL, any);
 	if (client_random &&
 	    gnutls_handshake_set_random(s, client_random) < 0) {
 		snprintf(why, whylen, "cannot set the client random");
@@ -1195,7 +1180,7 @@ static int run_relay(void)
 	creds = server_creds(opt.cert, opt.key);
 	x->binding = opt.binding;
 	x->ee_send = relay_ee_send;
-	s = new_session(x, true, fd, RELAY_PRIORITY, creds);
+	s = new_session(x, true, fd, NULL, creds);
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
 	ret = handshake(s);
 	if (ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PREMATURE_TERMINATION)
@@ -1308,8 +1293,8 @@ static int st_psk_cb(gnutls_session_t s, const char *user,
 }
 
 /* One group, so no HelloRetryRequest changes the early transcript. */
-#define ST_PRIO "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:" \
-		"-KX-ALL:+ECDHE-PSK:-GROUP-ALL:+GROUP-X25519:%NO_TICKETS"
+#define ST_CIPHER	"AES-128-GCM"
+#define ST_EXTRA	"-KX-ALL:+ECDHE-PSK:-GROUP-ALL:+GROUP-X25519"
 
 static void *st_server_thread(void *arg)
 {
@@ -1320,7 +1305,7 @@ static void *st_server_thread(void *arg)
 	gnutls_psk_allocate_server_credentials(&c);
 	gnutls_psk_set_server_credentials_function(c, st_psk_cb);
 	gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL);
-	gnutls_priority_set_direct(s, ST_PRIO, NULL);
+	gnutls_priority_set_direct(s, priority(ST_CIPHER, ST_EXTRA), NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_PSK, c);
 	gnutls_session_set_ptr(s, &st_server);
 	gnutls_session_set_keylog_function(s, st_keylog);
@@ -1353,7 +1338,7 @@ static int st_psk_handshake(void)
 	gnutls_psk_allocate_client_credentials(&c);
 	gnutls_psk_set_client_credentials(c, "katls", &key, GNUTLS_PSK_KEY_RAW);
 	gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL);
-	gnutls_priority_set_direct(s, ST_PRIO, NULL);
+	gnutls_priority_set_direct(s, priority(ST_CIPHER, ST_EXTRA), NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_PSK, c);
 	gnutls_session_set_ptr(s, &st_client);
 	gnutls_session_set_keylog_function(s, st_client_keylog);
