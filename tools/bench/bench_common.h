@@ -79,22 +79,17 @@ static inline void set_nonblock(int fd, bool on)
 	fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
-/* The opt-in (TCP_ULP "katls"): 0 or -1 with errno. */
-static inline int opt_in(int fd)
+/*
+ * Opt fd in and submit the request without waiting (libkatls): 0 once
+ * queued, or the errno.
+ */
+static inline int bench_attach(int fd, enum katls_role role,
+			       const char *policy, unsigned int timeout_ms)
 {
-	return setsockopt(fd, SOL_TCP, TCP_ULP, KATLS_ULP_NAME,
-			  sizeof(KATLS_ULP_NAME));
-}
+	struct katls_options o = { .policy = policy,
+				   .timeout_ms = timeout_ms };
 
-/* KATLS_REQUEST: 0 or the errno (EINPROGRESS on a non-blocking socket). */
-static inline int request(int fd, unsigned int role, const char *policy,
-			  unsigned int timeout_ms)
-{
-	struct katls_request req = { .role = role, .timeout_ms = timeout_ms };
-
-	snprintf(req.policy, sizeof(req.policy), "%s", policy);
-	return setsockopt(fd, SOL_KATLS, KATLS_REQUEST, &req, sizeof(req)) ?
-	       errno : 0;
+	return katls_attach_start(fd, role, &o) ? errno : 0;
 }
 
 /* KATLS_RESULT (libkatls); state 0xdead when the kernel gave none. */
@@ -289,8 +284,8 @@ static inline int bench_wait(pid_t pid)
 
 /*
  * Make the connected pair (a: client, b: server) OPEN katls sockets with
- * the fixed keys of cipher: opt-in, non-blocking requests, the forked
- * agent's DONE.  Returns 0 or an errno-like code.
+ * the fixed keys of cipher: opt-in and non-blocking requests (libkatls),
+ * the forked agent's DONE.  Returns 0 or an errno-like code.
  */
 static inline int katls_handover(int a, int b, int cipher)
 {
@@ -299,8 +294,6 @@ static inline int katls_handover(int a, int b, int cipher)
 	char c;
 	pid_t pid;
 
-	if (opt_in(a) || opt_in(b))
-		return errno;
 	if (pipe(rp))
 		return errno;
 	pid = bench_spawn_agent(2, cipher, rp[1]);
@@ -312,11 +305,9 @@ static inline int katls_handover(int a, int b, int cipher)
 	close(rp[0]);
 	set_nonblock(a, true);
 	set_nonblock(b, true);
-	err = request(a, KATLS_ROLE_CLIENT, "bench", 10000);
-	if (err == EINPROGRESS)
-		err = request(b, KATLS_ROLE_SERVER, "bench", 10000);
-	if (err == EINPROGRESS)
-		err = 0;
+	err = bench_attach(a, KATLS_ROLE_CLIENT, "bench", 10000);
+	if (!err)
+		err = bench_attach(b, KATLS_ROLE_SERVER, "bench", 10000);
 	if (err)
 		kill(pid, SIGKILL);
 	st = bench_wait(pid);

@@ -244,14 +244,12 @@ static int slot_start(enum mode m, struct slot *s)
 	s->start = now_s();
 	if (m == M_BARE)
 		return 0;
-	if (opt_in(s->a) || opt_in(s->b))
-		return errno;
 	set_nonblock(s->a, true);
 	set_nonblock(s->b, true);
-	err = request(s->a, KATLS_ROLE_CLIENT, opt_policy, 60000);
-	if (err == EINPROGRESS)
-		err = request(s->b, KATLS_ROLE_SERVER, opt_policy, 60000);
-	return err == EINPROGRESS ? 0 : err ? err : 0;
+	err = bench_attach(s->a, KATLS_ROLE_CLIENT, opt_policy, 60000);
+	if (!err)
+		err = bench_attach(s->b, KATLS_ROLE_SERVER, opt_policy, 60000);
+	return err;
 }
 
 static int bare_submit(struct slot *s, int idx)
@@ -581,10 +579,8 @@ static int cmd_mem(int n)
 	plain = meminfo_kb();
 	pend_cnt = katls_stat("pending");
 	for (i = 0; i < n; i++) {
-		opt_in(fds[2 * i]);
 		set_nonblock(fds[2 * i], true);
-		if (request(fds[2 * i], KATLS_ROLE_CLIENT, "p", 120000) ==
-		    EINPROGRESS)
+		if (!bench_attach(fds[2 * i], KATLS_ROLE_CLIENT, "p", 120000))
 			ok++;
 	}
 	settle();
