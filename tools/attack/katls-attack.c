@@ -633,39 +633,55 @@ static const char *hs_error(struct sess *x, gnutls_session_t s, int ret)
 
 /* ---- roles ---- */
 
-static int run_server(void)
+/* Name the role that prints the result line; its session state. */
+static struct sess *role_begin(const char *role)
 {
-	gnutls_certificate_credentials_t creds;
 	struct sess *x = calloc(1, sizeof(*x));
-	gnutls_session_t s;
-	char buf[512];
-	int lfd, fd, ret;
 
-	prog_role = "A";
+	prog_role = role;
 	if (!x)
-		return 1;
-	creds = server_creds(opt.cert, opt.key);
-	lfd = tcp_listen(opt.port);
-	printf("A: listening\n");
+		result_fail("out of memory");
+	return x;
+}
+
+/* Listen on port (*lfd) and accept one connection. */
+static int accept_one(unsigned int port, int *lfd)
+{
+	int fd;
+
+	*lfd = tcp_listen(port);
+	printf("%s: listening\n", prog_role);
 	fflush(stdout);
-	fd = accept(lfd, NULL, NULL);
+	fd = accept(*lfd, NULL, NULL);
 	if (fd < 0)
 		result_fail("accept: %s", strerror(errno));
+	return fd;
+}
+
+/* A's or M's TLS server on fd, with binding opt.binding. */
+static gnutls_session_t server_session(struct sess *x, int fd,
+				       const char *cipher,
+				       gnutls_certificate_credentials_t creds,
+				       int (*ee_send)(gnutls_session_t,
+						      struct sess *,
+						      gnutls_buffer_t))
+{
+	gnutls_session_t s;
+
 	x->binding = opt.binding;
-	x->ee_send = attester_ee_send;
-	s = new_session(x, true, fd, WEAK_CIPHER, creds);
+	x->ee_send = ee_send;
+	s = new_session(x, true, fd, cipher, creds);
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
-	ret = handshake(s);
-	if (ret < 0)
-		result_fail("%s", hs_error(x, s, ret));
-	if (!x->req_valid)
-		result_fail("peer did not ask for attestation");
-	/* Serve: read what the client sends until it closes. */
-	while ((ret = gnutls_record_recv(s, buf, sizeof(buf))) > 0)
-		gnutls_record_send(s, "ack\n", 4);
-	printf("A: served\n");
-	/* End our data with close_notify: katls-cat takes a bare FIN for a
-	 * truncation. */
+	return s;
+}
+
+/*
+ * End a served session with close_notify (katls-cat takes a bare FIN for
+ * a truncation), then free everything.
+ */
+static int server_done(gnutls_session_t s, struct sess *x, int fd, int lfd,
+		       gnutls_certificate_credentials_t creds)
+{
 	gnutls_bye(s, GNUTLS_SHUT_WR);
 	gnutls_deinit(s);
 	close(fd);
@@ -675,16 +691,38 @@ static int run_server(void)
 	return 0;
 }
 
+static int run_server(void)
+{
+	gnutls_certificate_credentials_t creds;
+	gnutls_session_t s;
+	struct sess *x;
+	char buf[512];
+	int lfd, fd, ret;
+
+	x = role_begin("A");
+	creds = server_creds(opt.cert, opt.key);
+	fd = accept_one(opt.port, &lfd);
+	s = server_session(x, fd, WEAK_CIPHER, creds, attester_ee_send);
+	ret = handshake(s);
+	if (ret < 0)
+		result_fail("%s", hs_error(x, s, ret));
+	if (!x->req_valid)
+		result_fail("peer did not ask for attestation");
+	/* Serve: read what the client sends until it closes. */
+	while ((ret = gnutls_record_recv(s, buf, sizeof(buf))) > 0)
+		gnutls_record_send(s, "ack\n", 4);
+	printf("A: served\n");
+	return server_done(s, x, fd, lfd, creds);
+}
+
 static int run_client(void)
 {
-	struct sess *x = calloc(1, sizeof(*x));
+	struct sess *x;
 	char err[256], buf[64];
 	gnutls_session_t s;
 	int fd, ret;
 
-	prog_role = "C";
-	if (!x)
-		return 1;
+	x = role_begin("C");
 	if (katls_policy_load_file(opt.policy, &x->policy, err, sizeof(err)))
 		result_fail("policy: %s", err);
 	if (gnutls_certificate_allocate_credentials(&victim_creds) ||
@@ -1138,14 +1176,12 @@ static int run_forwarder(int cfd)
 static int run_relay(void)
 {
 	gnutls_certificate_credentials_t creds;
-	struct sess *x = calloc(1, sizeof(*x));
 	gnutls_session_t s;
+	struct sess *x;
 	char buf[512];
 	int lfd, fd, ret;
 
-	prog_role = "M";
-	if (!x)
-		return 1;
+	x = role_begin("M");
 	if (!strcmp(opt.attack, "replay")) {
 		/* An earlier, genuine handshake with A, with its own nonce. */
 		struct katls_ext_request r = {
@@ -1166,22 +1202,14 @@ static int run_relay(void)
 		printf("M: recorded %zu bytes of evidence from an earlier handshake\n",
 		       recorded_len);
 	}
-	lfd = tcp_listen(opt.port);
-	printf("M: listening\n");
-	fflush(stdout);
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0)
-		result_fail("accept: %s", strerror(errno));
+	fd = accept_one(opt.port, &lfd);
 	if (!strcmp(opt.attack, "strip") || !strcmp(opt.attack, "flip-ee") ||
 	    !strcmp(opt.attack, "passthrough"))
 		return run_forwarder(fd);
 
 	/* M holds the attested server's leaked key. */
 	creds = server_creds(opt.cert, opt.key);
-	x->binding = opt.binding;
-	x->ee_send = relay_ee_send;
-	s = new_session(x, true, fd, NULL, creds);
-	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	s = server_session(x, fd, NULL, creds, relay_ee_send);
 	ret = handshake(s);
 	if (ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PREMATURE_TERMINATION)
 		result_fail("the victim aborted the handshake (%s)",
@@ -1204,13 +1232,7 @@ static int run_relay(void)
 	 */
 	while (gnutls_record_recv(s, buf, sizeof(buf) - 1) > 0)
 		;
-	gnutls_bye(s, GNUTLS_SHUT_WR);
-	gnutls_deinit(s);
-	close(fd);
-	close(lfd);
-	gnutls_certificate_free_credentials(creds);
-	sess_free(x);
-	return 0;
+	return server_done(s, x, fd, lfd, creds);
 }
 
 /*

@@ -55,7 +55,8 @@ void katls_agent_msg_wipe(struct nl_msg *msg)
 
 /* ---- sockets ---- */
 
-static int open_family(struct katls_agent *ag)
+/* A generic netlink socket; ag->family is the caller's to set. */
+static int open_socket(struct katls_agent *ag)
 {
 	int ret;
 
@@ -63,19 +64,45 @@ static int open_family(struct katls_agent *ag)
 	if (!ag->sk)
 		return -ENOMEM;
 	ret = genl_connect(ag->sk);
-	if (ret < 0)
-		goto fail;
-	ag->family = genl_ctrl_resolve(ag->sk, KATLS_GENL_NAME);
-	if (ag->family < 0) {
-		/* The katls module is not loaded. */
-		ret = ag->family;
-		goto fail;
+	if (ret < 0) {
+		katls_agent_close(ag);
+		return nlerr(ret);
 	}
 	return 0;
-fail:
-	nl_socket_free(ag->sk);
-	ag->sk = NULL;
-	return nlerr(ret);
+}
+
+static int open_family(struct katls_agent *ag)
+{
+	int ret = open_socket(ag);
+
+	if (ret)
+		return ret;
+	ag->family = genl_ctrl_resolve(ag->sk, KATLS_GENL_NAME);
+	if (ag->family < 0) {
+		/* The katls module is not loaded: -ENOENT. */
+		ret = nlerr(ag->family);
+		katls_agent_close(ag);
+	}
+	return ret;
+}
+
+/* Join a multicast group, non-blocking; closes the socket on failure. */
+static int join_group(struct katls_agent *ag, const char *family,
+		      const char *group)
+{
+	int ret = genl_ctrl_resolve_grp(ag->sk, family, group);
+
+	/* Notifications are not answers to our requests. */
+	nl_socket_disable_seq_check(ag->sk);
+	if (ret >= 0)
+		ret = nl_socket_add_membership(ag->sk, ret);
+	if (ret >= 0)
+		ret = nl_socket_set_nonblocking(ag->sk);
+	if (ret < 0) {
+		katls_agent_close(ag);
+		return nlerr(ret);
+	}
+	return 0;
 }
 
 /**
@@ -133,33 +160,12 @@ int katls_agent_connect(struct katls_agent *ag)
  */
 int katls_agent_listen(struct katls_agent *ag)
 {
-	int grp, ret;
+	int ret = open_family(ag);
 
-	ret = open_family(ag);
-	if (ret)
-		return ret;
-	grp = genl_ctrl_resolve_grp(ag->sk, KATLS_GENL_NAME,
-				    KATLS_MCGRP_AGENT);
-	if (grp < 0) {
-		ret = nlerr(grp);
-		goto fail;
-	}
-	/* Notifications are not answers to our requests. */
-	nl_socket_disable_seq_check(ag->sk);
-	ret = nl_socket_add_membership(ag->sk, grp);
-	if (ret < 0) {
-		ret = nlerr(ret);
-		goto fail;
-	}
-	nl_socket_set_buffer_size(ag->sk, 1 << 20, 0);
-	ret = nl_socket_set_nonblocking(ag->sk);
-	if (ret < 0) {
-		ret = nlerr(ret);
-		goto fail;
-	}
-	return 0;
-fail:
-	katls_agent_close(ag);
+	if (!ret)
+		ret = join_group(ag, KATLS_GENL_NAME, KATLS_MCGRP_AGENT);
+	if (!ret)
+		nl_socket_set_buffer_size(ag->sk, 1 << 20, 0);
 	return ret;
 }
 
@@ -175,31 +181,12 @@ fail:
  */
 int katls_agent_ctrl_listen(struct katls_agent *ag)
 {
-	int grp, ret;
+	int ret = open_socket(ag);
 
-	ag->sk = nl_socket_alloc();
-	if (!ag->sk)
-		return -ENOMEM;
-	ret = genl_connect(ag->sk);
-	if (ret < 0)
-		goto fail;
+	if (ret)
+		return ret;
 	ag->family = GENL_ID_CTRL;
-	grp = genl_ctrl_resolve_grp(ag->sk, "nlctrl", "notify");
-	if (grp < 0) {
-		ret = grp;
-		goto fail;
-	}
-	nl_socket_disable_seq_check(ag->sk);
-	ret = nl_socket_add_membership(ag->sk, grp);
-	if (ret < 0)
-		goto fail;
-	ret = nl_socket_set_nonblocking(ag->sk);
-	if (ret < 0)
-		goto fail;
-	return 0;
-fail:
-	katls_agent_close(ag);
-	return nlerr(ret);
+	return join_group(ag, "nlctrl", "notify");
 }
 
 /**
@@ -232,10 +219,11 @@ static int seq_ok(struct nl_msg *msg, void *arg)
 
 /*
  * Read every queued message of a non-blocking socket through @valid.
- * Returns -ENOMEM, or 0 with libnl's result in @nlret (0: drained).
+ * Returns 0 once drained, -ENOBUFS after an overrun (libnl reports the
+ * kernel's ENOBUFS as NLE_NOMEM), or another negative errno.
  */
 static int drain(struct katls_agent *ag, nl_recvmsg_msg_cb_t valid,
-		 void *arg, int *nlret)
+		 void *arg)
 {
 	struct nl_cb *cb;
 	int ret;
@@ -249,8 +237,9 @@ static int drain(struct katls_agent *ag, nl_recvmsg_msg_cb_t valid,
 		ret = nl_recvmsgs_report(ag->sk, cb);
 	} while (ret > 0);
 	nl_cb_put(cb);
-	*nlret = ret == -NLE_AGAIN ? 0 : ret;
-	return 0;
+	if (ret == -NLE_AGAIN || !ret)
+		return 0;
+	return ret == -NLE_NOMEM ? -ENOBUFS : nlerr(ret);
 }
 
 static int ready_cb(struct nl_msg *msg, void *arg)
@@ -274,16 +263,8 @@ static int ready_cb(struct nl_msg *msg, void *arg)
  */
 int katls_agent_drain(struct katls_agent *ag, unsigned int *ready)
 {
-	int ret, err;
-
 	*ready = 0;
-	err = drain(ag, ready_cb, ready, &ret);
-	if (err || !ret)
-		return err;
-	/* ENOBUFS (overrun) arrives as NLE_NOMEM from libnl. */
-	if (ret == -NLE_NOMEM)
-		return -ENOBUFS;
-	return nlerr(ret);
+	return drain(ag, ready_cb, ready);
 }
 
 static int ctrl_cb(struct nl_msg *msg, void *arg)
@@ -318,17 +299,15 @@ static int ctrl_cb(struct nl_msg *msg, void *arg)
  */
 int katls_agent_ctrl_drain(struct katls_agent *ag, unsigned int *events)
 {
-	int ret, err;
+	int ret;
 
 	*events = 0;
-	err = drain(ag, ctrl_cb, events, &ret);
-	if (err || !ret)
-		return err;
-	if (ret == -NLE_NOMEM) {
+	ret = drain(ag, ctrl_cb, events);
+	if (ret == -ENOBUFS) {
 		*events |= KATLS_AGENT_FAMILY_DEL | KATLS_AGENT_FAMILY_NEW;
 		return 0;
 	}
-	return nlerr(ret);
+	return ret;
 }
 
 /* ---- the codec ---- */
