@@ -50,25 +50,33 @@ static inline void msleep(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* A TCP socket with Nagle off (an accepted socket inherits it). */
+static inline int nodelay_socket(void)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_TCP, TCP_NODELAY, &one, sizeof(one)))
+		die("socket");
+	return fd;
+}
+
 /* A connected IPv4 loopback pair: *a connects, *b is accepted. */
 static inline void tcp_pair(int family, int *a, int *b)
 {
 	struct sockaddr_in in = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(in);
-	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	int l = nodelay_socket();
 
-	if (family != AF_INET || l < 0 || bind(l, (void *)&in, len) ||
+	if (family != AF_INET || bind(l, (void *)&in, len) ||
 	    listen(l, 1024) || getsockname(l, (void *)&in, &len))
 		die("loopback listener");
-	*a = socket(AF_INET, SOCK_STREAM, 0);
-	if (*a < 0 || connect(*a, (void *)&in, len))
+	*a = nodelay_socket();
+	if (connect(*a, (void *)&in, len))
 		die("connect");
 	*b = accept(l, NULL, NULL);
 	if (*b < 0)
 		die("accept");
-	setsockopt(*a, SOL_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(*b, SOL_TCP, TCP_NODELAY, &one, sizeof(one));
 	close(l);
 }
 
@@ -223,12 +231,14 @@ static inline int bench_agent_done(struct katls_agent *a, uint64_t id,
 	memcpy(&d.keys.rx, &rx, sizeof(rx));
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
-	d.summary.evidence_type = KATLS_EVIDENCE_SIM;
-	d.summary.binding_level = KATLS_BINDING_L2;
+	d.summary = (struct katls_agent_summary){
+		.evidence_type = KATLS_EVIDENCE_SIM,
+		.binding_level = KATLS_BINDING_L2,
+		.measurement_len = 48,
+		.policy = "bench",
+	};
 	memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
-	memset(d.summary.measurement, 0x3e, 48);
-	d.summary.measurement_len = 48;
-	strcpy(d.summary.policy, "bench");
+	memset(d.summary.measurement, 0x3e, d.summary.measurement_len);
 	err = -katls_agent_done(a, &d);
 	katls_agent_done_wipe(&d);
 	return err;
