@@ -715,6 +715,7 @@ int katls_agent_wait_ack(int fd, uint32_t seq, void *buf, size_t cap)
 /* ---- request/answer over one socket ---- */
 
 struct xfer {
+	uint32_t seq;			/* of the request */
 	bool done;
 	int error;			/* negative errno */
 	struct katls_agent_request *req;	/* ACCEPT */
@@ -771,6 +772,19 @@ static int sock_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * Only answers to this request count.  Our own check rather than libnl's:
+ * katls_agent_done() reads its ack past libnl, so libnl's idea of the
+ * next expected sequence number would be one behind on this socket's
+ * next transaction.
+ */
+static int seq_check_cb(struct nl_msg *msg, void *arg)
+{
+	struct xfer *x = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == x->seq ? NL_OK : NL_SKIP;
+}
+
 static int finish_cb(struct nl_msg *msg, void *arg)
 {
 	struct xfer *x = arg;
@@ -791,6 +805,7 @@ static int transact(struct katls_agent *ag, struct nl_msg *msg,
 	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, x);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, x);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, x);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_check_cb, x);
 	if (x->req)
 		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, accept_cb, x);
 	if (x->sock_cb)
@@ -800,6 +815,7 @@ static int transact(struct katls_agent *ag, struct nl_msg *msg,
 		ret = nlerr(ret);
 		goto out;
 	}
+	x->seq = nlmsg_hdr(msg)->nlmsg_seq;
 	ret = 0;
 	while (!x->done) {
 		ret = nl_recvmsgs(ag->sk, cb);
