@@ -24,4 +24,5 @@ B := build
 KATLSD := $(TOP)/userspace/katlsd/build/katlsd
 VERIFY_LIB := $(TOP)/userspace/verify/build/libkatlsverify.a
 ATTEST_LIB := $(TOP)/userspace/attest/build/libkatlsattest.a
+AGENT_LIB := $(TOP)/userspace/agent/build/libkatlsagent.a
 LIBKATLS_A := $(TOP)/userspace/lib/build/libkatls.a

@@ -252,6 +252,59 @@ static void test_timeout(void)
 	agent_close(&lis);
 }
 
+/*
+ * One agent socket serves one request after another, as a long-lived
+ * agent does: the second ACCEPT follows a DONE whose ack libkatlsagent
+ * read itself (it once left libnl's sequence check one behind: EIO).
+ */
+static void test_agent_two_requests(void)
+{
+	struct agent lis;
+	int a[2], b[2], i;
+	pid_t pid;
+
+	agent_open(&lis, true);
+	for (i = 0; i < 2; i++) {
+		tcp_pair(AF_INET, &a[i], &b[i]);
+		opt_in(a[i]);
+		set_nonblock(a[i], true);
+		request(a[i], KATLS_ROLE_CLIENT, "p", 10000);
+	}
+	pid = fork();
+	if (!pid) {
+		struct agent ag;
+		int n, tries, err = 0;
+
+		if (agent_open(&ag, false))
+			_exit(100);
+		for (n = 0; n < 2 && !err; n++) {
+			err = ENOENT;
+			for (tries = 0; tries < 500 && err == ENOENT; tries++) {
+				err = agent_accept(&ag);
+				if (err == ENOENT)
+					msleep(10);
+			}
+			if (!err)
+				err = agent_done(&ag, ag.id, EACCES, 0);
+			if (ag.fd >= 0)
+				close(ag.fd);
+		}
+		_exit(err);
+	}
+	tap_ok(agent_wait(pid) == 0,
+	       "netlink: one agent socket accepts and completes two requests in turn");
+	for (i = 0; i < 2; i++) {
+		struct katls_result r = result(a[i]);
+
+		tap_ok(r.state == KATLS_STATE_FAILED && r.status == EACCES,
+		       "netlink: request %d of that agent socket completed (state %u status %u)",
+		       i + 1, r.state, r.status);
+		close(a[i]);
+		close(b[i]);
+	}
+	agent_close(&lis);
+}
+
 static void test_agent_rules(void)
 {
 	struct agent lis, other;
@@ -987,6 +1040,7 @@ int main(int argc, char **argv)
 		test_pending_gate(fams[i]);
 	test_timeout();
 	test_agent_rules();
+	test_agent_two_requests();
 	test_rejected();
 	test_status_not_errno();
 	test_accept_undeliverable();

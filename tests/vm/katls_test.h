@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers for the katls VM tests: loopback TCP pairs, the opt-in, the
- * request, and a minimal test agent speaking the katls generic netlink
- * protocol with libnl-genl-3 (ACCEPT / DONE with fixed kTLS keys).
+ * request, and a minimal test agent on libkatlsagent (katls/agent.h:
+ * ACCEPT / DONE with fixed kTLS keys).  Tests that send the kernel
+ * malformed messages build them on the agent's libnl socket (agent.nl).
  */
 #ifndef KATLS_TEST_H
 #define KATLS_TEST_H
@@ -24,7 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <netlink/genl/ctrl.h>
+#include <katls/agent.h>
+#include <katls/katls.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
@@ -107,10 +109,10 @@ static inline int request(int fd, unsigned int role, const char *policy,
 static inline struct katls_result result(int fd)
 {
 	struct katls_result r;
-	socklen_t len = sizeof(r);
 
+	/* libkatls fills r whenever the kernel answered, also on failure */
 	memset(&r, 0xff, sizeof(r));
-	if (getsockopt(fd, SOL_KATLS, KATLS_RESULT, &r, &len))
+	if (katls_result_get(fd, &r) && r.state == 0xffffffffu)
 		r.state = 0xdead;
 	return r;
 }
@@ -189,9 +191,8 @@ static inline int ktls_peer(int fd, bool rx)
 /* ---- the test agent ---- */
 
 struct agent {
-	struct nl_sock *nl;
-	int fam;
-	int err;		/* errno of the last request, 0 if ok */
+	struct katls_agent k;
+	struct nl_sock *nl;	/* k.sk: for hand-made messages */
 	/* ACCEPT reply */
 	uint64_t id;
 	int fd;
@@ -199,112 +200,42 @@ struct agent {
 	char policy[KATLS_POLICY_MAX];
 };
 
-static inline int agent_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
-			       void *arg)
-{
-	struct agent *a = arg;
-
-	a->err = -e->error;
-	return NL_STOP;
-}
-
-static inline int agent_ack_cb(struct nl_msg *msg, void *arg)
-{
-	struct agent *a = arg;
-
-	a->err = 0;
-	return NL_STOP;
-}
-
-static inline int agent_valid_cb(struct nl_msg *msg, void *arg)
-{
-	struct agent *a = arg;
-	struct nlattr *tb[KATLS_A_MAX + 1];
-
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, NULL))
-		return NL_SKIP;
-	if (tb[KATLS_A_REQ_ID])
-		a->id = nla_get_u64(tb[KATLS_A_REQ_ID]);
-	if (tb[KATLS_A_SOCKFD])
-		a->fd = (int)nla_get_u32(tb[KATLS_A_SOCKFD]);
-	if (tb[KATLS_A_ROLE])
-		a->role = nla_get_u32(tb[KATLS_A_ROLE]);
-	if (tb[KATLS_A_TIMEOUT_MS])
-		a->timeout_ms = nla_get_u32(tb[KATLS_A_TIMEOUT_MS]);
-	if (tb[KATLS_A_POLICY])
-		snprintf(a->policy, sizeof(a->policy), "%s",
-			 nla_get_string(tb[KATLS_A_POLICY]));
-	return NL_OK;
-}
-
 /* Open an agent socket; subscribe to READY if listen is true. */
 static inline int agent_open(struct agent *a, bool listen)
 {
-	struct nl_cb *cb;
-	int grp;
+	int ret;
 
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
-	a->nl = nl_socket_alloc();
-	if (!a->nl || genl_connect(a->nl))
-		return -1;
-	a->fam = genl_ctrl_resolve(a->nl, KATLS_GENL_NAME);
-	if (a->fam < 0)
-		return -1;
-	if (listen) {
-		grp = genl_ctrl_resolve_grp(a->nl, KATLS_GENL_NAME,
-					    KATLS_MCGRP_AGENT);
-		if (grp < 0 || nl_socket_add_membership(a->nl, grp))
-			return -1;
-	}
-	nl_socket_disable_seq_check(a->nl);
-	cb = nl_socket_get_cb(a->nl);
-	nl_cb_err(cb, NL_CB_CUSTOM, agent_err_cb, a);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, agent_ack_cb, a);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, agent_valid_cb, a);
-	nl_cb_put(cb);
-	return 0;
+	ret = listen ? katls_agent_listen(&a->k) : katls_agent_connect(&a->k);
+	a->nl = a->k.sk;
+	return ret ? -1 : 0;
 }
 
 static inline void agent_close(struct agent *a)
 {
-	if (a->nl)
-		nl_socket_free(a->nl);
+	katls_agent_close(&a->k);
 	a->nl = NULL;
 }
 
-/* Send msg, wait for the ACK or error: returns 0 or an errno. */
-static inline int agent_xfer(struct agent *a, struct nl_msg *msg)
-{
-	int r;
-
-	a->err = -1;
-	r = nl_send_auto(a->nl, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return EIO;
-	while (a->err == -1) {
-		r = nl_recvmsgs_default(a->nl);
-		if (r < 0 && a->err == -1)
-			return EIO;
-	}
-	return a->err;
-}
-
+/* A katls message for cmd, to be filled and sent by the test. */
 static inline struct nl_msg *agent_msg(struct agent *a, int cmd)
 {
-	struct nl_msg *msg = nlmsg_alloc();
-
-	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, a->fam, 0, NLM_F_ACK,
-		    cmd, KATLS_GENL_VERSION);
-	return msg;
+	return katls_agent_msg_new(a->k.family, (uint8_t)cmd);
 }
 
+/* ACCEPT: 0 or the errno (ENOENT: nothing pending). */
 static inline int agent_accept(struct agent *a)
 {
-	a->fd = -1;
-	a->id = 0;
-	return agent_xfer(a, agent_msg(a, KATLS_CMD_ACCEPT));
+	struct katls_agent_request req;
+	int ret = katls_agent_accept(&a->k, &req);
+
+	a->id = req.id;
+	a->fd = req.fd;
+	a->role = req.role;
+	a->timeout_ms = req.timeout_ms;
+	memcpy(a->policy, req.policy, sizeof(a->policy));
+	return -ret;
 }
 
 /*
@@ -314,32 +245,23 @@ static inline int agent_accept(struct agent *a)
 static inline int agent_done(struct agent *a, uint64_t id, uint32_t status,
 			     unsigned int role)
 {
-	struct nl_msg *msg = agent_msg(a, KATLS_CMD_DONE);
-	uint8_t digest[KATLS_DIGEST_LEN], meas[48];
-	struct nlattr *nest;
+	struct katls_agent_done d = { .id = id, .status = status };
+	int ret;
 
-	nla_put_u64(msg, KATLS_A_REQ_ID, id);
-	nla_put_u32(msg, KATLS_A_STATUS, status);
 	if (!status) {
-		struct tls12_crypto_info_aes_gcm_128 tx, rx;
-
-		tx = test_key(role == KATLS_ROLE_CLIENT ? 0 : 1);
-		rx = test_key(role == KATLS_ROLE_CLIENT ? 1 : 0);
-		memset(digest, 0xd1, sizeof(digest));
-		memset(meas, 0x3e, sizeof(meas));
-		nest = nla_nest_start(msg, KATLS_A_SUMMARY);
-		nla_put_u32(msg, KATLS_SUMMARY_A_EVIDENCE_TYPE,
-			    KATLS_EVIDENCE_SIM);
-		nla_put_u32(msg, KATLS_SUMMARY_A_BINDING_LEVEL,
-			    KATLS_BINDING_L2);
-		nla_put(msg, KATLS_SUMMARY_A_DIGEST, sizeof(digest), digest);
-		nla_put(msg, KATLS_SUMMARY_A_MEASUREMENT, sizeof(meas), meas);
-		nla_put_string(msg, KATLS_SUMMARY_A_POLICY, "test-policy");
-		nla_nest_end(msg, nest);
-		nla_put(msg, KATLS_A_TX, sizeof(tx), &tx);
-		nla_put(msg, KATLS_A_RX, sizeof(rx), &rx);
+		d.keys.tx.aes128 = test_key(role == KATLS_ROLE_CLIENT ? 0 : 1);
+		d.keys.rx.aes128 = test_key(role == KATLS_ROLE_CLIENT ? 1 : 0);
+		d.keys.len = sizeof(d.keys.tx.aes128);
+		d.summary.evidence_type = KATLS_EVIDENCE_SIM;
+		d.summary.binding_level = KATLS_BINDING_L2;
+		memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
+		memset(d.summary.measurement, 0x3e, 48);
+		d.summary.measurement_len = 48;
+		strcpy(d.summary.policy, "test-policy");
 	}
-	return agent_xfer(a, msg);
+	ret = katls_agent_done(&a->k, &d);
+	katls_agent_done_wipe(&d);
+	return -ret;
 }
 
 #endif /* KATLS_TEST_H */

@@ -43,17 +43,13 @@
 #include <gnutls/x509.h>
 #include <katls/binder.h>
 #include <katls/ext.h>
+#include <katls/gnutls.h>
 #include <katls/tsm.h>
 #include <katls/verify.h>
 
 /* One suite only, so every party agrees on SHA-256 for the early secret. */
-#define WEAK_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
-			"-CIPHER-ALL:+AES-128-GCM"
-/* M facing the real katlsd: whatever it offers. */
-#define RELAY_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
-			"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
-			"+CHACHA20-POLY1305"
-#define HTSC_LABEL	"CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+#define WEAK_CIPHER	"AES-128-GCM"
+/* M facing the real katlsd: whatever it offers (KATLS_GNUTLS_PRIORITY). */
 #define EARLY_LABEL	"katls weak early exporter"
 #define CH_MAX		4096
 #define EV_BODY_MAX	KATLS_EXT_BODY_MAX
@@ -159,10 +155,9 @@ static int keylog_cb(gnutls_session_t s, const char *label,
 {
 	struct sess *x = gnutls_session_get_ptr(s);
 
-	if (strcmp(label, HTSC_LABEL) || secret->size > sizeof(x->htsc))
-		return 0;
-	memcpy(x->htsc, secret->data, secret->size);
-	x->htsc_len = secret->size;
+	/* A secret that does not fit is left out: the binding then fails. */
+	katls_gnutls_keylog_htsc(label, secret, x->htsc, sizeof(x->htsc),
+				 &x->htsc_len);
 	return 0;
 }
 
@@ -267,21 +262,6 @@ static int early_exporter(const uint8_t *ch, size_t ch_len, uint8_t out[64])
 	return early_exporter_psk(zero, sizeof(zero), ch, ch_len, out);
 }
 
-static gnutls_mac_algorithm_t prf_mac(gnutls_session_t s, size_t *len)
-{
-	switch (gnutls_prf_hash_get(s)) {
-	case GNUTLS_DIG_SHA256:
-		*len = 32;
-		return GNUTLS_MAC_SHA256;
-	case GNUTLS_DIG_SHA384:
-		*len = 48;
-		return GNUTLS_MAC_SHA384;
-	default:
-		*len = 0;
-		return GNUTLS_MAC_UNKNOWN;
-	}
-}
-
 /*
  * report_data for binding b as the attester computes it and the victim
  * recomputes it.  The weak bindings are SHA-512 over the concatenation of
@@ -310,7 +290,7 @@ static int report_data(gnutls_session_t s, struct sess *x,
 		gnutls_mac_algorithm_t mac;
 		size_t hl;
 
-		mac = prf_mac(s, &hl);
+		mac = katls_gnutls_prf_mac(s, &hl);
 		if (mac == GNUTLS_MAC_UNKNOWN || x->htsc_len != hl)
 			sfail(x, "client handshake traffic secret not available");
 		else if (katls_binder_v1(mac, x->htsc, x->htsc_len,
@@ -593,8 +573,18 @@ static gnutls_certificate_credentials_t server_creds(const char *cert,
 	return c;
 }
 
+/* TLS 1.3, no tickets, one cipher (NULL: every kTLS AEAD), extras. */
+static const char *priority(const char *cipher, const char *extra)
+{
+	static __thread char buf[KATLS_GNUTLS_PRIORITY_MAX];
+
+	if (katls_gnutls_priority(buf, sizeof(buf), cipher, extra) < 0)
+		result_fail("priority string");
+	return buf;
+}
+
 static gnutls_session_t new_session(struct sess *x, bool server, int fd,
-				    const char *prio,
+				    const char *cipher,
 				    gnutls_certificate_credentials_t creds)
 {
 	gnutls_session_t s;
@@ -602,7 +592,7 @@ static gnutls_session_t new_session(struct sess *x, bool server, int fd,
 	x->server = server;
 	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
 			GNUTLS_NO_SIGNAL) ||
-	    gnutls_priority_set_direct(s, prio, NULL) ||
+	    gnutls_priority_set_direct(s, priority(cipher, NULL), NULL) ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds))
 		result_fail("GnuTLS session set-up failed");
 	gnutls_session_set_ptr(s, x);
@@ -610,12 +600,7 @@ static gnutls_session_t new_session(struct sess *x, bool server, int fd,
 	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
 					   server ? GNUTLS_HOOK_PRE :
 					   GNUTLS_HOOK_POST, ch_hook);
-	if (gnutls_session_ext_register(s, KATLS_EXT_NAME, KATLS_EXT_TYPE,
-					GNUTLS_EXT_TLS, ext_recv, ext_send,
-					NULL, NULL, NULL,
-					GNUTLS_EXT_FLAG_TLS |
-					GNUTLS_EXT_FLAG_CLIENT_HELLO |
-					GNUTLS_EXT_FLAG_EE) < 0)
+	if (katls_gnutls_ext_register(s, ext_recv, ext_send))
 		result_fail("cannot register the extension");
 	gnutls_transport_set_int(s, fd);
 	gnutls_handshake_set_timeout(s, 20000);
@@ -648,39 +633,55 @@ static const char *hs_error(struct sess *x, gnutls_session_t s, int ret)
 
 /* ---- roles ---- */
 
-static int run_server(void)
+/* Name the role that prints the result line; its session state. */
+static struct sess *role_begin(const char *role)
 {
-	gnutls_certificate_credentials_t creds;
 	struct sess *x = calloc(1, sizeof(*x));
-	gnutls_session_t s;
-	char buf[512];
-	int lfd, fd, ret;
 
-	prog_role = "A";
+	prog_role = role;
 	if (!x)
-		return 1;
-	creds = server_creds(opt.cert, opt.key);
-	lfd = tcp_listen(opt.port);
-	printf("A: listening\n");
+		result_fail("out of memory");
+	return x;
+}
+
+/* Listen on port (*lfd) and accept one connection. */
+static int accept_one(unsigned int port, int *lfd)
+{
+	int fd;
+
+	*lfd = tcp_listen(port);
+	printf("%s: listening\n", prog_role);
 	fflush(stdout);
-	fd = accept(lfd, NULL, NULL);
+	fd = accept(*lfd, NULL, NULL);
 	if (fd < 0)
 		result_fail("accept: %s", strerror(errno));
+	return fd;
+}
+
+/* A's or M's TLS server on fd, with binding opt.binding. */
+static gnutls_session_t server_session(struct sess *x, int fd,
+				       const char *cipher,
+				       gnutls_certificate_credentials_t creds,
+				       int (*ee_send)(gnutls_session_t,
+						      struct sess *,
+						      gnutls_buffer_t))
+{
+	gnutls_session_t s;
+
 	x->binding = opt.binding;
-	x->ee_send = attester_ee_send;
-	s = new_session(x, true, fd, WEAK_PRIORITY, creds);
+	x->ee_send = ee_send;
+	s = new_session(x, true, fd, cipher, creds);
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
-	ret = handshake(s);
-	if (ret < 0)
-		result_fail("%s", hs_error(x, s, ret));
-	if (!x->req_valid)
-		result_fail("peer did not ask for attestation");
-	/* Serve: read what the client sends until it closes. */
-	while ((ret = gnutls_record_recv(s, buf, sizeof(buf))) > 0)
-		gnutls_record_send(s, "ack\n", 4);
-	printf("A: served\n");
-	/* End our data with close_notify: katls-cat takes a bare FIN for a
-	 * truncation. */
+	return s;
+}
+
+/*
+ * End a served session with close_notify (katls-cat takes a bare FIN for
+ * a truncation), then free everything.
+ */
+static int server_done(gnutls_session_t s, struct sess *x, int fd, int lfd,
+		       gnutls_certificate_credentials_t creds)
+{
 	gnutls_bye(s, GNUTLS_SHUT_WR);
 	gnutls_deinit(s);
 	close(fd);
@@ -690,16 +691,38 @@ static int run_server(void)
 	return 0;
 }
 
+static int run_server(void)
+{
+	gnutls_certificate_credentials_t creds;
+	gnutls_session_t s;
+	struct sess *x;
+	char buf[512];
+	int lfd, fd, ret;
+
+	x = role_begin("A");
+	creds = server_creds(opt.cert, opt.key);
+	fd = accept_one(opt.port, &lfd);
+	s = server_session(x, fd, WEAK_CIPHER, creds, attester_ee_send);
+	ret = handshake(s);
+	if (ret < 0)
+		result_fail("%s", hs_error(x, s, ret));
+	if (!x->req_valid)
+		result_fail("peer did not ask for attestation");
+	/* Serve: read what the client sends until it closes. */
+	while ((ret = gnutls_record_recv(s, buf, sizeof(buf))) > 0)
+		gnutls_record_send(s, "ack\n", 4);
+	printf("A: served\n");
+	return server_done(s, x, fd, lfd, creds);
+}
+
 static int run_client(void)
 {
-	struct sess *x = calloc(1, sizeof(*x));
+	struct sess *x;
 	char err[256], buf[64];
 	gnutls_session_t s;
 	int fd, ret;
 
-	prog_role = "C";
-	if (!x)
-		return 1;
+	x = role_begin("C");
 	if (katls_policy_load_file(opt.policy, &x->policy, err, sizeof(err)))
 		result_fail("policy: %s", err);
 	if (gnutls_certificate_allocate_credentials(&victim_creds) ||
@@ -710,7 +733,7 @@ static int run_client(void)
 	if (fd < 0)
 		result_fail("connect to port %u: %s", opt.port, strerror(errno));
 	x->binding = opt.binding;
-	s = new_session(x, false, fd, WEAK_PRIORITY, victim_creds);
+	s = new_session(x, false, fd, WEAK_CIPHER, victim_creds);
 	gnutls_session_set_verify_function(s, victim_verify);
 	ret = handshake(s);
 	if (ret < 0)
@@ -763,7 +786,7 @@ static int fetch_from_attester(const uint8_t *req_raw, size_t req_len,
 	u->binding = opt.binding;
 	u->req_override = req_raw;
 	u->req_override_len = req_len;
-	s = new_session(u, false, fd, RELAY_PRIORITY, any);
+	s = new_session(u, false, fd, NULL, any);
 	if (client_random &&
 	    gnutls_handshake_set_random(s, client_random) < 0) {
 		snprintf(why, whylen, "cannot set the client random");
@@ -1153,14 +1176,12 @@ static int run_forwarder(int cfd)
 static int run_relay(void)
 {
 	gnutls_certificate_credentials_t creds;
-	struct sess *x = calloc(1, sizeof(*x));
 	gnutls_session_t s;
+	struct sess *x;
 	char buf[512];
 	int lfd, fd, ret;
 
-	prog_role = "M";
-	if (!x)
-		return 1;
+	x = role_begin("M");
 	if (!strcmp(opt.attack, "replay")) {
 		/* An earlier, genuine handshake with A, with its own nonce. */
 		struct katls_ext_request r = {
@@ -1181,22 +1202,14 @@ static int run_relay(void)
 		printf("M: recorded %zu bytes of evidence from an earlier handshake\n",
 		       recorded_len);
 	}
-	lfd = tcp_listen(opt.port);
-	printf("M: listening\n");
-	fflush(stdout);
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0)
-		result_fail("accept: %s", strerror(errno));
+	fd = accept_one(opt.port, &lfd);
 	if (!strcmp(opt.attack, "strip") || !strcmp(opt.attack, "flip-ee") ||
 	    !strcmp(opt.attack, "passthrough"))
 		return run_forwarder(fd);
 
 	/* M holds the attested server's leaked key. */
 	creds = server_creds(opt.cert, opt.key);
-	x->binding = opt.binding;
-	x->ee_send = relay_ee_send;
-	s = new_session(x, true, fd, RELAY_PRIORITY, creds);
-	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	s = server_session(x, fd, NULL, creds, relay_ee_send);
 	ret = handshake(s);
 	if (ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PREMATURE_TERMINATION)
 		result_fail("the victim aborted the handshake (%s)",
@@ -1219,13 +1232,7 @@ static int run_relay(void)
 	 */
 	while (gnutls_record_recv(s, buf, sizeof(buf) - 1) > 0)
 		;
-	gnutls_bye(s, GNUTLS_SHUT_WR);
-	gnutls_deinit(s);
-	close(fd);
-	close(lfd);
-	gnutls_certificate_free_credentials(creds);
-	sess_free(x);
-	return 0;
+	return server_done(s, x, fd, lfd, creds);
 }
 
 /*
@@ -1308,8 +1315,8 @@ static int st_psk_cb(gnutls_session_t s, const char *user,
 }
 
 /* One group, so no HelloRetryRequest changes the early transcript. */
-#define ST_PRIO "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:" \
-		"-KX-ALL:+ECDHE-PSK:-GROUP-ALL:+GROUP-X25519:%NO_TICKETS"
+#define ST_CIPHER	"AES-128-GCM"
+#define ST_EXTRA	"-KX-ALL:+ECDHE-PSK:-GROUP-ALL:+GROUP-X25519"
 
 static void *st_server_thread(void *arg)
 {
@@ -1320,7 +1327,7 @@ static void *st_server_thread(void *arg)
 	gnutls_psk_allocate_server_credentials(&c);
 	gnutls_psk_set_server_credentials_function(c, st_psk_cb);
 	gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL);
-	gnutls_priority_set_direct(s, ST_PRIO, NULL);
+	gnutls_priority_set_direct(s, priority(ST_CIPHER, ST_EXTRA), NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_PSK, c);
 	gnutls_session_set_ptr(s, &st_server);
 	gnutls_session_set_keylog_function(s, st_keylog);
@@ -1353,7 +1360,7 @@ static int st_psk_handshake(void)
 	gnutls_psk_allocate_client_credentials(&c);
 	gnutls_psk_set_client_credentials(c, "katls", &key, GNUTLS_PSK_KEY_RAW);
 	gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL);
-	gnutls_priority_set_direct(s, ST_PRIO, NULL);
+	gnutls_priority_set_direct(s, priority(ST_CIPHER, ST_EXTRA), NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_PSK, c);
 	gnutls_session_set_ptr(s, &st_client);
 	gnutls_session_set_keylog_function(s, st_client_keylog);

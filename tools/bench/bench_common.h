@@ -2,23 +2,127 @@
 /*
  * Shared helpers of the katls benchmarks: fixed test keys for the three
  * TLS 1.3 ciphers kTLS supports, a forked test agent that hands keys to
- * katls sockets through the netlink protocol (ACCEPT + DONE), a run-time
- * self-signed GnuTLS credential, timing and medians.
- *
- * The agent helpers (agent_open, agent_accept, agent_xfer, agent_msg)
- * come from tests/vm/katls_test.h; this file adds what the VM tests do
- * not need: keys for every cipher.
+ * katls sockets through the agent protocol (libkatlsagent: ACCEPT +
+ * DONE), a run-time self-signed GnuTLS credential, timing and medians.
  */
 #ifndef KATLS_BENCH_COMMON_H
 #define KATLS_BENCH_COMMON_H
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
+#include <linux/katls.h>
+#include <linux/tls.h>
+#include <katls/agent.h>
+#include <katls/gnutls.h>
+#include <katls/katls.h>
 
-#include "../../tests/vm/katls_test.h"
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+
+static inline void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static inline void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A TCP socket with Nagle off (an accepted socket inherits it). */
+static inline int nodelay_socket(void)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_TCP, TCP_NODELAY, &one, sizeof(one)))
+		die("socket");
+	return fd;
+}
+
+/* A connected IPv4 loopback pair: *a connects, *b is accepted. */
+static inline void tcp_pair(int family, int *a, int *b)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(in);
+	int l = nodelay_socket();
+
+	if (family != AF_INET || bind(l, (void *)&in, len) ||
+	    listen(l, 1024) || getsockname(l, (void *)&in, &len))
+		die("loopback listener");
+	*a = nodelay_socket();
+	if (connect(*a, (void *)&in, len))
+		die("connect");
+	*b = accept(l, NULL, NULL);
+	if (*b < 0)
+		die("accept");
+	close(l);
+}
+
+static inline void set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/*
+ * Opt fd in and submit the request without waiting (libkatls): 0 once
+ * queued, or the errno.
+ */
+static inline int bench_attach(int fd, enum katls_role role,
+			       const char *policy, unsigned int timeout_ms)
+{
+	struct katls_options o = { .policy = policy,
+				   .timeout_ms = timeout_ms };
+
+	return katls_attach_start(fd, role, &o) ? errno : 0;
+}
+
+/* KATLS_RESULT (libkatls); state 0xdead when the kernel gave none. */
+static inline struct katls_result result(int fd)
+{
+	struct katls_result r = { .state = 0xdead };
+
+	katls_result_get(fd, &r);
+	return r;
+}
+
+/* A counter of /proc/net/katls_stat, -1 if absent. */
+static inline long long katls_stat(const char *name)
+{
+	FILE *f = fopen("/proc/net/katls_stat", "r");
+	long long v = -1, x;
+	char key[64];
+
+	while (f && fscanf(f, "%63s %lld", key, &x) == 2)
+		if (!strcmp(key, name))
+			v = x;
+	if (f)
+		fclose(f);
+	return v;
+}
 
 enum bench_cipher { C_AES128, C_AES256, C_CHACHA, C_NR };
 
@@ -114,34 +218,29 @@ static inline int ktls_install(int fd, int cipher, bool client)
 }
 
 /* DONE with status 0, a summary and the fixed keys of cipher for role. */
-static inline int bench_agent_done(struct agent *a, uint64_t id,
+static inline int bench_agent_done(struct katls_agent *a, uint64_t id,
 				   unsigned int role, int cipher)
 {
-	struct nl_msg *msg = agent_msg(a, KATLS_CMD_DONE);
-	uint8_t digest[KATLS_DIGEST_LEN], meas[48];
+	struct katls_agent_done d = { .id = id };
 	union bench_key tx, rx;
-	struct nlattr *nest;
-	size_t len;
 	int err;
 
-	len = bench_key(cipher, role == KATLS_ROLE_CLIENT ? 0 : 1, &tx);
+	d.keys.len = bench_key(cipher, role == KATLS_ROLE_CLIENT ? 0 : 1, &tx);
 	bench_key(cipher, role == KATLS_ROLE_CLIENT ? 1 : 0, &rx);
-	memset(digest, 0xd1, sizeof(digest));
-	memset(meas, 0x3e, sizeof(meas));
-	nla_put_u64(msg, KATLS_A_REQ_ID, id);
-	nla_put_u32(msg, KATLS_A_STATUS, 0);
-	nest = nla_nest_start(msg, KATLS_A_SUMMARY);
-	nla_put_u32(msg, KATLS_SUMMARY_A_EVIDENCE_TYPE, KATLS_EVIDENCE_SIM);
-	nla_put_u32(msg, KATLS_SUMMARY_A_BINDING_LEVEL, KATLS_BINDING_L2);
-	nla_put(msg, KATLS_SUMMARY_A_DIGEST, sizeof(digest), digest);
-	nla_put(msg, KATLS_SUMMARY_A_MEASUREMENT, sizeof(meas), meas);
-	nla_put_string(msg, KATLS_SUMMARY_A_POLICY, "bench");
-	nla_nest_end(msg, nest);
-	nla_put(msg, KATLS_A_TX, len, &tx);
-	nla_put(msg, KATLS_A_RX, len, &rx);
+	memcpy(&d.keys.tx, &tx, sizeof(tx));
+	memcpy(&d.keys.rx, &rx, sizeof(rx));
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
-	err = agent_xfer(a, msg);
+	d.summary = (struct katls_agent_summary){
+		.evidence_type = KATLS_EVIDENCE_SIM,
+		.binding_level = KATLS_BINDING_L2,
+		.measurement_len = 48,
+		.policy = "bench",
+	};
+	memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
+	memset(d.summary.measurement, 0x3e, d.summary.measurement_len);
+	err = -katls_agent_done(a, &d);
+	katls_agent_done_wipe(&d);
 	return err;
 }
 
@@ -155,29 +254,31 @@ static inline int bench_agent_done(struct agent *a, uint64_t id,
  */
 static inline pid_t bench_spawn_agent(int n, int cipher, int ready_fd)
 {
-	struct agent a;
+	struct katls_agent lis, a;
+	struct katls_agent_request req;
 	pid_t pid = fork();
 	int err = 0, i, tries;
 
 	if (pid)
 		return pid;
-	if (agent_open(&a, true))
+	if (katls_agent_listen(&lis) || katls_agent_connect(&a))
 		_exit(100);
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(101);
 	for (i = 0; i < n && !err; i++) {
 		err = ENOENT;
 		for (tries = 0; tries < 2000 && err == ENOENT; tries++) {
-			err = agent_accept(&a);
+			err = -katls_agent_accept(&a, &req);
 			if (err == ENOENT)
 				msleep(5);
 		}
 		if (!err)
-			err = bench_agent_done(&a, a.id, a.role, cipher);
-		if (a.fd >= 0)
-			close(a.fd);
+			err = bench_agent_done(&a, req.id, req.role, cipher);
+		if (req.fd >= 0)
+			close(req.fd);
 	}
-	agent_close(&a);
+	katls_agent_close(&a);
+	katls_agent_close(&lis);
 	_exit(err > 255 ? 255 : err);
 }
 
@@ -193,8 +294,8 @@ static inline int bench_wait(pid_t pid)
 
 /*
  * Make the connected pair (a: client, b: server) OPEN katls sockets with
- * the fixed keys of cipher: opt-in, non-blocking requests, the forked
- * agent's DONE.  Returns 0 or an errno-like code.
+ * the fixed keys of cipher: opt-in and non-blocking requests (libkatls),
+ * the forked agent's DONE.  Returns 0 or an errno-like code.
  */
 static inline int katls_handover(int a, int b, int cipher)
 {
@@ -203,8 +304,6 @@ static inline int katls_handover(int a, int b, int cipher)
 	char c;
 	pid_t pid;
 
-	if (opt_in(a) || opt_in(b))
-		return errno;
 	if (pipe(rp))
 		return errno;
 	pid = bench_spawn_agent(2, cipher, rp[1]);
@@ -216,11 +315,9 @@ static inline int katls_handover(int a, int b, int cipher)
 	close(rp[0]);
 	set_nonblock(a, true);
 	set_nonblock(b, true);
-	err = request(a, KATLS_ROLE_CLIENT, "bench", 10000);
-	if (err == EINPROGRESS)
-		err = request(b, KATLS_ROLE_SERVER, "bench", 10000);
-	if (err == EINPROGRESS)
-		err = 0;
+	err = bench_attach(a, KATLS_ROLE_CLIENT, "bench", 10000);
+	if (!err)
+		err = bench_attach(b, KATLS_ROLE_SERVER, "bench", 10000);
 	if (err)
 		kill(pid, SIGKILL);
 	st = bench_wait(pid);
@@ -308,14 +405,14 @@ static inline void bench_cred_free(struct bench_cred *c)
 static inline gnutls_session_t bench_tls_session(struct bench_cred *c, int fd,
 						 bool client, int cipher)
 {
-	char prio[256];
+	char prio[KATLS_GNUTLS_PRIORITY_MAX];
 	gnutls_session_t s;
 	const char *err_pos;
 	int r;
 
-	snprintf(prio, sizeof(prio),
-		 "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+%s:-GROUP-ALL:"
-		 "+GROUP-X25519:%%NO_TICKETS", cipher_gnutls[cipher]);
+	if (katls_gnutls_priority(prio, sizeof(prio), cipher_gnutls[cipher],
+				  "-GROUP-ALL:+GROUP-X25519") < 0)
+		return NULL;
 	if (gnutls_init(&s, (client ? GNUTLS_CLIENT : GNUTLS_SERVER) |
 			GNUTLS_NO_TICKETS) < 0)
 		return NULL;
@@ -378,14 +475,14 @@ static inline double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Write all of buf to fd (pipes); false on error. */
-static inline bool write_all(int fd, const void *buf, size_t len)
+/* Move all of len bytes through fd (pipes) in one direction. */
+static inline bool io_all(int fd, void *buf, size_t len, bool out)
 {
-	const char *p = buf;
+	char *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = write(fd, p, len);
+		n = out ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -396,21 +493,16 @@ static inline bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
+/* Write all of buf to fd; false on error. */
+static inline bool write_all(int fd, const void *buf, size_t len)
+{
+	return io_all(fd, (void *)buf, len, true);
+}
+
+/* Read exactly len bytes; false on error or end of file. */
 static inline bool read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
+	return io_all(fd, buf, len, false);
 }
 
 #endif /* KATLS_BENCH_COMMON_H */

@@ -47,8 +47,6 @@
 
 #define MAX_INFLIGHT 1024
 #define MIN_SAMPLES 40
-#define BARE_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
-		      "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
 
 static double opt_secs = 3.0;
 static int opt_workers = 64;
@@ -123,7 +121,7 @@ static int bare_handshake(int fd, bool client)
 	if (gnutls_init(&s, (client ? GNUTLS_CLIENT : GNUTLS_SERVER) |
 			GNUTLS_NO_TICKETS) < 0)
 		return 0;
-	r = gnutls_priority_set_direct(s, BARE_PRIORITY, NULL);
+	r = gnutls_priority_set_direct(s, KATLS_GNUTLS_PRIORITY, NULL);
 	if (r >= 0)
 		r = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
 					   client ? cred.client : cred.server);
@@ -246,14 +244,12 @@ static int slot_start(enum mode m, struct slot *s)
 	s->start = now_s();
 	if (m == M_BARE)
 		return 0;
-	if (opt_in(s->a) || opt_in(s->b))
-		return errno;
 	set_nonblock(s->a, true);
 	set_nonblock(s->b, true);
-	err = request(s->a, KATLS_ROLE_CLIENT, opt_policy, 60000);
-	if (err == EINPROGRESS)
-		err = request(s->b, KATLS_ROLE_SERVER, opt_policy, 60000);
-	return err == EINPROGRESS ? 0 : err ? err : 0;
+	err = bench_attach(s->a, KATLS_ROLE_CLIENT, opt_policy, 60000);
+	if (!err)
+		err = bench_attach(s->b, KATLS_ROLE_SERVER, opt_policy, 60000);
+	return err;
 }
 
 static int bare_submit(struct slot *s, int idx)
@@ -566,9 +562,9 @@ static int cmd_mem(int n)
 		die("pipe");
 	lis = fork();
 	if (!lis) {
-		struct agent a;
+		struct katls_agent a;
 
-		if (agent_open(&a, true) || write(rp[1], "r", 1) != 1)
+		if (katls_agent_listen(&a) || write(rp[1], "r", 1) != 1)
 			_exit(1);
 		pause();
 		_exit(0);
@@ -583,10 +579,8 @@ static int cmd_mem(int n)
 	plain = meminfo_kb();
 	pend_cnt = katls_stat("pending");
 	for (i = 0; i < n; i++) {
-		opt_in(fds[2 * i]);
 		set_nonblock(fds[2 * i], true);
-		if (request(fds[2 * i], KATLS_ROLE_CLIENT, "p", 120000) ==
-		    EINPROGRESS)
+		if (!bench_attach(fds[2 * i], KATLS_ROLE_CLIENT, "p", 120000))
 			ok++;
 	}
 	settle();

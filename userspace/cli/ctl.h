@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <linux/katls.h>
+#include <katls/agent.h>
 
 #define CTL_STAT_PATH		"/proc/net/katls_stat"
 #define CTL_STAT_NAME_MAX	64	/* including the NUL */
@@ -38,41 +39,26 @@ int ctl_stat_parse(FILE *f, struct ctl_stat *st, size_t max,
 void ctl_stat_print(FILE *out, const struct ctl_stat *st, size_t n);
 void ctl_stat_print_json(FILE *out, const struct ctl_stat *st, size_t n);
 
-/* Attributes present in a dump entry (bit KATLS_A_*). */
-#define CTL_HAS(s, a)	(((s)->present >> (a)) & 1)
-
-/** struct ctl_sock - one opted-in socket from the KATLS_CMD_GET dump */
-struct ctl_sock {
-	uint64_t present;		/* 1 << KATLS_A_* */
-	uint64_t req_id, inode;
-	uint32_t state, role, agent_pid, age_ms;
-	uint16_t family, sport, dport;
-	uint8_t saddr[16], daddr[16];
-	char policy[KATLS_POLICY_MAX];
-};
-
-struct nl_msg;
 /*
- * Decode one KATLS_CMD_GET reply message into @s.  Checks attribute types
- * and lengths (addresses 4 bytes for AF_INET, 16 for AF_INET6, policy
- * NUL-terminated within KATLS_POLICY_MAX).  Returns 0 or a negative
- * libnl error code.
+ * The dump's entries are struct katls_agent_sock, as libkatlsagent
+ * decodes them (katls_agent_parse_sock(): attribute types and lengths,
+ * addresses 4 bytes for AF_INET and 16 for AF_INET6, the policy
+ * NUL-terminated within KATLS_POLICY_MAX).
  */
-int ctl_sock_parse(struct nl_msg *msg, struct ctl_sock *s);
 
 /* "[2001:db8::1]:443", "10.0.0.1:443" or "-" into @buf. */
-void ctl_sock_addr(const struct ctl_sock *s, bool local, char *buf,
+void ctl_sock_addr(const struct katls_agent_sock *s, bool local, char *buf,
 		   size_t len);
 
-void ctl_list_print(FILE *out, const struct ctl_sock *s, size_t n);
-void ctl_list_print_json(FILE *out, const struct ctl_sock *s, size_t n);
+void ctl_list_print(FILE *out, const struct katls_agent_sock *s, size_t n);
+void ctl_list_print_json(FILE *out, const struct katls_agent_sock *s, size_t n);
 
 /*
  * Dump the sockets through generic netlink into a malloc'ed array.
  * Returns the count, or -1 with a message in @err; *@absent is set when
  * the katls family is not registered (module not loaded).
  */
-int ctl_list_dump(struct ctl_sock **out, bool *absent, char *err,
+int ctl_list_dump(struct katls_agent_sock **out, bool *absent, char *err,
 		  size_t errlen);
 
 /* JSON string literal of @s (quotes, escapes) on @out. */

@@ -66,7 +66,7 @@ static int cmd_stat(const char *path, bool json)
 
 static int cmd_list(bool json)
 {
-	struct ctl_sock *s;
+	struct katls_agent_sock *s;
 	char err[160];
 	bool absent;
 	int n;

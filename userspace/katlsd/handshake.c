@@ -40,8 +40,6 @@
 #include "hs_int.h"
 #include "log.h"
 
-#define HTSC_LABEL	"CLIENT_HANDSHAKE_TRAFFIC_SECRET"
-
 /*
  * Failure path (Documentation/katlsd.rst, "Alerts"): how long we wait at
  * most for the peer to acknowledge our alert, and for a peer that sent
@@ -62,7 +60,7 @@ void katlsd_evidence_free(struct katlsd_evidence *ev)
 
 void katlsd_hs_result_wipe(struct katlsd_hs_result *r)
 {
-	katlsd_keys_wipe(&r->keys);
+	katls_keys_wipe(&r->keys);
 }
 
 int hs_fail(struct hs_ctx *ctx, int err, const char *fmt, ...)
@@ -119,21 +117,6 @@ int katlsd_gnutls_errno(int e)
 	}
 }
 
-static gnutls_mac_algorithm_t prf_mac(gnutls_session_t s, size_t *len)
-{
-	switch (gnutls_prf_hash_get(s)) {
-	case GNUTLS_DIG_SHA256:
-		*len = 32;
-		return GNUTLS_MAC_SHA256;
-	case GNUTLS_DIG_SHA384:
-		*len = 48;
-		return GNUTLS_MAC_SHA384;
-	default:
-		*len = 0;
-		return GNUTLS_MAC_UNKNOWN;
-	}
-}
-
 int hs_compute_binder(struct hs_ctx *ctx, gnutls_session_t s,
 		      const gnutls_datum_t *cert_der, uint8_t rd[64])
 {
@@ -142,7 +125,7 @@ int hs_compute_binder(struct hs_ctx *ctx, gnutls_session_t s,
 	size_t hlen;
 	int ret;
 
-	mac = prf_mac(s, &hlen);
+	mac = katls_gnutls_prf_mac(s, &hlen);
 	if (mac == GNUTLS_MAC_UNKNOWN)
 		return hs_fail(ctx, EPROTO, "unsupported handshake hash");
 	if (!ctx->htsc_len || ctx->htsc_len != hlen)
@@ -181,13 +164,10 @@ static int keylog_cb(gnutls_session_t s, const char *label,
 {
 	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
 
-	if (strcmp(label, HTSC_LABEL))
-		return 0;
-	if (secret->size > sizeof(ctx->htsc))
+	if (katls_gnutls_keylog_htsc(label, secret, ctx->htsc,
+				     sizeof(ctx->htsc), &ctx->htsc_len) < 0)
 		return hs_fail(ctx, EPROTO, "handshake secret too long"),
 		       GNUTLS_E_INTERNAL_ERROR;
-	memcpy(ctx->htsc, secret->data, secret->size);
-	ctx->htsc_len = secret->size;
 	return 0;
 }
 
@@ -438,7 +418,7 @@ static void fail_connection(struct hs_ctx *ctx, gnutls_session_t s,
 static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 {
 	const struct katlsd_hs_params *p = ctx->p;
-	const char *prio = KATLSD_PRIORITY, *errpos = NULL;
+	const char *prio = KATLS_GNUTLS_PRIORITY, *errpos = NULL;
 	int ret;
 
 	gnutls_session_set_ptr(s, ctx);
@@ -449,15 +429,8 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 		return hs_fail(ctx, EIO, "priority string rejected at \"%s\"",
 			       errpos ? errpos : "?");
 	gnutls_session_set_keylog_function(s, keylog_cb);
-	ret = gnutls_session_ext_register(s, KATLS_EXT_NAME, KATLS_EXT_TYPE,
-					  GNUTLS_EXT_TLS, ext_recv, ext_send,
-					  NULL, NULL, NULL,
-					  GNUTLS_EXT_FLAG_TLS |
-					  GNUTLS_EXT_FLAG_CLIENT_HELLO |
-					  GNUTLS_EXT_FLAG_EE);
-	if (ret < 0)
-		return hs_fail(ctx, EIO, "cannot register the extension: %s",
-			       gnutls_strerror(ret));
+	if (katls_gnutls_ext_register(s, ext_recv, ext_send))
+		return hs_fail(ctx, EIO, "cannot register the extension");
 
 	/* Both roles evaluate the policy they name (issue 11 item 18). */
 	if (!p->policy)
@@ -541,7 +514,7 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	else if (gnutls_record_check_pending(s))
 		hs_fail_alert(&ctx, GNUTLS_A_UNEXPECTED_MESSAGE, EPROTO,
 			      "records buffered in GnuTLS; kTLS cannot take them over");
-	else if ((ret = katlsd_ktls_keys(s, &r->keys)) < 0)
+	else if ((ret = katls_gnutls_export_keys(s, &r->keys)) < 0)
 		hs_fail_alert(&ctx, GNUTLS_A_INTERNAL_ERROR, -ret,
 			      "cannot export the traffic keys");
 	if (r->status) {
@@ -553,7 +526,7 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	      katls_evidence_name(r->evidence_type), r->policy);
 out:
 	if (r->status)
-		katlsd_keys_wipe(&r->keys);
+		katls_keys_wipe(&r->keys);
 	if (s)
 		gnutls_deinit(s);
 	gnutls_memset(ctx.htsc, 0, sizeof(ctx.htsc));

@@ -22,17 +22,10 @@
 #include <gnutls/gnutls.h>
 #include <linux/katls.h>
 #include <katls/merkle.h>
+#include <katls/agent.h>
+#include <katls/gnutls.h>
 #include <katls/verify.h>
 
-#include "ktls.h"
-
-/*
- * TLS 1.3 only, no session tickets (nothing may arrive after Finished
- * that kTLS would not understand), and only the AEADs kTLS implements.
- */
-#define KATLSD_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:" \
-			"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
-			"+CHACHA20-POLY1305"
 
 /**
  * struct katlsd_evidence - what an evidence source returns (server) or
@@ -83,7 +76,7 @@ struct katlsd_hs_params;
  *	evidence (client) and our own summary (server).  Everything else on
  *	the client path -- binder recomputation, katls_policy_allows(),
  *	katls_policy_eval(), the report-data comparison -- stays.
- * @priority: replaces KATLSD_PRIORITY (the tests run each cipher).
+ * @priority: replaces KATLS_GNUTLS_PRIORITY (the tests run each cipher).
  * @sandbox_entered: called in the privilege-separated sandbox once it is
  *	confined, before the handshake (privsep.c).
  *
@@ -160,7 +153,7 @@ struct katlsd_hs_result {
 	int status;
 	char reason[256];
 	enum katlsd_settle settle;	/* failures only */
-	struct katlsd_keys keys;	/* valid iff status == 0 */
+	struct katls_keys keys;	/* valid iff status == 0 */
 
 	/* evidence summary (status == 0) */
 	enum katls_evidence_type evidence_type;

@@ -116,7 +116,7 @@ static void reap(void)
 	}
 }
 
-static void spawn(struct katlsd_nl *nl, struct katlsd_nl *ctrl, int sigfd,
+static void spawn(struct katls_agent *nl, struct katls_agent *ctrl, int sigfd,
 		  const sigset_t *oldmask)
 {
 	while (katlsd_sched_next(&sched, state.cfg.concurrency)) {
@@ -131,8 +131,8 @@ static void spawn(struct katlsd_nl *nl, struct katlsd_nl *ctrl, int sigfd,
 			int code;
 
 			close(sigfd);
-			katlsd_nl_close(nl);
-			katlsd_nl_close(ctrl);
+			katls_agent_close(nl);
+			katls_agent_close(ctrl);
 			signal(SIGPIPE, SIG_IGN);
 			sigprocmask(SIG_SETMASK, oldmask, NULL);
 			code = katlsd_worker(&state);
@@ -146,17 +146,17 @@ static void spawn(struct katlsd_nl *nl, struct katlsd_nl *ctrl, int sigfd,
  * again): drop the dead subscription and join the new family's group.
  * Requests of the new module may predate the subscription: probe.
  */
-static void follow_family(struct katlsd_nl *nl, unsigned int events)
+static void follow_family(struct katls_agent *nl, unsigned int events)
 {
 	int ret;
 
 	if (nl->sk) {
-		katlsd_nl_close(nl);
-		if (events & KATLSD_NL_FAMILY_DEL)
+		katls_agent_close(nl);
+		if (events & KATLS_AGENT_FAMILY_DEL)
 			kwarn("the %s netlink family went away (module unloaded?); waiting for it",
 			      KATLS_GENL_NAME);
 	}
-	ret = katlsd_nl_listen(nl);
+	ret = katls_agent_listen(nl);
 	if (ret == -ENOENT)
 		return;		/* still gone: the next NEWFAMILY brings it */
 	if (ret) {
@@ -171,7 +171,7 @@ static void follow_family(struct katlsd_nl *nl, unsigned int events)
 
 static int run(void)
 {
-	struct katlsd_nl nl = { 0 }, ctrl = { 0 };
+	struct katls_agent nl = { 0 }, ctrl = { 0 };
 	struct pollfd pfd[3];
 	sigset_t mask, oldmask;
 	bool stop = false;
@@ -190,19 +190,19 @@ static int run(void)
 	}
 
 	/* First the controller, so that no unload/reload goes unseen. */
-	ret = katlsd_nl_ctrl_listen(&ctrl);
+	ret = katls_agent_ctrl_listen(&ctrl);
 	if (ret) {
 		kerr("cannot follow the generic netlink controller: %s",
 		     strerror(-ret));
 		close(sigfd);
 		return 1;
 	}
-	ret = katlsd_nl_listen(&nl);
+	ret = katls_agent_listen(&nl);
 	if (ret) {
 		kerr("cannot join the %s netlink family: %s%s", KATLS_GENL_NAME,
 		     strerror(-ret),
 		     ret == -ENOENT ? " (is the katls module loaded?)" : "");
-		katlsd_nl_close(&ctrl);
+		katls_agent_close(&ctrl);
 		close(sigfd);
 		return 1;
 	}
@@ -215,11 +215,11 @@ static int run(void)
 
 	pfd[0].fd = sigfd;
 	pfd[0].events = POLLIN;
-	pfd[2].fd = katlsd_nl_fd(&ctrl);
+	pfd[2].fd = katls_agent_fd(&ctrl);
 	pfd[2].events = POLLIN;
 	while (!stop) {
 		/* No subscription while the module is away: poll ignores -1. */
-		pfd[1].fd = nl.sk ? katlsd_nl_fd(&nl) : -1;
+		pfd[1].fd = nl.sk ? katls_agent_fd(&nl) : -1;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		if (poll(pfd, 3, -1) < 0) {
@@ -250,7 +250,7 @@ static int run(void)
 		if (!stop && (pfd[2].revents & (POLLIN | POLLERR))) {
 			unsigned int ev = 0;
 
-			ret = katlsd_nl_ctrl_drain(&ctrl, &ev);
+			ret = katls_agent_ctrl_drain(&ctrl, &ev);
 			if (ret) {
 				/*
 				 * Blind to unload/reload from here on: exit
@@ -268,7 +268,7 @@ static int run(void)
 		    (pfd[1].revents & (POLLIN | POLLERR))) {
 			unsigned int ready = 0;
 
-			ret = katlsd_nl_drain(&nl, &ready);
+			ret = katls_agent_drain(&nl, &ready);
 			if (ret == -ENOBUFS) {
 				kwarn("netlink overrun: notifications lost, probing");
 				katlsd_sched_overrun(&sched,
@@ -286,8 +286,8 @@ static int run(void)
 	 * Clean stop: accept nothing new; let running handshakes finish
 	 * (each is bounded by its kernel deadline and alarm()).
 	 */
-	katlsd_nl_close(&nl);
-	katlsd_nl_close(&ctrl);
+	katls_agent_close(&nl);
+	katls_agent_close(&ctrl);
 	if (sched.running)
 		knotice("waiting for %u running handshake(s)", sched.running);
 	while (sched.running) {

@@ -117,7 +117,7 @@ static bool str_ok(const char *s, size_t cap)
 }
 
 #define RES_LEN (4 + sizeof(((struct katlsd_hs_result *)0)->reason) + 4 + \
-		 2 * sizeof(union katlsd_crypto_info) + 4 + 4 + \
+		 2 * sizeof(union katls_crypto_info) + 4 + 4 + \
 		 KATLS_DIGEST_LEN + 4 + KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX + 4)
 
 int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
@@ -139,7 +139,7 @@ int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
 		memcpy(p + 4 + sizeof(r->keys.tx), &r->keys.rx,
 		       sizeof(r->keys.rx));
 	}
-	p += 4 + 2 * sizeof(union katlsd_crypto_info);
+	p += 4 + 2 * sizeof(union katls_crypto_info);
 	put32(p, r->evidence_type);
 	put32(p + 4, r->binding_level);
 	p += 8;
@@ -155,21 +155,6 @@ int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
 	put32(p, r->status ? (uint32_t)r->settle : 0);
 	p += 4;
 	return (int)(p - out);
-}
-
-/* The crypto_info length that goes with each cipher kTLS takes. */
-static size_t cipher_len(uint16_t cipher)
-{
-	switch (cipher) {
-	case TLS_CIPHER_AES_GCM_128:
-		return sizeof(struct tls12_crypto_info_aes_gcm_128);
-	case TLS_CIPHER_AES_GCM_256:
-		return sizeof(struct tls12_crypto_info_aes_gcm_256);
-	case TLS_CIPHER_CHACHA20_POLY1305:
-		return sizeof(struct tls12_crypto_info_chacha20_poly1305);
-	default:
-		return 0;
-	}
 }
 
 int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
@@ -197,15 +182,14 @@ int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
 		memcpy(&r->keys.rx, p + 4 + sizeof(r->keys.tx),
 		       sizeof(r->keys.rx));
 		r->keys.len = klen;
-		if (!klen || klen != cipher_len(r->keys.tx.info.cipher_type) ||
+		if (!klen || klen != katls_crypto_info_len(&r->keys.tx) ||
 		    r->keys.rx.info.cipher_type != r->keys.tx.info.cipher_type ||
-		    r->keys.tx.info.version != TLS_1_3_VERSION ||
 		    r->keys.rx.info.version != TLS_1_3_VERSION)
 			goto bad;
 	} else if (klen) {
 		goto bad;
 	}
-	p += 4 + 2 * sizeof(union katlsd_crypto_info);
+	p += 4 + 2 * sizeof(union katls_crypto_info);
 	r->evidence_type = get32(p);
 	r->binding_level = get32(p + 4);
 	p += 8;

@@ -37,7 +37,7 @@ static const char *role_name(uint32_t role)
 }
 
 struct done_ctx {
-	struct katlsd_nl *nl;
+	struct katls_agent *nl;
 	uint64_t id;
 	bool sent;
 	int ret;
@@ -105,8 +105,8 @@ int katlsd_worker(struct katlsd_state *st)
 	struct katlsd_monitor mon;
 	struct katlsd_sandbox sb;
 	struct katlsd_hs_params p;
-	struct katlsd_request req;
-	struct katlsd_nl nl = { 0 };
+	struct katls_agent_request req;
+	struct katls_agent nl = { 0 };
 	struct done_ctx done = { .nl = &nl };
 	gnutls_pk_algorithm_t pk = GNUTLS_PK_UNKNOWN;
 	unsigned int secs, bits = 0;
@@ -114,21 +114,21 @@ int katlsd_worker(struct katlsd_state *st)
 	pid_t pid;
 	int ret;
 
-	ret = katlsd_nl_connect(&nl);
+	ret = katls_agent_connect(&nl);
 	if (ret) {
 		kerr("netlink: %s", strerror(-ret));
 		return KATLSD_EXIT_NETLINK;
 	}
-	ret = katlsd_nl_accept(&nl, &req);
+	ret = katls_agent_accept(&nl, &req);
 	if (ret == -ENOENT) {
-		katlsd_nl_close(&nl);
+		katls_agent_close(&nl);
 		return KATLSD_EXIT_EMPTY;
 	}
 	if (ret) {
 		kerr("ACCEPT: %s", strerror(-ret));
 		if (req.fd >= 0)
 			close(req.fd);
-		katlsd_nl_close(&nl);
+		katls_agent_close(&nl);
 		/* Exiting closes the socket: the kernel aborts the request. */
 		return KATLSD_EXIT_NETLINK;
 	}
@@ -215,7 +215,7 @@ int katlsd_worker(struct katlsd_state *st)
 		if (mon.key)
 			gnutls_privkey_deinit(mon.key);
 		/* Not the sandbox's: the netlink socket and libnl's state. */
-		katlsd_nl_close(&nl);
+		katls_agent_close(&nl);
 		katlsd_sandbox_main(&p, &st->server_creds, sp[1], &sb, pk,
 				    bits);
 	}
@@ -242,7 +242,7 @@ int katlsd_worker(struct katlsd_state *st)
 
 	ret = done.ret;
 	close(req.fd);
-	katlsd_nl_close(&nl);
+	katls_agent_close(&nl);
 	if (ret == -ENOENT) {
 		/* The kernel completed it first: socket closed, deadline. */
 		knotice("request %llu: already completed by the kernel",

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <katls/katls.h>
+
 #include "tap.h"
 
 #ifndef TCP_ULP
@@ -79,14 +81,12 @@ static int request(int fd, unsigned int role, const char *policy)
 	       errno : 0;
 }
 
+/* KATLS_RESULT through libkatls, which fills r whenever the kernel answers. */
 static struct katls_result result(int fd)
 {
-	struct katls_result r;
-	socklen_t len = sizeof(r);
+	struct katls_result r = { .state = 0xdead };
 
-	memset(&r, 0xff, sizeof(r));
-	if (getsockopt(fd, SOL_KATLS, KATLS_RESULT, &r, &len))
-		r.state = 0xdead;
+	katls_result_get(fd, &r);
 	return r;
 }
 

@@ -171,7 +171,7 @@ static struct nl_msg *reply(int family, int alen, const char *policy,
 
 static void test_list(void)
 {
-	struct ctl_sock s[2];
+	struct katls_agent_sock s[2];
 	struct nl_msg *m;
 	char buf[64], *out = NULL;
 	size_t len;
@@ -179,7 +179,7 @@ static void test_list(void)
 	int r;
 
 	m = reply(AF_INET, 4, "sim-test", true);
-	r = ctl_sock_parse(m, &s[0]);
+	r = katls_agent_parse_sock(nlmsg_hdr(m), &s[0]);
 	nlmsg_free(m);
 	tap_ok(r == 0 && s[0].req_id == 42 &&
 	       s[0].state == KATLS_STATE_ACCEPTED &&
@@ -191,26 +191,26 @@ static void test_list(void)
 	tap_ok(!strcmp(buf, "10.0.0.1:40000"), "IPv4 local %s", buf);
 
 	m = reply(AF_INET6, 16, "p\"q", true);
-	r = ctl_sock_parse(m, &s[1]);
+	r = katls_agent_parse_sock(nlmsg_hdr(m), &s[1]);
 	nlmsg_free(m);
 	ctl_sock_addr(&s[1], false, buf, sizeof(buf));
 	tap_ok(r == 0 && !strcmp(buf, "[2001:db8::2]:443"),
 	       "IPv6 entry decoded, peer %s", buf);
 
 	m = reply(AF_INET, 16, NULL, true);
-	tap_ok(ctl_sock_parse(m, &s[0]) < 0,
+	tap_ok(katls_agent_parse_sock(nlmsg_hdr(m), &s[0]) < 0,
 	       "IPv4 entry with a 16-byte address rejected");
 	nlmsg_free(m);
 	m = reply(AF_INET6, 4, NULL, true);
-	tap_ok(ctl_sock_parse(m, &s[0]) < 0,
+	tap_ok(katls_agent_parse_sock(nlmsg_hdr(m), &s[0]) < 0,
 	       "IPv6 entry with a 4-byte address rejected");
 	nlmsg_free(m);
 	m = reply(AF_UNIX, 4, NULL, true);
-	tap_ok(ctl_sock_parse(m, &s[0]) < 0,
+	tap_ok(katls_agent_parse_sock(nlmsg_hdr(m), &s[0]) < 0,
 	       "address of an unknown family rejected");
 	nlmsg_free(m);
 	m = reply(AF_INET, 4, NULL, false);
-	tap_ok(ctl_sock_parse(m, &s[0]) < 0, "entry without REQ_ID rejected");
+	tap_ok(katls_agent_parse_sock(nlmsg_hdr(m), &s[0]) < 0, "entry without REQ_ID rejected");
 	nlmsg_free(m);
 	{
 		char longp[100];
@@ -218,7 +218,7 @@ static void test_list(void)
 		memset(longp, 'x', sizeof(longp) - 1);
 		longp[sizeof(longp) - 1] = '\0';
 		m = reply(AF_INET, 4, longp, true);
-		tap_ok(ctl_sock_parse(m, &s[0]) < 0,
+		tap_ok(katls_agent_parse_sock(nlmsg_hdr(m), &s[0]) < 0,
 		       "policy longer than KATLS_POLICY_MAX rejected");
 		nlmsg_free(m);
 	}
@@ -226,15 +226,15 @@ static void test_list(void)
 	genlmsg_put(m, 0, 0, 0x20, 0, 0, KATLS_CMD_GET, 1);
 	nla_put_u64(m, KATLS_A_REQ_ID, 1);
 	nla_put_u16(m, KATLS_A_STATE, 1);	/* wrong width */
-	tap_ok(ctl_sock_parse(m, &s[0]) < 0, "u16 STATE (wrong type) rejected");
+	tap_ok(katls_agent_parse_sock(nlmsg_hdr(m), &s[0]) < 0, "u16 STATE (wrong type) rejected");
 	nlmsg_free(m);
 
 	/* Rebuild the two good entries for the printers. */
 	m = reply(AF_INET, 4, "sim-test", true);
-	ctl_sock_parse(m, &s[0]);
+	katls_agent_parse_sock(nlmsg_hdr(m), &s[0]);
 	nlmsg_free(m);
 	m = reply(AF_INET6, 16, "p\"q", true);
-	ctl_sock_parse(m, &s[1]);
+	katls_agent_parse_sock(nlmsg_hdr(m), &s[1]);
 	s[1].state = KATLS_STATE_OPEN;
 	nlmsg_free(m);
 

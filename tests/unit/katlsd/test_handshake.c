@@ -385,7 +385,7 @@ static int plain_peer(int fd, bool server, int *alert)
 
 	*alert = -1;
 	gnutls_init(&s, server ? GNUTLS_SERVER : GNUTLS_CLIENT);
-	gnutls_priority_set_direct(s, KATLSD_PRIORITY, NULL);
+	gnutls_priority_set_direct(s, KATLS_GNUTLS_PRIORITY, NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
 			       server ? srv_creds : cli_notrust);
 	gnutls_transport_set_int(s, fd);
@@ -610,7 +610,7 @@ static int run(const struct scenario *sc, struct outcome *o)
 
 static bool no_keys(const struct katlsd_hs_result *r)
 {
-	static const struct katlsd_keys zero;
+	static const struct katls_keys zero;
 
 	return !memcmp(&r->keys, &zero, sizeof(zero));
 }

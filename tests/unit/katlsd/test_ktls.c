@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ktls.h"
+#include <katls/gnutls.h>
 #include "tap.h"
 
 static unsigned char keybuf[32], ivbuf[12];
@@ -23,13 +23,13 @@ static void fill(void)
 int main(void)
 {
 	gnutls_datum_t key = { keybuf, 16 }, iv = { ivbuf, 12 };
-	union katlsd_crypto_info ci;
+	union katls_crypto_info ci;
 	int ret;
 
 	fill();
 	tap_plan(19);
 
-	ret = katlsd_ktls_info(GNUTLS_CIPHER_AES_128_GCM, &key, &iv, seq, &ci);
+	ret = katls_gnutls_crypto_info(GNUTLS_CIPHER_AES_128_GCM, &key, &iv, seq, &ci);
 	tap_ok(ret == (int)sizeof(struct tls12_crypto_info_aes_gcm_128),
 	       "AES-128-GCM size %d", ret);
 	tap_ok(ci.info.version == TLS_1_3_VERSION &&
@@ -41,7 +41,7 @@ int main(void)
 	tap_ok(!memcmp(ci.aes128.rec_seq, seq, 8), "AES-128-GCM rec_seq big-endian");
 
 	key.size = 32;
-	ret = katlsd_ktls_info(GNUTLS_CIPHER_AES_256_GCM, &key, &iv, seq, &ci);
+	ret = katls_gnutls_crypto_info(GNUTLS_CIPHER_AES_256_GCM, &key, &iv, seq, &ci);
 	tap_ok(ret == (int)sizeof(struct tls12_crypto_info_aes_gcm_256) &&
 	       ci.info.cipher_type == TLS_CIPHER_AES_GCM_256 &&
 	       ci.info.version == TLS_1_3_VERSION, "AES-256-GCM header");
@@ -50,7 +50,7 @@ int main(void)
 	       !memcmp(ci.aes256.iv, ivbuf + 4, 8) &&
 	       !memcmp(ci.aes256.rec_seq, seq, 8), "AES-256-GCM fields");
 
-	ret = katlsd_ktls_info(GNUTLS_CIPHER_CHACHA20_POLY1305, &key, &iv, seq,
+	ret = katls_gnutls_crypto_info(GNUTLS_CIPHER_CHACHA20_POLY1305, &key, &iv, seq,
 			       &ci);
 	tap_ok(ret == (int)sizeof(struct tls12_crypto_info_chacha20_poly1305) &&
 	       ci.info.cipher_type == TLS_CIPHER_CHACHA20_POLY1305 &&
@@ -61,20 +61,20 @@ int main(void)
 
 	/* Wrong sizes and ciphers kTLS does not take. */
 	key.size = 32;
-	tap_ok(katlsd_ktls_info(GNUTLS_CIPHER_AES_128_GCM, &key, &iv, seq, &ci) ==
+	tap_ok(katls_gnutls_crypto_info(GNUTLS_CIPHER_AES_128_GCM, &key, &iv, seq, &ci) ==
 	       -EINVAL, "AES-128-GCM with a 32-byte key: EINVAL");
 	key.size = 16;
-	tap_ok(katlsd_ktls_info(GNUTLS_CIPHER_AES_256_GCM, &key, &iv, seq, &ci) ==
+	tap_ok(katls_gnutls_crypto_info(GNUTLS_CIPHER_AES_256_GCM, &key, &iv, seq, &ci) ==
 	       -EINVAL, "AES-256-GCM with a 16-byte key: EINVAL");
-	tap_ok(katlsd_ktls_info(GNUTLS_CIPHER_CHACHA20_POLY1305, &key, &iv, seq,
+	tap_ok(katls_gnutls_crypto_info(GNUTLS_CIPHER_CHACHA20_POLY1305, &key, &iv, seq,
 				&ci) == -EINVAL, "ChaCha with a 16-byte key: EINVAL");
 	iv.size = 8;
-	tap_ok(katlsd_ktls_info(GNUTLS_CIPHER_AES_128_GCM, &key, &iv, seq, &ci) ==
+	tap_ok(katls_gnutls_crypto_info(GNUTLS_CIPHER_AES_128_GCM, &key, &iv, seq, &ci) ==
 	       -EINVAL, "8-byte IV: EINVAL");
 	iv.size = 12;
-	tap_ok(katlsd_ktls_info(GNUTLS_CIPHER_AES_128_CCM, &key, &iv, seq, &ci) ==
+	tap_ok(katls_gnutls_crypto_info(GNUTLS_CIPHER_AES_128_CCM, &key, &iv, seq, &ci) ==
 	       -EOPNOTSUPP, "AES-128-CCM: EOPNOTSUPP");
-	tap_ok(katlsd_ktls_info(GNUTLS_CIPHER_AES_128_CBC, &key, &iv, seq, &ci) ==
+	tap_ok(katls_gnutls_crypto_info(GNUTLS_CIPHER_AES_128_CBC, &key, &iv, seq, &ci) ==
 	       -EOPNOTSUPP, "AES-128-CBC: EOPNOTSUPP");
 	{
 		static const unsigned char zero[sizeof(ci)];

@@ -42,7 +42,7 @@ static bool has_key(const uint8_t *buf, size_t n)
  * Issue 11 item 7: a DONE the kernel refuses (here: the controller
  * family, which has no such command) comes back as an error ack.  Without
  * NETLINK_CAP_ACK that ack echoes the whole message, keys included; with
- * it (katlsd's worker socket) only the header.  katlsd_nl_wait_ack()
+ * it (katlsd's worker socket) only the header.  katls_agent_wait_ack()
  * reads it into the caller's buffer and wipes that.
  */
 static void refused_done(const struct katlsd_hs_result *r, bool capped)
@@ -62,12 +62,12 @@ static void refused_done(const struct katlsd_hs_result *r, bool capped)
 	h = nlmsg_hdr(msg);
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	h->nlmsg_seq = 4242;
-	if (capped && katlsd_nl_cap_ack(fd)) {
+	if (capped && katls_agent_cap_ack(fd)) {
 		tap_ok(0, "NETLINK_CAP_ACK");
 		return;
 	}
 	n = sendto(fd, h, h->nlmsg_len, 0, (void *)&kernel, sizeof(kernel));
-	katlsd_nl_msg_wipe(msg);
+	katls_agent_msg_wipe(msg);
 	n = n < 0 ? n : recv(fd, buf, sizeof(buf), MSG_PEEK);
 	if (!capped) {
 		/* the control case: the test can see an echoed key */
@@ -79,7 +79,7 @@ static void refused_done(const struct katlsd_hs_result *r, bool capped)
 		       "with NETLINK_CAP_ACK the error ack carries no key (%zd bytes)",
 		       n);
 	}
-	ret = katlsd_nl_wait_ack(fd, 4242, buf, sizeof(buf));
+	ret = katls_agent_wait_ack(fd, 4242, buf, sizeof(buf));
 	tap_ok(ret < 0, "%s: the refusal arrives as an error (%d)",
 	       capped ? "capped" : "uncapped", ret);
 	tap_ok(!has_key(buf, sizeof(buf)) && buf[0] == 0 && buf[100] == 0,
@@ -155,7 +155,7 @@ int main(void)
 	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_POLICY] &&
 	       !strcmp(nla_get_string(sb[KATLS_SUMMARY_A_POLICY]), "sim-demo"),
 	       "summary policy");
-	katlsd_nl_msg_wipe(msg);
+	katls_agent_msg_wipe(msg);
 
 	/* A failure carries the status and nothing else: no keys. */
 	r.status = EKEYREJECTED;
@@ -170,7 +170,7 @@ int main(void)
 	tap_ok(!tb[KATLS_A_TX] && !tb[KATLS_A_RX],
 	       "failure DONE carries no key");
 	tap_ok(!tb[KATLS_A_SUMMARY], "failure DONE carries no summary");
-	katlsd_nl_msg_wipe(msg);
+	katls_agent_msg_wipe(msg);
 
 	r.status = 0;
 	refused_done(&r, false);

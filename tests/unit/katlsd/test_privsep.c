@@ -146,7 +146,7 @@ static void good_result(struct katlsd_hs_result *r)
 #define OFF_REASON	4
 #define OFF_KLEN	(4 + 256)
 #define OFF_TX		(OFF_KLEN + 4)
-#define OFF_MLEN	(OFF_TX + 2 * sizeof(union katlsd_crypto_info) + 8 + \
+#define OFF_MLEN	(OFF_TX + 2 * sizeof(union katls_crypto_info) + 8 + \
 			 KATLS_DIGEST_LEN)
 #define OFF_POLICY	(OFF_MLEN + 4 + KATLS_MEASUREMENT_MAX)
 #define OFF_SETTLE	(OFF_POLICY + KATLS_POLICY_MAX)
