@@ -3,15 +3,12 @@
  * fuzz_ext.c - libFuzzer harness for the katls extension decoders and the
  * batch proof (binder v1 batch mode) verifier.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *	-Iinclude/uapi -Iuserspace/include tests/fuzz/fuzz_ext.c -o fuzz_ext \
- *	-lgnutls
- *   ./fuzz_ext -max_len=70000
+ *   make -C userspace/verify build/fuzzers/fuzz_ext
+ *   userspace/verify/build/fuzzers/fuzz_ext -max_len=70000
  *
- * The codec and the Merkle code are compiled into this translation unit
- * (their only dependency is GnuTLS's SHA-512), so the harness builds with
- * whatever library a fuzz build rule links; do not link libkatlsattest.a
- * as well.
+ * The rule links userspace/attest/ext.c and merkle.c, built with the
+ * fuzzing flags (their only dependency is GnuTLS's SHA-512), through the
+ * public headers katls/ext.h and katls/merkle.h.
  *
  * The first input byte selects:
  *   odd        the ClientHello request decoder;
@@ -30,10 +27,14 @@
 
 #include <katls/ext.h>
 #include <katls/merkle.h>
-#include "../../userspace/attest/ext.c"
-#include "../../userspace/attest/merkle.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
 
 static void check_proof(const uint8_t *binder, const uint8_t *found,
 			const struct katls_merkle_proof *p)
