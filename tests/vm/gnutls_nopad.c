@@ -79,27 +79,6 @@ out:
 	return ret;
 }
 
-/* A forked agent: ACCEPT the next request, answer with the test keys. */
-static pid_t spawn_agent(void)
-{
-	pid_t pid = fork();
-	struct agent ag;
-	int err = ENOENT, i;
-
-	if (pid)
-		return pid;
-	if (agent_open(&ag, false))
-		_exit(100);
-	for (i = 0; i < 500 && err == ENOENT; i++) {
-		err = agent_accept(&ag);
-		if (err == ENOENT)
-			msleep(10);
-	}
-	if (!err)
-		err = agent_done(&ag, ag.id, 0, KATLS_ROLE_CLIENT);
-	_exit(err);
-}
-
 static int no_pad(int fd)
 {
 	unsigned int v = 0xdead;
@@ -177,7 +156,7 @@ int main(void)
 	err = no_pad(a);
 	tap_ok(err < 0, "before the verdict: TLS_RX_EXPECT_NO_PAD not readable (%d)",
 	       err);
-	pid = spawn_agent();
+	pid = agent_spawn_done(KATLS_ROLE_CLIENT);
 	err = request(a, KATLS_ROLE_CLIENT, "p", 10000);
 	waitpid(pid, &st, 0);
 	r = result(a);

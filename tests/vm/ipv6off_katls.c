@@ -24,27 +24,6 @@ static bool cmdline_has(const char *word)
 	return strstr(buf, word) != NULL;
 }
 
-/* A forked agent: ACCEPT the next request, answer with the test keys. */
-static pid_t spawn_agent(void)
-{
-	pid_t pid = fork();
-	struct agent ag;
-	int err = ENOENT, i;
-
-	if (pid)
-		return pid;
-	if (agent_open(&ag, false))
-		_exit(100);
-	for (i = 0; i < 500 && err == ENOENT; i++) {
-		err = agent_accept(&ag);
-		if (err == ENOENT)
-			msleep(10);
-	}
-	if (!err)
-		err = agent_done(&ag, ag.id, 0, KATLS_ROLE_CLIENT);
-	_exit(err);
-}
-
 int main(void)
 {
 	struct agent lis;
@@ -71,7 +50,7 @@ int main(void)
 	tap_ok(opt_in(a) == 0, "ipv6off: an IPv4 socket opts in");
 	if (ktls_peer(b, true))
 		die("ktls_peer");
-	pid = spawn_agent();
+	pid = agent_spawn_done(KATLS_ROLE_CLIENT);
 	err = request(a, KATLS_ROLE_CLIENT, "p", 10000);
 	waitpid(pid, &st, 0);
 	r = result(a);

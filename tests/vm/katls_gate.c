@@ -34,17 +34,13 @@ static pid_t spawn_agent(int action, uint32_t status, unsigned int role,
 {
 	pid_t pid = fork();
 	struct agent a;
-	int err = ENOENT, i;
+	int err;
 
 	if (pid)
 		return pid;
 	if (agent_open(&a, false))
 		_exit(100);
-	for (i = 0; i < 500 && err == ENOENT; i++) {
-		err = agent_accept(&a);
-		if (err == ENOENT)
-			msleep(10);
-	}
+	err = agent_accept_wait(&a);
 	if (err)
 		_exit(err);
 	if (agent_pipe[1] >= 0)
@@ -273,17 +269,12 @@ static void test_agent_two_requests(void)
 	pid = fork();
 	if (!pid) {
 		struct agent ag;
-		int n, tries, err = 0;
+		int n, err = 0;
 
 		if (agent_open(&ag, false))
 			_exit(100);
 		for (n = 0; n < 2 && !err; n++) {
-			err = ENOENT;
-			for (tries = 0; tries < 500 && err == ENOENT; tries++) {
-				err = agent_accept(&ag);
-				if (err == ENOENT)
-					msleep(10);
-			}
+			err = agent_accept_wait(&ag);
 			if (!err)
 				err = agent_done(&ag, ag.id, EACCES, 0);
 			if (ag.fd >= 0)

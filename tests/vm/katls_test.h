@@ -264,4 +264,40 @@ static inline int agent_done(struct agent *a, uint64_t id, uint32_t status,
 	return -ret;
 }
 
+/*
+ * ACCEPT the next request, polling for up to 5 s while none is pending.
+ * Returns 0 or the errno (ENOENT: nothing came).
+ */
+static inline int agent_accept_wait(struct agent *a)
+{
+	int err = ENOENT, i;
+
+	for (i = 0; i < 500 && err == ENOENT; i++) {
+		err = agent_accept(a);
+		if (err == ENOENT)
+			msleep(10);
+	}
+	return err;
+}
+
+/*
+ * A forked agent for one request: ACCEPT it, answer DONE with the test
+ * keys for role.  The child's exit status is 0 or the errno.
+ */
+static inline pid_t agent_spawn_done(unsigned int role)
+{
+	pid_t pid = fork();
+	struct agent ag;
+	int err;
+
+	if (pid)
+		return pid;
+	if (agent_open(&ag, false))
+		_exit(100);
+	err = agent_accept_wait(&ag);
+	if (!err)
+		err = agent_done(&ag, ag.id, 0, role);
+	_exit(err);
+}
+
 #endif /* KATLS_TEST_H */
