@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -65,8 +66,8 @@ static bool opt_debug;
 static struct katlsd_sched sched;
 static struct katlsd_qbroker *qb;
 static pid_t quoter_pid;
+static pid_t quoter_dying;	/* stopped, not reaped yet */
 static struct timespec quoter_started;
-static bool quoter_killed;
 static char *quoter_root;	/* the tsm_root the quoter runs with */
 
 /* A report that has run this long is stuck: the quoter is stopped. */
@@ -118,6 +119,11 @@ static void reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		int code = -1;
 
+		if (pid == quoter_dying) {
+			katlsd_evsrc_tsm_sweep(quoter_root, pid);
+			quoter_dying = 0;
+			continue;
+		}
 		if (pid == quoter_pid) {
 			kwarn("quoter %d ended (status 0x%x); its report entries are removed",
 			      (int)pid, status);
@@ -193,6 +199,25 @@ static void spawn(struct katlsd_nl *nl, struct katlsd_nl *ctrl, int sigfd,
 	}
 }
 
+/*
+ * Stop the quoter now: its report is stuck, or nobody waits for it any
+ * more.  Its report entry goes at once (rmdir works while the provider
+ * still generates the quote), its batch fails, a new quoter starts.
+ */
+static void stop_quoter(const char *why)
+{
+	if (!quoter_pid)
+		return;
+	kwarn("quoter %d: %s: stopping it", (int)quoter_pid, why);
+	kill(quoter_pid, SIGKILL);
+	katlsd_evsrc_tsm_sweep(quoter_root, quoter_pid);
+	katlsd_qbroker_set_quoter(qb, -1);
+	if (quoter_dying)	/* still not reaped: a lost cause */
+		kwarn("quoter %d: still not reaped", (int)quoter_dying);
+	quoter_dying = quoter_pid;
+	quoter_pid = 0;
+}
+
 /* Start the quoter (the child that makes configfs-tsm reports). */
 static void spawn_quoter(struct katlsd_nl *nl, struct katlsd_nl *ctrl,
 			 int sigfd, const sigset_t *oldmask)
@@ -206,7 +231,6 @@ static void spawn_quoter(struct katlsd_nl *nl, struct katlsd_nl *ctrl,
 	if (quoter_started.tv_sec && now.tv_sec - quoter_started.tv_sec < 1)
 		return;
 	quoter_started = now;
-	quoter_killed = false;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
 		kerr("quoter: socketpair: %s", strerror(errno));
 		return;
@@ -226,6 +250,8 @@ static void spawn_quoter(struct katlsd_nl *nl, struct katlsd_nl *ctrl,
 		katlsd_nl_close(ctrl);
 		signal(SIGPIPE, SIG_IGN);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		/* ps and the e2e tests tell it from the workers */
+		prctl(PR_SET_NAME, "katlsd-quoter", 0, 0, 0);
 		_exit(katlsd_quoter_main(sp[1], quoter_root));
 	}
 	close(sp[1]);
@@ -338,19 +364,17 @@ static int run(void)
 		pfd[1].fd = nl.sk ? katlsd_nl_fd(&nl) : -1;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
-		nqb = katlsd_qbroker_pollfds(qb, pfd + 3,
-					     sizeof(pfd) / sizeof(pfd[0]) - 3);
+		if (katlsd_qbroker_abandoned(qb))
+			stop_quoter("every handshake of its batch went away");
+		if (!katlsd_qbroker_overdue_ms(qb, QUOTE_MAX_MS))
+			stop_quoter("report stuck past the longest deadline");
+		if (!quoter_pid)
+			spawn_quoter(&nl, &ctrl, sigfd, &oldmask);
 		timeout = katlsd_qbroker_overdue_ms(qb, QUOTE_MAX_MS);
-		if (!timeout && quoter_pid && !quoter_killed) {
-			kerr("quoter %d: a report stuck for %u ms: stopping it",
-			     (int)quoter_pid, QUOTE_MAX_MS);
-			kill(quoter_pid, SIGKILL);
-			quoter_killed = true;
-		}
-		if (!timeout)
-			timeout = 1000;
 		if (!quoter_pid)
 			timeout = 1000;	/* to start the quoter again */
+		nqb = katlsd_qbroker_pollfds(qb, pfd + 3,
+					     sizeof(pfd) / sizeof(pfd[0]) - 3);
 		if (poll(pfd, 3 + nqb, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -409,8 +433,6 @@ static int run(void)
 		}
 		if (!stop)
 			katlsd_qbroker_handle(qb, pfd + 3, nqb);
-		if (!stop && !quoter_pid)
-			spawn_quoter(&nl, &ctrl, sigfd, &oldmask);
 		if (!stop && nl.sk)
 			spawn(&nl, &ctrl, sigfd, &oldmask);
 	}
@@ -434,15 +456,23 @@ static int run(void)
 	qb = NULL;
 	if (sched.running)
 		knotice("waiting for %u running handshake(s)", sched.running);
-	while (sched.running || quoter_pid) {
+	while (sched.running || quoter_pid || quoter_dying) {
 		int status;
 		pid_t pid = wait(&status);
 
 		if (pid < 0)
 			break;
-		if (pid == quoter_pid) {
+		if (pid == quoter_dying) {
 			katlsd_evsrc_tsm_sweep(quoter_root, pid);
-			quoter_pid = 0;
+			quoter_dying = 0;
+			continue;
+		}
+		if (pid == quoter_pid || pid == quoter_dying) {
+			katlsd_evsrc_tsm_sweep(quoter_root, pid);
+			if (pid == quoter_pid)
+				quoter_pid = 0;
+			else
+				quoter_dying = 0;
 		} else if (sched.running) {
 			sched.running--;
 		}

@@ -128,8 +128,11 @@ static struct client *by_id(struct katlsd_qbroker *qb, uint64_t id)
 
 static void drop(struct katlsd_qbroker *qb, struct client *c)
 {
-	if (c->id)
+	if (c->id) {
+		kinfo("quote broker: worker %d went away while waiting for evidence",
+		      (int)c->pid);
 		katls_broker_cancel(qb->core, c->id);
+	}
 	c->id = 0;
 	if (c->fd >= 0)
 		close(c->fd);
@@ -399,4 +402,9 @@ int katlsd_qbroker_overdue_ms(const struct katlsd_qbroker *qb,
 	if (now >= end)
 		return 0;
 	return end - now > 3600000 ? 3600000 : (int)(end - now);
+}
+
+int katlsd_qbroker_abandoned(const struct katlsd_qbroker *qb)
+{
+	return qb->in_flight && !katls_broker_in_flight_live(qb->core);
 }

@@ -82,6 +82,12 @@ void katlsd_qbroker_close_in_child(struct katlsd_qbroker *qb);
 int katlsd_qbroker_overdue_ms(const struct katlsd_qbroker *qb,
 			      uint32_t max_ms);
 
+/*
+ * A report is in flight and every worker of its batch went away: the
+ * caller stops the quoter and removes its entry (nobody would use it).
+ */
+int katlsd_qbroker_abandoned(const struct katlsd_qbroker *qb);
+
 void katlsd_qbroker_stats(const struct katlsd_qbroker *qb,
 			  struct katlsd_qbroker_stats *s);
 

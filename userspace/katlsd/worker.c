@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -160,6 +161,9 @@ int katlsd_worker(struct katlsd_state *st, int broker_fd)
 	secs = (req.timeout_ms ? req.timeout_ms : KATLS_TIMEOUT_MAX_MS) / 1000;
 	alarm(secs + WORKER_GRACE_S);
 
+	/* ps (and the e2e tests) show the role: katlsd-server, katlsd-client */
+	prctl(PR_SET_NAME, req.role == KATLS_ROLE_SERVER ? "katlsd-server" :
+	      "katlsd-client", 0, 0, 0);
 	kinfo("request %llu: %s role, policy %s%s%s, %u ms left",
 	      (unsigned long long)req.id, role_name(req.role), req.policy,
 	      req.peername[0] ? ", peer " : "", req.peername, req.timeout_ms);

@@ -237,13 +237,28 @@ static void test_worker_gone(void)
 	pump();
 	tap_ok(got_leaf(0, rd, 0, 1) && quoter_req(rd) == 1,
 	       "worker gone: the report in flight completes");
+	tap_ok(!katlsd_qbroker_abandoned(qb),
+	       "worker gone: the batch in flight has live waiters");
 	close(wk[1]);			/* an in-flight worker killed */
 	wk[1] = -1;
 	pump();
+	tap_ok(!katlsd_qbroker_abandoned(qb),
+	       "worker gone: one of two gone, the report is not abandoned");
 	quoter_rep(rd, 0);
 	pump();
 	tap_ok(got_leaf(3, rd, 1, 2),
 	       "worker gone: the killed queued worker left the batch (2, not 3), the others complete");
+	ask(7, 0);
+	pump();
+	quoter_req(rd);
+	close(wk[7]);
+	wk[7] = -1;
+	pump();
+	tap_ok(katlsd_qbroker_abandoned(qb),
+	       "worker gone: every waiter of the report in flight gone: abandoned");
+	quoter_rep(rd, 0);
+	pump();
+	tap_ok(!katlsd_qbroker_abandoned(qb), "worker gone: ... until it returns");
 	katlsd_qbroker_remove(qb, 1004);
 	ask(4, 0);
 	pump();
