@@ -252,6 +252,8 @@ static void spawn_quoter(struct katlsd_nl *nl, struct katlsd_nl *ctrl,
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		/* ps and the e2e tests tell it from the workers */
 		prctl(PR_SET_NAME, "katlsd-quoter", 0, 0, 0);
+		/* It needs no key, no policy: drop them (quoter_root is its own). */
+		katlsd_state_free(&state);
 		_exit(katlsd_quoter_main(sp[1], quoter_root));
 	}
 	close(sp[1]);

@@ -86,6 +86,7 @@ wait $pid
 cp "$d/katlsd.log" "$d/katlsd-before.log"
 echo "# quote broker (broker.sh)" >>"$d/tap"
 sh "$here/broker.sh" >>"$d/tap" || rc=1
+rm -f "$d/policy.d/broken.policy"	# the refused reload's, above
 katls_e2e_agent "$d" katls-e2e debug
 pid=$KATLS_AGENT_PID
 
