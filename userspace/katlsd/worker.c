@@ -70,9 +70,10 @@ static int monitor_done(void *arg, const struct katlsd_hs_result *r)
 static volatile pid_t sandbox_pid;
 
 /*
- * The alarm backstop: kill the sandbox, remove the configfs-tsm entry of
- * a quote still in flight (item 9 of issue 11), then go.  Only
- * async-signal-safe calls.
+ * The alarm backstop: kill the sandbox, then go.  Only async-signal-safe
+ * calls.  The worker owns no configfs-tsm entry since issue 13 item 2
+ * (the parent's quoter does, and abandons a report nobody waits for);
+ * katlsd_evsrc_tsm_abort() stays for a stand-alone source.
  */
 static void backstop(int sig)
 {
@@ -148,8 +149,8 @@ int katlsd_worker(struct katlsd_state *st, int broker_fd)
 
 	/*
 	 * Backstop for a handshake stuck outside GnuTLS's own timeout (a
-	 * quote that never returns): SIGALRM kills the sandbox, removes the
-	 * report entry and exits, the kernel sees the netlink socket close.
+	 * quote that never returns): SIGALRM kills the sandbox and exits,
+	 * the kernel sees the netlink socket close.
 	 * Its own timer has fired by then anyway.
 	 */
 	{
