@@ -98,6 +98,17 @@ uint32_t katls_broker_in_flight(const struct katls_broker *b)
 	return b && b->in_flight ? b->nf : 0;
 }
 
+uint32_t katls_broker_in_flight_live(const struct katls_broker *b)
+{
+	uint32_t i, n = 0;
+
+	if (!b || !b->in_flight)
+		return 0;
+	for (i = 0; i < b->nf; i++)
+		n += !b->fcancel[i];
+	return n;
+}
+
 uint32_t katls_broker_estimate_ms(const struct katls_broker *b)
 {
 	return b ? b->est_ms : 0;

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "qbroker.h"
 
 enum key_type { K_STR, K_UINT, K_LEVEL };
 
@@ -38,6 +39,8 @@ static const struct key_desc keys[] = {
 	{ "server", "private_key", K_STR, OFF(private_key), 0, 0 },
 	{ "server", "tsm_root", K_STR, OFF(tsm_root), 0, 0 },
 	{ "client", "truststore", K_STR, OFF(truststore), 0, 0 },
+	{ "evidence", "max_batch", K_UINT, OFF(max_batch), 1,
+	  KATLSD_MAX_MAX_BATCH },
 	{ "verify", "roots_dir", K_STR, OFF(roots_dir), 0, 0 },
 	{ "verify", "certs_dir", K_STR, OFF(certs_dir), 0, 0 },
 	{ "verify", "collateral_dir", K_STR, OFF(collateral_dir), 0, 0 },
@@ -49,6 +52,7 @@ void katlsd_config_init(struct katlsd_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->concurrency = KATLSD_DEFAULT_CONCURRENCY;
+	c->max_batch = KATLSD_DEFAULT_MAX_BATCH;
 	c->log_level = LOG_INFO;
 }
 

@@ -35,6 +35,9 @@ struct katlsd_config {
 	char *truststore;		/* PEM CA bundle, "system", or NULL */
 	/* evidence_bound_key lives in the policy files (rejected here) */
 
+	/* [evidence]: the quote broker (qbroker.h) */
+	unsigned int max_batch;		/* handshakes per report */
+
 	/* [verify]: passed to the evidence verifiers */
 	char *roots_dir;
 	char *certs_dir;

@@ -9,11 +9,15 @@
  * Report data comes from binder v1 batch mode (katls/merkle.h): the tree
  * over the binders that share this report, its report data as inblob,
  * each binder's proof back with the evidence, all through the broker's
- * batching core (katls/broker.h).  Until katlsd runs one broker for all
- * handshakes (issue 13 item 2), every call is a batch of one, whose
- * report data is the binder itself -- the same inblob as before batching.
+ * batching core (katls/broker.h).  The daemon runs one broker for all
+ * handshakes in its parent (qbroker.h): workers reach it through
+ * katlsd_evsrc_broker_init(), and the parent's quoter child is the only
+ * process that makes reports (katlsd_quoter_main()).  The stand-alone
+ * source (katlsd_evsrc_tsm_init()) makes a batch of one per call.
  */
 #include <dirent.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -28,6 +32,7 @@
 
 #include "evsrc_tsm.h"
 #include "log.h"
+#include "privsep.h"
 
 /*
  * The report entry of the quote in flight, for the alarm backstop
@@ -214,4 +219,128 @@ void katlsd_evsrc_tsm_init(struct katlsd_evidence_source *src,
 	opts->hook = track_entry;
 	src->get = tsm_get;
 	src->arg = opts;
+}
+
+/*
+ * Start-up: remove the report entries of katlsd processes that are gone
+ * (katls-PID-SEQ whose PID does not exist).  An entry of a live process
+ * may be another agent's report in flight: kept.
+ */
+void katlsd_evsrc_tsm_sweep_stale(const char *root)
+{
+	char path[PATH_MAX], *end;
+	struct dirent *de;
+	long pid;
+	DIR *d;
+
+	if (!root)
+		root = KATLS_TSM_DEFAULT_ROOT;
+	d = opendir(root);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "katls-", 6))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + 6, &end, 10);
+		if (errno || pid <= 0 || pid > INT_MAX || *end != '-')
+			continue;
+		if (!kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", root, de->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (rmdir(path))
+			kwarn("configfs-tsm: cannot remove stale %s: %s", path,
+			      strerror(errno));
+		else
+			knotice("configfs-tsm: removed stale %s (process %ld is gone)",
+				path, pid);
+	}
+	closedir(d);
+}
+
+int katlsd_quoter_main(int fd, const char *root)
+{
+	struct katls_tsm_opts o;
+	struct katlsd_evidence ev;
+	struct katlsd_ipc_msg m;
+	uint8_t buf[KATLSD_IPC_HDR_LEN + KATLS_TSM_INBLOB_LEN + 1];
+	int ret, st;
+
+	memset(&o, 0, sizeof(o));
+	o.root = root;
+	o.hook = track_entry;
+	for (;;) {
+		ret = katlsd_ipc_recv(fd, buf, sizeof(buf), &m);
+		if (ret == -EPIPE)
+			return 0;	/* the parent stopped */
+		if (ret || m.type != KATLSD_IPC_EVIDENCE_REQ ||
+		    m.len != KATLS_TSM_INBLOB_LEN) {
+			kerr("quoter: bad request from the parent: %s",
+			     strerror(ret ? -ret : EPROTO));
+			return 1;
+		}
+		st = tsm_report(&o, m.payload, &ev);
+		if (!st && (!ev.evidence_len ||
+			    ev.evidence_len > KATLS_TSM_OUTBLOB_MAX ||
+			    ev.aux_len > KATLS_TSM_AUXBLOB_MAX))
+			st = -EFBIG;
+		ret = katlsd_ipc_send_evidence_rep(fd, st, st ? NULL : &ev);
+		katlsd_evidence_free(&ev);
+		if (ret) {
+			kerr("quoter: to the parent: %s", strerror(-ret));
+			return 1;
+		}
+	}
+}
+
+struct broker_client {
+	int fd;
+	uint64_t deadline_ms;
+};
+
+static struct broker_client broker_client;
+
+/* The worker's source: ask the parent's broker, wait for its answer. */
+static int broker_get(void *arg, const uint8_t binder[64],
+		      struct katlsd_evidence *ev)
+{
+	struct broker_client *c = arg;
+	struct katlsd_ipc_msg m;
+	uint8_t *buf;
+	int ret, st = -EIO;
+
+	memset(ev, 0, sizeof(*ev));
+	if (c->fd < 0)
+		return -ENODEV;
+	ret = katlsd_ipc_send(c->fd, KATLSD_IPC_BROKER_REQ, binder, 64,
+			      &c->deadline_ms, 8, NULL, 0);
+	if (ret) {
+		kerr("quote broker: %s", strerror(-ret));
+		return -EIO;
+	}
+	buf = malloc(KATLSD_IPC_MAX);
+	if (!buf)
+		return -ENOMEM;
+	/* The parent answers every request; the alarm backstop bounds it. */
+	ret = katlsd_ipc_recv(c->fd, buf, KATLSD_IPC_MAX, &m);
+	if (!ret)
+		ret = katlsd_ipc_dec_evidence_rep(&m, &st, ev);
+	explicit_bzero(buf, KATLSD_IPC_MAX);
+	free(buf);
+	if (ret) {
+		kerr("quote broker: %s", strerror(-ret));
+		return -EIO;
+	}
+	return st;
+}
+
+void katlsd_evsrc_broker_init(struct katlsd_evidence_source *src, int fd,
+			      uint64_t deadline_ms)
+{
+	broker_client.fd = fd;
+	broker_client.deadline_ms = deadline_ms;
+	src->get = broker_get;
+	src->arg = &broker_client;
 }

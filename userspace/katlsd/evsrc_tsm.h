@@ -38,4 +38,27 @@ void katlsd_evsrc_tsm_abort(void);
  */
 void katlsd_evsrc_tsm_sweep(const char *root, pid_t pid);
 
+/*
+ * Start-up: remove every katls-PID-SEQ entry under root whose process no
+ * longer exists (each removal is logged).
+ */
+void katlsd_evsrc_tsm_sweep_stale(const char *root);
+
+/*
+ * The quoter, a child of the parent and the only process that touches
+ * configfs-tsm: for every EVIDENCE_REQ (report data) on fd, one report,
+ * answered with an EVIDENCE_REP (no proof: the parent adds each
+ * waiter's).  Returns when the parent closes fd (0) or on a protocol
+ * error (1).
+ */
+int katlsd_quoter_main(int fd, const char *root);
+
+/*
+ * A worker's evidence source: the parent's quote broker on fd (qbroker.h)
+ * with this handshake's deadline (CLOCK_MONOTONIC ms, 0: none).  get()
+ * returns -ETIMEDOUT when the deadline would pass before the next report.
+ */
+void katlsd_evsrc_broker_init(struct katlsd_evidence_source *src, int fd,
+			      uint64_t deadline_ms);
+
 #endif /* KATLSD_EVSRC_TSM_H */

@@ -43,8 +43,10 @@ void katlsd_state_free(struct katlsd_state *st);
 /*
  * Child: ACCEPT one request, handshake (in a sandbox), DONE.  Returns an
  * exit code.  st is the child's own copy (the sandbox frees its key).
+ * broker_fd: its end of the line to the parent's quote broker
+ * (qbroker.h), where its evidence comes from.
  */
-int katlsd_worker(struct katlsd_state *st);
+int katlsd_worker(struct katlsd_state *st, int broker_fd);
 
 
 #endif /* KATLSD_H */

@@ -16,9 +16,19 @@
  * The parent also follows the generic netlink controller, so that it
  * subscribes again when katls.ko is unloaded and loaded again.
  *
- * A slow quote blocks only its own child; a crash kills only its own
- * request (the kernel sees the netlink socket close).  Memory is bounded
- * by `concurrency` processes; the parent keeps only counters.
+ * The parent also runs the quote broker (qbroker.h): it is the only
+ * owner of configfs-tsm.  Each worker gets a SOCK_SEQPACKET line to it,
+ * created before the fork, sends its binder and deadline and waits for
+ * the evidence and its batch proof.  The reports themselves are made by
+ * the quoter, a dedicated child of the parent (katlsd_quoter_main()).
+ * A child rather than a thread in the parent: the parent forks workers,
+ * and a fork while a thread holds a libc lock (syslog, stdio) would hand
+ * the worker that lock held forever; a child can also be killed when a
+ * report hangs, and its report entries are swept when it is reaped.  So a
+ * slow quote blocks neither ACCEPT dispatch nor reaping.  A crash kills
+ * only its own request (the kernel sees the netlink socket close).
+ * Memory is bounded by `concurrency` processes; the parent keeps
+ * counters and one broker slot per worker.
  *
  * Each READY is matched by exactly one worker: READYs that find every
  * slot busy stay counted in `backlog`.  When READYs may have been lost
@@ -35,7 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
@@ -44,12 +57,21 @@
 #include "katlsd.h"
 #include "log.h"
 #include "netlink.h"
+#include "qbroker.h"
 #include "sched.h"
 
 static struct katlsd_state state;
 static const char *config_path = KATLSD_DEFAULT_CONFIG;
 static bool opt_debug;
 static struct katlsd_sched sched;
+static struct katlsd_qbroker *qb;
+static pid_t quoter_pid;
+static pid_t quoter_dying;	/* stopped, not reaped yet */
+static struct timespec quoter_started;
+static char *quoter_root;	/* the tsm_root the quoter runs with */
+
+/* A report that has run this long is stuck: the quoter is stopped. */
+#define QUOTE_MAX_MS	(KATLS_TIMEOUT_MAX_MS + 5000)
 
 static void usage(FILE *f)
 {
@@ -79,6 +101,9 @@ static void reload(void)
 		kerr("reload failed, keeping the old configuration: %s", err);
 		return;
 	}
+	if (next.cfg.max_batch != state.cfg.max_batch)
+		knotice("[evidence] max_batch = %u takes effect at the next start",
+			next.cfg.max_batch);
 	/* Running children keep their copy; new ones get the new state. */
 	katlsd_state_free(&state);
 	state = next;
@@ -93,6 +118,21 @@ static void reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		int code = -1;
+
+		if (pid == quoter_dying) {
+			katlsd_evsrc_tsm_sweep(quoter_root, pid);
+			quoter_dying = 0;
+			continue;
+		}
+		if (pid == quoter_pid) {
+			kwarn("quoter %d ended (status 0x%x); its report entries are removed",
+			      (int)pid, status);
+			katlsd_evsrc_tsm_sweep(quoter_root, pid);
+			katlsd_qbroker_set_quoter(qb, -1);
+			quoter_pid = 0;
+			continue;
+		}
+		katlsd_qbroker_remove(qb, pid);
 
 		if (WIFEXITED(status)) {
 			code = WEXITSTATUS(status);
@@ -120,10 +160,19 @@ static void spawn(struct katls_agent *nl, struct katls_agent *ctrl, int sigfd,
 		  const sigset_t *oldmask)
 {
 	while (katlsd_sched_next(&sched, state.cfg.concurrency)) {
-		pid_t pid = fork();
+		pid_t pid = -1;
+		int sp[2] = { -1, -1 };
 
-		if (pid < 0) {
+		/* The worker's line to the quote broker, before the fork. */
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
+			kerr("socketpair: %s", strerror(errno));
+		else if ((pid = fork()) < 0)
 			kerr("fork: %s", strerror(errno));
+		if (pid < 0) {
+			if (sp[0] >= 0) {
+				close(sp[0]);
+				close(sp[1]);
+			}
 			katlsd_sched_undo(&sched);
 			return;	/* retried on the next event */
 		}
@@ -131,14 +180,86 @@ static void spawn(struct katls_agent *nl, struct katls_agent *ctrl, int sigfd,
 			int code;
 
 			close(sigfd);
+			close(sp[0]);
+			katlsd_qbroker_close_in_child(qb);
 			katls_agent_close(nl);
 			katls_agent_close(ctrl);
 			signal(SIGPIPE, SIG_IGN);
 			sigprocmask(SIG_SETMASK, oldmask, NULL);
-			code = katlsd_worker(&state);
+			code = katlsd_worker(&state, sp[1]);
 			_exit(code);
 		}
+		close(sp[1]);
+		if (katlsd_qbroker_add(qb, sp[0], pid)) {
+			/* Its evidence requests fail: EPIPE in the worker. */
+			kerr("quote broker: out of memory for worker %d",
+			     (int)pid);
+			close(sp[0]);
+		}
 	}
+}
+
+/*
+ * Stop the quoter now: its report is stuck, or nobody waits for it any
+ * more.  Its report entry goes at once (rmdir works while the provider
+ * still generates the quote), its batch fails, a new quoter starts.
+ */
+static void stop_quoter(const char *why)
+{
+	if (!quoter_pid)
+		return;
+	kwarn("quoter %d: %s: stopping it", (int)quoter_pid, why);
+	kill(quoter_pid, SIGKILL);
+	katlsd_evsrc_tsm_sweep(quoter_root, quoter_pid);
+	katlsd_qbroker_set_quoter(qb, -1);
+	if (quoter_dying)	/* still not reaped: a lost cause */
+		kwarn("quoter %d: still not reaped", (int)quoter_dying);
+	quoter_dying = quoter_pid;
+	quoter_pid = 0;
+}
+
+/* Start the quoter (the child that makes configfs-tsm reports). */
+static void spawn_quoter(struct katls_agent *nl, struct katls_agent *ctrl,
+			 int sigfd, const sigset_t *oldmask)
+{
+	struct timespec now;
+	int sp[2];
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* At most one start a second: a quoter that dies at once. */
+	if (quoter_started.tv_sec && now.tv_sec - quoter_started.tv_sec < 1)
+		return;
+	quoter_started = now;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
+		kerr("quoter: socketpair: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		kerr("quoter: fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(sigfd);
+		close(sp[0]);
+		katlsd_qbroker_close_in_child(qb);
+		katls_agent_close(nl);
+		katls_agent_close(ctrl);
+		signal(SIGPIPE, SIG_IGN);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		/* ps and the e2e tests tell it from the workers */
+		prctl(PR_SET_NAME, "katlsd-quoter", 0, 0, 0);
+		/* It needs no key, no policy: drop them (quoter_root is its own). */
+		katlsd_state_free(&state);
+		_exit(katlsd_quoter_main(sp[1], quoter_root));
+	}
+	close(sp[1]);
+	quoter_pid = pid;
+	katlsd_qbroker_set_quoter(qb, sp[0]);
+	kdebug("quoter %d started", (int)pid);
 }
 
 /*
@@ -171,8 +292,11 @@ static void follow_family(struct katls_agent *nl, unsigned int events)
 
 static int run(void)
 {
+	static struct pollfd pfd[3 + 1 + KATLSD_MAX_CONCURRENCY + 16];
 	struct katls_agent nl = { 0 }, ctrl = { 0 };
-	struct pollfd pfd[3];
+	struct katlsd_qbroker_stats qs;
+	size_t nqb;
+	int timeout;
 	sigset_t mask, oldmask;
 	bool stop = false;
 	int sigfd, ret, rc = 0;
@@ -209,6 +333,26 @@ static int run(void)
 	knotice("katlsd %s started, up to %u handshakes at once",
 		KATLSD_VERSION, state.cfg.concurrency);
 
+	/* The quote broker: configfs-tsm is the parent's alone. */
+	ret = katlsd_qbroker_new(state.cfg.max_batch, KATLSD_MAX_CONCURRENCY,
+				 &qb);
+	if (!ret && state.cfg.tsm_root) {
+		quoter_root = strdup(state.cfg.tsm_root);
+		if (!quoter_root)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		kerr("quote broker: %s", strerror(-ret));
+		katls_agent_close(&nl);
+		katls_agent_close(&ctrl);
+		close(sigfd);
+		return 1;
+	}
+	katlsd_evsrc_tsm_sweep_stale(quoter_root);
+	kinfo("quote broker: up to %u handshakes per report",
+	      state.cfg.max_batch);
+	spawn_quoter(&nl, &ctrl, sigfd, &oldmask);
+
 	/* Requests may be pending from before we started. */
 	katlsd_sched_init(&sched);
 	spawn(&nl, &ctrl, sigfd, &oldmask);
@@ -222,7 +366,18 @@ static int run(void)
 		pfd[1].fd = nl.sk ? katls_agent_fd(&nl) : -1;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
-		if (poll(pfd, 3, -1) < 0) {
+		if (katlsd_qbroker_abandoned(qb))
+			stop_quoter("every handshake of its batch went away");
+		if (!katlsd_qbroker_overdue_ms(qb, QUOTE_MAX_MS))
+			stop_quoter("report stuck past the longest deadline");
+		if (!quoter_pid)
+			spawn_quoter(&nl, &ctrl, sigfd, &oldmask);
+		timeout = katlsd_qbroker_overdue_ms(qb, QUOTE_MAX_MS);
+		if (!quoter_pid)
+			timeout = 1000;	/* to start the quoter again */
+		nqb = katlsd_qbroker_pollfds(qb, pfd + 3,
+					     sizeof(pfd) / sizeof(pfd[0]) - 3);
+		if (poll(pfd, 3 + nqb, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			kerr("poll: %s", strerror(errno));
@@ -278,6 +433,8 @@ static int run(void)
 			}
 			katlsd_sched_ready(&sched, ready);
 		}
+		if (!stop)
+			katlsd_qbroker_handle(qb, pfd + 3, nqb);
 		if (!stop && nl.sk)
 			spawn(&nl, &ctrl, sigfd, &oldmask);
 	}
@@ -288,15 +445,42 @@ static int run(void)
 	 */
 	katls_agent_close(&nl);
 	katls_agent_close(&ctrl);
+	/*
+	 * The broker goes first: handshakes still waiting for evidence fail
+	 * (EIO), the quoter ends after the report it may be making.
+	 */
+	katlsd_qbroker_stats(qb, &qs);
+	knotice("quote broker: %llu reports (%llu failed), %llu handshakes served, %llu ETIMEDOUT, largest batch %u",
+		(unsigned long long)qs.reports, (unsigned long long)qs.failed,
+		(unsigned long long)qs.served,
+		(unsigned long long)qs.timeouts, qs.largest);
+	katlsd_qbroker_free(qb);
+	qb = NULL;
 	if (sched.running)
 		knotice("waiting for %u running handshake(s)", sched.running);
-	while (sched.running) {
+	while (sched.running || quoter_pid || quoter_dying) {
 		int status;
+		pid_t pid = wait(&status);
 
-		if (wait(&status) < 0)
+		if (pid < 0)
 			break;
-		sched.running--;
+		if (pid == quoter_dying) {
+			katlsd_evsrc_tsm_sweep(quoter_root, pid);
+			quoter_dying = 0;
+			continue;
+		}
+		if (pid == quoter_pid || pid == quoter_dying) {
+			katlsd_evsrc_tsm_sweep(quoter_root, pid);
+			if (pid == quoter_pid)
+				quoter_pid = 0;
+			else
+				quoter_dying = 0;
+		} else if (sched.running) {
+			sched.running--;
+		}
 	}
+	free(quoter_root);
+	quoter_root = NULL;
 	close(sigfd);
 	knotice("stopped");
 	return rc;

@@ -216,14 +216,68 @@ bad:
 	return -EPROTO;
 }
 
-#define EVREP_FIXED	(4 + 4 + 64 + 4 + 4)
+/*
+ * EVIDENCE_REP: i32 status, u32 type, provider[64], u32 evidence length,
+ * u32 aux length, u32 leaf index, u32 tree size, then the audit path
+ * (exactly katls_merkle_path_len(index, size) hashes), the evidence and
+ * the aux blob.  A failure carries zeros and nothing after the fixed part.
+ */
+#define EVREP_FIXED	(4 + 4 + 64 + 4 + 4 + 4 + 4)
+
+int katlsd_ipc_send_evidence_rep(int fd, int32_t st,
+				 const struct katlsd_evidence *ev)
+{
+	uint8_t fixed[EVREP_FIXED + KATLS_MERKLE_MAX_PATH *
+		      KATLS_MERKLE_HASH_LEN];
+	struct katls_merkle_proof single;
+	const struct katls_merkle_proof *pr;
+	size_t plen;
+	int n;
+
+	if (st > 0 || st < -4095)
+		return -EINVAL;
+	memset(fixed, 0, EVREP_FIXED);
+	memcpy(fixed, &st, 4);
+	if (st)
+		return katlsd_ipc_send(fd, KATLSD_IPC_EVIDENCE_REP, fixed,
+				       EVREP_FIXED, NULL, 0, NULL, 0);
+	if (!ev || !ev->evidence_len ||
+	    ev->evidence_len > KATLS_TSM_OUTBLOB_MAX ||
+	    ev->aux_len > KATLS_TSM_AUXBLOB_MAX)
+		return -EINVAL;
+	/* A source that does not batch: a batch of one. */
+	pr = &ev->proof;
+	if (!pr->tree_size) {
+		katls_merkle_proof_single(&single);
+		pr = &single;
+	}
+	n = katls_merkle_path_len(pr->leaf_index, pr->tree_size);
+	if (n < 0 || (unsigned int)n != pr->path_len)
+		return -EINVAL;
+	plen = (size_t)n * KATLS_MERKLE_HASH_LEN;
+	put32(fixed + 4, ev->type);
+	memcpy(fixed + 8, ev->provider, 64);
+	fixed[8 + 63] = '\0';
+	put32(fixed + 72, (uint32_t)ev->evidence_len);
+	put32(fixed + 76, (uint32_t)ev->aux_len);
+	put32(fixed + 80, pr->leaf_index);
+	put32(fixed + 84, pr->tree_size);
+	memcpy(fixed + EVREP_FIXED, pr->path, plen);
+	n = katlsd_ipc_send(fd, KATLSD_IPC_EVIDENCE_REP, fixed,
+			    EVREP_FIXED + plen, ev->evidence,
+			    ev->evidence_len, ev->aux, ev->aux_len);
+	explicit_bzero(fixed, sizeof(fixed));
+	return n;
+}
 
 int katlsd_ipc_dec_evidence_rep(const struct katlsd_ipc_msg *m, int *status,
 				struct katlsd_evidence *ev)
 {
 	const uint8_t *p = m->payload;
-	uint32_t evlen, auxlen;
+	uint32_t evlen, auxlen, leaf, size;
+	size_t plen;
 	int32_t st;
+	int n;
 
 	memset(ev, 0, sizeof(*ev));
 	if (m->type != KATLSD_IPC_EVIDENCE_REP || m->len < EVREP_FIXED)
@@ -231,20 +285,34 @@ int katlsd_ipc_dec_evidence_rep(const struct katlsd_ipc_msg *m, int *status,
 	memcpy(&st, p, 4);
 	evlen = get32(p + 72);
 	auxlen = get32(p + 76);
+	leaf = get32(p + 80);
+	size = get32(p + 84);
 	if (st > 0 || st < -4095)
 		return -EPROTO;
-	if ((size_t)evlen + auxlen != m->len - EVREP_FIXED)
+	if (st) {
+		*status = st;
+		return evlen || auxlen || leaf || size ||
+		       m->len != EVREP_FIXED ? -EPROTO : 0;
+	}
+	n = katls_merkle_path_len(leaf, size);
+	if (n < 0)
 		return -EPROTO;
-	*status = st;
-	if (st)
-		return evlen || auxlen ? -EPROTO : 0;
-	if (!evlen || evlen > KATLS_TSM_OUTBLOB_MAX ||
-	    auxlen > KATLS_TSM_AUXBLOB_MAX)
+	plen = (size_t)n * KATLS_MERKLE_HASH_LEN;
+	if (evlen > KATLS_TSM_OUTBLOB_MAX || auxlen > KATLS_TSM_AUXBLOB_MAX ||
+	    !evlen)
 		return -EPROTO;
+	if ((size_t)evlen + auxlen + plen != m->len - EVREP_FIXED)
+		return -EPROTO;
+	*status = 0;
 	ev->type = get32(p + 4);
 	memcpy(ev->provider, p + 8, 64);
 	if (!str_ok(ev->provider, sizeof(ev->provider)))
 		return -EPROTO;
+	ev->proof.leaf_index = leaf;
+	ev->proof.tree_size = size;
+	ev->proof.path_len = (unsigned int)n;
+	memcpy(ev->proof.path, p + EVREP_FIXED, plen);
+	p += EVREP_FIXED + plen;
 	ev->evidence = malloc(evlen);
 	ev->aux = auxlen ? malloc(auxlen) : NULL;
 	if (!ev->evidence || (auxlen && !ev->aux)) {
@@ -252,11 +320,23 @@ int katlsd_ipc_dec_evidence_rep(const struct katlsd_ipc_msg *m, int *status,
 		*status = -ENOMEM;
 		return 0;
 	}
-	memcpy(ev->evidence, p + EVREP_FIXED, evlen);
+	memcpy(ev->evidence, p, evlen);
 	ev->evidence_len = evlen;
 	if (auxlen)
-		memcpy(ev->aux, p + EVREP_FIXED + evlen, auxlen);
+		memcpy(ev->aux, p + evlen, auxlen);
 	ev->aux_len = auxlen;
+	return 0;
+}
+
+int katlsd_ipc_dec_broker_req(const struct katlsd_ipc_msg *m,
+			      uint8_t binder[KATLS_MERKLE_BINDER_LEN],
+			      uint64_t *deadline_ms)
+{
+	if (m->type != KATLSD_IPC_BROKER_REQ ||
+	    m->len != KATLS_MERKLE_BINDER_LEN + 8)
+		return -EPROTO;
+	memcpy(binder, m->payload, KATLS_MERKLE_BINDER_LEN);
+	memcpy(deadline_ms, m->payload + KATLS_MERKLE_BINDER_LEN, 8);
 	return 0;
 }
 
@@ -355,7 +435,6 @@ static int serve_evidence(struct katlsd_monitor *m, int ipc,
 			  const struct katlsd_ipc_msg *msg)
 {
 	struct katlsd_evidence ev = { 0 };
-	uint8_t fixed[EVREP_FIXED];
 	int32_t st;
 	int ret;
 
@@ -368,28 +447,17 @@ static int serve_evidence(struct katlsd_monitor *m, int ipc,
 			    ev.aux_len > KATLS_TSM_AUXBLOB_MAX))
 			st = -EFBIG;
 		/*
-		 * EVIDENCE_REP carries no batch proof yet: refuse a batch
-		 * rather than let the sandbox present it as a single
-		 * binder (issue 13 item 2 extends the message).
+		 * The proof goes with the evidence (a batch of 2+ becomes a
+		 * KatlsEvidence version 2 record in the sandbox); one that
+		 * does not fit its (index, size) is the source's bug.
 		 */
-		if (!st && ev.proof.tree_size > 1)
-			st = -EOPNOTSUPP;
+		if (!st && ev.proof.tree_size &&
+		    katls_merkle_proof_check(&ev.proof))
+			st = -EIO;
+		if (st > 0 || st < -4095)
+			st = -EIO;
 	}
-	memset(fixed, 0, sizeof(fixed));
-	memcpy(fixed, &st, 4);
-	if (!st) {
-		put32(fixed + 4, ev.type);
-		memcpy(fixed + 8, ev.provider, 64);
-		fixed[8 + 63] = '\0';
-		put32(fixed + 72, (uint32_t)ev.evidence_len);
-		put32(fixed + 76, (uint32_t)ev.aux_len);
-		ret = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REP, fixed,
-				      sizeof(fixed), ev.evidence,
-				      ev.evidence_len, ev.aux, ev.aux_len);
-	} else {
-		ret = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REP, fixed,
-				      sizeof(fixed), NULL, 0, NULL, 0);
-	}
+	ret = katlsd_ipc_send_evidence_rep(ipc, st, st ? NULL : &ev);
 	katlsd_evidence_free(&ev);
 	return ret;
 }

@@ -30,6 +30,10 @@
  *   SEND_REQ      bytes            SEND_REP      bytes sent or -errno
  *   POLL_REQ      ms               POLL_REP      1 readable, 0, or -errno
  *
+ * EVIDENCE_REP carries the batch proof (leaf index, tree size, audit
+ * path) too.  The same framing links each worker to the parent's quote
+ * broker (broker.h): BROKER_REQ binder[64] + deadline, EVIDENCE_REP back.
+ *
  * The kernel lets only the accepting process touch a socket under
  * handshake, so the monitor moves the TLS records: it copies exactly the
  * bytes the sandbox's GnuTLS asks for (a RECV never reads past what
@@ -61,6 +65,7 @@
 #include <time.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <katls/merkle.h>
 #include <katls/tsm.h>
 
 #include "handshake.h"
@@ -79,15 +84,21 @@ enum katlsd_ipc_type {
 	KATLSD_IPC_SEND_REP,
 	KATLSD_IPC_POLL_REQ,
 	KATLSD_IPC_POLL_REP,
-	KATLSD_IPC_TYPE_MAX = KATLSD_IPC_POLL_REP,
+	KATLSD_IPC_BROKER_REQ,		/* worker -> parent (broker.h) */
+	KATLSD_IPC_TYPE_MAX = KATLSD_IPC_BROKER_REQ,
 };
 
 #define KATLSD_IPC_HDR_LEN	8
 #define KATLSD_IPC_SIG_MAX	1024	/* RSA-8192 is 1024 bytes */
 #define KATLSD_IPC_IO_MAX	65536	/* one RECV or SEND */
 #define KATLSD_IPC_SIGN_DATA_MAX 256	/* a CertificateVerify input */
-/* The largest message: an EVIDENCE_REP with both blobs at their bound. */
+/*
+ * The largest message: an EVIDENCE_REP with the longest audit path and
+ * both blobs at their bound.
+ */
 #define KATLSD_IPC_MAX		(KATLSD_IPC_HDR_LEN + 4 + 4 + 64 + 4 + 4 + \
+				 4 + 4 + KATLS_MERKLE_MAX_PATH * \
+				 KATLS_MERKLE_HASH_LEN + \
 				 KATLS_TSM_OUTBLOB_MAX + KATLS_TSM_AUXBLOB_MAX)
 
 /** struct katlsd_ipc_msg - one received message (payload points into buf) */
@@ -116,8 +127,21 @@ int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
 			  size_t cap);
 int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
 			  struct katlsd_hs_result *r);
+/*
+ * EVIDENCE_REP carries the batch proof with the evidence (leaf index,
+ * tree size, exactly the audit path those need); status != 0 carries
+ * nothing else.  Sent by the monitor to its sandbox and by the quote
+ * broker (broker.h) to a worker.  The encoder: 0 or negative errno
+ * (-EINVAL for a status or evidence out of bounds).
+ */
+int katlsd_ipc_send_evidence_rep(int fd, int32_t st,
+				 const struct katlsd_evidence *ev);
 int katlsd_ipc_dec_evidence_rep(const struct katlsd_ipc_msg *m, int *status,
 				struct katlsd_evidence *ev);
+/* BROKER_REQ: binder[64], u64 deadline (CLOCK_MONOTONIC ms, 0: none). */
+int katlsd_ipc_dec_broker_req(const struct katlsd_ipc_msg *m,
+			      uint8_t binder[KATLS_MERKLE_BINDER_LEN],
+			      uint64_t *deadline_ms);
 #define KATLSD_SIGN_DATA	1	/* the whole input (EdDSA) */
 #define KATLSD_SIGN_HASH	2	/* its digest (ECDSA, RSA-PSS) */
 int katlsd_ipc_dec_sign_req(const struct katlsd_ipc_msg *m, uint32_t *algo,

@@ -7,7 +7,8 @@
  * ECONNABORTED; no other socket notices.
  *
  * The child is the request's monitor (privsep.h): it keeps the netlink
- * socket, configfs-tsm and the private key, and forks a sandbox
+ * socket, its line to the parent's quote broker (the parent alone touches
+ * configfs-tsm, qbroker.h) and the private key, and forks a sandbox
  * (sandbox.h) that runs the handshake and parses everything the peer
  * sends.  The sandbox gets SIGKILL when the monitor dies.
  */
@@ -15,8 +16,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <gnutls/abstract.h>
 
@@ -67,9 +70,10 @@ static int monitor_done(void *arg, const struct katlsd_hs_result *r)
 static volatile pid_t sandbox_pid;
 
 /*
- * The alarm backstop: kill the sandbox, remove the configfs-tsm entry of
- * a quote still in flight (item 9 of issue 11), then go.  Only
- * async-signal-safe calls.
+ * The alarm backstop: kill the sandbox, then go.  Only async-signal-safe
+ * calls.  The worker owns no configfs-tsm entry since issue 13 item 2
+ * (the parent's quoter does, and abandons a report nobody waits for);
+ * katlsd_evsrc_tsm_abort() stays for a stand-alone source.
  */
 static void backstop(int sig)
 {
@@ -98,10 +102,18 @@ static void reap_sandbox(pid_t pid)
 		      WEXITSTATUS(status));
 }
 
-int katlsd_worker(struct katlsd_state *st)
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int katlsd_worker(struct katlsd_state *st, int broker_fd)
 {
 	struct katlsd_evidence_source evsrc;
-	struct katls_tsm_opts tsm_opts;
+	uint64_t deadline_ms;
 	struct katlsd_monitor mon;
 	struct katlsd_sandbox sb;
 	struct katlsd_hs_params p;
@@ -120,6 +132,8 @@ int katlsd_worker(struct katlsd_state *st)
 		return KATLSD_EXIT_NETLINK;
 	}
 	ret = katls_agent_accept(&nl, &req);
+	/* The deadline the parent's quote broker checks (CLOCK_MONOTONIC). */
+	deadline_ms = ret || !req.timeout_ms ? 0 : mono_ms() + req.timeout_ms;
 	if (ret == -ENOENT) {
 		katls_agent_close(&nl);
 		return KATLSD_EXIT_EMPTY;
@@ -135,8 +149,8 @@ int katlsd_worker(struct katlsd_state *st)
 
 	/*
 	 * Backstop for a handshake stuck outside GnuTLS's own timeout (a
-	 * quote that never returns): SIGALRM kills the sandbox, removes the
-	 * report entry and exits, the kernel sees the netlink socket close.
+	 * quote that never returns): SIGALRM kills the sandbox and exits,
+	 * the kernel sees the netlink socket close.
 	 * Its own timer has fired by then anyway.
 	 */
 	{
@@ -148,6 +162,9 @@ int katlsd_worker(struct katlsd_state *st)
 	secs = (req.timeout_ms ? req.timeout_ms : KATLS_TIMEOUT_MAX_MS) / 1000;
 	alarm(secs + WORKER_GRACE_S);
 
+	/* ps (and the e2e tests) show the role: katlsd-server, katlsd-client */
+	prctl(PR_SET_NAME, req.role == KATLS_ROLE_SERVER ? "katlsd-server" :
+	      "katlsd-client", 0, 0, 0);
 	kinfo("request %llu: %s role, policy %s%s%s, %u ms left",
 	      (unsigned long long)req.id, role_name(req.role), req.policy,
 	      req.peername[0] ? ", peer " : "", req.peername, req.timeout_ms);
@@ -168,14 +185,15 @@ int katlsd_worker(struct katlsd_state *st)
 	p.vopts.cpak_file = st->cfg.cpak_file;
 	done.id = req.id;
 
-	/* The monitor's side: configfs-tsm and the private key. */
+	/* The monitor's side: the quote broker and the private key. */
 	memset(&mon, 0, sizeof(mon));
 	mon.fd = req.fd;
 	mon.timeout_ms = req.timeout_ms;
 	mon.server = req.role == KATLS_ROLE_SERVER;
 	mon.done = monitor_done;
 	mon.done_arg = &done;
-	katlsd_evsrc_tsm_init(&evsrc, &tsm_opts, st->cfg.tsm_root);
+	/* Evidence comes from the parent's quote broker (qbroker.h). */
+	katlsd_evsrc_broker_init(&evsrc, broker_fd, deadline_ms);
 	mon.evsrc = &evsrc;
 	if (mon.server && st->server_creds) {
 		gnutls_x509_privkey_t x;
@@ -214,8 +232,13 @@ int katlsd_worker(struct katlsd_state *st)
 		close(sp[0]);
 		if (mon.key)
 			gnutls_privkey_deinit(mon.key);
-		/* Not the sandbox's: the netlink socket and libnl's state. */
+		/*
+		 * Not the sandbox's: the netlink socket and libnl's state,
+		 * and the line to the parent's quote broker.
+		 */
 		katls_agent_close(&nl);
+		if (broker_fd >= 0)
+			close(broker_fd);
 		katlsd_sandbox_main(&p, &st->server_creds, sp[1], &sb, pk,
 				    bits);
 	}

@@ -126,15 +126,18 @@ static void set_param(const char *name, const char *val)
 		tap_diag("cannot set %s=%s", name, val);
 }
 
-/* Kill every child of the katlsd parent (its workers). */
-static int kill_workers(pid_t parent)
+/*
+ * Kill up to max children of the katlsd parent named comm (NULL: every
+ * worker); never its quoter (katlsd-quoter), which is not a worker.
+ */
+static int kill_named(pid_t parent, const char *comm, int max)
 {
 	struct dirent *de;
 	int n = 0;
 	DIR *d = opendir("/proc");
 
-	while (d && (de = readdir(d))) {
-		char path[300], buf[512], *p;
+	while (d && n < max && (de = readdir(d))) {
+		char path[300], buf[512], *p, *name;
 		int ppid;
 		FILE *f;
 
@@ -146,14 +149,27 @@ static int kill_workers(pid_t parent)
 			continue;
 		p = fgets(buf, sizeof(buf), f);
 		fclose(f);
+		name = p ? strchr(buf, '(') : NULL;
 		p = p ? strrchr(buf, ')') : NULL;
-		if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == parent &&
+		if (!p || !name)
+			continue;
+		*p = '\0';
+		name++;
+		if (!strcmp(name, "katlsd-quoter") || (comm && strcmp(name, comm)))
+			continue;
+		if (sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == parent &&
 		    !kill(atoi(de->d_name), SIGKILL))
 			n++;
 	}
 	if (d)
 		closedir(d);
 	return n;
+}
+
+/* Kill every worker of the katlsd parent. */
+static int kill_workers(pid_t parent)
+{
+	return kill_named(parent, NULL, 1 << 30);
 }
 
 struct par {
@@ -311,8 +327,9 @@ static int tsm_entries(void)
 /*
  * Issue 11 item 9: a quote that outlives the request.  The kernel fails
  * the request at its 1 s deadline; the worker's alarm backstop (1 s + its
- * grace) fires while the quote still sleeps in the provider, and must
- * remove its configfs-tsm entry before the worker goes.
+ * grace) fires while the quote still sleeps in the provider.  Since issue
+ * 13 item 2 the entry is the parent's quoter's: when the worker goes,
+ * nobody waits for the report any more and the parent removes the entry.
  */
 static void backstop(void)
 {
@@ -350,6 +367,115 @@ static void backstop(void)
 	req_timeout_ms = 30000;
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Issue 13 item 2 (b), on a fresh katlsd (broker.sh): its first report
+ * takes 2 s (delay_ms), which is the broker's estimate from then on; a
+ * handshake with a 1.5 s deadline cannot be served and is failed at once
+ * with ETIMEDOUT, long before the kernel's own deadline.
+ */
+static void broker_deadline(void)
+{
+	struct par p = { .policy = "sim-demo" };
+	struct timespec t0;
+	pthread_t ts, tc;
+	long ms;
+
+	set_param("delay_ms", "2000");
+	run("sim-demo", 0);		/* the first report: 2 s, measured */
+	req_timeout_ms = 1500;
+	pair(&p.a, &p.b);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&ts, NULL, par_server, &p);
+	pthread_create(&tc, NULL, par_client, &p);
+	pthread_join(ts, NULL);
+	ms = ms_since(&t0);
+	pthread_join(tc, NULL);
+	p.rc = result(p.a);
+	p.rs = result(p.b);
+	tap_ok(p.rs.state == KATLS_STATE_FAILED && p.rs.status == ETIMEDOUT &&
+	       ms < 1200,
+	       "broker: a deadline (1.5 s) that the next report (2 s) cannot meet fails at once with ETIMEDOUT (server %u/%u after %ld ms)",
+	       p.rs.state, p.rs.status, ms);
+	tap_ok(p.rc.state == KATLS_STATE_FAILED,
+	       "broker: ... and the client fails closed (%u/%u)", p.rc.state,
+	       p.rc.status);
+	close(p.a);
+	close(p.b);
+	req_timeout_ms = 30000;
+	set_param("delay_ms", "0");
+}
+
+/* (a): NPAR concurrent attested handshakes with a slow quote. */
+static void broker_batch(void)
+{
+	struct par p[NPAR];
+	pthread_t t[2 * NPAR];
+	int n;
+
+	set_param("delay_ms", "500");
+	parallel("sim-demo", p, t);
+	n = parallel_join(p, t);
+	tap_ok(n == NPAR,
+	       "broker: %d of %d concurrent attested handshakes open with a 500 ms quote",
+	       n, NPAR);
+	parallel_close(p);
+	set_param("delay_ms", "0");
+}
+
+/*
+ * (c): a server worker killed while it waits for evidence: its pair
+ * fails closed, the others open, no report entry is left; then every
+ * server worker killed: the report nobody waits for is abandoned and its
+ * entry removed before the quote would have ended.
+ */
+static void broker_kill(pid_t kp)
+{
+	struct par p[NPAR];
+	pthread_t t[2 * NPAR];
+	struct timespec t0;
+	int n, killed, left;
+	long ms;
+
+	set_param("delay_ms", "3000");
+	parallel("sim-demo", p, t);
+	sleep(1);
+	killed = kill_named(kp, "katlsd-server", 1);
+	n = parallel_join(p, t);
+	parallel_close(p);
+	tap_ok(killed == 1 && n == NPAR - 1,
+	       "broker: one server worker killed while waiting, the other %d pairs open (%d)",
+	       NPAR - 1, n);
+	tap_ok(tsm_entries() == 0,
+	       "broker: no configfs-tsm entry left after the killed worker");
+
+	parallel("sim-demo", p, t);
+	sleep(1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	killed = kill_named(kp, "katlsd-server", NPAR);
+	do {
+		left = tsm_entries();
+		if (left)
+			usleep(50000);
+	} while (left && ms_since(&t0) < 1500);
+	ms = ms_since(&t0);
+	n = parallel_join(p, t);
+	parallel_close(p);
+	tap_ok(killed > 0 && n == 0 && left == 0,
+	       "broker: every waiter killed (%d): the abandoned report's entry is gone after %ld ms (quote 3 s)",
+	       killed, ms);
+	set_param("delay_ms", "0");
+	run("sim-demo", 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct par p[NPAR];
@@ -361,6 +487,19 @@ int main(int argc, char **argv)
 	/* e2e POLICY ERRNO: one exchange only (used around reloads). */
 	if (argc == 3) {
 		run(argv[1], atoi(argv[2]));
+		return tap_done();
+	}
+	/* e2e broker-*: issue 13 item 2 (broker.sh, a fresh katlsd). */
+	if (argc == 2 && !strcmp(argv[1], "broker-deadline")) {
+		broker_deadline();
+		return tap_done();
+	}
+	if (argc == 2 && !strcmp(argv[1], "broker-batch")) {
+		broker_batch();
+		return tap_done();
+	}
+	if (argc == 2 && !strcmp(argv[1], "broker-kill") && kp) {
+		broker_kill(atoi(kp));
 		return tap_done();
 	}
 	/* e2e backstop: item 9 only. */

@@ -79,6 +79,17 @@ else
 	rc=1
 fi
 
+# Issue 13 item 2: the quote broker, on a fresh katlsd of its own (two
+# agents would share the requests); then this one again.
+kill -TERM $pid
+wait $pid
+cp "$d/katlsd.log" "$d/katlsd-before.log"
+echo "# quote broker (broker.sh)" >>"$d/tap"
+sh "$here/broker.sh" >>"$d/tap" || rc=1
+rm -f "$d/policy.d/broken.policy"	# the refused reload's, above
+katls_e2e_agent "$d" katls-e2e debug
+pid=$KATLS_AGENT_PID
+
 # An attester without a TEE provider: the server fails (ENODEV, see the
 # log), the client sees the server's abort as EPROTO.
 if rmmod katls_sim_tsm 2>/dev/null; then
@@ -100,5 +111,5 @@ awk '/^(not )?ok [0-9]+/ { n++; sub(/ok [0-9]+/, "ok " n); print; next }
      END { print "1.." n }' "$d/tap"
 kill -TERM $pid
 sleep 1
-sed 's/^/# katlsd: /' "$d/katlsd.log"
+sed 's/^/# katlsd: /' "$d/katlsd-before.log" "$d/katlsd.log"
 exit $rc

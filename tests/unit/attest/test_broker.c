@@ -171,10 +171,15 @@ static void test_failures(void)
 	       "cancel: a queued waiter leaves the queue");
 	tap_ok(katls_broker_start(bk, 0, rd, &n) == 1 && n == 2,
 	       "start: the cancelled waiter is not in the batch");
+	tap_ok(katls_broker_in_flight_live(bk) == 2,
+	       "in flight: 2 live waiters");
 	tap_ok(katls_broker_cancel(bk, id[2]) == 0 &&
 	       katls_broker_cancel(bk, id[2]) == -ENOENT &&
 	       katls_broker_cancel(bk, 999) == -ENOENT,
 	       "cancel: an in-flight waiter, once; unknown ids refused");
+	tap_ok(katls_broker_in_flight_live(bk) == 1,
+	       "in flight: 1 live waiter after the cancel");
+
 	tap_ok(katls_broker_complete(bk, 5, -EIO) == 0, "complete: report failed");
 	seen = 0;
 	while (katls_broker_result(bk, &r) == 1)

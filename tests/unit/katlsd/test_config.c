@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "qbroker.h"
 #include "tap.h"
 
 static const struct {
@@ -33,6 +34,9 @@ static const struct {
 	{ "bad-evidence-bound-key.conf", 2,
 	  "evidence_bound_key moved to the policy files: write \"evidence_bound_key allow\"" },
 	{ "bad-empty.conf", 2, "empty value" },
+	/* issue 13 item 2: the quote broker's batch cap */
+	{ "bad-max-batch-zero.conf", 2, "integer in 1..4096" },
+	{ "bad-max-batch-big.conf", 2, "integer in 1..4096" },
 };
 
 /*
@@ -135,6 +139,8 @@ int main(int argc, char **argv)
 	tap_ok(c.concurrency == KATLSD_DEFAULT_CONCURRENCY &&
 	       c.log_level == LOG_INFO && !c.policy_dir,
 	       "defaults before loading");
+	tap_ok(c.max_batch == KATLSD_DEFAULT_MAX_BATCH && c.max_batch == 64,
+	       "[evidence] max_batch defaults to 64");
 
 	snprintf(path, sizeof(path), "%s/good.conf", argv[1]);
 	ret = katlsd_config_load(&c, path, err, sizeof(err));
@@ -149,6 +155,7 @@ int main(int argc, char **argv)
 	tap_ok(c.truststore && !strcmp(c.truststore, "system"), "truststore");
 	tap_ok(c.roots_dir && !strcmp(c.roots_dir, "/etc/katls/roots") &&
 	       !c.certs_dir, "roots_dir set, certs_dir unset");
+	tap_ok(c.max_batch == 16, "[evidence] max_batch = 16");
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", argv[1], bad[i].file);

@@ -757,6 +757,9 @@ int main(void)
 		/* issue 13 item 1: evidence that vouches for a batch */
 		SC(.name = "batch: leaf 3 of 5 with its proof",
 		   .src = SRC_BATCH),
+		/* issue 13 item 2: EVIDENCE_REP carries the proof */
+		SC(.name = "privsep: batch leaf 3 of 5 crosses the IPC with its proof",
+		   .src = SRC_BATCH, .privsep = true),
 	};
 	static const struct {
 		struct scenario sc;
@@ -820,8 +823,6 @@ int main(void)
 		{ SC(.name = "batch: the source's path is short, server refuses it",
 		     .src = SRC_BATCH_SHORT_PATH,
 		     .srv_reason = "audit path too short"), EPROTO, EIO },
-		{ SC(.name = "privsep: a batch cannot cross the IPC yet, refused",
-		     .src = SRC_BATCH, .privsep = true), EPROTO, EOPNOTSUPP },
 		{ SC(.name = "server without a certificate",
 		     .no_server_cert = true), ECONNRESET, ENOKEY },
 		/* item 20: stock peers get an alert that says why */

@@ -227,21 +227,45 @@ static void test_result(void)
 
 static void test_evidence_rep(void)
 {
-	struct katlsd_evidence ev;
+	struct katlsd_evidence ev, out;
 	struct katlsd_ipc_msg m;
-	uint8_t p[80 + 16];
-	int st;
+	uint8_t p[88 + 16 + 2 * 64];
+	int st, sp[2];
 
 	memset(p, 0, sizeof(p));
 	put32(p + 4, KATLS_EVIDENCE_SIM);
 	memcpy(p + 8, "katls_sim", 10);
 	put32(p + 72, 16);
 	put32(p + 76, 0);
-	m = msg_of(KATLSD_IPC_EVIDENCE_REP, p, sizeof(p));
+	put32(p + 80, 0);
+	put32(p + 84, 1);
+	m = msg_of(KATLSD_IPC_EVIDENCE_REP, p, 88 + 16);
 	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == 0 && st == 0 &&
-	       ev.evidence_len == 16 && !strcmp(ev.provider, "katls_sim"),
-	       "evidence: 16 bytes decode");
+	       ev.evidence_len == 16 && !strcmp(ev.provider, "katls_sim") &&
+	       ev.proof.tree_size == 1 && ev.proof.path_len == 0,
+	       "evidence: 16 bytes decode, a batch of one");
 	katlsd_evidence_free(&ev);
+	put32(p + 84, 0);
+	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == -EPROTO,
+	       "evidence: tree size 0 refused");
+	put32(p + 80, 1);
+	put32(p + 84, 3);
+	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == -EPROTO,
+	       "evidence: leaf 1 of 3 without its 2-hash path refused");
+	m = msg_of(KATLSD_IPC_EVIDENCE_REP, p, sizeof(p));
+	memset(p + 88, 0xab, 2 * 64);
+	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == 0 && st == 0 &&
+	       ev.proof.leaf_index == 1 && ev.proof.tree_size == 3 &&
+	       ev.proof.path_len == 2 && ev.proof.path[1][63] == 0xab &&
+	       ev.evidence_len == 16,
+	       "evidence: leaf 1 of 3 with its path decodes");
+	katlsd_evidence_free(&ev);
+	put32(p + 84, 2);
+	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == -EPROTO,
+	       "evidence: a path longer than (index, size) need refused");
+	put32(p + 80, 0);
+	put32(p + 84, 1);
+	m = msg_of(KATLSD_IPC_EVIDENCE_REP, p, 88 + 16);
 	put32(p + 72, 17);
 	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == -EPROTO,
 	       "evidence: length one past the packet refused");
@@ -257,9 +281,42 @@ static void test_evidence_rep(void)
 	put32(p, 5);
 	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == -EPROTO,
 	       "evidence: positive status refused");
+	memset(p, 0, 88);
+	st = -ETIMEDOUT;
+	memcpy(p, &st, 4);
+	m = msg_of(KATLSD_IPC_EVIDENCE_REP, p, 88);
+	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == 0 &&
+	       st == -ETIMEDOUT, "evidence: a failure status decodes");
+	put32(p + 84, 1);
+	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == -EPROTO,
+	       "evidence: a failure with a proof refused");
 	m = msg_of(KATLSD_IPC_SIGN_REP, p, sizeof(p));
 	tap_ok(katlsd_ipc_dec_evidence_rep(&m, &st, &ev) == -EPROTO,
 	       "evidence: wrong message type refused");
+
+	/* the encoder: a round trip, and a proof that does not fit refused */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = KATLS_EVIDENCE_SIM;
+	ev.evidence = p;
+	ev.evidence_len = 16;
+	ev.proof.leaf_index = 4;
+	ev.proof.tree_size = 5;
+	ev.proof.path_len = 1;
+	memset(ev.proof.path[0], 0x11, 64);
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
+	st = katlsd_ipc_send_evidence_rep(sp[0], 0, &ev);
+	st = st ? st : katlsd_ipc_recv(sp[1], buf, sizeof(buf), &m);
+	st = st ? st : katlsd_ipc_dec_evidence_rep(&m, &st, &out);
+	tap_ok(st == 0 && out.proof.leaf_index == 4 &&
+	       out.proof.tree_size == 5 && out.proof.path_len == 1 &&
+	       out.proof.path[0][0] == 0x11 && out.evidence_len == 16,
+	       "evidence: encoder round trip with leaf 4 of 5");
+	katlsd_evidence_free(&out);
+	ev.proof.path_len = 2;
+	tap_ok(katlsd_ipc_send_evidence_rep(sp[0], 0, &ev) == -EINVAL,
+	       "evidence: encoder refuses a path that does not fit (index, size)");
+	close(sp[0]);
+	close(sp[1]);
 }
 
 /* ---- the monitor's limits ---- */
@@ -274,10 +331,18 @@ static int count_done(void *arg, const struct katlsd_hs_result *r)
 	return 0;
 }
 
+static bool fake_batch;	/* fake_evidence: leaf 1 of 3 */
+
 static int fake_evidence(void *arg, const uint8_t rd[64],
 			 struct katlsd_evidence *ev)
 {
 	memset(ev, 0, sizeof(*ev));
+	if (fake_batch) {
+		ev->proof.leaf_index = 1;
+		ev->proof.tree_size = 3;
+		ev->proof.path_len = 2;
+		memset(ev->proof.path, 0x77, 2 * 64);
+	}
 	ev->type = KATLS_EVIDENCE_SIM;
 	ev->evidence = malloc(64);
 	if (!ev->evidence)
@@ -415,14 +480,34 @@ static void test_monitor(void)
 	st = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REQ, rd, 64, NULL, 0,
 			     NULL, 0);
 	st = st ? st : katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
-	tap_ok(st == 0 && m.type == KATLSD_IPC_EVIDENCE_REP && m.len == 80 + 64 &&
-	       !memcmp(m.payload + 80, rd, 64),
+	tap_ok(st == 0 && m.type == KATLSD_IPC_EVIDENCE_REP && m.len == 88 + 64 &&
+	       !memcmp(m.payload + 88, rd, 64),
 	       "monitor: one quote over the sandbox's report data");
 	st = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REQ, rd, 64, NULL, 0,
 			     NULL, 0);
 	st = st ? st : katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
 	tap_ok(st == -EPIPE && end_monitor(ipc, pid) == EPROTO,
 	       "monitor: a second quote is refused, the request fails");
+
+	/* issue 13 item 2: a batch proof goes to the sandbox (was EOPNOTSUPP) */
+	fake_batch = true;
+	ipc = start_monitor(true, &pid);
+	fake_batch = false;
+	st = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REQ, rd, 64, NULL, 0,
+			     NULL, 0);
+	st = st ? st : katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
+	{
+		struct katlsd_evidence bev;
+		int bst = -1;
+
+		st = st ? st : katlsd_ipc_dec_evidence_rep(&m, &bst, &bev);
+		tap_ok(st == 0 && bst == 0 && bev.proof.leaf_index == 1 &&
+		       bev.proof.tree_size == 3 && bev.proof.path_len == 2 &&
+		       bev.proof.path[1][0] == 0x77,
+		       "monitor: evidence for a batch reaches the sandbox with its proof (leaf 1 of 3)");
+		katlsd_evidence_free(&bev);
+	}
+	end_monitor(ipc, pid);
 
 	ipc = start_monitor(true, &pid);
 	katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REQ, rd, 63, NULL, 0, NULL, 0);

@@ -103,6 +103,8 @@ int katls_broker_result(struct katls_broker *b,
 /* Observability. */
 uint32_t katls_broker_queued(const struct katls_broker *b);
 uint32_t katls_broker_in_flight(const struct katls_broker *b);
+/* In-flight waiters not cancelled: 0 means nobody waits for the report. */
+uint32_t katls_broker_in_flight_live(const struct katls_broker *b);
 uint32_t katls_broker_estimate_ms(const struct katls_broker *b);
 
 #endif /* KATLS_BROKER_H */
