@@ -44,6 +44,7 @@
 #include <katls/binder.h>
 #include <katls/ext.h>
 #include <katls/gnutls.h>
+#include <katls/merkle.h>
 #include <katls/tsm.h>
 #include <katls/verify.h>
 
@@ -882,6 +883,198 @@ static int own_bound_evidence(gnutls_session_t s, struct sess *x,
 	return 0;
 }
 
+/*
+ * A KatlsEvidence record of version 2 written by hand
+ * (Documentation/wire-format.rst), so that M can send proofs the encoder
+ * refuses (a path one hash short or long).  The path has p->path_len
+ * hashes, whatever (leaf_index, tree_size) need.  Returns the length or
+ * -1 if it does not fit @cap or the extension.
+ */
+static ssize_t encode_batch_raw(enum katls_evidence_type t, const uint8_t *ev,
+				size_t ev_len, const uint8_t *aux,
+				size_t aux_len,
+				const struct katls_merkle_proof *p,
+				uint8_t *rec, size_t cap)
+{
+	const char *mt = katls_ext_media_type(t);
+	size_t ml = mt ? strlen(mt) : 0;
+	size_t pl = (size_t)p->path_len * KATLS_MERKLE_HASH_LEN;
+	size_t need = 1 + 1 + ml + 3 + ev_len + 3 + aux_len + 4 + 4 + 2 + pl;
+	size_t off = 0;
+
+	if (!mt || p->path_len > KATLS_MERKLE_MAX_PATH ||
+	    ev_len > KATLS_EXT_BODY_MAX || aux_len > KATLS_EXT_BODY_MAX ||
+	    need > KATLS_EXT_BODY_MAX || need > cap)
+		return -1;
+	rec[off++] = KATLS_EXT_EVIDENCE_VERSION_BATCH;
+	rec[off++] = ml;
+	memcpy(rec + off, mt, ml);
+	off += ml;
+	rec[off++] = ev_len >> 16;
+	rec[off++] = ev_len >> 8;
+	rec[off++] = ev_len;
+	memcpy(rec + off, ev, ev_len);
+	off += ev_len;
+	rec[off++] = aux_len >> 16;
+	rec[off++] = aux_len >> 8;
+	rec[off++] = aux_len;
+	if (aux_len)
+		memcpy(rec + off, aux, aux_len);
+	off += aux_len;
+	for (int i = 24; i >= 0; i -= 8)
+		rec[off++] = p->leaf_index >> i;
+	for (int i = 24; i >= 0; i -= 8)
+		rec[off++] = p->tree_size >> i;
+	rec[off++] = pl >> 8;
+	rec[off++] = pl;
+	memcpy(rec + off, p->path, pl);
+	off += pl;
+	return off;
+}
+
+static int put_batch_raw(struct sess *x, gnutls_buffer_t buf,
+			 enum katls_evidence_type t, const uint8_t *ev,
+			 size_t ev_len, const uint8_t *aux, size_t aux_len,
+			 const struct katls_merkle_proof *p)
+{
+	uint8_t *rec = malloc(KATLS_EXT_BODY_MAX);
+	ssize_t n;
+	int ret;
+
+	if (!rec)
+		return GNUTLS_E_MEMORY_ERROR;
+	n = encode_batch_raw(t, ev, ev_len, aux, aux_len, p, rec,
+			     KATLS_EXT_BODY_MAX);
+	if (n < 0) {
+		free(rec);
+		return sfail(x, "batch record does not fit the extension"),
+		       GNUTLS_E_INTERNAL_ERROR;
+	}
+	ret = gnutls_buffer_append_data(buf, rec, n);
+	free(rec);
+	return ret;
+}
+
+/*
+ * Binder v1 batch mode (Documentation/binder.rst, "Batched evidence").
+ * M computes the victim's binder for ITS handshake with C (as "self"
+ * does), builds a Merkle tree of three binders, asks the simulated TEE
+ * for REAL evidence whose report data the row needs, and sends it with
+ * a proof:
+ *
+ *   batch-ok              leaf 1 of [r0, victim, r2], honest (control)
+ *   batch-replay          leaf 1 of [r0, r1, r2]: another batch's proof
+ *   batch-path-truncated  the honest proof, one path hash removed
+ *   batch-path-extended   the honest proof, one path hash added
+ *   batch-wrong-size      the honest path, tree size 4 instead of 3
+ *                         (same path length: only the hashes can tell)
+ *   batch-root-as-single  version 1 record, report data = the batch's
+ *   batch-single-as-batch version 2 record (leaf 1 of 3, honest path),
+ *                         report data = the victim's plain binder
+ *
+ * r0, r1, r2 are random binders: other connections' to the victim.
+ */
+static int batch_ee_send(gnutls_session_t s, struct sess *x,
+			 gnutls_buffer_t buf, const char *a)
+{
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(s);
+	uint8_t binders[3][KATLS_MERKLE_BINDER_LEN];
+	uint8_t victim[KATLS_MERKLE_BINDER_LEN];
+	uint8_t rd[KATLS_MERKLE_HASH_LEN];
+	struct katls_merkle_tree *tree = NULL;
+	struct katls_merkle_proof *pr;
+	struct katls_tsm_report rep = { 0 };
+	bool replay = !strcmp(a, "batch-replay");
+	int ret = GNUTLS_E_INTERNAL_ERROR, err;
+
+	if (strcmp(a, "batch-ok") && !replay &&
+	    strcmp(a, "batch-path-truncated") &&
+	    strcmp(a, "batch-path-extended") &&
+	    strcmp(a, "batch-wrong-size") &&
+	    strcmp(a, "batch-root-as-single") &&
+	    strcmp(a, "batch-single-as-batch"))
+		return sfail(x, "unknown attack %s", a),
+		       GNUTLS_E_INTERNAL_ERROR;
+	if (!ours)
+		return sfail(x, "no certificate"), GNUTLS_E_INTERNAL_ERROR;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return GNUTLS_E_MEMORY_ERROR;
+	x->binding = B_KATLS;
+	if (report_data(s, x, ours->data, ours->size, victim))
+		goto out;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, binders, sizeof(binders))) {
+		sfail(x, "no random binders");
+		goto out;
+	}
+	if (!replay)
+		memcpy(binders[1], victim, sizeof(victim));
+	err = katls_merkle_tree_build((const uint8_t (*)[KATLS_MERKLE_BINDER_LEN])binders,
+				      3, &tree);
+	if (!err)
+		err = katls_merkle_tree_report_data(tree, rd);
+	if (!err)
+		err = katls_merkle_tree_proof(tree, 1, pr);
+	if (err) {
+		sfail(x, "merkle tree: %s", katls_merkle_strerror(err));
+		goto out;
+	}
+	/* Real evidence from the (simulated) TEE over the chosen data. */
+	err = katls_tsm_get_report(NULL, !strcmp(a, "batch-single-as-batch") ?
+				   victim : rd, &rep);
+	if (err) {
+		sfail(x, "configfs-tsm: %s", strerror(-err));
+		goto out;
+	}
+	if (!strcmp(a, "batch-ok")) {
+		/* The library's own encoder: exactly what a broker sends. */
+		size_t cap = katls_ext_evidence_size_batch(rep.type,
+				rep.outblob_len, rep.auxblob_len, pr);
+		uint8_t *out = cap ? malloc(cap) : NULL;
+		int n;
+
+		if (!out) {
+			sfail(x, "batch evidence does not fit");
+			goto out;
+		}
+		n = katls_ext_evidence_encode_batch(rep.type, rep.outblob,
+						    rep.outblob_len,
+						    rep.auxblob,
+						    rep.auxblob_len, pr, out,
+						    cap);
+		if (n > 0)
+			ret = gnutls_buffer_append_data(buf, out, n);
+		else
+			sfail(x, "cannot encode batch evidence: %s",
+			      katls_ext_strerror(n));
+		free(out);
+		goto out;
+	}
+	if (!strcmp(a, "batch-root-as-single")) {
+		ret = put_evidence(x, buf, rep.type, rep.outblob,
+				   rep.outblob_len, rep.auxblob,
+				   rep.auxblob_len);
+		goto out;
+	}
+	if (!strcmp(a, "batch-path-truncated"))
+		pr->path_len--;
+	else if (!strcmp(a, "batch-path-extended"))
+		gnutls_rnd(GNUTLS_RND_NONCE, pr->path[pr->path_len++],
+			   KATLS_MERKLE_HASH_LEN);
+	else if (!strcmp(a, "batch-wrong-size"))
+		pr->tree_size = 4;
+	printf("M: batch proof leaf %u of %u, %u path hashes\n",
+	       pr->leaf_index, pr->tree_size, pr->path_len);
+	ret = put_batch_raw(x, buf, rep.type, rep.outblob, rep.outblob_len,
+			    rep.auxblob, rep.auxblob_len, pr);
+out:
+	katls_tsm_report_free(&rep);
+	katls_merkle_tree_free(tree);
+	gnutls_memset(victim, 0, sizeof(victim));
+	free(pr);
+	return ret;
+}
+
 static int relay_ee_send(gnutls_session_t s, struct sess *x,
 			 gnutls_buffer_t buf)
 {
@@ -926,6 +1119,8 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 		free(ev);
 		return ret;
 	}
+	if (!strncmp(a, "batch-", 6))
+		return batch_ee_send(s, x, buf, a);
 	if (own_bound_evidence(s, x, &rep))
 		return GNUTLS_E_INTERNAL_ERROR;
 	if (!strcmp(a, "self") || !strcmp(a, "wrong-key") ||
@@ -1386,6 +1581,62 @@ static int st_psk_handshake(void)
  * extension stripper on a synthetic record, and the early exporter's
  * dependence on every ClientHello byte.  TAP.
  */
+/*
+ * The hand-written version 2 record of the batch rows: byte for byte the
+ * library's encoding for an honest proof, and the decoder names the
+ * tampered ones as the rows expect (Documentation/relay-attacks.rst).
+ */
+static int st_batch_raw(int *t)
+{
+	static const uint8_t ev[4] = { 0xee, 0xee, 0xee, 0xee };
+	uint8_t binders[3][KATLS_MERKLE_BINDER_LEN], rd[64];
+	uint8_t a[1024], b[1024];
+	struct katls_merkle_tree *tree = NULL;
+	struct katls_merkle_proof p;
+	struct katls_ext_evidence e;
+	ssize_t n;
+	int m, fails = 0, ok;
+
+	for (int i = 0; i < 3; i++)
+		memset(binders[i], 0x10 * (i + 1), sizeof(binders[i]));
+	ok = !katls_merkle_tree_build((const uint8_t (*)[KATLS_MERKLE_BINDER_LEN])binders,
+				      3, &tree) &&
+	     !katls_merkle_tree_report_data(tree, rd) &&
+	     !katls_merkle_tree_proof(tree, 1, &p);
+	katls_merkle_tree_free(tree);
+#define TB(c, name) do { ++*t; if (!(c)) fails++; \
+	printf("%sok %d - %s\n", (c) ? "" : "not ", *t, name); } while (0)
+	n = ok ? encode_batch_raw(KATLS_EVIDENCE_SIM, ev, sizeof(ev), NULL, 0,
+				  &p, a, sizeof(a)) : -1;
+	m = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, sizeof(ev),
+					    NULL, 0, &p, b, sizeof(b));
+	TB(ok && n > 0 && n == m && !memcmp(a, b, n) &&
+	   !katls_ext_evidence_decode(a, n, &e) &&
+	   !katls_batch_check(binders[1], &e.proof, rd, sizeof(rd)),
+	   "batch record by hand equals the library's (leaf 1 of 3) and verifies");
+	p.path_len--;
+	n = encode_batch_raw(KATLS_EVIDENCE_SIM, ev, sizeof(ev), NULL, 0, &p,
+			     a, sizeof(a));
+	TB(n > 0 && katls_ext_evidence_decode(a, n, &e) == KATLS_EXT_E_PATH_SHORT,
+	   "a path one hash short: decoder says audit path too short");
+	p.path_len += 2;
+	n = encode_batch_raw(KATLS_EVIDENCE_SIM, ev, sizeof(ev), NULL, 0, &p,
+			     a, sizeof(a));
+	TB(n > 0 && katls_ext_evidence_decode(a, n, &e) == KATLS_EXT_E_PATH_LONG,
+	   "a path one hash long: decoder says audit path too long");
+	p.path_len--;
+	p.tree_size = 4;
+	n = encode_batch_raw(KATLS_EVIDENCE_SIM, ev, sizeof(ev), NULL, 0, &p,
+			     a, sizeof(a));
+	TB(n > 0 && !katls_ext_evidence_decode(a, n, &e) &&
+	   e.proof.tree_size == 4 &&
+	   katls_batch_check(binders[1], &e.proof, rd, sizeof(rd)) ==
+	   KATLS_MERKLE_E_MISMATCH,
+	   "tree size 4 for 3 decodes (same path length) but the root mismatches");
+#undef TB
+	return fails;
+}
+
 static int selftest(void)
 {
 	/* ClientHello: version, random, sid 0, 1 suite, 1 compression,
@@ -1400,7 +1651,7 @@ static int selftest(void)
 	ssize_t m;
 	int fails = 0, t = 0;
 
-	printf("TAP version 13\n1..11\n");
+	printf("TAP version 13\n1..15\n");
 	rec[0] = 22;
 	rec[1] = 3;
 	rec[2] = 1;
@@ -1443,6 +1694,7 @@ static int selftest(void)
 			     st_server.ch_len, ex1) == 0 &&
 	  !memcmp(ex1, st_gnutls, 64),
 	  "early exporter over the server's ClientHello equals the client's gnutls_prf_early()");
+	fails += st_batch_raw(&t);
 #undef T
 	return fails ? 1 : 0;
 }
@@ -1457,7 +1709,9 @@ static void usage(FILE *f)
 "TEST ONLY.  B: 1..7 (the paper's bindings) or katls (binder v1).\n"
 "A (relay): relay (default), passthrough, replay, no-evidence, strip,\n"
 "  flip-ee, self, label-tdx, tdx-sample, truncated, oversized, huge,\n"
-"  garbage, wrong-key, debug.\n");
+"  garbage, wrong-key, debug, batch-ok, batch-replay, batch-path-truncated,\n"
+"  batch-path-extended, batch-wrong-size, batch-root-as-single,\n"
+"  batch-single-as-batch.\n");
 }
 
 int main(int argc, char **argv)
