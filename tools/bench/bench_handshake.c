@@ -6,7 +6,7 @@
  * handshake processes.
  *
  *   bench_handshake run [-t SECS] [-w WORKERS] [-p POLICY] [-i LIST]
- *                       [-d DELAY_MS] [-o CSV]
+ *                       [-d DELAY_MS] [-q QUOTE_MS] [-l KATLSD_LOG] [-o CSV]
  *   bench_handshake mem [-n N] [-o CSV]
  *
  * run: for each number of handshakes in flight (-i, default 1,8,64,512)
@@ -29,6 +29,15 @@
  * others' p99 without and with one pair whose quote takes DELAY_MS
  * (katls_sim_tsm's delay_ms, default 2000).
  *
+ * Realistic quotes (-q QUOTE_MS, default 50; 0 skips): 64 in flight,
+ * attested with delay_ms = QUOTE_MS (mode "attested-quote<Q>ms"), then
+ * bare (pays no quote; mode "bare-quote<Q>ms") right after.  With -l, the
+ * katlsd log (log_level info) written during the attested phase gives
+ * the quote broker's batch sizes: every completed report logs "quote
+ * broker: report for a batch of N: <status> (<ms> ms)"; the row
+ * "batch-quote<Q>ms" has handshakes = reports, rate = mean N, p50_ms =
+ * largest N.
+ *
  * mem: kernel memory (Slab + page tables + percpu from /proc/meminfo)
  * per socket with a pending request, over N loopback pairs: opted-in
  * clients with requests against the same pairs without katls.  Must run
@@ -41,6 +50,7 @@
 #include <math.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include "bench_common.h"
@@ -52,6 +62,8 @@ static double opt_secs = 3.0;
 static int opt_workers = 64;
 static const char *opt_policy = "sim-demo";
 static int opt_delay_ms = 2000;
+static int opt_quote_ms = 50;
+static const char *opt_log;
 static FILE *csv;
 static struct bench_cred cred;
 
@@ -469,6 +481,93 @@ static void run_one(enum mode m, int inflight)
 	report(m == M_BARE ? "bare" : "attested", inflight, &st, now_s() - t0);
 }
 
+static int set_delay(int ms)
+{
+	FILE *f = fopen("/sys/module/katls_sim_tsm/parameters/delay_ms", "w");
+
+	if (!f || fprintf(f, "%d", ms) < 0 || fclose(f)) {
+		fprintf(stderr, "cannot set delay_ms to %d\n", ms);
+		return -1;
+	}
+	return 0;
+}
+
+static long file_size(const char *path)
+{
+	struct stat sb;
+
+	return path && !stat(path, &sb) ? (long)sb.st_size : -1;
+}
+
+/*
+ * Mean batch size of the reports katlsd completed in its log from
+ * offset off to offset end: lines "report for a batch of N: ..." (the
+ * line without ':' after N is the start of a report, not counted).
+ */
+static void batch_sizes(long off, long end, const char *mode)
+{
+	static const char key[] = "report for a batch of ";
+	unsigned long sum = 0, n = 0, largest = 0;
+	char line[1024];
+	FILE *f;
+
+	if (off < 0 || end < off || !(f = fopen(opt_log, "r"))) {
+		printf("%s: katlsd log not readable: no batch sizes\n", mode);
+		return;
+	}
+	fseek(f, off, SEEK_SET);
+	while (ftell(f) < end && fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, key), *e;
+		unsigned long b;
+
+		if (!p)
+			continue;
+		b = strtoul(p + sizeof(key) - 1, &e, 10);
+		if (e == p + sizeof(key) - 1 || *e != ':')
+			continue;
+		sum += b;
+		n++;
+		if (b > largest)
+			largest = b;
+	}
+	fclose(f);
+	printf("%-10s inflight  64: %lu reports, mean batch %.2f, largest %lu\n",
+	       mode, n, n ? (double)sum / n : NAN, largest);
+	if (csv) {
+		fprintf(csv, "%s,64,%lu,0,%.3f,%lu,%.3f,0\n", mode, n,
+			n ? (double)sum / n : NAN, largest, NAN);
+		fflush(csv);
+	}
+}
+
+static void run_quote(void)
+{
+	char mode[48], bmode[48], qmode[48];
+	struct stats st;
+	long off, end;
+	double t0;
+
+	snprintf(mode, sizeof(mode), "attested-quote%dms", opt_quote_ms);
+	snprintf(bmode, sizeof(bmode), "bare-quote%dms", opt_quote_ms);
+	snprintf(qmode, sizeof(qmode), "batch-quote%dms", opt_quote_ms);
+	if (set_delay(opt_quote_ms))
+		return;
+	off = file_size(opt_log);
+	t0 = now_s();
+	drive(M_ATTESTED, 64, false, &st);
+	report(mode, 64, &st, now_s() - t0);
+	/* Reports still in flight end within one quote time. */
+	msleep(3 * opt_quote_ms + 200);
+	end = file_size(opt_log);
+	if (set_delay(0))
+		return;
+	t0 = now_s();
+	drive(M_BARE, 64, false, &st);
+	report(bmode, 64, &st, now_s() - t0);
+	if (opt_log)
+		batch_sizes(off, end, qmode);
+}
+
 static int cmd_run(int *inflights, int ninf)
 {
 	struct stats st;
@@ -486,6 +585,8 @@ static int cmd_run(int *inflights, int ninf)
 			run_one(M_ATTESTED, inflights[i]);
 		}
 	}
+	if (opt_quote_ms > 0)
+		run_quote();
 	pool_stop();
 
 	/* Slow quote: the others' latency without and with it. */
@@ -606,7 +707,8 @@ static int cmd_mem(int n)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_handshake run [-t SECS] [-w WORKERS] [-p POLICY] [-i LIST] [-d DELAY_MS] [-o CSV]\n"
+		"usage: bench_handshake run [-t SECS] [-w WORKERS] [-p POLICY] [-i LIST] [-d DELAY_MS]\n"
+		"                           [-q QUOTE_MS] [-l KATLSD_LOG] [-o CSV]\n"
 		"       bench_handshake mem [-n N] [-o CSV]\n");
 	exit(2);
 }
@@ -622,7 +724,7 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "t:w:p:i:d:o:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:w:p:i:d:q:l:o:n:")) != -1) {
 		switch (opt) {
 		case 't':
 			opt_secs = strtod(optarg, NULL);
@@ -641,6 +743,14 @@ int main(int argc, char **argv)
 			opt_delay_ms = atoi(optarg);
 			if (opt_delay_ms < 1)
 				usage();
+			break;
+		case 'q':
+			opt_quote_ms = atoi(optarg);
+			if (opt_quote_ms < 0 || opt_quote_ms > 60000)
+				usage();
+			break;
+		case 'l':
+			opt_log = optarg;
 			break;
 		case 'i':
 			ninf = 0;
