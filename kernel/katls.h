@@ -246,6 +246,7 @@ enum katls_stat_item {
 void katls_stat_inc(enum katls_stat_item i);
 void katls_stat_dec(enum katls_stat_item i);
 s64 katls_stat_read(enum katls_stat_item i);
+bool katls_fail(struct katls_sock *ks, int status, enum katls_stat_item stat);
 int katls_stats_init(void);
 void katls_stats_exit(void);
 

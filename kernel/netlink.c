@@ -333,8 +333,7 @@ int katls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 		err = READ_ONCE(ks->sk->sk_err);
 		if (likely(!err))
 			break;
-		if (katls_complete(ks, err))
-			katls_stat_inc(KATLS_STAT_CLOSED);
+		katls_fail(ks, err, KATLS_STAT_CLOSED);
 		katls_sock_put(ks);
 	}
 	file = katls_get_file(ks);
@@ -378,8 +377,7 @@ int katls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	if (err) {
 		put_unused_fd(fd);
 		fput(file);
-		if (katls_complete(ks, ECONNABORTED))
-			katls_stat_inc(KATLS_STAT_AGENT_LOST);
+		katls_fail(ks, ECONNABORTED, KATLS_STAT_AGENT_LOST);
 		katls_sock_put(ks);
 		return err;
 	}

@@ -399,8 +399,7 @@ int katls_submit(struct katls_sock *ks, const struct katls_request *req)
 		return err;
 	err = katls_notify_ready(ks);
 	if (err == -ESRCH) {
-		if (katls_complete(ks, ESRCH))
-			katls_stat_inc(KATLS_STAT_NO_AGENT);
+		katls_fail(ks, ESRCH, KATLS_STAT_NO_AGENT);
 		return -ESRCH;
 	}
 	/* Any other notification error: agents still find it by ACCEPT. */
@@ -431,6 +430,23 @@ static void katls_pending_del(struct katls_sock *ks)
  */
 bool katls_complete(struct katls_sock *ks, int status)
 {
+	return katls_fail(ks, status, __KATLS_STAT_MAX);
+}
+
+/**
+ * katls_fail() - katls_complete(), counting the failure before the wake
+ * @ks: the socket state
+ * @status: positive errno to record
+ * @stat: the /proc/net/katls_stat counter to increment if this call
+ *	completes the request, or __KATLS_STAT_MAX for none
+ *
+ * The counter is incremented before the state FAILED is published, so
+ * that an application that sees the failure also sees it counted.
+ *
+ * Return: true if this call completed the request.
+ */
+bool katls_fail(struct katls_sock *ks, int status, enum katls_stat_item stat)
+{
 	bool was_pending;
 
 	if (WARN_ON_ONCE(status <= 0 || status >= MAX_ERRNO))
@@ -439,11 +455,19 @@ bool katls_complete(struct katls_sock *ks, int status)
 	spin_lock_bh(&katls_pending_lock);
 	spin_lock(&ks->lock);
 	if (ks->state == KATLS_STATE_HANDOVER ||
-	    katls_set_state(ks, KATLS_STATE_FAILED)) {
+	    !katls_transition_ok(ks->state, KATLS_STATE_FAILED)) {
 		spin_unlock(&ks->lock);
 		spin_unlock_bh(&katls_pending_lock);
 		return false;
 	}
+	/*
+	 * Counted before FAILED is published (katls_set_state() releases
+	 * the state): whoever sees the failure, the woken application or
+	 * a poller, also sees it counted.
+	 */
+	if (stat < __KATLS_STAT_MAX)
+		katls_stat_inc(stat);
+	WARN_ON_ONCE(katls_set_state(ks, KATLS_STATE_FAILED));
 	ks->status = status;
 	ks->result.binding_level = KATLS_BINDING_NONE;
 	was_pending = ks->in_pending;
@@ -469,8 +493,7 @@ bool katls_complete(struct katls_sock *ks, int status)
  */
 void katls_cancel(struct katls_sock *ks, int status)
 {
-	if (katls_complete(ks, status))
-		katls_stat_inc(KATLS_STAT_CLOSED);
+	katls_fail(ks, status, KATLS_STAT_CLOSED);
 }
 
 static void katls_timeout_fn(struct work_struct *work)
@@ -478,8 +501,7 @@ static void katls_timeout_fn(struct work_struct *work)
 	struct katls_sock *ks = container_of(to_delayed_work(work),
 					     struct katls_sock, timeout_work);
 
-	if (katls_complete(ks, ETIMEDOUT))
-		katls_stat_inc(KATLS_STAT_TIMED_OUT);
+	katls_fail(ks, ETIMEDOUT, KATLS_STAT_TIMED_OUT);
 	katls_sock_put(ks);
 }
 
@@ -622,8 +644,9 @@ int katls_done(struct net *net, u32 portid, const struct katls_done *done,
 	}
 	if (done->status) {
 		err = katls_check_owner(ks, portid);
-		if (!err && katls_complete(ks, katls_agent_status(done->status)))
-			katls_stat_inc(KATLS_STAT_REJECTED);
+		if (!err)
+			katls_fail(ks, katls_agent_status(done->status),
+				   KATLS_STAT_REJECTED);
 		goto put;
 	}
 
@@ -678,8 +701,7 @@ void katls_agent_gone(struct net *net, u32 portid)
 
 	list_for_each_entry_safe(ks, tmp, &reqs, agent_node) {
 		list_del_init(&ks->agent_node);
-		if (katls_complete(ks, ECONNABORTED))
-			katls_stat_inc(KATLS_STAT_AGENT_LOST);
+		katls_fail(ks, ECONNABORTED, KATLS_STAT_AGENT_LOST);
 		katls_sock_put(ks);
 	}
 }
@@ -703,8 +725,8 @@ void katls_check_reset(struct katls_sock *ks)
 {
 	int err = READ_ONCE(ks->sk->sk_err);
 
-	if (unlikely(err) && katls_complete(ks, err))
-		katls_stat_inc(KATLS_STAT_CLOSED);
+	if (unlikely(err))
+		katls_fail(ks, err, KATLS_STAT_CLOSED);
 }
 
 /**

@@ -567,6 +567,25 @@ static void lc_complete_exactly_once(struct kunit *test)
 	lc_free(&l);
 }
 
+/* katls_fail() counts only when it completes, and exactly once. */
+static void lc_fail_counts_once(struct kunit *test)
+{
+	s64 to = katls_stat_read(KATLS_STAT_TIMED_OUT);
+	s64 lost = katls_stat_read(KATLS_STAT_AGENT_LOST);
+	struct lc l;
+	struct katls_sock *ks = lc_new(test, &l);
+
+	KUNIT_ASSERT_EQ(test, lc_enqueue(ks, 0), 0);
+	KUNIT_EXPECT_TRUE(test, katls_fail(ks, ETIMEDOUT, KATLS_STAT_TIMED_OUT));
+	KUNIT_EXPECT_EQ(test, katls_stat_read(KATLS_STAT_TIMED_OUT), to + 1);
+	KUNIT_EXPECT_FALSE(test, katls_fail(ks, ECONNABORTED,
+					    KATLS_STAT_AGENT_LOST));
+	KUNIT_EXPECT_EQ(test, katls_stat_read(KATLS_STAT_TIMED_OUT), to + 1);
+	KUNIT_EXPECT_EQ(test, katls_stat_read(KATLS_STAT_AGENT_LOST), lost);
+	KUNIT_EXPECT_EQ(test, ks->status, ETIMEDOUT);
+	lc_free(&l);
+}
+
 struct race {
 	struct katls_sock *ks;
 	struct completion *go;
@@ -1095,6 +1114,7 @@ static struct kunit_case katls_lifecycle_cases[] = {
 	KUNIT_CASE(lc_pending_cap),
 	KUNIT_CASE(lc_accept_fifo_and_netns),
 	KUNIT_CASE(lc_complete_exactly_once),
+	KUNIT_CASE(lc_fail_counts_once),
 	KUNIT_CASE(lc_complete_race),
 	KUNIT_CASE(lc_timeout_fires),
 	KUNIT_CASE(lc_handover_owner),
