@@ -541,47 +541,56 @@ struct katls_sock *katls_accept_next(struct net *net, u32 portid,
 				     struct pid *agent)
 {
 	struct katls_sock *ks, *found = NULL;
-	struct katls_agent *new, *a;
+	struct katls_agent *new = NULL, *a;
 
-	/* Most ACCEPTs come from an agent that has a list already. */
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
-	if (!new)
-		return NULL;
-	INIT_LIST_HEAD(&new->reqs);
-	new->net = net;
-	new->portid = portid;
-
+again:
 	spin_lock_bh(&katls_pending_lock);
 	list_for_each_entry(ks, &katls_pending_list, pending) {
 		if (!net_eq(ks->net, net))
 			continue;
 		spin_lock(&ks->lock);
-		if (!katls_set_state(ks, KATLS_STATE_ACCEPTED)) {
-			ks->agent_portid = portid;
-			put_pid(ks->agent_pid);
-			ks->agent_pid = get_pid(agent);
-			katls_pending_del(ks);
-			found = ks;
-			/*
-			 * On the agent's list before anyone can see it
-			 * ACCEPTED: agent loss finds it there.
-			 */
-			spin_lock(&katls_agent_lock);
-			a = katls_agent_find(net, portid);
-			if (!a) {
-				a = new;
-				new = NULL;
-				hash_add(katls_agents, &a->node,
-					 katls_agent_hash(net, portid));
-			}
-			katls_sock_get(ks);	/* for the agent's list */
-			list_add_tail(&ks->agent_node, &a->reqs);
-			ks->agent = a;
-			spin_unlock(&katls_agent_lock);
+		if (!katls_transition_ok(ks->state, KATLS_STATE_ACCEPTED)) {
+			spin_unlock(&ks->lock);
+			continue;
 		}
+		/*
+		 * On the agent's list before anyone can see it ACCEPTED:
+		 * agent loss finds it there.  Most ACCEPTs come from an
+		 * agent that has a list already; the others allocate one
+		 * outside the locks and look again.
+		 */
+		spin_lock(&katls_agent_lock);
+		a = katls_agent_find(net, portid);
+		if (!a && !new) {
+			spin_unlock(&katls_agent_lock);
+			spin_unlock(&ks->lock);
+			spin_unlock_bh(&katls_pending_lock);
+			new = kzalloc(sizeof(*new), GFP_KERNEL);
+			if (!new)
+				return NULL;
+			INIT_LIST_HEAD(&new->reqs);
+			new->net = net;
+			new->portid = portid;
+			goto again;
+		}
+		if (!a) {
+			a = new;
+			new = NULL;
+			hash_add(katls_agents, &a->node,
+				 katls_agent_hash(net, portid));
+		}
+		WARN_ON_ONCE(katls_set_state(ks, KATLS_STATE_ACCEPTED));
+		ks->agent_portid = portid;
+		put_pid(ks->agent_pid);
+		ks->agent_pid = get_pid(agent);
+		katls_pending_del(ks);
+		katls_sock_get(ks);	/* for the agent's list */
+		list_add_tail(&ks->agent_node, &a->reqs);
+		ks->agent = a;
+		spin_unlock(&katls_agent_lock);
 		spin_unlock(&ks->lock);
-		if (found)
-			break;
+		found = ks;
+		break;
 	}
 	spin_unlock_bh(&katls_pending_lock);
 	kfree(new);
