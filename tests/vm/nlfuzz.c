@@ -102,7 +102,8 @@ struct fzstat {
 
 struct owned {
 	uint64_t id;
-	int32_t exp;		/* status the application must see, 0: any */
+	int32_t exp;		/* status the application must see, 0: any
+				 * failure, -1: OPEN (success DONE) */
 	int32_t ack;		/* ack of the final DONE; 1: none (closed) */
 };
 
@@ -119,7 +120,7 @@ struct shared {
 	struct owned agent[MAXREC];	/* the real agent's DONEs */
 	unsigned int nowned;
 	struct owned owned[MAXREC];	/* admin fuzzer's own requests */
-	unsigned int nok;
+	unsigned int nok, nok_status;
 	uint64_t okdone[MAXREC];	/* DONEs the admin fuzzer got 0 for */
 	int sent_ack[NSENT];		/* holder's final DONE acks */
 	struct fzstat st[FZ_N];
@@ -284,7 +285,7 @@ enum {
  * (and, with keys_anyway, also for a non-zero status), mutated by mu.
  */
 static void build_done(struct mb *m, uint64_t *r, uint64_t id, uint32_t status,
-		       int mu, bool keys_anyway)
+		       int mu, bool keys_anyway, uint32_t real_role)
 {
 	struct tls12_crypto_info_aes_gcm_128 tx = fuzz_key(0), rx = fuzz_key(1);
 	struct tls12_crypto_info_aes_gcm_256 big = { 0 };
@@ -297,6 +298,14 @@ static void build_done(struct mb *m, uint64_t *r, uint64_t id, uint32_t status,
 	memset(digest, 0xf0, sizeof(digest));
 	memset(meas, 0xf1, sizeof(meas));
 	snprintf(policy, sizeof(policy), FUZZ_POLICY);
+	if (real_role) {
+		/* what the real agent sends: the pair must then work */
+		tx = test_key(real_role == KATLS_ROLE_CLIENT ? 0 : 1);
+		rx = test_key(real_role == KATLS_ROLE_CLIENT ? 1 : 0);
+		memset(digest, 0xd1, sizeof(digest));
+		memset(meas, 0x3e, sizeof(meas));
+		snprintf(policy, sizeof(policy), "test-policy");
+	}
 	if (mu == MU_REORDER)
 		for (i = 4; i > 0; i--) {
 			j = rnd(r, i + 1);
@@ -369,7 +378,7 @@ static void build_done(struct mb *m, uint64_t *r, uint64_t id, uint32_t status,
 			if (drop != 8)
 				attr(m, KATLS_SUMMARY_A_MEASUREMENT, meas,
 				     mu == MU_MEASUREMENT ? (rnd(r, 2) ? 0 : 65 + rnd(r, 15)) :
-				     1 + rnd(r, KATLS_MEASUREMENT_MAX));
+				     real_role ? 48 : 1 + rnd(r, KATLS_MEASUREMENT_MAX));
 			if (drop != 9) {
 				if (mu == MU_POLICY) {
 					switch (rnd(r, 3)) {
@@ -458,7 +467,9 @@ enum { K_OTHER, K_DONE_RANDOM, K_DONE_OWN_INVALID, K_DONE_OWN_FINAL,
 struct own {
 	uint64_t id;
 	int fd;
+	uint32_t role;
 	int invalid_left;
+	int hold;		/* no verdict: the kernel's timeout ends it */
 	int final_sent;
 };
 
@@ -472,6 +483,7 @@ struct fuzzer {
 	struct own own[64];
 	int nown;
 	int rcvbuf_small;
+	int in_batch;		/* building a datagram of several messages */
 };
 
 static void violation(struct fuzzer *f, const char *fmt, ...)
@@ -553,6 +565,7 @@ static void on_accept_reply(struct fuzzer *f, struct nlmsghdr *h)
 	struct nlattr *a = (void *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
 	int rem = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 	uint64_t id = 0;
+	uint32_t role = 0;
 	int fd = -1;
 
 	f->st->accept_replies++;
@@ -566,6 +579,9 @@ static void on_accept_reply(struct fuzzer *f, struct nlmsghdr *h)
 		if ((a->nla_type & NLA_TYPE_MASK) == KATLS_A_SOCKFD &&
 		    a->nla_len >= NLA_HDRLEN + 4)
 			memcpy(&fd, (char *)a + NLA_HDRLEN, 4);
+		if ((a->nla_type & NLA_TYPE_MASK) == KATLS_A_ROLE &&
+		    a->nla_len >= NLA_HDRLEN + 4)
+			memcpy(&role, (char *)a + NLA_HDRLEN, 4);
 	}
 	if (f->role != FZ_ADMIN) {
 		violation(f, "%s got an ACCEPT reply (id %llu fd %d)",
@@ -574,17 +590,18 @@ static void on_accept_reply(struct fuzzer *f, struct nlmsghdr *h)
 			close(fd);
 		return;
 	}
-	if (!id || fd < 0 || f->nown >= 64) {
-		if (!id || fd < 0)
-			violation(f, "ACCEPT reply without id/fd");
+	if (!id || fd < 0 || !role || f->nown >= 64) {
+		if (!id || fd < 0 || !role)
+			violation(f, "ACCEPT reply without id/fd/role");
 		if (fd >= 0)
 			close(fd);
 		if (id)
 			owned_record(id, 0, 1);
 		return;
 	}
-	f->own[f->nown++] = (struct own){ .id = id, .fd = fd,
-					  .invalid_left = rnd(&f->r, 4) };
+	f->own[f->nown++] = (struct own){ .id = id, .fd = fd, .role = role,
+					  .invalid_left = rnd(&f->r, 4),
+					  .hold = !rnd(&f->r, 8) };
 }
 
 /* Read whatever is queued; returns the number of messages. */
@@ -632,8 +649,11 @@ static int fz_drain(struct fuzzer *f, int wait_ms)
 				}
 				if (s->cmd == KATLS_CMD_DONE && s->katls &&
 				    e == 0 && f->role == FZ_ADMIN &&
-				    sh->nok < MAXREC)
+				    sh->nok < MAXREC) {
 					sh->okdone[sh->nok++] = s->id;
+					if (s->status || s->kind != K_DONE_OWN_FINAL)
+						sh->nok_status++;
+				}
 				if (s->kind == K_DONE_OWN_INVALID) {
 					f->st->owned_invalid++;
 					if (e == 0)
@@ -647,14 +667,14 @@ static int fz_drain(struct fuzzer *f, int wait_ms)
 					struct own *o = own_find(f, s->id);
 					struct nlmsghdr *oh = &((struct nlmsgerr *)NLMSG_DATA(h))->msg;
 
-					if (e && e != ENOENT)
+					if (e && e != ENOENT && e != ECONNABORTED)
 						violation(f, "final DONE (status %u) for own %llu -> %d (echo: len %u type %u flags %#x seq %#x)",
 							  s->status,
 							  (unsigned long long)s->id, e,
 							  oh->nlmsg_len, oh->nlmsg_type,
 							  oh->nlmsg_flags, oh->nlmsg_seq);
-					owned_record(s->id, e ? 0 : agent_status(s->status),
-						     e);
+					owned_record(s->id, e ? 0 : s->status ?
+						     agent_status(s->status) : -1, e);
 					if (o)
 						own_forget(f, o);
 				}
@@ -855,8 +875,9 @@ static void fz_random(struct fuzzer *f, struct mb *m)
 		uint64_t id = pick_id(f);
 
 		sm->id = id;
-		build_done(m, &f->r, id, rnd(&f->r, 3) ? 0 : 1 + rnd(&f->r, 5000),
-			   rnd(&f->r, MU_N), !rnd(&f->r, 8));
+		sm->status = rnd(&f->r, 3) ? 0 : 1 + rnd(&f->r, 5000);
+		build_done(m, &f->r, id, sm->status, rnd(&f->r, MU_N),
+			   !rnd(&f->r, 8), 0);
 		if (rnd(&f->r, 2))
 			rnd_attrs(f, m, 1);
 	} else {
@@ -880,10 +901,18 @@ static void fz_done_foreign(struct fuzzer *f, struct mb *m)
 	uint64_t id = pick_id(f);
 	int mu = rnd(&f->r, 2) ? MU_NONE : rnd(&f->r, MU_INVALID);
 
-	fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK, KATLS_CMD_DONE,
-	       K_DONE_RANDOM, id);
-	build_done(m, &f->r, id, rnd(&f->r, 2) ? 0 : 1 + rnd(&f->r, 200), mu,
-		   false);
+	struct sentmsg *sm = fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
+				    KATLS_CMD_DONE, K_DONE_RANDOM, id);
+
+	sm->status = rnd(&f->r, 2) ? 0 : 1 + rnd(&f->r, 200);
+	/*
+	 * Half of them with the real agent's keys and summary, except in a
+	 * batch, where an ACCEPT earlier in the same datagram may have made
+	 * the fuzzer the owner of the id (the reply is not read yet).
+	 */
+	build_done(m, &f->r, id, sm->status, mu, false,
+		   !f->in_batch && rnd(&f->r, 2) ?
+		   KATLS_ROLE_CLIENT + rnd(&f->r, 2) : 0);
 	mb_end(m);
 }
 
@@ -929,12 +958,14 @@ static void fz_own(struct fuzzer *f, struct mb *m)
 
 	if (o->final_sent)
 		return;
-	if (o->invalid_left > 0) {
-		o->invalid_left--;
+	if (o->invalid_left > 0 || o->hold) {
+		if (o->invalid_left > 0)
+			o->invalid_left--;
 		s = fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
 			   KATLS_CMD_DONE, K_DONE_OWN_INVALID, o->id);
 		build_done(m, &f->r, o->id, 0,
-			   MU_INVALID + rnd(&f->r, MU_N - MU_INVALID), false);
+			   MU_INVALID + rnd(&f->r, MU_N - MU_INVALID), false,
+			   rnd(&f->r, 2) ? o->role : 0);
 		mb_end(m);
 		(void)s;
 		return;
@@ -950,7 +981,8 @@ static void fz_own(struct fuzzer *f, struct mb *m)
 			return;
 		fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
 		       KATLS_CMD_DONE, K_OTHER, o->id);
-		build_done(m, &f->r, o->id, EACCES, MU_NONE, false);
+		build_done(m, &f->r, o->id, rnd(&f->r, 2) ? EACCES : 0, MU_NONE,
+			   false, o->role);
 		mb_end(m);
 		if (sendto(fd2, m->buf, m->len, 0, (void *)&sa, sizeof(sa)) > 0) {
 			n = recv(fd2, buf, sizeof(buf), 0);
@@ -965,14 +997,25 @@ static void fz_own(struct fuzzer *f, struct mb *m)
 		m->len = 0;
 		return;
 	}
-	/* the verdict: an allowed errno, or any value (EPROTO) */
-	status = rnd(&f->r, 2) ? (uint32_t)agent_status(1 + rnd(&f->r, 140)) :
-		1 + rnd(&f->r, 4094);
+	/*
+	 * The verdict: success with the real agent's keys (the pair must
+	 * then work), an allowed errno, or any value (EPROTO).
+	 */
+	switch (rnd(&f->r, 4)) {
+	case 0:
+		status = 0;
+		break;
+	case 1:
+		status = 1 + rnd(&f->r, 4094);
+		break;
+	default:
+		status = agent_status(1 + rnd(&f->r, 140));
+	}
 	s = fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
 		   KATLS_CMD_DONE, K_DONE_OWN_FINAL, o->id);
 	build_done(m, &f->r, o->id, status,
 		   rnd(&f->r, 2) ? MU_NONE : (rnd(&f->r, 2) ? MU_REORDER :
-					      MU_DUP_SAME), false);
+					      MU_DUP_SAME), false, o->role);
 	mb_end(m);
 	s->status = status;
 	o->final_sent = 1;
@@ -1063,6 +1106,7 @@ static void fuzzer_run(int role, uint64_t seed, double until)
 		} else if (what < 90) {	/* a batch in one datagram */
 			int n = 2 + rnd(&f->r, 3);
 
+			f->in_batch = 1;
 			for (i = 0; i < n; i++) {
 				size_t start = m.len;
 
@@ -1073,6 +1117,7 @@ static void fuzzer_run(int role, uint64_t seed, double until)
 				if (m.len < start)	/* raw bytes: alone */
 					break;
 			}
+			f->in_batch = 0;
 		} else {
 			fz_random(f, &m);
 		}
@@ -1201,7 +1246,7 @@ static unsigned int nrecs;
 
 static struct {
 	long pairs, intact, failed_closed, bad, stuck, bytes, idle_closed;
-	long open_socks, undocumented;
+	long open_socks, undocumented, early;
 	char why[200];
 } app;
 
@@ -1322,17 +1367,19 @@ static int pump(int a, int b, uint64_t seed, size_t len, long *bytes)
 	return 0;
 }
 
+/* Wait for both ends' verdicts (a may be -1: closed early). */
 static void wait_terminal(int a, int b, double secs)
 {
 	double until = now_s() + secs;
 
 	while (now_s() < until) {
-		struct pollfd p[2] = { { .fd = a, .events = POLLIN | POLLOUT },
-				       { .fd = b, .events = POLLIN | POLLOUT } };
+		struct pollfd p[2] = { { .fd = b, .events = POLLIN | POLLOUT },
+				       { .fd = a, .events = POLLIN | POLLOUT } };
 
-		if (terminal(result(a).state) && terminal(result(b).state))
+		if ((a < 0 || terminal(result(a).state)) &&
+		    terminal(result(b).state))
 			return;
-		poll(p, 2, 20);
+		poll(p, a < 0 ? 1 : 2, 20);
 	}
 }
 
@@ -1347,7 +1394,7 @@ static void *app_thread(void *arg)
 		return NULL;
 	}
 	while (!sh->stop) {
-		int fd[2], err[2], i, pr;
+		int fd[2], err[2], i, pr, tmo;
 		struct katls_result res[2];
 		struct sockrec rc[2];
 		bool ok;
@@ -1358,11 +1405,30 @@ static void *app_thread(void *arg)
 				app_bad("opt-in failed: %s", strerror(errno));
 			set_nonblock(fd[i], true);
 		}
-		err[0] = request(fd[0], KATLS_ROLE_CLIENT, "p", 8000);
-		err[1] = request(fd[1], KATLS_ROLE_SERVER, "p", 8000);
+		/* one pair in five with a short deadline: the timer fires */
+		tmo = rnd(&r, 5) ? 8000 : 200 + rnd(&r, 1000);
+		err[0] = request(fd[0], KATLS_ROLE_CLIENT, "p", tmo);
+		err[1] = request(fd[1], KATLS_ROLE_SERVER, "p", tmo);
+		if (!rnd(&r, 10)) {
+			/* the application gives up mid-handshake */
+			struct linger lg = { 1, 0 };
+
+			msleep(rnd(&r, 30));
+			if (rnd(&r, 2))
+				setsockopt(fd[0], SOL_SOCKET, SO_LINGER, &lg,
+					   sizeof(lg));
+			close(fd[0]);
+			fd[0] = -1;
+			__atomic_fetch_add(&app.early, 1, __ATOMIC_RELAXED);
+		}
 		wait_terminal(fd[0], fd[1], 15);
 		ok = true;
 		for (i = 0; i < 2; i++) {
+			if (fd[i] < 0) {
+				rc[i] = (struct sockrec){ 0 };
+				res[i].state = KATLS_STATE_FAILED;
+				continue;
+			}
 			res[i] = result(fd[i]);
 			rc[i] = (struct sockrec){ .id = sock_id(&ag, fd[i]),
 				.state = res[i].state, .status = res[i].status,
@@ -1407,13 +1473,13 @@ static void *app_thread(void *arg)
 			__atomic_fetch_add(&app.failed_closed, 1, __ATOMIC_RELAXED);
 		}
 		pthread_mutex_lock(&rec_lock);
-		if (nrecs + 2 <= MAXREC) {
-			recs[nrecs++] = rc[0];
-			recs[nrecs++] = rc[1];
-		}
+		for (i = 0; i < 2; i++)
+			if (fd[i] >= 0 && nrecs < MAXREC)
+				recs[nrecs++] = rc[i];
 		app.pairs++;
 		pthread_mutex_unlock(&rec_lock);
-		close(fd[0]);
+		if (fd[0] >= 0)
+			close(fd[0]);
 		close(fd[1]);
 	}
 	__atomic_fetch_add(&app.bytes, bytes, __ATOMIC_RELAXED);
@@ -1687,9 +1753,9 @@ int main(int argc, char **argv)
 	       sh->st[FZ_ADMIN].accept_replies, sh->st[FZ_ADMIN].owned_invalid);
 
 	/* the connections */
-	tap_diag("pairs %ld: intact %ld, failed closed %ld, stuck %ld; %ld bytes checked; %ld sockets OPEN",
-		 app.pairs, app.intact, app.failed_closed, app.stuck, app.bytes,
-		 app.open_socks);
+	tap_diag("pairs %ld: intact %ld, failed closed %ld (%ld closed early by the application), stuck %ld; %ld bytes checked; %ld sockets OPEN",
+		 app.pairs, app.intact, app.failed_closed, app.early, app.stuck,
+		 app.bytes, app.open_socks);
 	tap_ok(app.intact > 0, "real handshakes ran: %ld of %ld pairs completed with their data intact",
 	       app.intact, app.pairs);
 	tap_ok(!app.bad && app.intact + app.failed_closed == app.pairs,
@@ -1698,7 +1764,8 @@ int main(int argc, char **argv)
 
 	/* who completed what */
 	{
-		long strays = 0, wrong = 0, nopen = 0, agent_ok = 0;
+		long strays = 0, wrong = 0, nopen = 0, agent_ok = 0, fz_ok = 0;
+		long known = 0, by_fz = 0;
 		unsigned int k, l;
 
 		for (k = 0; k < sh->nok; k++)
@@ -1708,18 +1775,24 @@ int main(int argc, char **argv)
 		       strays);
 		for (k = 0; k < sh->nagent; k++)
 			agent_ok += sh->agent[k].ack == 0;
+		for (k = 0; k < sh->nowned; k++)
+			fz_ok += sh->owned[k].ack == 0 && sh->owned[k].exp == -1;
 		for (k = 0; k < nrecs; k++) {
 			struct sockrec *rc = &recs[k];
 
 			if (rc->state == KATLS_STATE_OPEN)
 				nopen++;
+			known += rc->id != 0;
 			for (l = 0; rc->id && l < sh->nowned; l++) {
 				struct owned *o = &sh->owned[l];
 
 				if (o->id != rc->id)
 					continue;
-				if (rc->state == KATLS_STATE_OPEN ||
-				    (o->ack == 0 && o->exp &&
+				by_fz++;
+				if (o->ack == 0 && o->exp == -1 ?
+				    rc->state != KATLS_STATE_OPEN :
+				    rc->state == KATLS_STATE_OPEN ||
+				    (o->ack == 0 && o->exp > 0 &&
 				     (rc->state != KATLS_STATE_FAILED ||
 				      (int)rc->status != o->exp))) {
 					if (!wrong++)
@@ -1734,9 +1807,13 @@ int main(int argc, char **argv)
 					tap_diag("request %llu: agent DONE acked 0 but state %u",
 						 (unsigned long long)rc->id, rc->state);
 		}
-		tap_ok(!wrong && nopen == agent_ok,
-		       "every request ended as its owner decided: fuzzer-owned ones with the fuzzer's status, the real agent's ones OPEN (%ld mismatches, %ld OPEN, %ld agent DONEs acked 0)",
-		       wrong, nopen, agent_ok);
+		tap_diag("%u sockets recorded, %ld with their request id, %ld of them taken by the admin fuzzer",
+			 nrecs, known, by_fz);
+		/* a socket closed early may have opened before its close */
+		tap_ok(!wrong && nopen <= agent_ok + fz_ok &&
+		       agent_ok + fz_ok <= nopen + app.early,
+		       "every request ended as its owner decided (%ld mismatches; %ld OPEN for %ld + %ld successful DONEs of the real agent and the fuzzer, %ld sockets closed early)",
+		       wrong, nopen, agent_ok, fz_ok, app.early);
 	}
 
 	/* the sentinels: untouched by everyone, then completed by the holder */
@@ -1805,12 +1882,13 @@ int main(int argc, char **argv)
 		tap_diag("katls_stat deltas: requested %lld accepted %lld verified %lld rejected %lld timed_out %lld agent_lost %lld no_agent %lld closed %lld handover_failed %lld",
 			 d[S_REQ], d[S_ACC], d[S_VER], d[S_REJ], d[S_TIMEOUT],
 			 d[S_LOST], d[S_NOAGENT], d[S_CLOSED], d[S_HOFAIL]);
-		tap_ok(d[S_VER] == app.open_socks + NSENT / 2,
-		       "katls_stat: verified moved only for the real agent's and the holder's successes (%lld = %ld + %d)",
-		       d[S_VER], app.open_socks, NSENT / 2);
-		tap_ok(d[S_REJ] == (long long)sh->nok + NSENT / 2,
+		tap_ok(d[S_VER] >= app.open_socks + NSENT / 2 &&
+		       d[S_VER] <= app.open_socks + NSENT / 2 + app.early,
+		       "katls_stat: verified moved only for the owning agents' successes (%lld = %ld OPEN + %d sentinels, + up to %ld closed early)",
+		       d[S_VER], app.open_socks, NSENT / 2, app.early);
+		tap_ok(d[S_REJ] == (long long)sh->nok_status + NSENT / 2,
 		       "katls_stat: rejected moved only for verdicts of owning agents (%lld = %u + %d)",
-		       d[S_REJ], sh->nok, NSENT / 2);
+		       d[S_REJ], sh->nok_status, NSENT / 2);
 		tap_ok(term == d[S_REQ] + app.idle_closed,
 		       "katls_stat: every request completed exactly once (%lld outcomes for %lld requests + %ld idle closes)",
 		       term, d[S_REQ], app.idle_closed);
