@@ -95,6 +95,7 @@ struct fzstat {
 	long owned_invalid;	/* invalid DONEs for own requests (refused) */
 	long done_final;	/* final DONEs with a status for own requests */
 	long closes;		/* netlink sockets closed holding requests */
+	long key_echo;		/* error acks that echoed key bytes */
 	int fd_leak;		/* descriptors left behind (end - start) */
 	int finished;
 	char why[4][200];	/* the first violations */
@@ -457,6 +458,7 @@ struct sentmsg {
 	uint8_t katls;		/* type == katls family and NLM_F_REQUEST */
 	uint8_t cmd;
 	uint8_t kind;		/* K_* */
+	uint16_t flags;
 	uint32_t status;	/* K_DONE_OWN_FINAL: the status sent */
 	uint64_t id;
 };
@@ -470,6 +472,7 @@ struct own {
 	uint32_t role;
 	int invalid_left;
 	int hold;		/* no verdict: the kernel's timeout ends it */
+	double since;		/* when it was accepted */
 	int final_sent;
 };
 
@@ -601,7 +604,27 @@ static void on_accept_reply(struct fuzzer *f, struct nlmsghdr *h)
 	}
 	f->own[f->nown++] = (struct own){ .id = id, .fd = fd, .role = role,
 					  .invalid_left = rnd(&f->r, 4),
-					  .hold = !rnd(&f->r, 8) };
+					  .hold = !rnd(&f->r, 8),
+					  .since = now_s() };
+}
+
+/*
+ * Does an error ack echo key material?  The keys of build_done() have 16
+ * equal bytes (0xee, or the test keys' 0x40/0x41); a DONE that reached
+ * its handler is wiped before the ack is built.
+ */
+static bool echoes_key(const struct nlmsghdr *h)
+{
+	static const unsigned char pat[] = { 0xee, 0x40, 0x41 };
+	unsigned char k[16];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(pat); i++) {
+		memset(k, pat[i], sizeof(k));
+		if (memmem(h, h->nlmsg_len, k, sizeof(k)))
+			return true;
+	}
+	return false;
 }
 
 /* Read whatever is queued; returns the number of messages. */
@@ -636,6 +659,14 @@ static int fz_drain(struct fuzzer *f, int wait_ms)
 
 				if (e == 0)
 					f->st->acks0++;
+				if (e && s && s->katls && s->cmd == KATLS_CMD_DONE &&
+				    f->role == FZ_ADMIN &&
+				    (s->flags & NLM_F_DUMP) != NLM_F_DUMP &&
+				    echoes_key(h)) {
+					f->st->key_echo++;
+					violation(f, "DONE refused with %d echoed key bytes (flags %#x)",
+						  e, s->flags);
+				}
 				f->st->errs[e >= 0 && e < NERR - 1 ? e : NERR - 1]++;
 				if (!s)
 					continue;
@@ -731,6 +762,7 @@ static struct sentmsg *fz_msg(struct fuzzer *f, struct mb *m, uint16_t type,
 	mb_start(m, type, flags, seq, cmd, rnd(&f->r, 8) ? 1 : rnd(&f->r, 256));
 	s = &f->ring[seq & 255];
 	*s = (struct sentmsg){ .seq = seq, .cmd = cmd, .kind = kind, .id = id,
+			       .flags = flags,
 			       .katls = type == sh->family &&
 					(flags & NLM_F_REQUEST) };
 	f->st->msgs++;
@@ -1022,6 +1054,17 @@ static void fz_own(struct fuzzer *f, struct mb *m)
 	f->st->done_final++;
 }
 
+/* Held requests stay 2.5 s, past the short deadlines of some pairs. */
+static bool may_close(struct fuzzer *f)
+{
+	int i;
+
+	for (i = 0; i < f->nown; i++)
+		if (f->own[i].hold && now_s() - f->own[i].since < 2.5)
+			return false;
+	return f->nown > 0;
+}
+
 /* Close the netlink socket while holding requests: agent loss. */
 static void fz_close_reopen(struct fuzzer *f)
 {
@@ -1099,7 +1142,7 @@ static void fuzzer_run(int role, uint64_t seed, double until)
 			fz_accept_flood(f, &m);
 		} else if (what < 76) {
 			fz_dump(f, &m);
-		} else if (what < 78 && f->nown) {
+		} else if (what < 78 && may_close(f)) {
 			fz_close_reopen(f);
 			if (f->fd < 0)
 				break;
