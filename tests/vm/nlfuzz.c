@@ -1530,6 +1530,166 @@ static void *app_thread(void *arg)
 	return NULL;
 }
 
+/* ---- race_done_status_vs_reset ---- */
+
+/*
+ * Found by the fuzzer (seed 7 on 6.12): an agent's DONE with a failure
+ * status was acknowledged 0 although the request had meanwhile failed
+ * with another status (the peer's RST, seen by the application's blocked
+ * recv), so the agent believed a verdict that never reached the
+ * application, and "rejected" was not counted.  The owner check and the
+ * completion were two steps.  Here the agent's DONE (EACCES) races with
+ * the peer's RST, the delays swept over the window; whatever wins, the
+ * DONE's answer must match what the application sees: 0 and EACCES, or
+ * ENOENT and ECONNRESET.
+ */
+static void spin_us(unsigned int us)
+{
+	double until = now_s() + us / 1e6;
+
+	while (now_s() < until)
+		;
+}
+
+/* One descriptor and a delay over a unix socket. */
+static void send_fd(int sock, int fd, uint32_t v)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &v, sizeof(v) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, 0) != sizeof(v))
+		die("sendmsg SCM_RIGHTS");
+}
+
+static int recv_fd(int sock, uint32_t *v)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { v, sizeof(*v) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	if (recvmsg(sock, &mh, 0) != sizeof(*v))
+		return -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+static void race_agent(int cmd_in, int rep_out)
+{
+	struct linger lg = { 1, 0 };
+	struct agent ag;
+	uint32_t delay;
+	int32_t ack;
+	int peer;
+
+	if (agent_open(&ag, false))
+		_exit(100);
+	for (;;) {
+		ack = agent_accept_wait(&ag);
+		if (ack) {
+			if (write(rep_out, &ag.id, sizeof(ag.id)) < 0)
+				_exit(101);
+			_exit(0);
+		}
+		if (write(rep_out, &ag.id, sizeof(ag.id)) != sizeof(ag.id))
+			_exit(102);
+		/* the peer's last reference: its close sends the RST */
+		peer = recv_fd(cmd_in, &delay);
+		if (peer < 0)
+			_exit(104);
+		setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(peer);
+		spin_us(delay);
+		ack = agent_done(&ag, ag.id, EACCES, ag.role);
+		close(ag.fd);
+		if (write(rep_out, &ack, sizeof(ack)) != sizeof(ack))
+			_exit(103);
+	}
+}
+
+static void race_done_status_vs_reset(int rounds, uint64_t seed)
+{
+	long long rej0 = katls_stat("rejected");
+	int cmd[2], rep[2], i, bad = 0, won = 0, lost = 0;
+	struct agent lis;
+	uint64_t r = seed, id;
+	char why[160] = "";
+	pid_t pid;
+
+	if (agent_open(&lis, true) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, cmd) || pipe(rep))
+		die("race set-up");
+	pid = fork();
+	if (!pid) {
+		close(cmd[1]);
+		close(rep[0]);
+		race_agent(cmd[0], rep[1]);
+	}
+	close(cmd[0]);
+	close(rep[1]);
+	for (i = 0; i < rounds; i++) {
+		uint32_t d_agent = rnd(&r, 300);
+		struct katls_result res;
+		int32_t ack = -1;
+		double until;
+		int a, b;
+
+		tcp_pair(AF_INET, &a, &b);
+		opt_in(a);
+		set_nonblock(a, true);
+		request(a, KATLS_ROLE_CLIENT, "p", 20000);
+		if (read(rep[0], &id, sizeof(id)) != sizeof(id))
+			die("race agent");
+		send_fd(cmd[1], b, d_agent);
+		close(b);	/* the agent's copy is the last: it sends the RST */
+		/* the application polls as fast as it can: each poll sees the reset */
+		until = now_s() + 2;
+		while (!terminal(result(a).state) && now_s() < until) {
+			struct pollfd p = { .fd = a, .events = POLLIN };
+
+			poll(&p, 1, 0);
+		}
+		if (read(rep[0], &ack, sizeof(ack)) != sizeof(ack))
+			die("race agent");
+		res = result(a);
+		if (ack == 0 && res.state == KATLS_STATE_FAILED &&
+		    res.status == EACCES) {
+			won++;
+		} else if (ack == ENOENT && res.state == KATLS_STATE_FAILED &&
+			   res.status == ECONNRESET) {
+			lost++;
+		} else if (!bad++) {
+			snprintf(why, sizeof(why),
+				 "round %d (delay %u us): DONE answered %d, socket state %u status %u",
+				 i, d_agent, ack, res.state, res.status);
+		}
+		close(a);
+	}
+	close(cmd[1]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(rep[0]);
+	agent_close(&lis);
+	tap_diag("race_done_status_vs_reset: %d rounds, the DONE won %d, the RST won %d",
+		 rounds, won, lost);
+	tap_ok(!bad, "race_done_status_vs_reset: a failure DONE racing the peer's RST is acknowledged 0 only if its status reached the application (%d of %d inconsistent%s%s)",
+	       bad, rounds, bad ? ": " : "", why);
+	tap_ok(katls_stat("rejected") - rej0 == won,
+	       "race_done_status_vs_reset: rejected counted once per DONE acknowledged 0 (%lld, %d)",
+	       katls_stat("rejected") - rej0, won);
+}
+
 /* ---- dmesg ---- */
 
 static char marker[64];
@@ -1640,7 +1800,7 @@ static void top_errnos(const struct fzstat *s, char *out, size_t cap)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nlfuzz [-s SEED] [-t SECONDS] [-n MESSAGES]\n");
+	fprintf(stderr, "usage: nlfuzz [-s SEED] [-t SECONDS] [-n MESSAGES] [-r RACE_ROUNDS]\n");
 	exit(2);
 }
 
@@ -1649,6 +1809,7 @@ int main(int argc, char **argv)
 	long long s0[S_N], s1[S_N];
 	double secs = 20, t0, until;
 	int nthreads = 3, i, j, opt, ctl[2], rep[2], sa[NSENT], sb[NSENT];
+	int race_rounds = 200;
 	int keep[2 * NSENT];
 	uint64_t seed, tseed[8];
 	pid_t holder, agentp, fz[FZ_N];
@@ -1658,8 +1819,11 @@ int main(int argc, char **argv)
 	long total = 0;
 	bool seed_given = false;
 
-	while ((opt = getopt(argc, argv, "s:t:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:n:r:")) != -1) {
 		switch (opt) {
+		case 'r':
+			race_rounds = atoi(optarg);
+			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			seed_given = true;
@@ -1704,6 +1868,8 @@ int main(int argc, char **argv)
 	snprintf(marker, sizeof(marker), "nlfuzz: start seed %llu",
 		 (unsigned long long)seed);
 	kmsg(marker);
+	if (race_rounds > 0)
+		race_done_status_vs_reset(race_rounds, seed);
 	/* let earlier programs' completions settle */
 	for (i = 0; i < 50; i++) {
 		stats(s0);
