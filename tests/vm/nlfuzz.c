@@ -1807,7 +1807,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	long long s0[S_N], s1[S_N];
-	double secs = 20, t0, until;
+	double secs = 20, t0, until, start = now_s();
 	int nthreads = 3, i, j, opt, ctl[2], rep[2], sa[NSENT], sb[NSENT];
 	int race_rounds = 200;
 	int keep[2 * NSENT];
@@ -1849,9 +1849,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tap_plan_lazy();
-	tap_diag("seed %llu (rerun: nlfuzz -s %llu -t %g%s%ld)",
-		 (unsigned long long)seed, (unsigned long long)seed, secs,
-		 total > 0 ? " -n " : "", total > 0 ? total : 0L);
+	if (total > 0)
+		tap_diag("seed %llu (rerun: nlfuzz -s %llu -t %g -n %ld)",
+			 (unsigned long long)seed, (unsigned long long)seed,
+			 secs, total);
+	else
+		tap_diag("seed %llu (rerun: nlfuzz -s %llu -t %g)",
+			 (unsigned long long)seed, (unsigned long long)seed,
+			 secs);
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -2110,7 +2115,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0, total = 0; i < FZ_N; i++)
 		total += sh->st[i].msgs;
-	tap_diag("nlfuzz: %ld messages in %.1f s (seed %llu)", total, now_s() - t0,
-		 (unsigned long long)seed);
+	tap_diag("nlfuzz: %ld messages in %.1f s of fuzzing, %.1f s in all (seed %llu)",
+		 total, until - t0 < now_s() - t0 ? until - t0 : now_s() - t0,
+		 now_s() - start, (unsigned long long)seed);
 	return tap_done();
 }
