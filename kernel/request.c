@@ -634,8 +634,10 @@ struct katls_sock *katls_find_id(struct net *net, u64 id)
  * fail closed (katls_finish_handover()).  The caller wipes @done and the
  * message.
  *
- * Return: 0; -ENOENT for an unknown request or one not in
- * KATLS_STATE_ACCEPTED; -EPERM if another agent accepted it;
+ * Return: 0 once the verdict is the request's outcome; -ENOENT for an
+ * unknown request or one not in KATLS_STATE_ACCEPTED, also one that
+ * completed otherwise while this DONE ran; -EPERM if another agent
+ * accepted it;
  * -ECONNABORTED if the application's socket is gone (the request then
  * fails closed); or the hand-over's error (the request failed closed).
  */
@@ -653,9 +655,19 @@ int katls_done(struct net *net, u32 portid, const struct katls_done *done,
 	}
 	if (done->status) {
 		err = katls_check_owner(ks, portid);
-		if (!err)
-			katls_fail(ks, katls_agent_status(done->status),
-				   KATLS_STAT_REJECTED);
+		if (err)
+			goto put;
+		/*
+		 * Between the owner check and here the request may have
+		 * completed otherwise (reset, timeout, close, agent loss):
+		 * then this verdict is not the one the application sees, and
+		 * the agent must not be told that it is.
+		 */
+		if (!katls_fail(ks, katls_agent_status(done->status),
+				KATLS_STAT_REJECTED)) {
+			NL_SET_ERR_MSG(extack, "request completed meanwhile");
+			err = -ENOENT;
+		}
 		goto put;
 	}
 
