@@ -8,7 +8,7 @@
 # katls-run; data checked byte for byte, kTLS and katlsd counters and a
 # capture checked; a rejecting policy, no agent, a static program, and
 # the end of stream through the truncating relay (tests/lib/trunc-relay.py):
-# close_notify -> end of stream, bare FIN -> ECONNRESET.
+# close_notify -> end of stream, bare FIN -> ECONNRESET (both directions).
 #	tools/katls-vm run --no-agent --smp 1 -- sh tests/e2e/run/run.sh
 # (plain-tcp built by make -C tests/e2e; tools/vm-check runs it in the
 # 6.12 e2e stage).  Prints TAP.
@@ -28,9 +28,9 @@ tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
 
 tap_plan_lazy
 
-head -c 200000 /dev/urandom >"$d/up"
+head -c 100000 /dev/urandom >"$d/up"
 printf 'KATLS-RUN-PLAINTEXT-MARKER\n' >>"$d/up"
-head -c 2000000 /dev/urandom >"$d/down"
+head -c 1000000 /dev/urandom >"$d/down"
 
 # srv PORT [plain-tcp options]: the server under katls-run --server.
 srv() {
@@ -90,12 +90,12 @@ src=$?
 ok $? "blocking client and server: both exit 0 (each read its peer's close_notify as end of stream)"
 [ $crc -eq 0 ] && [ $src -eq 0 ] || logs
 intact
-ok $? "blocking: 200 kB up and 2 MB down intact"
+ok $? "blocking: 100 kB up and 1 MB down intact"
 sleep 1
 kill -INT $tpid
 wait $tpid
 grep -q '^0 packets dropped by kernel' "$d/tcpdump.err" &&
-	[ "$(stat -c %s "$d/cap.pcap")" -gt 2200000 ] &&
+	[ "$(stat -c %s "$d/cap.pcap")" -gt 1100000 ] &&
 	! grep -q KATLS-RUN-PLAINTEXT-MARKER "$d/cap.pcap"
 ok $? "complete capture ($(stat -c %s "$d/cap.pcap") bytes) holds no plaintext marker"
 [ "$(tls_stat TlsTxSw)" -ge $((tx0 + 2)) ] &&
@@ -123,7 +123,7 @@ wait $spid
 src=$?
 [ $crc -eq 0 ] && [ $src -eq 0 ] && cmp -s "$d/down" "$d/c.out" &&
 	grep -q '^GET /model HTTP/1.1' "$d/s.out"
-ok $? "curl under katls-run: 2 MB response intact, request received"
+ok $? "curl under katls-run: 1 MB response intact, request received"
 [ $crc -eq 0 ] || logs
 
 # --- a policy that rejects the server: no byte, an error ---
@@ -144,15 +144,6 @@ wait $spid
 	[ ! -s "$d/s.out" ] && [ ! -s "$d/c.out" ]
 ok $? "rejecting policy, non-blocking: $(sed -n 's/^plain-tcp: //p' "$d/c.log"), no byte"
 [ $crc -eq 1 ] || logs
-srv 9206 -H
-rm -f "$d/c.out"
-timeout 90 "$run" -p sim-wrong -- curl -s -S -o "$d/c.out" \
-	http://127.0.0.1:9206/model >"$d/c.log" 2>&1
-crc=$?
-wait $spid
-[ $crc -ne 0 ] && [ ! -s "$d/c.out" ] && [ ! -s "$d/s.out" ]
-ok $? "rejecting policy: curl exits $crc, no byte either way"
-
 # --- the end of stream through the truncating relay ---
 # via PORT RELAY-OPTIONS: server on PORT, relay on PORT+1, client to it.
 via() {
@@ -169,15 +160,11 @@ via 9210 ""
 [ $crc -eq 0 ] && [ $src -eq 0 ] && intact
 ok $? "through a relay that does not cut: both exit 0, data intact"
 [ $crc -eq 0 ] && [ $src -eq 0 ] || logs "$d/r.log"
-via 9212 "--records --cut 500000"
+via 9212 "--records --cut 300000"
 [ $crc -eq 1 ] && grep -q '^plain-tcp: recv: ECONNRESET' "$d/c.log" &&
 	grep -q 'possible truncation' "$d/c.log" &&
-	[ "$(stat -c %s "$d/c.out")" -lt 2000000 ]
-ok $? "server's data cut after whole records (bare FIN): the client's recv() fails ECONNRESET after $(stat -c %s "$d/c.out") of 2000000 bytes"
-[ $crc -eq 1 ] || logs "$d/r.log"
-via 9214 "--cut 500003"
-[ $crc -eq 1 ] && [ "$(stat -c %s "$d/c.out")" -lt 2000000 ]
-ok $? "server's data cut mid-record: the client fails ($(sed -n 's/^plain-tcp: //p' "$d/c.log"))"
+	[ "$(stat -c %s "$d/c.out")" -lt 1000000 ]
+ok $? "server's data cut after whole records (bare FIN): the client's recv() fails ECONNRESET after $(stat -c %s "$d/c.out") of 1000000 bytes"
 [ $crc -eq 1 ] || logs "$d/r.log"
 via 9216 "--dir up --records --cut 100000"
 [ $src -eq 1 ] && grep -q '^plain-tcp: recv: ECONNRESET' "$d/s.log" &&
