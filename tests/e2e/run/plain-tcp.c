@@ -5,11 +5,13 @@
  * tests/unit/run/test-run.sh.  Plain socket calls only; built without
  * libkatls.
  *
- *   plain-tcp srv [-n] [-H] PORT SEND_FILE RECV_FILE
+ *   plain-tcp srv [-n] [-H] [-f] PORT SEND_FILE RECV_FILE
  *	listen on 127.0.0.1:PORT, accept one connection, read to the end
  *	of stream into RECV_FILE (with -H: only up to the end of an HTTP
  *	request's header, then answer "200 OK" with a Content-Length),
- *	send SEND_FILE, close().
+ *	send SEND_FILE, close().  -f: like a forking server, a child
+ *	serves the connection; the parent closes its copy at once and
+ *	waits for the child.
  *   plain-tcp cli [-n] HOST PORT SEND_FILE RECV_FILE
  *	connect, send SEND_FILE, shutdown(SHUT_WR), read to the end of
  *	stream into RECV_FILE, close().
@@ -31,9 +33,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-static bool nb;
+static bool nb, forking;
 
 static int fail(const char *call)
 {
@@ -140,6 +143,23 @@ static int server(int port, bool http, const char *sendf, const char *recvf)
 			fail("accept");
 	}
 	close(l);
+	if (forking) {
+		int st;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			fail("fork");
+		if (pid > 0) {
+			/* The parent's copy goes; the child's stream goes on. */
+			if (close(fd) < 0)
+				fail("close (parent)");
+			if (waitpid(pid, &st, 0) < 0)
+				fail("waitpid");
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+		}
+		/* Let the parent's close() happen first. */
+		usleep(300000);
+	}
 	recv_all(fd, out, http);
 	fclose(out);
 	if (http) {
@@ -209,6 +229,8 @@ int main(int argc, char **argv)
 			nb = true;
 		else if (!strcmp(argv[i], "-H"))
 			http = true;
+		else if (!strcmp(argv[i], "-f"))
+			forking = true;
 		else
 			return 2;
 	}

@@ -11,7 +11,7 @@ set -u
 top=$1
 b=$2
 . "$top/tests/lib/tap.sh"
-tap_plan 17
+tap_plan 18
 
 d=$(mktemp -d "${TMPDIR:-/tmp}/katls-run.XXXXXX")
 trap 'rm -rf "$d"' EXIT
@@ -91,6 +91,19 @@ ok_diag $? "shim, client, no module: connect() fails ENOPROTOOPT and says why" \
 	"$d/c.log"
 [ -f "$d/s.out" ] && [ ! -s "$d/s.out" ]
 ok_diag $? "shim, client, no module: the server got no byte" "$d/s.log"
+
+# The shim under valgrind: no error, no leak (the failing-closed path).
+port=$((port + 1))
+srv_plain $port
+timeout 60 valgrind -q --trace-children=yes --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect \
+	env LD_PRELOAD="$so" KATLS_RUN_ROLE=client KATLS_RUN_POLICY=sim-demo \
+	"$plain" cli 127.0.0.1 $port "$d/up" "$d/c.out" >"$d/c.log" 2>&1
+crc=$?
+wait $spid
+[ $crc -eq 1 ] && grep -q 'plain-tcp: connect: ENOPROTOOPT' "$d/c.log"
+ok_diag $? "shim under valgrind: fails closed, no memory error or leak" \
+	"$d/c.log"
 
 port=$((port + 1))
 env LD_PRELOAD="$so" KATLS_RUN_ROLE=server KATLS_RUN_POLICY=sim-demo \
