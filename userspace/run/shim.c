@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -126,6 +127,9 @@ typedef int (*close_fn)(int);
 typedef int (*dup_fn)(int);
 typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
+typedef int (*socket_fn)(int, int, int);
+typedef int (*close_range_fn)(unsigned int, unsigned int, int);
+typedef void (*closefrom_fn)(int);
 
 DEFINE_REAL(connect, connect_fn)
 DEFINE_REAL(accept, accept_fn)
@@ -143,6 +147,9 @@ DEFINE_REAL(close, close_fn)
 DEFINE_REAL(dup, dup_fn)
 DEFINE_REAL(dup2, dup2_fn)
 DEFINE_REAL(dup3, dup3_fn)
+DEFINE_REAL(socket, socket_fn)
+DEFINE_REAL(close_range, close_range_fn)
+DEFINE_REAL(closefrom, closefrom_fn)
 
 /* ------------------------------------------------------------------ */
 /* Messages and the descriptor table.                                  */
@@ -192,6 +199,22 @@ static void set_flags(int fd, uint32_t f)
 {
 	if (table && fd >= 0 && (unsigned int)fd < TABLE_FDS)
 		__atomic_or_fetch(&table[fd], f, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Whether the tracked @fd still is a katls socket.  A descriptor the
+ * program closed in a way the shim does not see (fclose(3) of an
+ * fdopen(3) stream, a raw close system call) leaves a stale entry; the
+ * number may since have been reused for something else.
+ */
+static bool still_katls(int fd)
+{
+	struct katls_result r;
+
+	if (katls_result_get(fd, &r) == 0)
+		return true;
+	return errno != ENOPROTOOPT && errno != EOPNOTSUPP &&
+	       errno != ENOTSOCK && errno != EBADF;
 }
 
 /* After fork(2) both processes hold every tracked socket. */
@@ -390,6 +413,8 @@ EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t alen)
 	int r, err, fl;
 
 	ensure_init();
+	if (get(fd) && !(get(fd) & F_FAILED) && !still_katls(fd))
+		put(fd, 0);	/* stale: a new socket on a reused number */
 	if (!sa || alen < sizeof(sa_family_t) ||
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
 	    get(fd) || !stream_socket(fd))
@@ -457,7 +482,10 @@ static int accepted(int lfd, int fd, int flags)
 	bool blocking;
 	int err, lfl;
 
-	if (fd < 0 || (cfg.role != KATLS_ROLE_SERVER && !cfg_err))
+	if (fd < 0)
+		return fd;
+	put(fd, 0);	/* a new socket: no stale entry applies */
+	if (cfg.role != KATLS_ROLE_SERVER && !cfg_err)
 		return fd;
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
 	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
@@ -614,8 +642,13 @@ static ssize_t krun_rx(int fd, uint32_t st, struct iovec *iov, size_t cnt,
 	if (type == CT_DATA)
 		return n;
 	if (type < 0) {
-		/* Not kTLS: data cannot be told from alerts.  Never pass
-		 * it on as data. */
+		/* A stale entry (see still_katls()): a plain socket. */
+		if (!still_katls(fd)) {
+			put(fd, 0);
+			return n;
+		}
+		/* kTLS always gives the type: never pass on bytes whose
+		 * record type is unknown as data. */
 		say("received bytes without a TLS record type: EPROTO");
 		errno = EPROTO;
 		return -1;
@@ -671,14 +704,25 @@ static ssize_t krun_rx(int fd, uint32_t st, struct iovec *iov, size_t cnt,
 	return -1;
 }
 
+/* A stale entry on a descriptor that is no socket any more. */
+static bool not_socket(int fd, ssize_t n)
+{
+	if (n >= 0 || errno != ENOTSOCK)
+		return false;
+	put(fd, 0);
+	return true;
+}
+
 EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	uint32_t st = get(fd);
 	struct iovec iov = { buf, len };
+	ssize_t n;
 
 	if (!(st & F_KATLS))
 		return REAL(read)(fd, buf, len);
-	return krun_rx(fd, st, &iov, 1, 0, NULL);
+	n = krun_rx(fd, st, &iov, 1, 0, NULL);
+	return not_socket(fd, n) ? REAL(read)(fd, buf, len) : n;
 }
 
 EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
@@ -691,6 +735,7 @@ EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	uint32_t st = get(fd);
+	ssize_t n;
 
 	if (!(st & F_KATLS))
 		return REAL(readv)(fd, iov, cnt);
@@ -698,7 +743,8 @@ EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 		errno = EINVAL;
 		return -1;
 	}
-	return krun_rx(fd, st, (struct iovec *)iov, (size_t)cnt, 0, NULL);
+	n = krun_rx(fd, st, (struct iovec *)iov, (size_t)cnt, 0, NULL);
+	return not_socket(fd, n) ? REAL(readv)(fd, iov, cnt) : n;
 }
 
 EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -796,10 +842,12 @@ static ssize_t krun_tx(int fd, uint32_t st, const void *buf, size_t len,
 EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
 	uint32_t st = get(fd);
+	ssize_t n;
 
 	if (!(st & F_KATLS))
 		return REAL(write)(fd, buf, len);
-	return krun_tx(fd, st, buf, len, 0);
+	n = krun_tx(fd, st, buf, len, 0);
+	return not_socket(fd, n) ? REAL(write)(fd, buf, len) : n;
 }
 
 EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -955,6 +1003,47 @@ EXPORT int close(int fd)
 		put(fd, 0);
 	}
 	return REAL(close)(fd);
+}
+
+/* close(2) of every tracked descriptor in [@first, @last]. */
+static void closing_range(unsigned int first, unsigned int last)
+{
+	int hwm = __atomic_load_n(&table_hwm, __ATOMIC_RELAXED);
+
+	for (unsigned int fd = first; hwm >= 0 && fd <= last &&
+	     fd <= (unsigned int)hwm; fd++) {
+		uint32_t st = get((int)fd);
+
+		if (!(st & F_KATLS))
+			continue;
+		if (!(st & F_SHARED) || !open_elsewhere((int)fd))
+			end_data((int)fd, false);
+		put((int)fd, 0);
+	}
+}
+
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		closing_range(first, last);
+	return REAL(close_range)(first, last, flags);
+}
+
+EXPORT void closefrom(int lowfd)
+{
+	if (lowfd >= 0)
+		closing_range((unsigned int)lowfd, ~0u);
+	REAL(closefrom)(lowfd);
+}
+
+/* A new socket never carries an old entry. */
+EXPORT int socket(int domain, int type, int protocol)
+{
+	int fd = REAL(socket)(domain, type, protocol);
+
+	if (fd >= 0 && get(fd))
+		put(fd, 0);
+	return fd;
 }
 
 /* ------------------------------------------------------------------ */

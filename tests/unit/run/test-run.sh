@@ -11,7 +11,7 @@ set -u
 top=$1
 b=$2
 . "$top/tests/lib/tap.sh"
-tap_plan 18
+tap_plan 19
 
 d=$(mktemp -d "${TMPDIR:-/tmp}/katls-run.XXXXXX")
 trap 'rm -rf "$d"' EXIT
@@ -145,6 +145,31 @@ wait $spid 2>/dev/null
 [ $crc -eq 1 ] && grep -q 'connect: EINVAL' "$d/c.log" &&
 	grep -q 'KATLS_RUN_ROLE not set' "$d/c.log" && [ ! -s "$d/s.out" ]
 ok_diag $? "shim preloaded without katls-run's settings: connect() fails EINVAL" \
+	"$d/c.log"
+
+# A descriptor number reused behind the shim's back: opted in again.
+# The listener never accepts: the kernel completes both connections.
+port=$((port + 1))
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+time.sleep(30)' $port &
+lpid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -qE ":$(printf '%04X' $port) 00000000:0000 0A" \
+	/proc/net/tcp; do
+	sleep 0.1
+	i=$((i + 1))
+done
+timeout 30 env LD_PRELOAD="$so" KATLS_RUN_ROLE=client \
+	"$b/fd-reuse" $port >"$d/c.log" 2>&1
+kill $lpid 2>/dev/null
+wait $lpid 2>/dev/null
+grep -q '^first: ENOPROTOOPT second: ENOPROTOOPT fd: \([0-9]*\) \1$' \
+	"$d/c.log"
+ok_diag $? "a new socket on a reused descriptor number is opted in, never plain" \
 	"$d/c.log"
 
 # Installation: make install DESTDIR PREFIX puts the three files in place
