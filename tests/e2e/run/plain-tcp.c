@@ -16,6 +16,9 @@
  *	connect, send SEND_FILE, shutdown(SHUT_WR), read to the end of
  *	stream into RECV_FILE, close().
  *
+ * The server reads with read(2), the client with recv(2) (both
+ * fortified: __read_chk, __recv_chk); both send with write(2).
+ *
  * -n: non-blocking sockets (connect in progress, accept4(SOCK_NONBLOCK),
  * every call after poll(2)).  Exit 0 on success; on an error it prints
  * "plain-tcp: CALL: ERRNO-NAME" and exits 1 (RECV_FILE holds what
@@ -36,7 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static bool nb, forking;
+static bool nb, forking, use_read;
 
 static int fail(const char *call)
 {
@@ -81,11 +84,13 @@ static void recv_all(int fd, FILE *out, bool http)
 		ssize_t n;
 
 		wait_for(fd, POLLIN);
-		n = recv(fd, buf, http ? 1 : sizeof(buf), 0);
+		/* The server read(2)s, the client recv(2)s: both paths. */
+		n = use_read ? read(fd, buf, http ? 1 : sizeof(buf)) :
+			       recv(fd, buf, http ? 1 : sizeof(buf), 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n < 0)
-			fail("recv");
+			fail(use_read ? "read" : "recv");
 		if (n == 0)
 			return;
 		fwrite(buf, 1, (size_t)n, out);
@@ -234,6 +239,7 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
+	use_read = !strcmp(argv[1], "srv");
 	if (!strcmp(argv[1], "srv") && argc - i == 3)
 		return server(atoi(argv[i]), http, argv[i + 1], argv[i + 2]);
 	if (!strcmp(argv[1], "cli") && argc - i == 4)

@@ -181,9 +181,9 @@ via 9212 "--records --cut 100000"
 ok $? "server's data cut after whole records (bare FIN): the client's recv() fails ECONNRESET after $(stat -c %s "$d/c.out") of 300000 bytes"
 [ $crc -eq 1 ] || logs "$d/r.log"
 via 9216 "--dir up --records --cut 50000"
-[ $src -eq 1 ] && grep -q '^plain-tcp: recv: ECONNRESET' "$d/s.log" &&
+[ $src -eq 1 ] && grep -q '^plain-tcp: read: ECONNRESET' "$d/s.log" &&
 	[ "$(stat -c %s "$d/s.out")" -lt "$(stat -c %s "$d/up")" ]
-ok $? "client's data cut (bare FIN): the server's recv() fails ECONNRESET after $(stat -c %s "$d/s.out") bytes"
+ok $? "client's data cut (bare FIN): the server's read() fails ECONNRESET after $(stat -c %s "$d/s.out") bytes"
 [ $src -eq 1 ] || logs "$d/r.log"
 
 kill $apid 2>/dev/null
