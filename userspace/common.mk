@@ -26,3 +26,5 @@ VERIFY_LIB := $(TOP)/userspace/verify/build/libkatlsverify.a
 ATTEST_LIB := $(TOP)/userspace/attest/build/libkatlsattest.a
 AGENT_LIB := $(TOP)/userspace/agent/build/libkatlsagent.a
 LIBKATLS_A := $(TOP)/userspace/lib/build/libkatls.a
+KATLS_RUN := $(TOP)/userspace/run/build/katls-run
+KATLS_RUN_SO := $(TOP)/userspace/run/build/libkatls-run.so
