@@ -4,8 +4,10 @@
  * guests while real katls handshakes run (Documentation/testing.rst,
  * "Netlink fuzzer").
  *
- *	nlfuzz [-s SEED] [-t SECONDS] [-n MESSAGES]
+ *	nlfuzz [-s SEED] [-t SECONDS] [-n MESSAGES] [-r RACE_ROUNDS]
  *
+ * First race_done_status_vs_reset (the case the fuzzer found: a failure
+ * DONE racing the peer's RST), then the fuzzing run.
  * Processes, all started from here:
  *
  *   real agent   the test agent of katls_test.h (libkatlsagent): takes
