@@ -995,13 +995,12 @@ static void fz_own(struct fuzzer *f, struct mb *m)
 	if (o->invalid_left > 0 || o->hold) {
 		if (o->invalid_left > 0)
 			o->invalid_left--;
-		s = fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
-			   KATLS_CMD_DONE, K_DONE_OWN_INVALID, o->id);
+		fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
+		       KATLS_CMD_DONE, K_DONE_OWN_INVALID, o->id);
 		build_done(m, &f->r, o->id, 0,
 			   MU_INVALID + rnd(&f->r, MU_N - MU_INVALID), false,
 			   rnd(&f->r, 2) ? o->role : 0);
 		mb_end(m);
-		(void)s;
 		return;
 	}
 	if (!rnd(&f->r, 6)) {
