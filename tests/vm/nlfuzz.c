@@ -4,8 +4,10 @@
  * guests while real katls handshakes run (Documentation/testing.rst,
  * "Netlink fuzzer").
  *
- *	nlfuzz [-s SEED] [-t SECONDS] [-n MESSAGES]
+ *	nlfuzz [-s SEED] [-t SECONDS] [-n MESSAGES] [-r RACE_ROUNDS]
  *
+ * First race_done_status_vs_reset (the case the fuzzer found: a failure
+ * DONE racing the peer's RST), then the fuzzing run.
  * Processes, all started from here:
  *
  *   real agent   the test agent of katls_test.h (libkatlsagent): takes
@@ -993,13 +995,12 @@ static void fz_own(struct fuzzer *f, struct mb *m)
 	if (o->invalid_left > 0 || o->hold) {
 		if (o->invalid_left > 0)
 			o->invalid_left--;
-		s = fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
-			   KATLS_CMD_DONE, K_DONE_OWN_INVALID, o->id);
+		fz_msg(f, m, sh->family, NLM_F_REQUEST | NLM_F_ACK,
+		       KATLS_CMD_DONE, K_DONE_OWN_INVALID, o->id);
 		build_done(m, &f->r, o->id, 0,
 			   MU_INVALID + rnd(&f->r, MU_N - MU_INVALID), false,
 			   rnd(&f->r, 2) ? o->role : 0);
 		mb_end(m);
-		(void)s;
 		return;
 	}
 	if (!rnd(&f->r, 6)) {
