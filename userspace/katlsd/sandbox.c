@@ -130,7 +130,7 @@ static const char *const allowed[] = {
 	"exit", "exit_group", "sigaltstack",
 	/* threads of the pool's sandbox (clone itself: see below) */
 	"set_robust_list", "get_robust_list", "rseq", "sched_getaffinity",
-	"set_tid_address", "tgkill",
+	"set_tid_address", "rt_sigaction",
 	/* I/O on the descriptors we hold */
 	"read", "readv", "pread64", "write", "writev", "lseek", "close",
 	"fstat", "newfstatat", "statx", "stat", "lstat", "getdents64",
