@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -558,6 +559,21 @@ static int run(void)
 		katls_agent_close(&ctrl);
 		close(sigfd);
 		return 1;
+	}
+	/*
+	 * Each running request holds three descriptors in its worker (the
+	 * socket, its sandbox line, its broker line) and one in the parent:
+	 * raise the soft limit to the hard one (systemd: 1024 / 524288).
+	 */
+	{
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				kwarn("cannot raise RLIMIT_NOFILE: %s",
+				      strerror(errno));
+		}
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	katlsd_config_pool(&state.cfg, ncpu > 0 ? (unsigned int)ncpu : 1, &lim);

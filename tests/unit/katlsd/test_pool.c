@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fair.h"
 #include "privsep.h"
 #include "tap.h"
@@ -431,9 +432,60 @@ static void test_fd_passing(void)
 	close(sp[1]);
 }
 
+/* The pool's keys and their defaults (config.c). */
+static void test_pool_config(void)
+{
+	struct katlsd_config c;
+	struct katlsd_pool_limits l;
+	char path[] = "/tmp/katlsd-pool-conf-XXXXXX", err[256];
+	FILE *f;
+	int fd;
+
+	katlsd_config_init(&c);
+	katlsd_config_pool(&c, 1, &l);
+	tap_ok(l.workers == 2 && l.per_worker == 32 && l.max_per_uid == 48 &&
+	       l.max_per_peer == 48 && l.max_waiting == 256,
+	       "config: defaults at concurrency 64, one CPU: 2 workers of 32, 48 per uid and peer, 256 waiting");
+	katlsd_config_pool(&c, 12, &l);
+	tap_ok(l.workers == 12 && l.per_worker == 6,
+	       "config: one worker per CPU (12: 6 handshakes each)");
+	c.concurrency = 1;
+	katlsd_config_pool(&c, 8, &l);
+	tap_ok(l.workers == 1 && l.per_worker == 1 && l.max_per_uid == 1 &&
+	       l.max_per_peer == 1,
+	       "config: concurrency 1: one worker, limits at least 1");
+	katlsd_config_free(&c);
+
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		tap_ok(0, "config: temp file");
+		return;
+	}
+	fputs("[katlsd]\nconcurrency = 8\nworkers = 3\nmax_per_uid = 9\n", f);
+	fclose(f);
+	katlsd_config_init(&c);
+	tap_ok(katlsd_config_load(&c, path, err, sizeof(err)) == -1 &&
+	       strstr(err, "cannot exceed concurrency"),
+	       "config: max_per_uid over concurrency refused (%s)", err);
+	f = fopen(path, "w");
+	fputs("[katlsd]\nconcurrency = 8\nworkers = 3\nmax_per_uid = 2\nmax_per_peer = 8\nmax_waiting = 5\n", f);
+	fclose(f);
+	tap_ok(!katlsd_config_load(&c, path, err, sizeof(err)) &&
+	       c.workers == 3 && c.max_per_uid == 2 && c.max_per_peer == 8 &&
+	       c.max_waiting == 5,
+	       "config: workers, max_per_uid, max_per_peer, max_waiting read");
+	katlsd_config_pool(&c, 1, &l);
+	tap_ok(l.workers == 3 && l.per_worker == 3 && l.max_per_uid == 2 &&
+	       l.max_waiting == 5, "config: explicit values used");
+	katlsd_config_free(&c);
+	unlink(path);
+}
+
 int main(void)
 {
 	tap_plan_lazy();
+	test_pool_config();
 	test_fair_limits();
 	test_fair_drop_worker();
 	test_fair_counts();
