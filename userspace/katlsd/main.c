@@ -160,7 +160,7 @@ static void slot_reply(pid_t worker, uint64_t tag, int32_t st)
 	struct pw *w = pw_find(worker);
 	int ret;
 
-	if (!w)
+	if (!w || w->ctl < 0)
 		return;
 	katlsd_ipc_enc_slot_rep(tag, st, buf);
 	ret = katlsd_ipc_send(w->ctl, KATLSD_IPC_SLOT_REP, buf, sizeof(buf),
@@ -330,6 +330,29 @@ static void close_all_but(int keep)
 	katlsd_log_reopen();
 }
 
+/*
+ * Both ends of a worker's line send while the other may be busy sending
+ * too (a burst of admissions one way, of grants the other way): room for
+ * far more messages than can be outstanding (at most concurrency +
+ * max_waiting), so that neither blocks on a full buffer while the other
+ * does.  SO_SNDBUFFORCE needs CAP_NET_ADMIN, which the parent has.
+ */
+static void line_room(int fd)
+{
+	int sz = 16 << 20;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
+/* More to read on fd right now? */
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 static void spawn_worker(int slot, const sigset_t *oldmask)
 {
 	struct pw *n;
@@ -345,6 +368,8 @@ static void spawn_worker(int slot, const sigset_t *oldmask)
 		kerr("socketpair: %s", strerror(errno));
 		return;
 	}
+	line_room(sp[0]);
+	line_room(sp[1]);
 	pid = fork();
 	if (pid < 0) {
 		kerr("fork: %s", strerror(errno));
@@ -506,6 +531,26 @@ static void follow_family(unsigned int events)
 		KATLS_GENL_NAME);
 }
 
+/* The counters, for operators (SIGUSR1) and at the stop. */
+static void log_counters(const char *when)
+{
+	struct katlsd_qbroker_stats qs;
+	struct katlsd_fair_stats fs;
+
+	katlsd_qbroker_stats(qb, &qs);
+	katlsd_fair_stats(fair, &fs);
+	knotice("%squote broker: %llu reports (%llu failed), %llu handshakes served, %llu ETIMEDOUT, largest batch %u",
+		when, (unsigned long long)qs.reports,
+		(unsigned long long)qs.failed, (unsigned long long)qs.served,
+		(unsigned long long)qs.timeouts, qs.largest);
+	knotice("%sadmission: %u running, %u waiting; %llu started at once, %llu after waiting, %llu refused (EBUSY), %llu expired while waiting; %zu workers",
+		when, fs.running, fs.waiting,
+		(unsigned long long)fs.admitted,
+		(unsigned long long)fs.dequeued,
+		(unsigned long long)fs.refused,
+		(unsigned long long)fs.expired, npws);
+}
+
 static int min_timeout(int a, int b)
 {
 	if (a < 0)
@@ -520,8 +565,6 @@ static int run(void)
 	static struct pollfd pfd[2 + 2 * KATLSD_MAX_WORKERS + 16 +
 				 KATLSD_MAX_CONCURRENCY + 1];
 	struct katls_agent nl = { 0 }, ctrl = { 0 };
-	struct katlsd_qbroker_stats qs;
-	struct katlsd_fair_stats fs;
 	size_t nqb, nw, i;
 	int timeout;
 	sigset_t mask, oldmask;
@@ -534,6 +577,7 @@ static int run(void)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0) {
@@ -654,6 +698,9 @@ static int run(void)
 				case SIGHUP:
 					reload();
 					break;
+				case SIGUSR1:
+					log_counters("status: ");
+					break;
 				default:
 					knotice("signal %u: stopping",
 						si.ssi_signo);
@@ -694,7 +741,10 @@ static int run(void)
 			if (!w)
 				continue;
 			if (pfd[2 + i].revents & POLLIN) {
-				from_worker_ctl(w);
+				/* all it sent: it may be waiting for room */
+				do
+					from_worker_ctl(w);
+				while (readable(w->ctl));
 			} else {
 				close(w->ctl);
 				w->ctl = -1;
@@ -713,17 +763,7 @@ static int run(void)
 	katls_agent_close(&ctrl);
 	for (i = 0; i < npws; i++)
 		kill(pws[i].pid, SIGTERM);
-	katlsd_qbroker_stats(qb, &qs);
-	katlsd_fair_stats(fair, &fs);
-	knotice("quote broker: %llu reports (%llu failed), %llu handshakes served, %llu ETIMEDOUT, largest batch %u",
-		(unsigned long long)qs.reports, (unsigned long long)qs.failed,
-		(unsigned long long)qs.served,
-		(unsigned long long)qs.timeouts, qs.largest);
-	knotice("admission: %llu started at once, %llu after waiting, %llu refused (EBUSY), %llu expired while waiting",
-		(unsigned long long)fs.admitted,
-		(unsigned long long)fs.dequeued,
-		(unsigned long long)fs.refused,
-		(unsigned long long)fs.expired);
+	log_counters("");
 	katlsd_qbroker_set_release(qb, NULL, NULL);
 	katlsd_qbroker_free(qb);
 	qb = NULL;

@@ -516,6 +516,13 @@ static void drop_unstarted(void)
 	pthread_mutex_unlock(&W.lock);
 }
 
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 static pid_t fork_sandbox(struct katlsd_state *st)
 {
 	gnutls_pk_algorithm_t pk = GNUTLS_PK_UNKNOWN;
@@ -648,13 +655,19 @@ int katlsd_worker(struct katlsd_state *st, int ctl, unsigned int cap)
 			uint64_t tag;
 			int32_t st32;
 
-			ret = katlsd_ipc_recv(ctl, buf, sizeof(buf), &m);
-			if (!ret)
-				ret = katlsd_ipc_dec_slot_rep(&m, &tag, &st32);
-			if (!ret)
-				admission(tag, st32);
-			else if (ret != -EAGAIN)
-				stopping = true;
+			/* Everything the parent sent: it may wait for room. */
+			do {
+				ret = katlsd_ipc_recv(ctl, buf, sizeof(buf), &m);
+				if (!ret)
+					ret = katlsd_ipc_dec_slot_rep(&m, &tag,
+								      &st32);
+				if (!ret)
+					admission(tag, st32);
+				else if (ret != -EAGAIN)
+					stopping = true;
+			} while (!ret && readable(ctl));
+			if (W.missed && !stopping)
+				fill();
 		} else if (pfd[3].revents) {
 			stopping = true;	/* the parent is gone */
 		}
