@@ -140,8 +140,9 @@ static void reload(void)
 	katlsd_state_free(&state);
 	state = next;
 	apply_log_level();
-	knotice("configuration and policies reloaded");
+	/* Old workers stop accepting before anyone reads the line below. */
 	drain_workers("reload");
+	knotice("configuration and policies reloaded");
 }
 
 static struct pw *pw_find(pid_t pid)

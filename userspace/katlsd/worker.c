@@ -307,7 +307,16 @@ static void start(struct req *q)
 	pthread_attr_t attr;
 	pthread_t t;
 	int sp[2], ret;
+	uint64_t now = mono_ms();
 
+	/* The time left now, after the wait for admission. */
+	if (q->deadline_ms) {
+		if (q->deadline_ms <= now) {
+			ret = ETIMEDOUT;
+			goto fail;
+		}
+		q->kr.timeout_ms = (uint32_t)(q->deadline_ms - now);
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
 		ret = errno;
 		goto fail;
@@ -337,7 +346,9 @@ static void start(struct req *q)
 		return;
 fail:
 	/* Its sandbox thread, if any, sees the line close. */
-	done_fail(q, ret == ENOMEM || ret == EAGAIN ? ENOMEM : ECONNABORTED,
+	done_fail(q, ret == ETIMEDOUT ? ETIMEDOUT :
+		  ret == ENOMEM || ret == EAGAIN ? ENOMEM : ECONNABORTED,
+		  ret == ETIMEDOUT ? "deadline passed before the handshake started" :
 		  "cannot start the handshake");
 	pthread_mutex_lock(&W.lock);
 	req_unlink(q);
