@@ -41,6 +41,7 @@ static void test_fair_limits(void)
 	struct katlsd_fair *f;
 	struct katlsd_fair_req r, out;
 	struct katlsd_fair_stats st;
+	int ok;
 
 	tap_ok(katlsd_fair_new(0, 1, 1, 1, &f) == -EINVAL &&
 	       katlsd_fair_new(4, 5, 1, 1, &f) == -EINVAL &&
@@ -86,9 +87,10 @@ static void test_fair_limits(void)
 	tap_ok(katlsd_fair_submit(f, &r) == 1,
 	       "fair: ... and goes to a newcomer within its limits");
 	/* uid 100 finishes one: its waiter (the oldest) may go, when a slot frees */
-	tap_ok(katlsd_fair_release(f, 1, 1) == 0 && katlsd_fair_next(f, &out) == 1 &&
-	       out.tag == 3 && out.fd == 1003 && out.worker == 2,
-	       "fair: uid 100 finished one: its waiter starts (tag %llu)",
+	memset(&out, 0, sizeof(out));
+	ok = katlsd_fair_release(f, 1, 1) == 0 && katlsd_fair_next(f, &out) == 1 &&
+	     out.tag == 3 && out.fd == 1003 && out.worker == 2;
+	tap_ok(ok, "fair: uid 100 finished one: its waiter starts (tag %llu)",
 	       (unsigned long long)out.tag);
 	tap_ok(katlsd_fair_next(f, &out) == 0, "fair: total full again");
 	tap_ok(katlsd_fair_uid_count(f, 100) == 2, "fair: uid 100 runs 2");
