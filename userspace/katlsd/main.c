@@ -283,7 +283,6 @@ static void reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct pw *w;
-		size_t n;
 
 		if (pid == quoter_dying) {
 			katlsd_evsrc_tsm_sweep(quoter_root, pid);
@@ -303,16 +302,16 @@ static void reap(void)
 			continue;
 		/* Its broker lines and admission slots go with it. */
 		katlsd_qbroker_remove(qb, pid);
-		n = katlsd_fair_drop_worker(fair, pid, close_fair_fd, NULL);
-		if (n)
+		/* (their broker lines have mostly closed already) */
+		if (katlsd_fair_drop_worker(fair, pid, close_fair_fd, NULL))
 			need_next = true;
 		if (WIFSIGNALED(status))
-			kerr("worker %d killed by signal %d; the kernel fails its %zu request(s) with ECONNABORTED",
-			     (int)pid, WTERMSIG(status), n);
+			kerr("worker %d killed by signal %d; the kernel fails its requests with ECONNABORTED",
+			     (int)pid, WTERMSIG(status));
 		else if (WEXITSTATUS(status) != KATLSD_EXIT_DONE ||
 			 w->slot >= 0)
-			kwarn("worker %d exited with %d (%zu request(s) it held)",
-			      (int)pid, WEXITSTATUS(status), n);
+			kwarn("worker %d exited with %d; the kernel fails its requests with ECONNABORTED",
+			      (int)pid, WEXITSTATUS(status));
 		else
 			kdebug("worker %d stopped", (int)pid);
 		if (w->ctl >= 0)
