@@ -364,7 +364,7 @@ static void backstop(void)
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
 	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	tap_ok(tsm_entries() == 0,
-	       "backstop: the alarm removed the configfs-tsm entry (%ld ms, quote still sleeping)",
+	       "backstop: the request was stopped and the configfs-tsm entry removed (%ld ms, quote still sleeping)",
 	       ms);
 	close(p.a);
 	close(p.b);
