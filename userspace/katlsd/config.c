@@ -33,6 +33,13 @@ struct key_desc {
 static const struct key_desc keys[] = {
 	{ "katlsd", "concurrency", K_UINT, OFF(concurrency), 1,
 	  KATLSD_MAX_CONCURRENCY },
+	{ "katlsd", "workers", K_UINT, OFF(workers), 0, KATLSD_MAX_WORKERS },
+	{ "katlsd", "max_per_uid", K_UINT, OFF(max_per_uid), 0,
+	  KATLSD_MAX_CONCURRENCY },
+	{ "katlsd", "max_per_peer", K_UINT, OFF(max_per_peer), 0,
+	  KATLSD_MAX_CONCURRENCY },
+	{ "katlsd", "max_waiting", K_UINT, OFF(max_waiting), 0,
+	  KATLSD_MAX_WAITING },
 	{ "katlsd", "log_level", K_LEVEL, OFF(log_level), 0, 0 },
 	{ "katlsd", "policy_dir", K_STR, OFF(policy_dir), 0, 0 },
 	{ "server", "certificate", K_STR, OFF(certificate), 0, 0 },
@@ -246,6 +253,12 @@ int katlsd_config_load(struct katlsd_config *out, const char *path,
 		set_err(err, errlen, path, 0, "read error");
 		goto fail;
 	}
+	if (c.max_per_uid > c.concurrency || c.max_per_peer > c.concurrency) {
+		set_err(err, errlen, path, 0,
+			"[katlsd] max_per_uid and max_per_peer cannot exceed concurrency (%u)",
+			c.concurrency);
+		goto fail;
+	}
 	if (!c.certificate != !c.private_key) {
 		set_err(err, errlen, path, 0,
 			"[server] certificate and private_key go together");
@@ -268,6 +281,25 @@ fail:
 	fclose(f);
 	katlsd_config_free(&c);
 	return -1;
+}
+
+void katlsd_config_pool(const struct katlsd_config *c, unsigned int ncpu,
+			struct katlsd_pool_limits *l)
+{
+	unsigned int def = c->concurrency - c->concurrency / 4;
+
+	if (!def)
+		def = 1;
+	l->workers = c->workers ? c->workers : ncpu < 2 ? 2 : ncpu;
+	if (l->workers > KATLSD_MAX_WORKERS)
+		l->workers = KATLSD_MAX_WORKERS;
+	if (l->workers > c->concurrency)
+		l->workers = c->concurrency;
+	l->per_worker = (c->concurrency + l->workers - 1) / l->workers;
+	l->max_per_uid = c->max_per_uid ? c->max_per_uid : def;
+	l->max_per_peer = c->max_per_peer ? c->max_per_peer : def;
+	l->max_waiting = c->max_waiting ? c->max_waiting :
+			 4 * c->concurrency;
 }
 
 /* Is path a directory (want_dir) or a regular file?  0 or -errno. */

@@ -19,10 +19,16 @@
 #define KATLSD_DEFAULT_CONCURRENCY	64
 #define KATLSD_MAX_CONCURRENCY		4096
 #define KATLSD_CONFIG_LINE_MAX		4096
+#define KATLSD_MAX_WORKERS		256
+#define KATLSD_MAX_WAITING		65536
 
 struct katlsd_config {
 	/* [katlsd] */
 	unsigned int concurrency;
+	unsigned int workers;		/* 0: one per CPU, at least 2 */
+	unsigned int max_per_uid;	/* 0: 3/4 of concurrency */
+	unsigned int max_per_peer;	/* 0: 3/4 of concurrency */
+	unsigned int max_waiting;	/* 0: 4 x concurrency */
 	int log_level;			/* LOG_* */
 	char *policy_dir;
 
@@ -55,6 +61,23 @@ void katlsd_config_init(struct katlsd_config *c);
 int katlsd_config_load(struct katlsd_config *c, const char *path,
 		       char *err, size_t errlen);
 void katlsd_config_free(struct katlsd_config *c);
+
+/**
+ * struct katlsd_pool_limits - the worker pool's sizes with the defaults
+ *	resolved (Documentation/katlsd.rst, "Process model")
+ * @workers: pool worker processes (at most concurrency)
+ * @per_worker: handshakes one worker runs at once (concurrency / workers,
+ *	rounded up)
+ * @max_per_uid, @max_per_peer, @max_waiting: the admission (fair.h)
+ */
+struct katlsd_pool_limits {
+	unsigned int workers, per_worker;
+	unsigned int max_per_uid, max_per_peer, max_waiting;
+};
+
+/* ncpu: online CPUs (the default of workers). */
+void katlsd_config_pool(const struct katlsd_config *c, unsigned int ncpu,
+			struct katlsd_pool_limits *l);
 
 /*
  * Does every configured path exist with the right kind (directories for

@@ -295,18 +295,13 @@ int katlsd_quoter_main(int fd, const char *root)
 	}
 }
 
-struct broker_client {
-	int fd;
-	uint64_t deadline_ms;
-};
-
-static struct broker_client broker_client;
+static struct katlsd_broker_client broker_client;
 
 /* The worker's source: ask the parent's broker, wait for its answer. */
 static int broker_get(void *arg, const uint8_t binder[64],
 		      struct katlsd_evidence *ev)
 {
-	struct broker_client *c = arg;
+	struct katlsd_broker_client *c = arg;
 	struct katlsd_ipc_msg m;
 	uint8_t *buf;
 	int ret, st = -EIO;
@@ -343,4 +338,11 @@ void katlsd_evsrc_broker_init(struct katlsd_evidence_source *src, int fd,
 	broker_client.deadline_ms = deadline_ms;
 	src->get = broker_get;
 	src->arg = &broker_client;
+}
+
+void katlsd_evsrc_broker_bind(struct katlsd_evidence_source *src,
+			      struct katlsd_broker_client *c)
+{
+	src->get = broker_get;
+	src->arg = c;
 }

@@ -61,4 +61,15 @@ int katlsd_quoter_main(int fd, const char *root);
 void katlsd_evsrc_broker_init(struct katlsd_evidence_source *src, int fd,
 			      uint64_t deadline_ms);
 
+/*
+ * The same for one request of a pool worker (many requests at once, each
+ * with its own line to the broker): c must outlive src.
+ */
+struct katlsd_broker_client {
+	int fd;
+	uint64_t deadline_ms;
+};
+void katlsd_evsrc_broker_bind(struct katlsd_evidence_source *src,
+			      struct katlsd_broker_client *c);
+
 #endif /* KATLSD_EVSRC_TSM_H */

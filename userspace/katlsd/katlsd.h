@@ -41,12 +41,13 @@ int katlsd_state_load(struct katlsd_state *st, const char *config_path,
 void katlsd_state_free(struct katlsd_state *st);
 
 /*
- * Child: ACCEPT one request, handshake (in a sandbox), DONE.  Returns an
- * exit code.  st is the child's own copy (the sandbox frees its key).
- * broker_fd: its end of the line to the parent's quote broker
- * (qbroker.h), where its evidence comes from.
+ * A pool worker (worker.c): ACCEPTs and serves up to cap requests at
+ * once until SIGTERM or until its parent goes, then finishes what runs.
+ * Returns an exit code.  st is the child's own copy (the sandbox frees
+ * its key).  ctl: its line to the parent, for admission (fair.h) and to
+ * pass each request's line to the quote broker (qbroker.h).
  */
-int katlsd_worker(struct katlsd_state *st, int broker_fd);
+int katlsd_worker(struct katlsd_state *st, int ctl, unsigned int cap);
 
 
 #endif /* KATLSD_H */

@@ -2,41 +2,39 @@
 /*
  * main.c - katlsd: the katls handshake agent.
  *
- * Process model (the tlshd model, bounded):
+ * Process model (issue 13 item 3: a pool, no fork per handshake):
  *
- *   parent  listens on the "agent" multicast group, counts READY
- *           notifications, and forks at most `concurrency` children.
- *           It never touches a socket, a key or evidence itself.
- *   child   opens its own netlink socket, ACCEPTs the oldest pending
- *           request (so the request is bound to the child's port and
- *           process), runs that one handshake, sends DONE and exits.
- *           It is the request's monitor: the handshake runs in a
- *           confined grandchild, the sandbox (worker.c, privsep.h).
+ *   parent  starts `workers` pool workers and replaces any that dies; it
+ *           admits every request before its handshake starts (fair.h:
+ *           per-uid and per-peer limits, a bounded wait queue); it runs
+ *           the quote broker (qbroker.h) and its quoter child, the only
+ *           owner of configfs-tsm.  It never touches a socket or a key.
+ *   worker  (katlsd-worker, worker.c) joins the "agent" multicast group
+ *           itself, ACCEPTs requests on its own netlink socket (so each
+ *           is bound to the worker's port and process), and is the
+ *           monitor of privsep.h for each of them, one thread per
+ *           running request, with one confined sandbox process
+ *           (katlsd-sandbox) that runs every handshake in a thread.
  *
- * The parent also follows the generic netlink controller, so that it
- * subscribes again when katls.ko is unloaded and loaded again.
+ * A worker's line to the parent carries admission (SLOT_REQ/SLOT_REP)
+ * and passes the parent, for each admitted request, that request's own
+ * line to the quote broker: the line's end frees the request's slot, so
+ * a request, a worker or a sandbox that dies frees what it held.
  *
- * The parent also runs the quote broker (qbroker.h): it is the only
- * owner of configfs-tsm.  Each worker gets a SOCK_SEQPACKET line to it,
- * created before the fork, sends its binder and deadline and waits for
- * the evidence and its batch proof.  The reports themselves are made by
- * the quoter, a dedicated child of the parent (katlsd_quoter_main()).
- * A child rather than a thread in the parent: the parent forks workers,
- * and a fork while a thread holds a libc lock (syslog, stdio) would hand
- * the worker that lock held forever; a child can also be killed when a
- * report hangs, and its report entries are swept when it is reaped.  So a
- * slow quote blocks neither ACCEPT dispatch nor reaping.  A crash kills
- * only its own request (the kernel sees the netlink socket close).
- * Memory is bounded by `concurrency` processes; the parent keeps
- * counters and one broker slot per worker.
+ * A worker that dies takes exactly its own requests with it (the kernel
+ * sees its netlink socket close: ECONNABORTED); the parent logs it and
+ * starts another (at most one start per second per pool slot).  The
+ * parent also follows the generic netlink controller: when katls.ko is
+ * unloaded and loaded again, it replaces every worker (the old ones
+ * were subscribed to the old family).  SIGHUP reloads the configuration
+ * and policies: new workers start with them, the old ones finish what
+ * they run and exit.
  *
- * Each READY is matched by exactly one worker: READYs that find every
- * slot busy stay counted in `backlog`.  When READYs may have been lost
- * (at start-up, and after a multicast overrun) the parent *probes*: it
- * starts workers without a READY, and every probe that found a request
- * is followed by another, until one finds nothing pending (ACCEPT:
- * ENOENT).  A worker that finds nothing outside probing changes
- * nothing: its READY was served by another agent or worker.
+ * The quoter is a child rather than a thread of the parent: the parent
+ * forks workers, and a fork while a thread holds a libc lock (syslog,
+ * stdio) would hand the worker that lock held forever; a child can also
+ * be killed when a report hangs, and its report entries are swept when
+ * it is reaped.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -57,21 +56,46 @@
 #include "katlsd.h"
 #include "log.h"
 #include "netlink.h"
+#include "fair.h"
+#include "privsep.h"
 #include "qbroker.h"
-#include "sched.h"
 
 static struct katlsd_state state;
 static const char *config_path = KATLSD_DEFAULT_CONFIG;
 static bool opt_debug;
-static struct katlsd_sched sched;
 static struct katlsd_qbroker *qb;
+static struct katlsd_fair *fair;
+static struct katlsd_pool_limits lim;
 static pid_t quoter_pid;
 static pid_t quoter_dying;	/* stopped, not reaped yet */
 static struct timespec quoter_started;
 static char *quoter_root;	/* the tsm_root the quoter runs with */
+static bool family_present = true;
+static bool need_next;		/* a slot was freed: admit waiters */
 
 /* A report that has run this long is stuck: the quoter is stopped. */
 #define QUOTE_MAX_MS	(KATLS_TIMEOUT_MAX_MS + 5000)
+/* A pool slot whose worker died starts another after this long. */
+#define RESTART_MS	1000
+
+/* One pool worker: active (slot >= 0) or draining after SIGTERM. */
+struct pw {
+	pid_t pid;
+	int ctl;			/* the parent's end of its line */
+	int slot;			/* -1: draining */
+};
+
+static struct pw *pws;
+static size_t npws;
+static uint64_t *slot_started;	/* per pool slot: last start (ms) */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void usage(FILE *f)
 {
@@ -92,6 +116,8 @@ static void apply_log_level(void)
 	katlsd_log_set_level(opt_debug ? LOG_DEBUG : state.cfg.log_level);
 }
 
+static void drain_workers(const char *why);
+
 static void reload(void)
 {
 	struct katlsd_state next;
@@ -104,11 +130,150 @@ static void reload(void)
 	if (next.cfg.max_batch != state.cfg.max_batch)
 		knotice("[evidence] max_batch = %u takes effect at the next start",
 			next.cfg.max_batch);
-	/* Running children keep their copy; new ones get the new state. */
+	if (next.cfg.concurrency != state.cfg.concurrency ||
+	    next.cfg.workers != state.cfg.workers ||
+	    next.cfg.max_per_uid != state.cfg.max_per_uid ||
+	    next.cfg.max_per_peer != state.cfg.max_per_peer ||
+	    next.cfg.max_waiting != state.cfg.max_waiting)
+		knotice("[katlsd] concurrency, workers and the admission limits take effect at the next start");
+	/* Running workers keep their copy; new ones get the new state. */
 	katlsd_state_free(&state);
 	state = next;
 	apply_log_level();
+	/* Old workers stop accepting before anyone reads the line below. */
+	drain_workers("reload");
 	knotice("configuration and policies reloaded");
+}
+
+static struct pw *pw_find(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < npws; i++)
+		if (pws[i].pid == pid)
+			return &pws[i];
+	return NULL;
+}
+
+static void slot_reply(pid_t worker, uint64_t tag, int32_t st)
+{
+	uint8_t buf[KATLSD_IPC_SLOT_REP_LEN];
+	struct pw *w = pw_find(worker);
+	int ret;
+
+	if (!w || w->ctl < 0)
+		return;
+	katlsd_ipc_enc_slot_rep(tag, st, buf);
+	ret = katlsd_ipc_send(w->ctl, KATLSD_IPC_SLOT_REP, buf, sizeof(buf),
+			      NULL, 0, NULL, 0);
+	if (ret)
+		kwarn("worker %d: %s", (int)worker, strerror(-ret));
+}
+
+/* qbroker: a request's broker line went: its slot is free. */
+static void on_release(void *arg, pid_t pid, uint64_t tag)
+{
+	(void)arg;
+	if (tag && !katlsd_fair_release(fair, pid, tag))
+		need_next = true;
+}
+
+/* A request (now) runs: its broker line joins the broker. */
+static void run_request(const struct katlsd_fair_req *r, bool waited)
+{
+	if (katlsd_qbroker_add_tagged(qb, r->fd, r->worker, r->tag)) {
+		kerr("quote broker: out of memory for request %llu",
+		     (unsigned long long)r->tag);
+		close(r->fd);
+		katlsd_fair_release(fair, r->worker, r->tag);
+		need_next = true;
+		slot_reply(r->worker, r->tag, -EBUSY);
+		return;
+	}
+	if (waited)
+		kinfo("request %llu: a slot is free, it starts",
+		      (unsigned long long)r->tag);
+	slot_reply(r->worker, r->tag, 0);
+}
+
+/* Admit waiters that fit now; fail those whose deadline passed. */
+static void admit_waiters(void)
+{
+	struct katlsd_fair_req r;
+
+	while (katlsd_fair_expire(fair, now_ms(), &r)) {
+		kinfo("request %llu: its deadline passed while it waited: ETIMEDOUT",
+		      (unsigned long long)r.tag);
+		close(r.fd);
+		slot_reply(r.worker, r.tag, -ETIMEDOUT);
+	}
+	if (!need_next)
+		return;
+	need_next = false;
+	while (katlsd_fair_next(fair, &r))
+		run_request(&r, true);
+}
+
+/* A SLOT_REQ from worker w. */
+static void from_worker_ctl(struct pw *w)
+{
+	uint8_t buf[KATLSD_IPC_HDR_LEN + KATLSD_IPC_SLOT_REQ_LEN];
+	struct katlsd_ipc_slot_req sr;
+	struct katlsd_fair_req r;
+	struct katlsd_ipc_msg m;
+	char addr[64];
+	int ret, fd;
+
+	ret = katlsd_ipc_recv_fd(w->ctl, buf, sizeof(buf), &m, &fd);
+	if (ret == -EAGAIN)
+		return;
+	if (!ret && (fd < 0 || katlsd_ipc_dec_slot_req(&m, &sr)))
+		ret = -EPROTO;
+	if (ret) {
+		if (fd >= 0)
+			close(fd);
+		if (ret != -EPIPE && ret != -ECONNRESET) {
+			kerr("worker %d: control line: %s; stopping it",
+			     (int)w->pid, strerror(-ret));
+			kill(w->pid, SIGKILL);
+		}
+		close(w->ctl);
+		w->ctl = -1;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.worker = w->pid;
+	r.tag = sr.tag;
+	r.uid = sr.uid;
+	r.peer = sr.peer;
+	r.deadline_ms = sr.deadline_ms;
+	r.fd = fd;
+	ret = katlsd_fair_submit(fair, &r);
+	if (ret == 1) {
+		run_request(&r, false);
+		return;
+	}
+	katlsd_peer_str(&r.peer, addr, sizeof(addr));
+	if (!ret) {
+		kinfo("request %llu waits: uid %u runs %u (max_per_uid %u), peer %s runs %u (max_per_peer %u)",
+		      (unsigned long long)r.tag, r.uid,
+		      katlsd_fair_uid_count(fair, r.uid), lim.max_per_uid, addr,
+		      katlsd_fair_peer_count(fair, &r.peer), lim.max_per_peer);
+		slot_reply(w->pid, r.tag, 1);
+		return;
+	}
+	close(fd);
+	knotice("request %llu refused: uid %u, peer %s over their limit and %u waiting already: EBUSY",
+		(unsigned long long)r.tag, r.uid, addr, lim.max_waiting);
+	slot_reply(w->pid, r.tag, -EBUSY);
+}
+
+static void close_fair_fd(const struct katlsd_fair_req *r, int running,
+			  void *arg)
+{
+	(void)arg;
+	if (!running)
+		close(r->fd);	/* a running one's is the broker's */
 }
 
 static void reap(void)
@@ -117,7 +282,7 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		int code = -1;
+		struct pw *w;
 
 		if (pid == quoter_dying) {
 			katlsd_evsrc_tsm_sweep(quoter_root, pid);
@@ -132,71 +297,145 @@ static void reap(void)
 			quoter_pid = 0;
 			continue;
 		}
+		w = pw_find(pid);
+		if (!w)
+			continue;
+		/* Its broker lines and admission slots go with it. */
 		katlsd_qbroker_remove(qb, pid);
-
-		if (WIFEXITED(status)) {
-			code = WEXITSTATUS(status);
-			if (code == KATLSD_EXIT_ALARM || code == KATLSD_EXIT_SANDBOX)
-				katlsd_evsrc_tsm_sweep(state.cfg.tsm_root, pid);
-			if (code == KATLSD_EXIT_ALARM)
-				kwarn("worker %d: stuck past its deadline, stopped by its alarm backstop",
-				      (int)pid);
-			else if (code != KATLSD_EXIT_DONE &&
-			    code != KATLSD_EXIT_FAILED &&
-			    code != KATLSD_EXIT_EMPTY)
-				kwarn("worker %d exited with %d", (int)pid,
-				      code);
-		} else if (WIFSIGNALED(status)) {
-			kerr("worker %d killed by signal %d; the kernel fails its request",
+		/* (their broker lines have mostly closed already) */
+		if (katlsd_fair_drop_worker(fair, pid, close_fair_fd, NULL))
+			need_next = true;
+		if (WIFSIGNALED(status))
+			kerr("worker %d killed by signal %d; the kernel fails its requests with ECONNABORTED",
 			     (int)pid, WTERMSIG(status));
-			/* A quote it had in flight stays in configfs: remove. */
-			katlsd_evsrc_tsm_sweep(state.cfg.tsm_root, pid);
-		}
-		katlsd_sched_exit(&sched, code);
+		else if (WEXITSTATUS(status) != KATLSD_EXIT_DONE ||
+			 w->slot >= 0)
+			kwarn("worker %d exited with %d; the kernel fails its requests with ECONNABORTED",
+			      (int)pid, WEXITSTATUS(status));
+		else
+			kdebug("worker %d stopped", (int)pid);
+		if (w->ctl >= 0)
+			close(w->ctl);
+		*w = pws[--npws];
 	}
 }
 
-static void spawn(struct katls_agent *nl, struct katls_agent *ctrl, int sigfd,
-		  const sigset_t *oldmask)
+/* Close every descriptor but 0..2 and keep (in a freshly forked child). */
+static void close_all_but(int keep)
 {
-	while (katlsd_sched_next(&sched, state.cfg.concurrency)) {
-		pid_t pid = -1;
-		int sp[2] = { -1, -1 };
+	katlsd_log_detach();
+	if (keep > 3)
+		close_range(3, (unsigned int)keep - 1, 0);
+	close_range((unsigned int)keep + 1, ~0U, 0);
+	katlsd_log_reopen();
+}
 
-		/* The worker's line to the quote broker, before the fork. */
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
-			kerr("socketpair: %s", strerror(errno));
-		else if ((pid = fork()) < 0)
-			kerr("fork: %s", strerror(errno));
-		if (pid < 0) {
-			if (sp[0] >= 0) {
-				close(sp[0]);
-				close(sp[1]);
-			}
-			katlsd_sched_undo(&sched);
-			return;	/* retried on the next event */
-		}
-		if (pid == 0) {
-			int code;
+/*
+ * Both ends of a worker's line send while the other may be busy sending
+ * too (a burst of admissions one way, of grants the other way): room for
+ * far more messages than can be outstanding (at most concurrency +
+ * max_waiting), so that neither blocks on a full buffer while the other
+ * does.  SO_SNDBUFFORCE needs CAP_NET_ADMIN, which the parent has.
+ */
+static void line_room(int fd)
+{
+	int sz = 16 << 20;
 
-			close(sigfd);
-			close(sp[0]);
-			katlsd_qbroker_close_in_child(qb);
-			katls_agent_close(nl);
-			katls_agent_close(ctrl);
-			signal(SIGPIPE, SIG_IGN);
-			sigprocmask(SIG_SETMASK, oldmask, NULL);
-			code = katlsd_worker(&state, sp[1]);
-			_exit(code);
-		}
-		close(sp[1]);
-		if (katlsd_qbroker_add(qb, sp[0], pid)) {
-			/* Its evidence requests fail: EPIPE in the worker. */
-			kerr("quote broker: out of memory for worker %d",
-			     (int)pid);
-			close(sp[0]);
-		}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
+/* More to read on fd right now? */
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+static void spawn_worker(int slot, const sigset_t *oldmask)
+{
+	struct pw *n;
+	int sp[2];
+	pid_t pid;
+
+	n = realloc(pws, (npws + 1) * sizeof(*pws));
+	if (!n)
+		return;
+	pws = n;
+	slot_started[slot] = now_ms();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
+		kerr("socketpair: %s", strerror(errno));
+		return;
 	}
+	line_room(sp[0]);
+	line_room(sp[1]);
+	pid = fork();
+	if (pid < 0) {
+		kerr("fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	if (pid == 0) {
+		/* Nothing of the parent's: lines, broker, netlink, signalfd. */
+		close_all_but(sp[1]);
+		signal(SIGPIPE, SIG_IGN);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		_exit(katlsd_worker(&state, sp[1], lim.per_worker));
+	}
+	close(sp[1]);
+	pws[npws].pid = pid;
+	pws[npws].ctl = sp[0];
+	pws[npws].slot = slot;
+	npws++;
+	kinfo("pool: worker %d started (slot %d of %u)", (int)pid, slot,
+	      lim.workers);
+}
+
+/* Start a worker for every empty pool slot (not more often than RESTART_MS). */
+static int fill_pool(const sigset_t *oldmask)
+{
+	uint64_t now = now_ms();
+	int timeout = -1;
+	unsigned int s;
+	size_t i;
+
+	if (!family_present)
+		return -1;
+	for (s = 0; s < lim.workers; s++) {
+		bool have = false;
+
+		for (i = 0; i < npws; i++)
+			if (pws[i].slot == (int)s)
+				have = true;
+		if (have)
+			continue;
+		if (slot_started[s] && now < slot_started[s] + RESTART_MS) {
+			int t = (int)(slot_started[s] + RESTART_MS - now);
+
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+			continue;
+		}
+		spawn_worker((int)s, oldmask);
+	}
+	return timeout;
+}
+
+/* Stop every active worker (it finishes what runs); new ones replace it. */
+static void drain_workers(const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < npws; i++)
+		if (pws[i].slot >= 0) {
+			kinfo("pool: worker %d finishes and stops (%s)",
+			      (int)pws[i].pid, why);
+			kill(pws[i].pid, SIGTERM);
+			pws[i].slot = -1;
+		}
+	memset(slot_started, 0, lim.workers * sizeof(*slot_started));
 }
 
 /*
@@ -219,8 +458,7 @@ static void stop_quoter(const char *why)
 }
 
 /* Start the quoter (the child that makes configfs-tsm reports). */
-static void spawn_quoter(struct katls_agent *nl, struct katls_agent *ctrl,
-			 int sigfd, const sigset_t *oldmask)
+static void spawn_quoter(const sigset_t *oldmask)
 {
 	struct timespec now;
 	int sp[2];
@@ -243,11 +481,7 @@ static void spawn_quoter(struct katls_agent *nl, struct katls_agent *ctrl,
 		return;
 	}
 	if (pid == 0) {
-		close(sigfd);
-		close(sp[0]);
-		katlsd_qbroker_close_in_child(qb);
-		katls_agent_close(nl);
-		katls_agent_close(ctrl);
+		close_all_but(sp[1]);
 		signal(SIGPIPE, SIG_IGN);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		/* ps and the e2e tests tell it from the workers */
@@ -264,41 +498,78 @@ static void spawn_quoter(struct katls_agent *nl, struct katls_agent *ctrl,
 
 /*
  * The katls family went away (module unloaded) and/or came back (loaded
- * again): drop the dead subscription and join the new family's group.
- * Requests of the new module may predate the subscription: probe.
+ * again).  The workers were subscribed to the old family: they finish
+ * and stop; new ones start once the family is there.
  */
-static void follow_family(struct katls_agent *nl, unsigned int events)
+static void follow_family(unsigned int events)
 {
+	struct katls_agent nl = { 0 };
 	int ret;
 
-	if (nl->sk) {
-		katls_agent_close(nl);
-		if (events & KATLS_AGENT_FAMILY_DEL)
-			kwarn("the %s netlink family went away (module unloaded?); waiting for it",
-			      KATLS_GENL_NAME);
+	if (events & KATLS_AGENT_FAMILY_DEL) {
+		kwarn("the %s netlink family went away (module unloaded?); waiting for it",
+		      KATLS_GENL_NAME);
+		family_present = false;
+		drain_workers("module unloaded");
 	}
-	ret = katls_agent_listen(nl);
+	ret = katls_agent_listen(&nl);
 	if (ret == -ENOENT)
 		return;		/* still gone: the next NEWFAMILY brings it */
+	katls_agent_close(&nl);
 	if (ret) {
 		/* Better restarted by systemd than subscribed to nothing. */
 		kerr("cannot join the %s netlink family again: %s",
 		     KATLS_GENL_NAME, strerror(-ret));
 		return;
 	}
-	knotice("the %s family is back: subscribed again", KATLS_GENL_NAME);
-	katlsd_sched_overrun(&sched, state.cfg.concurrency);
+	if (family_present && !(events & KATLS_AGENT_FAMILY_NEW))
+		return;
+	if (family_present)
+		drain_workers("module reloaded");
+	family_present = true;
+	knotice("the %s family is back: subscribed again (new pool workers)",
+		KATLS_GENL_NAME);
+}
+
+/* The counters, for operators (SIGUSR1) and at the stop. */
+static void log_counters(const char *when)
+{
+	struct katlsd_qbroker_stats qs;
+	struct katlsd_fair_stats fs;
+
+	katlsd_qbroker_stats(qb, &qs);
+	katlsd_fair_stats(fair, &fs);
+	knotice("%squote broker: %llu reports (%llu failed), %llu handshakes served, %llu ETIMEDOUT, largest batch %u",
+		when, (unsigned long long)qs.reports,
+		(unsigned long long)qs.failed, (unsigned long long)qs.served,
+		(unsigned long long)qs.timeouts, qs.largest);
+	knotice("%sadmission: %u running, %u waiting; %llu started at once, %llu after waiting, %llu refused (EBUSY), %llu expired while waiting; %zu workers",
+		when, fs.running, fs.waiting,
+		(unsigned long long)fs.admitted,
+		(unsigned long long)fs.dequeued,
+		(unsigned long long)fs.refused,
+		(unsigned long long)fs.expired, npws);
+}
+
+static int min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
 }
 
 static int run(void)
 {
-	static struct pollfd pfd[3 + 1 + KATLSD_MAX_CONCURRENCY + 16];
+	static struct pollfd pfd[2 + 2 * KATLSD_MAX_WORKERS + 16 +
+				 KATLSD_MAX_CONCURRENCY + 1];
 	struct katls_agent nl = { 0 }, ctrl = { 0 };
-	struct katlsd_qbroker_stats qs;
-	size_t nqb;
+	size_t nqb, nw, i;
 	int timeout;
 	sigset_t mask, oldmask;
 	bool stop = false;
+	long ncpu;
 	int sigfd, ret, rc = 0;
 
 	sigemptyset(&mask);
@@ -306,6 +577,7 @@ static int run(void)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0) {
@@ -321,7 +593,9 @@ static int run(void)
 		close(sigfd);
 		return 1;
 	}
+	/* Is the family there?  The workers subscribe themselves. */
 	ret = katls_agent_listen(&nl);
+	katls_agent_close(&nl);
 	if (ret) {
 		kerr("cannot join the %s netlink family: %s%s", KATLS_GENL_NAME,
 		     strerror(-ret),
@@ -330,12 +604,37 @@ static int run(void)
 		close(sigfd);
 		return 1;
 	}
-	knotice("katlsd %s started, up to %u handshakes at once",
-		KATLSD_VERSION, state.cfg.concurrency);
+	/*
+	 * Each running request holds three descriptors in its worker (the
+	 * socket, its sandbox line, its broker line) and one in the parent:
+	 * raise the soft limit to the hard one (systemd: 1024 / 524288).
+	 */
+	{
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				kwarn("cannot raise RLIMIT_NOFILE: %s",
+				      strerror(errno));
+		}
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	katlsd_config_pool(&state.cfg, ncpu > 0 ? (unsigned int)ncpu : 1, &lim);
+	knotice("katlsd %s started, up to %u handshakes at once in %u workers (%u each); at most %u per uid, %u per peer, %u waiting",
+		KATLSD_VERSION, state.cfg.concurrency, lim.workers,
+		lim.per_worker, lim.max_per_uid, lim.max_per_peer,
+		lim.max_waiting);
 
 	/* The quote broker: configfs-tsm is the parent's alone. */
 	ret = katlsd_qbroker_new(state.cfg.max_batch, KATLSD_MAX_CONCURRENCY,
 				 &qb);
+	if (!ret)
+		ret = katlsd_fair_new(state.cfg.concurrency, lim.max_per_uid,
+				      lim.max_per_peer, lim.max_waiting, &fair);
+	slot_started = calloc(lim.workers, sizeof(*slot_started));
+	if (!ret && !slot_started)
+		ret = -ENOMEM;
 	if (!ret && state.cfg.tsm_root) {
 		quoter_root = strdup(state.cfg.tsm_root);
 		if (!quoter_root)
@@ -343,41 +642,45 @@ static int run(void)
 	}
 	if (ret) {
 		kerr("quote broker: %s", strerror(-ret));
-		katls_agent_close(&nl);
 		katls_agent_close(&ctrl);
 		close(sigfd);
 		return 1;
 	}
+	katlsd_qbroker_set_release(qb, on_release, NULL);
 	katlsd_evsrc_tsm_sweep_stale(quoter_root);
 	kinfo("quote broker: up to %u handshakes per report",
 	      state.cfg.max_batch);
-	spawn_quoter(&nl, &ctrl, sigfd, &oldmask);
-
-	/* Requests may be pending from before we started. */
-	katlsd_sched_init(&sched);
-	spawn(&nl, &ctrl, sigfd, &oldmask);
+	spawn_quoter(&oldmask);
 
 	pfd[0].fd = sigfd;
 	pfd[0].events = POLLIN;
-	pfd[2].fd = katls_agent_fd(&ctrl);
-	pfd[2].events = POLLIN;
+	pfd[1].fd = katls_agent_fd(&ctrl);
+	pfd[1].events = POLLIN;
 	while (!stop) {
-		/* No subscription while the module is away: poll ignores -1. */
-		pfd[1].fd = nl.sk ? katls_agent_fd(&nl) : -1;
-		pfd[1].events = POLLIN;
-		pfd[1].revents = 0;
 		if (katlsd_qbroker_abandoned(qb))
 			stop_quoter("every handshake of its batch went away");
 		if (!katlsd_qbroker_overdue_ms(qb, QUOTE_MAX_MS))
 			stop_quoter("report stuck past the longest deadline");
 		if (!quoter_pid)
-			spawn_quoter(&nl, &ctrl, sigfd, &oldmask);
-		timeout = katlsd_qbroker_overdue_ms(qb, QUOTE_MAX_MS);
+			spawn_quoter(&oldmask);
+		timeout = fill_pool(&oldmask);
+		timeout = min_timeout(timeout,
+				      katlsd_qbroker_overdue_ms(qb, QUOTE_MAX_MS));
+		timeout = min_timeout(timeout,
+				      katlsd_fair_timeout_ms(fair, now_ms()));
 		if (!quoter_pid)
-			timeout = 1000;	/* to start the quoter again */
-		nqb = katlsd_qbroker_pollfds(qb, pfd + 3,
-					     sizeof(pfd) / sizeof(pfd[0]) - 3);
-		if (poll(pfd, 3 + nqb, timeout) < 0) {
+			timeout = min_timeout(timeout, 1000);
+		nw = 0;
+		for (i = 0; i < npws && nw < 2 * KATLSD_MAX_WORKERS + 16; i++) {
+			pfd[2 + nw].fd = pws[i].ctl;
+			pfd[2 + nw].events = POLLIN;
+			pfd[2 + nw].revents = 0;
+			nw++;
+		}
+		nqb = katlsd_qbroker_pollfds(qb, pfd + 2 + nw,
+					     sizeof(pfd) / sizeof(pfd[0]) -
+					     2 - nw);
+		if (poll(pfd, 2 + nw + nqb, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			kerr("poll: %s", strerror(errno));
@@ -395,6 +698,9 @@ static int run(void)
 				case SIGHUP:
 					reload();
 					break;
+				case SIGUSR1:
+					log_counters("status: ");
+					break;
 				default:
 					knotice("signal %u: stopping",
 						si.ssi_signo);
@@ -402,7 +708,7 @@ static int run(void)
 				}
 			}
 		}
-		if (!stop && (pfd[2].revents & (POLLIN | POLLERR))) {
+		if (!stop && (pfd[1].revents & (POLLIN | POLLERR))) {
 			unsigned int ev = 0;
 
 			ret = katls_agent_ctrl_drain(&ctrl, &ev);
@@ -417,68 +723,81 @@ static int run(void)
 				break;
 			}
 			if (ev)
-				follow_family(&nl, ev);
+				follow_family(ev);
 		}
-		if (!stop && nl.sk &&
-		    (pfd[1].revents & (POLLIN | POLLERR))) {
-			unsigned int ready = 0;
+		if (stop)
+			break;
+		/* Worker lines: pws may shrink in reap(), so match by fd. */
+		for (i = 0; i < nw; i++) {
+			struct pw *w = NULL;
+			size_t j;
 
-			ret = katls_agent_drain(&nl, &ready);
-			if (ret == -ENOBUFS) {
-				kwarn("netlink overrun: notifications lost, probing");
-				katlsd_sched_overrun(&sched,
-						     state.cfg.concurrency);
-			} else if (ret) {
-				kerr("netlink: %s", strerror(-ret));
+			if (!pfd[2 + i].revents)
+				continue;
+			for (j = 0; j < npws; j++)
+				if (pws[j].ctl == pfd[2 + i].fd &&
+				    pws[j].ctl >= 0)
+					w = &pws[j];
+			if (!w)
+				continue;
+			if (pfd[2 + i].revents & POLLIN) {
+				/* all it sent: it may be waiting for room */
+				do
+					from_worker_ctl(w);
+				while (readable(w->ctl));
+			} else {
+				close(w->ctl);
+				w->ctl = -1;
 			}
-			katlsd_sched_ready(&sched, ready);
 		}
-		if (!stop)
-			katlsd_qbroker_handle(qb, pfd + 3, nqb);
-		if (!stop && nl.sk)
-			spawn(&nl, &ctrl, sigfd, &oldmask);
+		katlsd_qbroker_handle(qb, pfd + 2 + nw, nqb);
+		admit_waiters();
 	}
 
 	/*
-	 * Clean stop: accept nothing new; let running handshakes finish
-	 * (each is bounded by its kernel deadline and alarm()).
+	 * Clean stop: the workers accept nothing new and finish what runs
+	 * (each request is bounded by its kernel deadline).  The broker goes
+	 * first: handshakes still waiting for evidence fail (EIO), the
+	 * quoter ends after the report it may be making.
 	 */
-	katls_agent_close(&nl);
 	katls_agent_close(&ctrl);
-	/*
-	 * The broker goes first: handshakes still waiting for evidence fail
-	 * (EIO), the quoter ends after the report it may be making.
-	 */
-	katlsd_qbroker_stats(qb, &qs);
-	knotice("quote broker: %llu reports (%llu failed), %llu handshakes served, %llu ETIMEDOUT, largest batch %u",
-		(unsigned long long)qs.reports, (unsigned long long)qs.failed,
-		(unsigned long long)qs.served,
-		(unsigned long long)qs.timeouts, qs.largest);
+	for (i = 0; i < npws; i++)
+		kill(pws[i].pid, SIGTERM);
+	log_counters("");
+	katlsd_qbroker_set_release(qb, NULL, NULL);
 	katlsd_qbroker_free(qb);
 	qb = NULL;
-	if (sched.running)
-		knotice("waiting for %u running handshake(s)", sched.running);
-	while (sched.running || quoter_pid || quoter_dying) {
+	for (i = 0; i < npws; i++)
+		if (pws[i].ctl >= 0)
+			close(pws[i].ctl);
+	if (npws)
+		knotice("waiting for %zu worker(s) to finish", npws);
+	while (npws || quoter_pid || quoter_dying) {
 		int status;
 		pid_t pid = wait(&status);
+		struct pw *w;
 
 		if (pid < 0)
 			break;
-		if (pid == quoter_dying) {
-			katlsd_evsrc_tsm_sweep(quoter_root, pid);
-			quoter_dying = 0;
-			continue;
-		}
 		if (pid == quoter_pid || pid == quoter_dying) {
 			katlsd_evsrc_tsm_sweep(quoter_root, pid);
 			if (pid == quoter_pid)
 				quoter_pid = 0;
 			else
 				quoter_dying = 0;
-		} else if (sched.running) {
-			sched.running--;
+			continue;
 		}
+		katlsd_fair_drop_worker(fair, pid, close_fair_fd, NULL);
+		w = pw_find(pid);
+		if (w)
+			*w = pws[--npws];
 	}
+	katlsd_fair_free(fair);
+	fair = NULL;
+	free(pws);
+	pws = NULL;
+	free(slot_started);
+	slot_started = NULL;
 	free(quoter_root);
 	quoter_root = NULL;
 	close(sigfd);

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <gnutls/crypto.h>
 #include <katls/tsm.h>
 
+#include "katlsd.h"
 #include "log.h"
 #include "privsep.h"
 #include "sandbox.h"
@@ -106,6 +108,217 @@ int katlsd_ipc_recv(int fd, uint8_t *buf, size_t cap,
 	if (mh.msg_flags & MSG_CTRUNC)
 		return -EPROTO;
 	return katlsd_ipc_parse(buf, (size_t)n, m);
+}
+
+int katlsd_ipc_send_fd(int fd, uint32_t type, const void *a, size_t alen,
+		       int pass)
+{
+	uint8_t hdr[KATLSD_IPC_HDR_LEN];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)a, alen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2,
+			     .msg_control = cm.b,
+			     .msg_controllen = sizeof(cm.b) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (alen > KATLSD_IPC_MAX - KATLSD_IPC_HDR_LEN || pass < 0)
+		return -EINVAL;
+	memset(&cm, 0, sizeof(cm));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	put32(hdr, type);
+	put32(hdr + 4, (uint32_t)alen);
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == alen + sizeof(hdr) ? 0 : -EIO;
+}
+
+int katlsd_ipc_recv_fd(int fd, uint8_t *buf, size_t cap,
+		       struct katlsd_ipc_msg *m, int *pfd)
+{
+	/* room for two: a second one is refused, not silently dropped */
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct iovec iov = { buf, cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cm.b,
+			     .msg_controllen = sizeof(cm.b) };
+	struct cmsghdr *c;
+	int got = -1, bad = 0, ret;
+	ssize_t n;
+
+	*pfd = -1;
+	memset(m, 0, sizeof(*m));
+	if (cap < KATLSD_IPC_HDR_LEN)
+		return -EINVAL;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k, nfd;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			bad = 1;
+			continue;
+		}
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < nfd; k++) {
+			int x;
+
+			memcpy(&x, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (got < 0 && !bad) {
+				got = x;
+			} else {
+				close(x);
+				bad = 1;
+			}
+		}
+	}
+	if (n == 0)
+		ret = -EPIPE;
+	else if (mh.msg_flags & MSG_TRUNC)
+		ret = -EMSGSIZE;
+	else if (bad || (mh.msg_flags & MSG_CTRUNC))
+		ret = -EPROTO;
+	else
+		ret = katlsd_ipc_parse(buf, (size_t)n, m);
+	if (ret) {
+		if (got >= 0)
+			close(got);
+		return ret;
+	}
+	*pfd = got;
+	return 0;
+}
+
+/* ---- the pool's control messages ---- */
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+void katlsd_ipc_enc_slot_req(const struct katlsd_ipc_slot_req *r,
+			     uint8_t out[KATLSD_IPC_SLOT_REQ_LEN])
+{
+	put64(out, r->tag);
+	put64(out + 8, r->deadline_ms);
+	put32(out + 16, r->uid);
+	put32(out + 20, r->peer.family);
+	memcpy(out + 24, r->peer.addr, 16);
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+int katlsd_ipc_dec_slot_req(const struct katlsd_ipc_msg *m,
+			    struct katlsd_ipc_slot_req *r)
+{
+	const uint8_t *p = m->payload;
+
+	memset(r, 0, sizeof(*r));
+	if (m->type != KATLSD_IPC_SLOT_REQ || m->len != KATLSD_IPC_SLOT_REQ_LEN)
+		return -EPROTO;
+	r->tag = get64(p);
+	r->deadline_ms = get64(p + 8);
+	r->uid = get32(p + 16);
+	r->peer.family = get32(p + 20);
+	memcpy(r->peer.addr, p + 24, 16);
+	if ((r->peer.family == 0 && !all_zero(r->peer.addr, 16)) ||
+	    (r->peer.family == AF_INET && !all_zero(r->peer.addr + 4, 12)) ||
+	    (r->peer.family != 0 && r->peer.family != AF_INET &&
+	     r->peer.family != AF_INET6)) {
+		memset(r, 0, sizeof(*r));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void katlsd_ipc_enc_slot_rep(uint64_t tag, int32_t status,
+			     uint8_t out[KATLSD_IPC_SLOT_REP_LEN])
+{
+	put64(out, tag);
+	memcpy(out + 8, &status, 4);
+}
+
+int katlsd_ipc_dec_slot_rep(const struct katlsd_ipc_msg *m, uint64_t *tag,
+			    int32_t *status)
+{
+	int32_t st;
+
+	*tag = 0;
+	*status = 0;
+	if (m->type != KATLSD_IPC_SLOT_REP || m->len != KATLSD_IPC_SLOT_REP_LEN)
+		return -EPROTO;
+	memcpy(&st, m->payload + 8, 4);
+	if (st != 0 && st != 1 && st != -EBUSY && st != -ETIMEDOUT)
+		return -EPROTO;
+	*tag = get64(m->payload);
+	*status = st;
+	return 0;
+}
+
+void katlsd_ipc_enc_start(const struct katlsd_ipc_start *s,
+			  uint8_t out[KATLSD_IPC_START_LEN])
+{
+	memset(out, 0, KATLSD_IPC_START_LEN);
+	put64(out, s->tag);
+	put32(out + 8, s->role);
+	put32(out + 12, s->timeout_ms);
+	memcpy(out + 16, s->policy, KATLS_POLICY_MAX);
+	out[16 + KATLS_POLICY_MAX - 1] = '\0';
+	memcpy(out + 16 + KATLS_POLICY_MAX, s->peername, KATLS_PEERNAME_MAX);
+	out[KATLSD_IPC_START_LEN - 1] = '\0';
+}
+
+int katlsd_ipc_dec_start(const struct katlsd_ipc_msg *m,
+			 struct katlsd_ipc_start *s)
+{
+	const uint8_t *p = m->payload;
+
+	memset(s, 0, sizeof(*s));
+	if (m->type != KATLSD_IPC_START || m->len != KATLSD_IPC_START_LEN)
+		return -EPROTO;
+	s->tag = get64(p);
+	s->role = get32(p + 8);
+	s->timeout_ms = get32(p + 12);
+	memcpy(s->policy, p + 16, KATLS_POLICY_MAX);
+	memcpy(s->peername, p + 16 + KATLS_POLICY_MAX, KATLS_PEERNAME_MAX);
+	if ((s->role != KATLS_ROLE_CLIENT && s->role != KATLS_ROLE_SERVER) ||
+	    s->timeout_ms > KATLS_TIMEOUT_MAX_MS ||
+	    !memchr(s->policy, '\0', KATLS_POLICY_MAX) || !s->policy[0] ||
+	    !memchr(s->peername, '\0', KATLS_PEERNAME_MAX)) {
+		memset(s, 0, sizeof(*s));
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* ---- payloads ---- */
@@ -797,6 +1010,14 @@ static int remote_evidence(void *arg, const uint8_t report_data[64],
 	return status;
 }
 
+/*
+ * The pool's sandbox shares one set of server credentials between its
+ * handshake threads; a signature goes to the monitor on the line of the
+ * request that the calling thread serves (GnuTLS signs in the thread
+ * that runs the handshake).
+ */
+static __thread struct katlsd_remote *current_rm;
+
 static int remote_sign_kind(struct katlsd_remote *rm, uint32_t kind,
 			    gnutls_sign_algorithm_t algo,
 			    const gnutls_datum_t *data, gnutls_datum_t *sig)
@@ -807,6 +1028,8 @@ static int remote_sign_kind(struct katlsd_remote *rm, uint32_t kind,
 	uint8_t head[8];
 	int ret, status = -EIO;
 
+	if (current_rm)
+		rm = current_rm;
 	if (data->size > KATLSD_IPC_SIGN_DATA_MAX)
 		return GNUTLS_E_PK_SIGN_FAILED;
 	put32(head, (uint32_t)algo);
@@ -1110,4 +1333,173 @@ void katlsd_sandbox_main(struct katlsd_hs_params *p,
 	if (ret)
 		kerr("sandbox: result to the monitor: %s", strerror(-ret));
 	_exit(ret ? KATLSD_SANDBOX_EXIT_SETUP : 0);
+}
+
+/* ---- the pool's sandbox (issue 13 item 3) ---- */
+
+/* Thread stacks: GnuTLS and the verifiers need far less; virtual anyway. */
+#define JOB_STACK	(1024 * 1024)
+
+struct sb_pool {
+	struct katlsd_state *st;
+	gnutls_certificate_credentials_t creds;	/* NULL: no server role */
+	struct katlsd_remote keyrm;	/* pk and bits of the remote key */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned int active;
+};
+
+struct sb_job {
+	struct sb_pool *pool;
+	struct katlsd_ipc_start s;
+	struct katlsd_remote rm;
+	struct katlsd_hs_params p;
+};
+
+static void *job_main(void *arg)
+{
+	struct sb_job *j = arg;
+	struct sb_pool *pool = j->pool;
+	struct katlsd_hs_result r;
+
+	current_rm = &j->rm;
+	katlsd_handshake(&j->p, &r);
+	if (katlsd_remote_result(&j->rm, &r))
+		kerr("sandbox: request %llu: result to the monitor failed",
+		     (unsigned long long)j->s.tag);
+	katlsd_hs_result_wipe(&r);
+	current_rm = NULL;
+	close(j->rm.ipc);
+	free(j);
+	pthread_mutex_lock(&pool->lock);
+	if (!--pool->active)
+		pthread_cond_signal(&pool->idle);
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+static void job_setup(struct sb_pool *pool, struct sb_job *j, int ipc)
+{
+	struct katlsd_state *st = pool->st;
+	struct katlsd_hs_params *p = &j->p;
+
+	j->pool = pool;
+	katlsd_remote_init(&j->rm, ipc);
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->role = (enum katls_role)j->s.role;
+	p->timeout_ms = j->s.timeout_ms;
+	p->policy_name = j->s.policy;
+	p->peername = j->s.peername;
+	p->client_creds = st->client_creds;
+	p->have_truststore = st->have_truststore;
+	p->policy = katls_policy_find(st->policies, j->s.policy);
+	p->evidence_bound_key = katls_policy_evidence_bound_key(p->policy);
+	p->vopts.roots_dir = st->cfg.roots_dir;
+	p->vopts.certs_dir = st->cfg.certs_dir;
+	p->vopts.collateral_dir = st->cfg.collateral_dir;
+	p->vopts.cpak_file = st->cfg.cpak_file;
+	p->server_creds = j->s.role == KATLS_ROLE_SERVER ? pool->creds : NULL;
+	p->evsrc = &j->rm.evsrc;
+	p->on_failure = katlsd_remote_failed;
+	p->on_failure_arg = &j->rm;
+	p->transport = &j->rm.transport;
+}
+
+/* No thread for it: the request fails at once (ENOMEM). */
+static void job_refuse(struct sb_job *j)
+{
+	struct katlsd_hs_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = ENOMEM;
+	snprintf(r.reason, sizeof(r.reason), "no handshake thread");
+	(void)katlsd_remote_result(&j->rm, &r);
+	close(j->rm.ipc);
+	free(j);
+}
+
+void katlsd_sandbox_pool_main(struct katlsd_state *st, int ctl,
+			      const struct katlsd_sandbox *sb0,
+			      gnutls_pk_algorithm_t pk, unsigned int bits)
+{
+	static struct sb_pool pool = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.idle = PTHREAD_COND_INITIALIZER,
+	};
+	struct katlsd_sandbox sb = *sb0;
+	uint8_t buf[KATLSD_IPC_HDR_LEN + KATLSD_IPC_START_LEN];
+	struct katlsd_ipc_msg m;
+	pthread_attr_t attr;
+	int keep[1] = { ctl };
+	int ret, ipc;
+
+	pool.st = st;
+	katlsd_remote_init(&pool.keyrm, -1);
+	if (st->server_creds &&
+	    katlsd_remote_creds(&pool.keyrm, st->server_creds, pk, bits,
+				&pool.creds))
+		_exit(KATLSD_SANDBOX_EXIT_SETUP);
+	/* The real key goes before any peer input is read (zeroized). */
+	if (st->server_creds)
+		gnutls_certificate_free_credentials(st->server_creds);
+	st->server_creds = NULL;
+
+	sb.keep_fds = keep;
+	sb.n_keep = 1;
+	katlsd_log_detach();
+	ret = katlsd_sandbox_enter(&sb);
+	katlsd_log_reopen();
+	if (ret) {
+		kerr("sandbox: %s", strerror(-ret));
+		_exit(KATLSD_SANDBOX_EXIT_SETUP);
+	}
+	if (pthread_attr_init(&attr) ||
+	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) ||
+	    pthread_attr_setstacksize(&attr, JOB_STACK))
+		_exit(KATLSD_SANDBOX_EXIT_SETUP);
+	for (;;) {
+		struct sb_job *j;
+		pthread_t t;
+
+		ret = katlsd_ipc_recv_fd(ctl, buf, sizeof(buf), &m, &ipc);
+		if (ret == -EPIPE || ret == -ECONNRESET)
+			break;
+		if (!ret && ipc < 0)
+			ret = -EPROTO;
+		if (ret) {
+			/* The monitor is trusted: a broken line is a bug. */
+			kerr("sandbox: control line: %s", strerror(-ret));
+			if (ipc >= 0)
+				close(ipc);
+			_exit(KATLSD_SANDBOX_EXIT_SETUP);
+		}
+		j = calloc(1, sizeof(*j));
+		if (!j) {
+			close(ipc);
+			continue;	/* its monitor sees the line close */
+		}
+		if (katlsd_ipc_dec_start(&m, &j->s)) {
+			kerr("sandbox: malformed START");
+			close(ipc);
+			free(j);
+			_exit(KATLSD_SANDBOX_EXIT_SETUP);
+		}
+		job_setup(&pool, j, ipc);
+		pthread_mutex_lock(&pool.lock);
+		pool.active++;
+		pthread_mutex_unlock(&pool.lock);
+		if (pthread_create(&t, &attr, job_main, j)) {
+			pthread_mutex_lock(&pool.lock);
+			pool.active--;
+			pthread_mutex_unlock(&pool.lock);
+			job_refuse(j);
+		}
+	}
+	/* The monitor stops: let the running handshakes end. */
+	pthread_mutex_lock(&pool.lock);
+	while (pool.active)
+		pthread_cond_wait(&pool.idle, &pool.lock);
+	pthread_mutex_unlock(&pool.lock);
+	_exit(0);
 }

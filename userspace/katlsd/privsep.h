@@ -85,7 +85,10 @@ enum katlsd_ipc_type {
 	KATLSD_IPC_POLL_REQ,
 	KATLSD_IPC_POLL_REP,
 	KATLSD_IPC_BROKER_REQ,		/* worker -> parent (broker.h) */
-	KATLSD_IPC_TYPE_MAX = KATLSD_IPC_BROKER_REQ,
+	KATLSD_IPC_SLOT_REQ,		/* pool worker -> parent (+ an fd) */
+	KATLSD_IPC_SLOT_REP,		/* parent -> pool worker */
+	KATLSD_IPC_START,		/* pool worker -> its sandbox (+ an fd) */
+	KATLSD_IPC_TYPE_MAX = KATLSD_IPC_START,
 };
 
 #define KATLSD_IPC_HDR_LEN	8
@@ -121,6 +124,18 @@ int katlsd_ipc_recv(int fd, uint8_t *buf, size_t cap,
 		    struct katlsd_ipc_msg *m);
 /* The same header check on a buffer of n bytes (unit tests use it). */
 int katlsd_ipc_parse(const uint8_t *buf, size_t n, struct katlsd_ipc_msg *m);
+
+/*
+ * The same with at most one passed descriptor (the pool's control lines,
+ * below): *pfd is the descriptor or -1.  Two or more, or a truncated
+ * control message: every descriptor that came is closed, -EPROTO.  On
+ * any error *pfd is -1; otherwise the caller owns it.
+ */
+int katlsd_ipc_recv_fd(int fd, uint8_t *buf, size_t cap,
+		       struct katlsd_ipc_msg *m, int *pfd);
+/* katlsd_ipc_send() with one descriptor passed along (SCM_RIGHTS). */
+int katlsd_ipc_send_fd(int fd, uint32_t type, const void *a, size_t alen,
+		       int pass);
 
 /* Payload codecs: decoders return 0 or -EPROTO and check every length. */
 int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
@@ -162,6 +177,67 @@ int katlsd_ipc_dec_status_rep(const struct katlsd_ipc_msg *m, uint32_t type,
 			      int *status, gnutls_datum_t *data);
 /* Is data exactly a TLS 1.3 server CertificateVerify input? */
 bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len);
+
+/*
+ * ---- the worker pool's control lines (issue 13 item 3) ----
+ *
+ * worker -> parent   SLOT_REQ  u64 tag (the kernel's request id), u64
+ *                              deadline (CLOCK_MONOTONIC ms, 0: none),
+ *                              u32 uid, u32 family, u8 addr[16]; passes
+ *                              the request's line to the quote broker
+ * parent -> worker   SLOT_REP  u64 tag, i32 status: 0 run now, 1 wait
+ *                              (another SLOT_REP follows), -EBUSY (wait
+ *                              queue full), -ETIMEDOUT (deadline passed
+ *                              while waiting)
+ * worker -> sandbox  START     u64 tag, u32 role, u32 timeout_ms,
+ *                              policy[KATLS_POLICY_MAX],
+ *                              peername[KATLS_PEERNAME_MAX]; passes the
+ *                              request's own monitor/sandbox line
+ *
+ * Each request then has its own SEQPACKET line between its monitor
+ * thread and its sandbox thread, with exactly the messages above (one
+ * request per line, so the per-request limits stay as they are).
+ */
+#include "fair.h"
+
+struct katlsd_ipc_slot_req {
+	uint64_t tag;
+	uint64_t deadline_ms;
+	uint32_t uid;
+	struct katlsd_peer peer;
+};
+
+struct katlsd_ipc_start {
+	uint64_t tag;
+	uint32_t role;
+	uint32_t timeout_ms;
+	char policy[KATLS_POLICY_MAX];
+	char peername[KATLS_PEERNAME_MAX];
+};
+
+#define KATLSD_IPC_SLOT_REQ_LEN	(8 + 8 + 4 + 4 + 16)
+#define KATLSD_IPC_SLOT_REP_LEN	(8 + 4)
+#define KATLSD_IPC_START_LEN	(8 + 4 + 4 + KATLS_POLICY_MAX + \
+				 KATLS_PEERNAME_MAX)
+
+void katlsd_ipc_enc_slot_req(const struct katlsd_ipc_slot_req *r,
+			     uint8_t out[KATLSD_IPC_SLOT_REQ_LEN]);
+/* family 0 (unknown: all zero), AF_INET (bytes 4..15 zero) or AF_INET6. */
+int katlsd_ipc_dec_slot_req(const struct katlsd_ipc_msg *m,
+			    struct katlsd_ipc_slot_req *r);
+void katlsd_ipc_enc_slot_rep(uint64_t tag, int32_t status,
+			     uint8_t out[KATLSD_IPC_SLOT_REP_LEN]);
+/* status one of 0, 1, -EBUSY, -ETIMEDOUT. */
+int katlsd_ipc_dec_slot_rep(const struct katlsd_ipc_msg *m, uint64_t *tag,
+			    int32_t *status);
+void katlsd_ipc_enc_start(const struct katlsd_ipc_start *s,
+			  uint8_t out[KATLSD_IPC_START_LEN]);
+/*
+ * role client or server, timeout_ms at most KATLS_TIMEOUT_MAX_MS, policy
+ * NUL-terminated and not empty, peername NUL-terminated.
+ */
+int katlsd_ipc_dec_start(const struct katlsd_ipc_msg *m,
+			 struct katlsd_ipc_start *s);
 
 /* ---- monitor ---- */
 
@@ -236,6 +312,20 @@ struct katlsd_sandbox;
  * the private key), confine itself (sandbox.h), run the handshake of p,
  * send the RESULT, exit.  Never returns.
  */
+struct katlsd_state;
+
+/*
+ * The pool's sandbox (issue 13 item 3), right after the fork: like
+ * katlsd_sandbox_main(), but for many requests: confined once, it reads
+ * START messages on ctl and runs each handshake in a thread of its own,
+ * on the request's own line, until ctl closes (then it waits for its
+ * handshakes and exits).  Never returns.
+ */
+void katlsd_sandbox_pool_main(struct katlsd_state *st, int ctl,
+			      const struct katlsd_sandbox *sb,
+			      gnutls_pk_algorithm_t pk, unsigned int bits)
+	__attribute__((noreturn));
+
 void katlsd_sandbox_main(struct katlsd_hs_params *p,
 			 gnutls_certificate_credentials_t *real_creds,
 			 int ipc, const struct katlsd_sandbox *sb,

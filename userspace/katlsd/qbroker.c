@@ -20,6 +20,7 @@ struct client {
 	int fd;				/* -1: free slot */
 	pid_t pid;
 	uint64_t id;			/* the broker waiter, 0: none */
+	uint64_t tag;			/* the pool's request (qbroker.h) */
 };
 
 struct katlsd_qbroker {
@@ -32,6 +33,8 @@ struct katlsd_qbroker {
 	size_t ncl;
 	struct katlsd_qbroker_stats st;
 	uint8_t *buf;			/* KATLSD_IPC_MAX */
+	void (*release)(void *arg, pid_t pid, uint64_t tag);
+	void *release_arg;
 };
 
 static uint64_t now_ms(void)
@@ -137,7 +140,10 @@ static void drop(struct katlsd_qbroker *qb, struct client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	if (qb->release)
+		qb->release(qb->release_arg, c->pid, c->tag);
 	c->pid = 0;
+	c->tag = 0;
 }
 
 /* Hand every waiting result to its worker. */
@@ -242,6 +248,20 @@ void katlsd_qbroker_set_quoter(struct katlsd_qbroker *qb, int fd)
 
 int katlsd_qbroker_add(struct katlsd_qbroker *qb, int fd, pid_t pid)
 {
+	return katlsd_qbroker_add_tagged(qb, fd, pid, 0);
+}
+
+void katlsd_qbroker_set_release(struct katlsd_qbroker *qb,
+				void (*fn)(void *arg, pid_t pid, uint64_t tag),
+				void *arg)
+{
+	qb->release = fn;
+	qb->release_arg = arg;
+}
+
+int katlsd_qbroker_add_tagged(struct katlsd_qbroker *qb, int fd, pid_t pid,
+			      uint64_t tag)
+{
 	struct client *n;
 	size_t i;
 
@@ -261,6 +281,7 @@ int katlsd_qbroker_add(struct katlsd_qbroker *qb, int fd, pid_t pid)
 	qb->cl[i].fd = fd;
 	qb->cl[i].pid = pid;
 	qb->cl[i].id = 0;
+	qb->cl[i].tag = tag;
 	return 0;
 }
 

@@ -59,7 +59,19 @@ int katlsd_qbroker_has_quoter(const struct katlsd_qbroker *qb);
 
 /* A worker's end of its socketpair (owned by the broker).  0 or -ENOMEM. */
 int katlsd_qbroker_add(struct katlsd_qbroker *qb, int fd, pid_t pid);
-/* The worker was reaped: cancel its waiter, close its end. */
+/*
+ * The worker pool (issue 13 item 3): one line per request, named by the
+ * worker and its tag (the kernel's request id).  When the line goes (the
+ * request ended: its worker closed it; the worker died; a protocol
+ * error), release(arg, pid, tag) is called: the pool frees the request's
+ * admission slot (fair.h).  The callback must not add or remove lines.
+ */
+int katlsd_qbroker_add_tagged(struct katlsd_qbroker *qb, int fd, pid_t pid,
+			      uint64_t tag);
+void katlsd_qbroker_set_release(struct katlsd_qbroker *qb,
+				void (*fn)(void *arg, pid_t pid, uint64_t tag),
+				void *arg);
+/* The worker was reaped: cancel its waiters, close its ends. */
 void katlsd_qbroker_remove(struct katlsd_qbroker *qb, pid_t pid);
 
 /*

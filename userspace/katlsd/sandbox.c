@@ -11,12 +11,14 @@
  * not be allowed.
  *
  * The allow-list is what a GnuTLS handshake, the verifiers (which read
- * roots and collateral files) and logging need, nothing that creates
- * processes, changes identity, opens files for writing, or talks netlink.
+ * roots and collateral files), logging and the pool sandbox's handshake
+ * threads need, nothing that creates processes, changes identity, opens
+ * files for writing, or talks netlink.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -126,6 +128,9 @@ static const char *const allowed[] = {
 	"gettimeofday", "time", "nanosleep", "clock_nanosleep",
 	"sched_yield", "restart_syscall", "rt_sigreturn", "rt_sigprocmask",
 	"exit", "exit_group", "sigaltstack",
+	/* threads of the pool's sandbox (clone itself: see below) */
+	"set_robust_list", "get_robust_list", "rseq", "sched_getaffinity",
+	"set_tid_address", "rt_sigaction",
 	/* I/O on the descriptors we hold */
 	"read", "readv", "pread64", "write", "writev", "lseek", "close",
 	"fstat", "newfstatat", "statx", "stat", "lstat", "getdents64",
@@ -144,7 +149,7 @@ static int install_filter(void)
 {
 	scmp_filter_ctx ctx;
 	unsigned int i;
-	int ret;
+	int ret, nr3;
 
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
@@ -155,6 +160,23 @@ static int install_filter(void)
 		if (nr == __NR_SCMP_ERROR)
 			continue;	/* not on this architecture */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (ret < 0)
+			goto out;
+	}
+	/*
+	 * Threads, never processes: clone only with CLONE_THREAD (which
+	 * needs CLONE_VM and CLONE_SIGHAND); clone3 passes its flags in
+	 * memory, which a filter cannot read, so it fails with ENOSYS and
+	 * glibc falls back to clone.
+	 */
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+				       CLONE_THREAD));
+	if (ret < 0)
+		goto out;
+	nr3 = seccomp_syscall_resolve_name("clone3");
+	if (nr3 != __NR_SCMP_ERROR) {
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr3, 0);
 		if (ret < 0)
 			goto out;
 	}

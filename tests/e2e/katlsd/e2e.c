@@ -23,6 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <katls/agent.h>
 #include <katls/katls.h>
 
 #include "tap.h"
@@ -359,7 +364,7 @@ static void backstop(void)
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
 	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	tap_ok(tsm_entries() == 0,
-	       "backstop: the alarm removed the configfs-tsm entry (%ld ms, quote still sleeping)",
+	       "backstop: the request was stopped and the configfs-tsm entry removed (%ld ms, quote still sleeping)",
 	       ms);
 	close(p.a);
 	close(p.b);
@@ -431,49 +436,600 @@ static void broker_batch(void)
 	set_param("delay_ms", "0");
 }
 
+/* ---- issue 13 item 3: the worker pool ---- */
+
+/* Children of the katlsd parent named comm (at most max pids into out). */
+static int children_named(pid_t parent, const char *comm, pid_t *out, int max)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		char path[300], buf[512], *p, *name;
+		int ppid;
+		FILE *f;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		name = p ? strchr(buf, '(') : NULL;
+		p = p ? strrchr(buf, ')') : NULL;
+		if (!p || !name)
+			continue;
+		*p = '\0';
+		name++;
+		if (strcmp(name, comm))
+			continue;
+		if (sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == parent) {
+			if (n < max)
+				out[n] = atoi(de->d_name);
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /*
- * (c): a server worker killed while it waits for evidence: its pair
- * fails closed, the others open, no report entry is left; then every
- * server worker killed: the report nobody waits for is abandoned and its
+ * Every process whose name starts with "katlsd" (parent, quoter, pool),
+ * but this program (katlsd-e2e).
+ */
+static int katlsd_processes(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		char path[300], comm[64] = "";
+		FILE *f;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
+		    atoi(de->d_name) == (int)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "katlsd", 6))
+			n++;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The kernel's view: which agent process owns each opted-in socket. */
+#define OWNED_MAX 4096
+struct owned {
+	uint64_t inode[OWNED_MAX];
+	uint32_t pid[OWNED_MAX];
+	int n;
+};
+
+static int owned_cb(const struct katls_agent_sock *s, void *arg)
+{
+	struct owned *o = arg;
+
+	if (o->n < OWNED_MAX && KATLS_AGENT_HAS(s, KATLS_A_INODE)) {
+		o->inode[o->n] = s->inode;
+		o->pid[o->n] = KATLS_AGENT_HAS(s, KATLS_A_AGENT_PID) ?
+			       s->agent_pid : 0;
+		o->n++;
+	}
+	return 0;
+}
+
+static int owners(struct owned *o)
+{
+	struct katls_agent ag = { 0 };
+	int ret;
+
+	o->n = 0;
+	ret = katls_agent_connect(&ag);
+	if (!ret)
+		ret = katls_agent_dump(&ag, owned_cb, o);
+	katls_agent_close(&ag);
+	return ret;
+}
+
+static uint32_t owner_of(const struct owned *o, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return 0;
+	for (int i = 0; i < o->n; i++)
+		if (o->inode[i] == (uint64_t)st.st_ino)
+			return o->pid[i];
+	return 0;
+}
+
+static int in_flight(const struct owned *o)
+{
+	int n = 0;
+
+	for (int i = 0; i < o->n; i++)
+		n += o->pid[i] != 0;
+	return n;
+}
+
+/* Wait until the parent has `want` katlsd-worker children again. */
+static int workers_back(pid_t kp, int want, pid_t gone, int ms)
+{
+	pid_t w[64];
+	int n = 0;
+
+	for (int t = 0; t < ms; t += 100) {
+		n = children_named(kp, "katlsd-worker", w, 64);
+		if (n == want) {
+			bool fresh = true;
+
+			for (int i = 0; i < n && i < 64; i++)
+				fresh &= w[i] != gone;
+			if (fresh)
+				return n;
+		}
+		usleep(100000);
+	}
+	return -n;
+}
+
+/*
+ * (c) issue 13 item 2, with the pool: a worker killed while its requests
+ * wait for evidence fails exactly its own requests (the kernel's
+ * ECONNABORTED), the other pairs open, no report entry is left; then
+ * every worker killed: the report nobody waits for is abandoned and its
  * entry removed before the quote would have ended.
  */
 static void broker_kill(pid_t kp)
 {
 	struct par p[NPAR];
 	pthread_t t[2 * NPAR];
+	struct owned *o = malloc(sizeof(*o));
 	struct timespec t0;
-	int n, killed, left;
+	pid_t w[8], victim = 0;
+	int n, nw, killed, left, best = -1, own = 0, others = 0, open = 0;
 	long ms;
 
+	if (!o)
+		exit(2);
 	set_param("delay_ms", "3000");
 	parallel("sim-demo", p, t);
 	sleep(1);
-	killed = kill_named(kp, "katlsd-server", 1);
-	n = parallel_join(p, t);
-	parallel_close(p);
-	tap_ok(killed == 1 && n == NPAR - 1,
-	       "broker: one server worker killed while waiting, the other %d pairs open (%d)",
-	       NPAR - 1, n);
-	tap_ok(tsm_entries() == 0,
-	       "broker: no configfs-tsm entry left after the killed worker");
+	/* The worker that holds the fewest of them (but one at least). */
+	nw = children_named(kp, "katlsd-worker", w, 8);
+	if (!owners(o))
+		for (int i = 0; i < nw && i < 8; i++) {
+			int c = 0;
 
-	parallel("sim-demo", p, t);
-	sleep(1);
+			for (int j = 0; j < o->n; j++)
+				c += o->pid[j] == (uint32_t)w[i];
+			if (c && (best < 0 || c < best)) {
+				best = c;
+				victim = w[i];
+			}
+		}
+	killed = victim && !kill(victim, SIGKILL);
+	parallel_join(p, t);
+	for (int i = 0; i < NPAR; i++) {
+		bool mine = owner_of(o, p[i].a) == (uint32_t)victim ||
+			    owner_of(o, p[i].b) == (uint32_t)victim;
+
+		own += mine;
+		if (!mine) {
+			others++;
+			open += p[i].rc.state == KATLS_STATE_OPEN &&
+				p[i].rs.state == KATLS_STATE_OPEN;
+		}
+	}
+	parallel_close(p);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	killed = kill_named(kp, "katlsd-server", NPAR);
 	do {
 		left = tsm_entries();
 		if (left)
 			usleep(50000);
 	} while (left && ms_since(&t0) < 1500);
+	tap_ok(killed == 1 && own > 0 && open == others,
+	       "broker: one pool worker killed while waiting: its %d pair(s) fail, the other %d of %d open",
+	       own, open, others);
+	tap_ok(left == 0,
+	       "broker: no configfs-tsm entry left after the killed worker");
+	workers_back(kp, 2, victim, 5000);
+
+	parallel("sim-demo", p, t);
+	sleep(1);
+	/* Every request accepted first: none may start after the kill. */
+	for (int i = 0; i < 40; i++) {
+		int owned = 0;
+
+		if (!owners(o))
+			for (int j = 0; j < NPAR; j++)
+				owned += (owner_of(o, p[j].a) != 0) +
+					 (owner_of(o, p[j].b) != 0);
+		if (owned == 2 * NPAR)
+			break;
+		usleep(100000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	killed = kill_named(kp, "katlsd-worker", 64);
+	do {
+		left = tsm_entries();
+		if (left)
+			usleep(50000);
+	} while (left && ms_since(&t0) < 2500);
 	ms = ms_since(&t0);
 	n = parallel_join(p, t);
 	parallel_close(p);
 	tap_ok(killed > 0 && n == 0 && left == 0,
-	       "broker: every waiter killed (%d): the abandoned report's entry is gone after %ld ms (quote 3 s)",
-	       killed, ms);
+	       "broker: every worker killed (%d), no pair open (%d): the abandoned report's entry is gone after %ld ms (quote 3 s; %d left)",
+	       killed, n, ms, left);
 	set_param("delay_ms", "0");
+	workers_back(kp, 2, 0, 5000);
 	run("sim-demo", 0);
+	free(o);
+}
+
+/* Threads with small stacks: hundreds of pairs at once. */
+static void start_small(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t a;
+
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 128 * 1024);
+	if (pthread_create(t, &a, fn, arg)) {
+		perror("pthread_create");
+		exit(2);
+	}
+	pthread_attr_destroy(&a);
+}
+
+/*
+ * pool-many N WORKERS: N attested pairs (2N requests) at once with a 2 s
+ * quote; katlsd's process count stays at parent + quoter + WORKERS
+ * workers + WORKERS sandboxes while hundreds of requests are in flight.
+ */
+static void pool_many(int npairs, int workers)
+{
+	struct par *p = calloc((size_t)npairs, sizeof(*p));
+	pthread_t *t = calloc(2 * (size_t)npairs, sizeof(*t));
+	int maxproc = 0, maxflight = 0, open = 0, bound = 2 + 2 * workers;
+	struct timespec t0;
+	struct owned *o = malloc(sizeof(*o));
+
+	if (!p || !t || !o)
+		exit(2);
+	req_timeout_ms = 240000;
+	set_param("delay_ms", "2000");
+	/* Connections first, then every request at once. */
+	for (int i = 0; i < npairs; i++) {
+		pair(&p[i].a, &p[i].b);
+		p[i].policy = "sim-demo";
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < npairs; i++) {
+		start_small(&t[2 * i], par_server, &p[i]);
+		start_small(&t[2 * i + 1], par_client, &p[i]);
+	}
+	/* Sample until every request is decided. */
+	for (;;) {
+		int np = katlsd_processes(), fl;
+
+		if (owners(o))
+			o->n = 0;
+		fl = in_flight(o);
+		if (np > maxproc)
+			maxproc = np;
+		if (fl > maxflight)
+			maxflight = fl;
+		if (!fl && ms_since(&t0) > 3000)
+			break;
+		if (ms_since(&t0) > 250000)
+			break;
+		usleep(100000);
+	}
+	for (int i = 0; i < npairs; i++) {
+		pthread_join(t[2 * i], NULL);
+		pthread_join(t[2 * i + 1], NULL);
+		p[i].rc = result(p[i].a);
+		p[i].rs = result(p[i].b);
+		open += p[i].rc.state == KATLS_STATE_OPEN &&
+			p[i].rs.state == KATLS_STATE_OPEN;
+		close(p[i].a);
+		close(p[i].b);
+	}
+	tap_diag("pool: %d pairs, %ld ms, at most %d requests in flight at once, at most %d katlsd processes",
+		 npairs, ms_since(&t0), maxflight, maxproc);
+	tap_ok(open == npairs, "pool: %d of %d concurrent attested pairs open",
+	       open, npairs);
+	tap_ok(maxflight >= npairs / 2,
+	       "pool: at least %d requests were in flight at once (%d)",
+	       npairs / 2, maxflight);
+	tap_ok(maxproc > 0 && maxproc <= bound,
+	       "pool: katlsd's processes stay within the pool: %d <= %d (parent, quoter, %d workers, %d sandboxes)",
+	       maxproc, bound, workers, workers);
+	set_param("delay_ms", "0");
+	req_timeout_ms = 30000;
+	free(p);
+	free(t);
+	free(o);
+}
+
+/* A client-role request towards a peer that never answers. */
+struct flood {
+	int fd;
+	int ret;
+};
+
+static void *flood_client(void *arg)
+{
+	struct flood *f = arg;
+
+	f->ret = request(f->fd, KATLS_ROLE_CLIENT, "sim-demo");
+	return NULL;
+}
+
+/* A listener on 127.0.0.3 that never accepts; its address in *in. */
+static int mute_listener(struct sockaddr_in *in)
+{
+	socklen_t len = sizeof(*in);
+	int l;
+
+	memset(in, 0, sizeof(*in));
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(0x7f000003);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (void *)in, len) || listen(l, 64) ||
+	    getsockname(l, (void *)in, &len)) {
+		perror("listen 127.0.0.3");
+		exit(2);
+	}
+	return l;
+}
+
+/*
+ * Single requests, no pairs: 8 client requests towards a peer that never
+ * answers (5 s deadline), one worker killed after 1 s.  At once every
+ * request the kernel had bound to it is FAILED with ECONNABORTED, and
+ * every other one is still in its handshake; those end at their
+ * deadline with ETIMEDOUT.
+ */
+static void pool_kill_single(pid_t kp, struct owned *o)
+{
+	enum { N = 8 };
+	struct flood f[N];
+	pthread_t t[N];
+	struct sockaddr_in in;
+	uint32_t own[N];
+	int l, vict = 0, vok = 0, other = 0, ook = 0, later = 0;
+	pid_t victim = 0;
+
+	l = mute_listener(&in);
+	req_timeout_ms = 5000;
+	for (int i = 0; i < N; i++) {
+		f[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (f[i].fd < 0 || connect(f[i].fd, (void *)&in, sizeof(in))) {
+			perror("connect 127.0.0.3");
+			exit(2);
+		}
+		pthread_create(&t[i], NULL, flood_client, &f[i]);
+	}
+	sleep(1);
+	if (children_named(kp, "katlsd-worker", &victim, 1) < 1 || owners(o))
+		victim = 0;
+	for (int i = 0; i < N; i++)
+		own[i] = owner_of(o, f[i].fd);
+	if (victim)
+		kill(victim, SIGKILL);
+	usleep(500000);
+	for (int i = 0; i < N; i++) {
+		struct katls_result r = result(f[i].fd);
+
+		if (victim && own[i] == (uint32_t)victim) {
+			vict++;
+			vok += r.state == KATLS_STATE_FAILED &&
+			       r.status == ECONNABORTED;
+		} else {
+			other++;
+			ook += r.state != KATLS_STATE_FAILED &&
+			       r.state != KATLS_STATE_OPEN;
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		if (!(victim && own[i] == (uint32_t)victim))
+			later += f[i].ret == ETIMEDOUT;
+		close(f[i].fd);
+	}
+	close(l);
+	req_timeout_ms = 30000;
+	tap_diag("pool kill (single requests): worker %d held %d of %d",
+		 (int)victim, vict, N);
+	tap_ok(vict > 0 && vok == vict,
+	       "pool kill: at once, each of the killed worker's requests is FAILED with ECONNABORTED (%d of %d)",
+	       vok, vict);
+	tap_ok(other > 0 && ook == other,
+	       "pool kill: ... and every other request is still in its handshake (%d of %d)",
+	       ook, other);
+	tap_ok(later == other,
+	       "pool kill: those end at their own deadline with ETIMEDOUT (%d of %d)",
+	       later, other);
+}
+
+/*
+ * pool-kill WORKERS: SIGKILL one pool worker while its requests wait for
+ * a 3 s quote.  Exactly the requests the kernel had bound to it fail
+ * with ECONNABORTED, every pair without one of them opens, and the
+ * parent starts another worker: later handshakes succeed.
+ */
+static void pool_kill(pid_t kp, int workers)
+{
+	struct par p[NPAR];
+	pthread_t t[2 * NPAR];
+	struct owned *o = malloc(sizeof(*o));
+	uint32_t own_a[NPAR], own_b[NPAR];
+	int victims = 0, exact = 0, others_open = 0, others = 0, back;
+	int wrong = 0;
+	pid_t victim = 0;
+
+	if (!o)
+		exit(2);
+	set_param("delay_ms", "3000");
+	parallel("sim-demo", p, t);
+	sleep(1);
+	if (children_named(kp, "katlsd-worker", &victim, 1) < 1 || owners(o))
+		victim = 0;
+	for (int i = 0; i < NPAR; i++) {
+		own_a[i] = owner_of(o, p[i].a);
+		own_b[i] = owner_of(o, p[i].b);
+	}
+	if (victim)
+		kill(victim, SIGKILL);
+	parallel_join(p, t);
+	for (int i = 0; i < NPAR; i++) {
+		bool va = victim && own_a[i] == (uint32_t)victim;
+		bool vb = victim && own_b[i] == (uint32_t)victim;
+
+		victims += va + vb;
+		exact += va && p[i].rc.state == KATLS_STATE_FAILED &&
+			 p[i].rc.status == ECONNABORTED;
+		exact += vb && p[i].rs.state == KATLS_STATE_FAILED &&
+			 p[i].rs.status == ECONNABORTED;
+		/* a request of the other worker is never the agent loss */
+		wrong += !va && p[i].rc.status == ECONNABORTED;
+		wrong += !vb && p[i].rs.status == ECONNABORTED;
+		if (!va && !vb) {
+			others++;
+			others_open += p[i].rc.state == KATLS_STATE_OPEN &&
+				       p[i].rs.state == KATLS_STATE_OPEN;
+		}
+	}
+	parallel_close(p);
+	set_param("delay_ms", "0");
+	tap_diag("pool kill: worker %d held %d of the %d requests", (int)victim,
+		 victims, 2 * NPAR);
+	tap_ok(victim > 0 && victims > 0 && exact == victims,
+	       "pool kill: every request of the killed worker failed with ECONNABORTED (%d of %d)",
+	       exact, victims);
+	tap_ok(others_open == others && !wrong,
+	       "pool kill: no other request failed with ECONNABORTED (%d), every pair without a request on it opened (%d of %d)",
+	       wrong, others_open, others);
+	back = workers_back(kp, workers, victim, 5000);
+	tap_ok(back == workers,
+	       "pool kill: the parent replaced the worker (%d workers)", back);
+	run("sim-demo", 0);
+	pool_kill_single(kp, o);
+	workers_back(kp, workers, 0, 5000);
+	run("sim-demo", 0);
+	free(o);
+}
+
+
+/*
+ * n client requests from the current uid to a listener on 127.0.0.3
+ * that never answers, each holding a slot until its deadline; prints
+ * "open ebusy etimedout other" on out.
+ */
+static void flood_run(int n, unsigned int timeout_ms, FILE *out)
+{
+	struct sockaddr_in in;
+	socklen_t len = sizeof(in);
+	struct flood f[64];
+	pthread_t t[64];
+	int l, counts[4] = { 0 };
+
+	l = mute_listener(&in);
+	req_timeout_ms = timeout_ms;
+	for (int i = 0; i < n && i < 64; i++) {
+		f[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (f[i].fd < 0 || connect(f[i].fd, (void *)&in, len)) {
+			perror("flood connect");
+			exit(2);
+		}
+		pthread_create(&t[i], NULL, flood_client, &f[i]);
+	}
+	for (int i = 0; i < n && i < 64; i++) {
+		pthread_join(t[i], NULL);
+		counts[f[i].ret == 0 ? 0 : f[i].ret == EBUSY ? 1 :
+		       f[i].ret == ETIMEDOUT ? 2 : 3]++;
+		if (f[i].ret && f[i].ret != EBUSY && f[i].ret != ETIMEDOUT)
+			tap_diag("flood: request %d: %s", i, strerror(f[i].ret));
+		close(f[i].fd);
+	}
+	close(l);
+	fprintf(out, "%d %d %d %d\n", counts[0], counts[1], counts[2],
+		counts[3]);
+	fflush(out);
+}
+
+/*
+ * pool-limit uid|peer: a flood of 6 never-answered client requests (6 s
+ * deadline) from another uid (65534) or towards one address (127.0.0.3),
+ * against katlsd with concurrency 4, the tested limit 2 and max_waiting
+ * 2: at most 2 of them run, 2 wait, the rest fail at once with EBUSY,
+ * and a pair of another user / another address, started meanwhile,
+ * opens at once.
+ */
+static void pool_limit(const char *kind)
+{
+	int fl[2], counts[4] = { -1, -1, -1, -1 }, status;
+	struct timespec t0;
+	struct par v = { .policy = "sim-demo" };
+	pthread_t ts, tc;
+	long ms;
+	FILE *in;
+	pid_t pid;
+
+	if (pipe(fl))
+		exit(2);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		FILE *out = fdopen(fl[1], "w");
+
+		close(fl[0]);
+		if (!strcmp(kind, "uid") && (setgid(65534) || setuid(65534)))
+			_exit(3);
+		flood_run(6, 6000, out);
+		_exit(0);
+	}
+	close(fl[1]);
+	usleep(700000);
+	req_timeout_ms = 30000;
+	pair(&v.a, &v.b);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&ts, NULL, par_server, &v);
+	pthread_create(&tc, NULL, par_client, &v);
+	pthread_join(ts, NULL);
+	pthread_join(tc, NULL);
+	ms = ms_since(&t0);
+	v.rc = result(v.a);
+	v.rs = result(v.b);
+	close(v.a);
+	close(v.b);
+	in = fdopen(fl[0], "r");
+	if (!in || fscanf(in, "%d %d %d %d", &counts[0], &counts[1], &counts[2],
+			  &counts[3]) != 4)
+		tap_diag("flood: no counts");
+	if (in)
+		fclose(in);
+	waitpid(pid, &status, 0);
+	tap_ok(v.rc.state == KATLS_STATE_OPEN && v.rs.state == KATLS_STATE_OPEN &&
+	       ms < 3000,
+	       "limit %s: another %s's pair opens at once while the flood holds its limit (%ld ms; the flood holds its slots 6 s)",
+	       kind, !strcmp(kind, "uid") ? "user" : "address", ms);
+	tap_ok(counts[1] >= 1 && counts[0] == 0 && counts[3] == 0 &&
+	       counts[1] + counts[2] == 6,
+	       "limit %s: the flood: %d EBUSY (wait queue full), %d ETIMEDOUT, none open",
+	       kind, counts[1], counts[2]);
 }
 
 int main(int argc, char **argv)
@@ -484,6 +1040,25 @@ int main(int argc, char **argv)
 	int n, killed, aborted, consistent;
 
 	tap_plan_lazy();
+	/* e2e pool-*: issue 13 item 3 (pool.sh, a fresh katlsd each). */
+	if (argc == 4 && !strcmp(argv[1], "pool-many")) {
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		pool_many(atoi(argv[2]), atoi(argv[3]));
+		return tap_done();
+	}
+	if (argc == 3 && !strcmp(argv[1], "pool-kill") && kp) {
+		pool_kill(atoi(kp), atoi(argv[2]));
+		return tap_done();
+	}
+	if (argc == 3 && !strcmp(argv[1], "pool-limit")) {
+		pool_limit(argv[2]);
+		return tap_done();
+	}
 	/* e2e POLICY ERRNO: one exchange only (used around reloads). */
 	if (argc == 3) {
 		run(argv[1], atoi(argv[2]));

@@ -86,6 +86,9 @@ wait $pid
 cp "$d/katlsd.log" "$d/katlsd-before.log"
 echo "# quote broker (broker.sh)" >>"$d/tap"
 sh "$here/broker.sh" >>"$d/tap" || rc=1
+# Issue 13 item 3: the worker pool, on fresh katlsds of their own.
+echo "# worker pool (pool.sh)" >>"$d/tap"
+sh "$here/pool.sh" >>"$d/tap" || rc=1
 rm -f "$d/policy.d/broken.policy"	# the refused reload's, above
 katls_e2e_agent "$d" katls-e2e debug
 pid=$KATLS_AGENT_PID

@@ -15,6 +15,7 @@
  * "privsep:" scenarios and the VM e2e test.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -550,7 +551,14 @@ enum probe {
 	PROBE_KILL,
 	PROBE_SETUID,
 	PROBE_PTRACE,
+	PROBE_THREAD,		/* the pool sandbox's threads: exit 0 */
+	PROBE_FORK,		/* clone without CLONE_THREAD: must die */
 };
+
+static void *probe_thread(void *arg)
+{
+	return arg;
+}
 
 static int sandboxed(enum probe what)
 {
@@ -613,6 +621,24 @@ static int sandboxed(enum probe what)
 		case PROBE_PTRACE:
 			syscall(SYS_ptrace, 0, 0, 0, 0);
 			break;
+		case PROBE_THREAD: {
+			pthread_t t[4];
+			void *r;
+
+			/* several, each joined: clone, futex, stacks */
+			for (int i = 0; i < 4; i++)
+				if (pthread_create(&t[i], NULL, probe_thread,
+						   (void *)(long)(i + 1)))
+					_exit(1);
+			for (int i = 0; i < 4; i++)
+				if (pthread_join(t[i], &r) || r != (void *)(long)(i + 1))
+					_exit(2);
+			_exit(0);
+		}
+		case PROBE_FORK:
+			if (fork() == 0)
+				_exit(0);
+			break;
 		}
 		_exit(99);	/* the call returned: not confined */
 	}
@@ -636,6 +662,7 @@ static void test_sandbox(void)
 		{ PROBE_KILL, "kill" },
 		{ PROBE_SETUID, "setuid" },
 		{ PROBE_PTRACE, "ptrace" },
+		{ PROBE_FORK, "fork (clone without CLONE_THREAD)" },
 	};
 	int st = sandboxed(PROBE_CHECKS);
 
@@ -649,6 +676,10 @@ static void test_sandbox(void)
 		       forbidden[i].name, st);
 	}
 	rmdir("/tmp/katlsd-sandbox-must-not");
+	st = sandboxed(PROBE_THREAD);
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "sandbox: threads can be created and joined (the pool sandbox, issue 13 item 3) (status 0x%x)",
+	       st);
 }
 
 int main(void)
