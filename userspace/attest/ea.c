@@ -321,7 +321,7 @@ int katls_ea_request_encode(const struct katls_ea_request *r, uint8_t *out,
 static int decode_sigalgs(struct rbuf *d, struct katls_ea_request *r)
 {
 	struct rbuf l;
-	uint32_t v;
+	uint32_t v = 0;
 	int ret;
 
 	ret = get_vec(d, 2, &l);
@@ -331,7 +331,8 @@ static int decode_sigalgs(struct rbuf *d, struct katls_ea_request *r)
 	    l.len / 2 > KATLS_EA_MAX_SCHEMES)
 		return KATLS_EA_E_SIGALGS;
 	while (l.off < l.len) {
-		get_n(&l, 2, &v);
+		if (get_n(&l, 2, &v))
+			return KATLS_EA_E_SIGALGS;
 		r->schemes[r->nschemes++] = v;
 	}
 	return 0;
