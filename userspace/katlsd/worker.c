@@ -190,6 +190,8 @@ int katlsd_worker(struct katlsd_state *st, int broker_fd)
 	mon.fd = req.fd;
 	mon.timeout_ms = req.timeout_ms;
 	mon.server = req.role == KATLS_ROLE_SERVER;
+	/* issue 14: post | both: the authenticator's signature (and quote) */
+	mon.binding = katls_policy_binding(p.policy);
 	mon.done = monitor_done;
 	mon.done_arg = &done;
 	/* Evidence comes from the parent's quote broker (qbroker.h). */

@@ -228,13 +228,16 @@ int katls_ea_binder(const uint8_t *ctx, size_t ctx_len,
 
 /*
  * katls frames (Documentation/wire-format.rst, "Post-handshake frames"):
- * the request and the authenticator travel as TLS application_data, each
- * behind an 8-byte header: "kEA1", u8 frame type, u24 body length.
+ * the request, the authenticator and the verifier's acceptance travel as
+ * TLS application_data, each behind an 8-byte header: "kEA1", u8 frame
+ * type, u24 body length.
  */
 #define KATLS_EA_FRAME_HDR_LEN	8
 #define KATLS_EA_FRAME_MAGIC	"kEA1"
 #define KATLS_EA_FRAME_REQUEST	1
 #define KATLS_EA_FRAME_AUTH	2
+/* the verifier accepted the authenticator: body one zero byte */
+#define KATLS_EA_FRAME_ACCEPT	3
 
 void katls_ea_frame_hdr(uint8_t type, size_t len,
 			uint8_t hdr[KATLS_EA_FRAME_HDR_LEN]);
