@@ -118,7 +118,7 @@ enum katls_ea_sender {
 };
 
 /**
- * struct katls_ea_keys - RFC 9261 section 4.1 (5.1 in the RFC text)
+ * struct katls_ea_keys - RFC 9261 section 5.1 ("Authenticator Keys")
  * @hash: the authenticator hash (GNUTLS_MAC_SHA256 or GNUTLS_MAC_SHA384)
  * @hlen: its length; both values are @hlen bytes long
  */
