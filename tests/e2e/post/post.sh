@@ -14,9 +14,12 @@
 #  - fail closed: a measurement the policy refuses (the post evidence is
 #    judged), the server's policy naming another binding (both ways), an
 #    authenticator for another request context and evidence bound to
-#    another key (tests/e2e/post/rogue.c, a GnuTLS server that answers
-#    the request wrongly): the client exits 1 and nothing it sent
-#    reaches the peer.
+#    another key, an authenticator replayed from another connection
+#    (tests/e2e/post/rogue.c, a GnuTLS server that answers the request
+#    wrongly): the client exits 1 and nothing it sent reaches the peer;
+#  - the independent implementation (ea_vectors.py, python3-cryptography)
+#    builds an authenticator katlsd accepts, and verifies the one
+#    katlsd's server sends.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
@@ -163,6 +166,42 @@ if [ -x "$rogue" ]; then
 	rogue_case context 9412 "authenticator for another request context"
 	rogue_case key 9414 "evidence bound to another key"
 	rogue_case replay 9416 "authenticator replayed from another connection"
+	# issue 14 item 5: the independent implementation on the real path
+	py=$top/tests/unit/attest/ea_vectors.py
+	timeout 150 "$rogue" python 9418 "$d/cert.pem" "$d/key.pem" "$py" \
+		>"$d/r.out" 2>"$d/r.err" &
+	rpid=$!
+	katls_wait_listen 9418
+	# python3 and its cryptography module start slowly in the emulated
+	# guest: a 100 s handshake deadline
+	printf 'SECRET-FOR-PYTHON\n' |
+		timeout 150 "$kcat" -t 100000 -p sim-post 127.0.0.1 9418 \
+		>/dev/null 2>"$d/c.err"
+	crc=$?
+	wait $rpid
+	rrc=$?
+	[ $crc -eq 0 ] && [ $rrc -eq 0 ] && grep -q SECRET-FOR-PYTHON "$d/r.out" &&
+		grep -q "binding=L3" "$d/c.err"
+	res=$?
+	ok $res "katlsd accepts an authenticator built by python3-cryptography (ea_vectors.py --answer)"
+	[ $res -eq 0 ] || { echo "# client $crc, rogue $rrc"; diag "$d/c.err" "$d/r.err"; }
+	timeout 150 "$kcat" -l -t 100000 -p sim-post --sendfile "$d/up" 9420 \
+		</dev/null \
+		>/dev/null 2>"$d/s.err" &
+	spid=$!
+	katls_wait_listen 9420
+	timeout 150 "$rogue" pyclient 9420 "$d/cert.pem" "$d/key.pem" "$py" \
+		>"$d/r.out" 2>"$d/r.err"
+	rrc=$?
+	wait $spid
+	src=$?
+	[ $rrc -eq 0 ] && [ $src -eq 0 ] &&
+		grep -q "^ok - python3-cryptography verifies katlsd's authenticator" "$d/r.out" &&
+		grep -q "^katls-cat: attested: state=open evidence=sim binding=L3" "$d/s.err" &&
+		tail -c "$(stat -c %s "$d/up")" "$d/r.out" | cmp -s - "$d/up"
+	res=$?
+	ok $res "python3-cryptography verifies the authenticator katlsd's server sent (ea_vectors.py --verify), then its sendfile data arrives intact"
+	[ $res -eq 0 ] || { echo "# server $src, rogue $rrc"; diag "$d/s.err" "$d/r.err" "$d/r.out"; }
 else
 	ok 1 "rogue attester $rogue built"
 fi
@@ -170,6 +209,6 @@ fi
 tap_done
 rc=$?
 kill -TERM $apid
-sleep 1
+wait $apid
 sed 's/^/# katlsd: /' "$d/katlsd.log"
 exit $rc

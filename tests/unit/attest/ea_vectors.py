@@ -8,6 +8,12 @@ exporter), RFC 9261 (the authenticator) and the katls documentation.
   ea_vectors.py                 print the vectors (ea_vectors.txt)
   ea_vectors.py --check FILE    TAP: FILE equals a fresh computation
   ea_vectors.py --fuzz-seeds DIR  write seed inputs for tests/fuzz/fuzz_ea.c
+  ea_vectors.py --answer IN OUT   build the authenticator for IN's request
+                                (a live session's exporter secret, key,
+                                cmw) into OUT: katlsd must accept it
+                                (tests/e2e/post/rogue.c python)
+  ea_vectors.py --verify IN     TAP: verify the authenticator katlsd sent
+                                on a live session (rogue.c pyclient)
   ea_vectors.py --cross IN OUT  TAP: verify the authenticator that the C
                                 code made on a live GnuTLS session (IN:
                                 its exporter master secret, request,
@@ -381,7 +387,43 @@ def fuzz_seeds(d):
     return 0
 
 
+def answer(inp, outp):
+    v = load(inp)
+    hname = v["hash"]
+    hc, fk = ea_keys(hname, bytes.fromhex(v["exporter_master_secret"]),
+                     b"server")
+    key = ec.derive_private_key(int(v["key_p256"], 16), ec.SECP256R1())
+    auth = make_authenticator(hname, hc, fk, bytes.fromhex(v["request"]),
+                              bytes.fromhex(v["cert"]), key,
+                              bytes.fromhex(v["cmw"]))
+    with open(outp, "w") as f:
+        f.write("authenticator = %s\n" % auth.hex())
+    return 0
+
+
+def verify(inp):
+    v = load(inp)
+    hname = v["hash"]
+    hc, fk = ea_keys(hname, bytes.fromhex(v["exporter_master_secret"]),
+                     b"server")
+    try:
+        cmw = verify_authenticator(hname, hc, fk, bytes.fromhex(v["request"]),
+                                   bytes.fromhex(v["authenticator"]),
+                                   bytes.fromhex(v["spki"]))
+        print("ok - python3-cryptography verifies katlsd's authenticator "
+              "(%s, %d bytes of evidence record)" % (hname, len(cmw)))
+        return 0
+    except Exception as e:          # noqa: BLE001 - reported
+        print("not ok - python3-cryptography verifies katlsd's "
+              "authenticator: %s" % e)
+        return 1
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--answer":
+        return answer(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 3 and sys.argv[1] == "--verify":
+        return verify(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == "--fuzz-seeds":
         return fuzz_seeds(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
