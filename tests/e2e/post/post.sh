@@ -16,7 +16,8 @@
 #    authenticator for another request context and evidence bound to
 #    another key, an authenticator replayed from another connection
 #    (tests/e2e/post/rogue.c, a GnuTLS server that answers the request
-#    wrongly): the client exits 1 and nothing it sent reaches the peer;
+#    wrongly), a server that skips the exchange: the client exits 1 and
+#    nothing it sent reaches the peer;
 #  - the independent implementation (ea_vectors.py, python3-cryptography)
 #    builds an authenticator katlsd accepts, and verifies the one
 #    katlsd's server sends.
@@ -166,6 +167,22 @@ if [ -x "$rogue" ]; then
 	rogue_case context 9412 "authenticator for another request context"
 	rogue_case key 9414 "evidence bound to another key"
 	rogue_case replay 9416 "authenticator replayed from another connection"
+	# a server that accepts binding post, then skips the exchange
+	timeout 60 "$rogue" skip 9422 "$d/cert.pem" "$d/key.pem" \
+		>"$d/r.out" 2>"$d/r.err" &
+	rpid=$!
+	katls_wait_listen 9422
+	printf 'SECRET-THAT-MUST-NOT-ARRIVE\n' |
+		timeout 60 "$kcat" -p sim-post 127.0.0.1 9422 >"$d/c.out" \
+		2>"$d/c.err"
+	crc=$?
+	wait $rpid
+	[ $crc -eq 1 ] && grep -q 'status=EPROTO' "$d/c.err" &&
+		! grep -q SECRET "$d/r.out" && ! grep -q PLAINTEXT "$d/c.out" &&
+		grep -q "expected a katls authenticator frame" "$d/katlsd.log"
+	res=$?
+	ok $res "a server that skips the exchange: the client fails closed (EPROTO), its data never leaves, the server's bytes never reach the application"
+	[ $res -eq 0 ] || diag "$d/c.err" "$d/r.err"
 	# issue 14 item 5: the independent implementation on the real path
 	py=$top/tests/unit/attest/ea_vectors.py
 	timeout 150 "$rogue" python 9418 "$d/cert.pem" "$d/key.pem" "$py" \

@@ -16,6 +16,8 @@
  *   replay   authenticator and evidence computed on another TLS
  *            connection (the rogue's own loopback session) for the
  *            client's very request
+ *   skip     accepts "binding = post" in the handshake, then sends
+ *            application data instead of an authenticator
  *   python   correct, but the authenticator is built by the independent
  *            implementation (tests/unit/attest/ea_vectors.py --answer,
  *            python3-cryptography) from this session's exporter secret:
@@ -31,7 +33,7 @@
  * in the good case; nothing in the others) until the peer goes away.
  * Exit status 0 unless its own set-up failed.
  *
- * usage: post-rogue good|context|key|replay|python|pyclient PORT CERT.pem
+ * usage: post-rogue good|context|key|replay|skip|python|pyclient PORT CERT.pem
  *        KEY.pem [EA_VECTORS_PY]
  */
 #include <arpa/inet.h>
@@ -391,7 +393,7 @@ int main(int argc, char **argv)
 	int lfd, fd, one = 1, len, ret;
 
 	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: %s good|context|key|replay|python|pyclient PORT CERT KEY [EA_VECTORS_PY]\n",
+		fprintf(stderr, "usage: %s good|context|key|replay|skip|python|pyclient PORT CERT KEY [EA_VECTORS_PY]\n",
 			argv[0]);
 		return 2;
 	}
@@ -446,6 +448,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (!strcmp(mode, "skip")) {
+		static const char msg[] = "PLAINTEXT-FROM-A-SERVER-THAT-SKIPS\n";
+
+		if (send_all(s, (const uint8_t *)msg, sizeof(msg) - 1))
+			return 2;
+		fprintf(stderr, "rogue: skipped the exchange\n");
+		auth = NULL;
+		goto drain;
+	}
 	if (!strcmp(mode, "good") || !strcmp(mode, "python")) {
 		ret = answer(s, raw, len, &r, spki.data, spki.size, &auth,
 			     &alen);
@@ -501,6 +512,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "rogue: sent the %s authenticator (%zu bytes)\n", mode,
 		alen);
+drain:
 	/* whatever comes: the accept frame, then application data */
 	for (;;) {
 		ssize_t n = gnutls_record_recv(s, buf, sizeof(buf));
