@@ -76,7 +76,8 @@ const char *katls_ext_strerror(int err)
 static int mode_valid(uint8_t mode)
 {
 	return mode == KATLS_EXT_MODE_BINDER_V1 ||
-	       mode == KATLS_EXT_MODE_POST_V1;
+	       mode == KATLS_EXT_MODE_POST_V1 ||
+	       mode == KATLS_EXT_MODE_BOTH_V1;
 }
 
 /* Checks shared by encoder and decoder. */

@@ -38,7 +38,7 @@ int hs_client_ext_send(struct hs_ctx *ctx, gnutls_buffer_t buf)
 
 		memset(&ctx->req, 0, sizeof(ctx->req));
 		ctx->req.version = KATLS_EXT_VERSION;
-		ctx->req.mode = KATLS_EXT_MODE_BINDER_V1;
+		ctx->req.mode = hs_policy_mode(ctx->p->policy);
 		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 			if (katls_policy_allows(ctx->p->policy, all[i]))
 				ctx->req.types[ctx->req.ntypes++] = all[i];
@@ -61,13 +61,45 @@ int hs_client_ext_send(struct hs_ctx *ctx, gnutls_buffer_t buf)
 	return gnutls_buffer_append_data(buf, out, n);
 }
 
-/* EncryptedExtensions: the server's evidence record. */
+/* Copy a decoded evidence record out of GnuTLS's (or post.c's) buffer. */
+int hs_client_take_evidence(struct hs_ctx *ctx, const struct katls_ext_evidence *e)
+{
+	katlsd_evidence_free(&ctx->ev);
+	ctx->ev.type = e->type;
+	ctx->ev.proof = e->proof;	/* version 1: a batch of one */
+	ctx->ev.evidence = malloc(e->evidence_len);
+	ctx->ev.aux = e->aux_len ? malloc(e->aux_len) : NULL;
+	if (!ctx->ev.evidence || (e->aux_len && !ctx->ev.aux))
+		return hs_fail(ctx, ENOMEM, "out of memory for evidence");
+	memcpy(ctx->ev.evidence, e->evidence, e->evidence_len);
+	ctx->ev.evidence_len = e->evidence_len;
+	if (e->aux_len)
+		memcpy(ctx->ev.aux, e->aux, e->aux_len);
+	ctx->ev.aux_len = e->aux_len;
+	ctx->ev_received = true;
+	return 0;
+}
+
+/*
+ * EncryptedExtensions: the server's evidence record, or, when we asked
+ * for post-handshake attestation only, an empty body ("accepted": the
+ * evidence follows after the handshake, post.c).
+ */
 int hs_client_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
 		       size_t len)
 {
 	struct katls_ext_evidence e;
 	int ret;
 
+	if (ctx->req.mode == KATLS_EXT_MODE_POST_V1) {
+		if (len) {
+			hs_fail(ctx, EPROTO,
+				"evidence in EncryptedExtensions, but we asked for post-handshake attestation");
+			return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+		}
+		ctx->post_accepted = true;
+		return 0;
+	}
 	/*
 	 * A malformed batch proof is named here: wrong tree size, batch of
 	 * one sent as a batch, leaf index out of range, audit path too
@@ -79,21 +111,8 @@ int hs_client_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
 			katls_ext_strerror(ret));
 		return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
 	}
-	katlsd_evidence_free(&ctx->ev);
-	ctx->ev.type = e.type;
-	ctx->ev.proof = e.proof;	/* version 1: a batch of one */
-	ctx->ev.evidence = malloc(e.evidence_len);
-	ctx->ev.aux = e.aux_len ? malloc(e.aux_len) : NULL;
-	if (!ctx->ev.evidence || (e.aux_len && !ctx->ev.aux)) {
-		hs_fail(ctx, ENOMEM, "out of memory for evidence");
+	if (hs_client_take_evidence(ctx, &e))
 		return GNUTLS_E_MEMORY_ERROR;
-	}
-	memcpy(ctx->ev.evidence, e.evidence, e.evidence_len);
-	ctx->ev.evidence_len = e.evidence_len;
-	if (e.aux_len)
-		memcpy(ctx->ev.aux, e.aux, e.aux_len);
-	ctx->ev.aux_len = e.aux_len;
-	ctx->ev_received = true;
 	return 0;
 }
 
@@ -110,7 +129,8 @@ static int client_hook(gnutls_session_t s, unsigned int htype,
 {
 	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
 
-	if (!incoming || when != GNUTLS_HOOK_PRE || ctx->ev_received)
+	if (!incoming || when != GNUTLS_HOOK_PRE || ctx->ev_received ||
+	    ctx->post_accepted)
 		return 0;
 	switch (htype) {
 	case GNUTLS_HANDSHAKE_CERTIFICATE_REQUEST:
@@ -251,16 +271,10 @@ static void not_bound(struct hs_ctx *ctx, const uint8_t binder[64],
  */
 static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 {
-	const struct katlsd_hs_params *p = ctx->p;
-	struct katls_verify_opts o = p->vopts;
-	const struct katls_merkle_proof *pr = &ctx->ev.proof;
 	const gnutls_datum_t *certs;
 	uint8_t binder[KATLS_REPORT_DATA_LEN];
-	uint8_t expected[KATLS_REPORT_DATA_LEN];
-	struct katls_verdict *v = NULL;
-	struct katls_claims c;
 	unsigned int ncerts = 0;
-	int ret = -1;
+	int ret;
 
 	if (gnutls_certificate_type_get2(s, GNUTLS_CTYPE_PEERS) !=
 	    GNUTLS_CRT_X509)
@@ -270,24 +284,50 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 		return hs_fail(ctx, EACCES, "server sent no certificate");
 	if (check_x509(ctx, s, &certs[0]))
 		return -1;
+	/*
+	 * binding = post: the evidence comes after the handshake (post.c),
+	 * bound to this key; the gate stays closed until then.
+	 */
+	if (ctx->req.mode == KATLS_EXT_MODE_POST_V1)
+		return 0;
 	if (!ctx->ev_received)
 		return hs_fail_alert(ctx, GNUTLS_A_MISSING_EXTENSION, EACCES,
 				     "server sent no evidence");
+	if (hs_compute_binder(ctx, s, &certs[0], binder))
+		return -1;
+	ret = hs_client_check_evidence(ctx, binder, KATLS_BINDING_L2);
+	gnutls_memset(binder, 0, sizeof(binder));
+	return ret;
+}
+
+/*
+ * The evidence in ctx->ev against our binder (v1, or ea v1 after the
+ * handshake) and the policy; on success the result's summary and
+ * ctx->verified.
+ */
+int hs_client_check_evidence(struct hs_ctx *ctx, const uint8_t binder[64],
+			     unsigned int level)
+{
+	const struct katlsd_hs_params *p = ctx->p;
+	struct katls_verify_opts o = p->vopts;
+	const struct katls_merkle_proof *pr = &ctx->ev.proof;
+	uint8_t expected[KATLS_REPORT_DATA_LEN];
+	struct katls_verdict *v = NULL;
+	struct katls_claims c;
+	int ret = -1;
+
 	if (!katls_policy_allows(p->policy, ctx->ev.type))
 		return hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
 				     "policy %s does not allow %s evidence",
 				     p->policy_name,
 				     katls_evidence_name(ctx->ev.type));
 	/*
-	 * Our own binder, then the report data the evidence must carry: the
-	 * binder itself (a batch of one), or the batch report data of the
-	 * root that our binder and the audit path give.
+	 * The report data the evidence must carry: the binder itself (a
+	 * batch of one), or the batch report data of the root that our
+	 * binder and the audit path give.
 	 */
-	if (hs_compute_binder(ctx, s, &certs[0], binder))
-		return -1;
 	ret = katls_batch_expected_report_data(binder, pr, expected);
 	if (ret) {
-		gnutls_memset(binder, 0, sizeof(binder));
 		return hs_fail_alert(ctx, GNUTLS_A_ILLEGAL_PARAMETER, EPROTO,
 				     "bad batch proof: %s",
 				     katls_merkle_strerror(ret));
@@ -345,7 +385,7 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 	}
 
 	ctx->r->evidence_type = c.tee;
-	ctx->r->binding_level = KATLS_BINDING_L2;
+	ctx->r->binding_level = level;
 	memcpy(ctx->r->digest, c.evidence_digest, sizeof(ctx->r->digest));
 	if (c.measurement_len > sizeof(ctx->r->measurement))
 		c.measurement_len = sizeof(ctx->r->measurement);
@@ -355,7 +395,6 @@ static int verify_evidence(struct hs_ctx *ctx, gnutls_session_t s)
 	ret = 0;
 out:
 	free(v);
-	gnutls_memset(binder, 0, sizeof(binder));
 	gnutls_memset(expected, 0, sizeof(expected));
 	return ret;
 }

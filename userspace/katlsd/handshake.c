@@ -143,6 +143,32 @@ int hs_compute_binder(struct hs_ctx *ctx, gnutls_session_t s,
 	return 0;
 }
 
+int hs_policy_mode(const struct katls_policy *policy)
+{
+	switch (katls_policy_binding(policy)) {
+	case KATLS_POLICY_BINDING_POST:
+		return KATLS_EXT_MODE_POST_V1;
+	case KATLS_POLICY_BINDING_BOTH:
+		return KATLS_EXT_MODE_BOTH_V1;
+	default:
+		return KATLS_EXT_MODE_BINDER_V1;
+	}
+}
+
+const char *hs_mode_name(int mode)
+{
+	switch (mode) {
+	case KATLS_EXT_MODE_BINDER_V1:
+		return "intra";
+	case KATLS_EXT_MODE_POST_V1:
+		return "post";
+	case KATLS_EXT_MODE_BOTH_V1:
+		return "both";
+	default:
+		return "unknown";
+	}
+}
+
 int hs_verify_evidence(const struct hs_ctx *ctx,
 		       const struct katlsd_evidence *ev,
 		       const struct katls_verify_opts *o,
@@ -211,6 +237,11 @@ static void deadline_in(struct timespec *deadline, unsigned int timeout_ms)
 		deadline->tv_sec++;
 		deadline->tv_nsec -= 1000000000;
 	}
+}
+
+long hs_ms_left(const struct hs_ctx *ctx)
+{
+	return ms_left(&ctx->deadline);
 }
 
 /* Works on blocking and non-blocking sockets (the application's choice). */
@@ -501,6 +532,12 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 		goto out;
 	}
 
+	/* binding = post | both: the Exported Authenticator first (post.c) */
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 &&
+	    hs_post_wanted(&ctx) && (ret = hs_post_exchange(&ctx, s))) {
+		fail_connection(&ctx, s, ret);
+		goto out;
+	}
 	/* Fail closed on anything that would make the hand-over unsound. */
 	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3)
 		hs_fail_alert(&ctx, GNUTLS_A_PROTOCOL_VERSION, EPROTO,

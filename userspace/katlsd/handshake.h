@@ -119,6 +119,12 @@ struct katlsd_hs_params {
 
 	/* server (attester) */
 	gnutls_certificate_credentials_t server_creds;
+	/*
+	 * binding = post | both: the key of server_creds, which signs the
+	 * Exported Authenticator (post.c); in the sandbox it signs through
+	 * the monitor.  NULL: post-handshake attestation fails with ENOKEY.
+	 */
+	gnutls_privkey_t server_key;
 	const struct katlsd_evidence_source *evsrc;
 
 	/* client (verifier) */

@@ -45,6 +45,7 @@ struct hs_ctx {
 	struct katlsd_evidence ev;
 	bool ev_received;
 	bool verified;
+	bool post_accepted;	/* binding = post: empty EE extension */
 
 	/* server */
 	bool ev_sent;
@@ -68,6 +69,12 @@ int hs_fail_alert(struct hs_ctx *ctx, gnutls_alert_description_t alert,
 int hs_compute_binder(struct hs_ctx *ctx, gnutls_session_t s,
 		      const gnutls_datum_t *cert_der, uint8_t rd[64]);
 
+/* The ClientHello binding mode for a policy's "binding" (issue 14). */
+int hs_policy_mode(const struct katls_policy *policy);
+const char *hs_mode_name(int mode);
+/* ms until the request's deadline (may be <= 0). */
+long hs_ms_left(const struct hs_ctx *ctx);
+
 /* katls_verify_evidence(), or the params' ops->verify_evidence. */
 int hs_verify_evidence(const struct hs_ctx *ctx,
 		       const struct katlsd_evidence *ev,
@@ -80,6 +87,15 @@ int hs_verify_evidence(const struct hs_ctx *ctx,
 int hs_client_ext_send(struct hs_ctx *ctx, gnutls_buffer_t buf);
 int hs_client_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
 		       size_t len);
+/* Copy a decoded evidence record into ctx->ev; -1 after hs_fail(). */
+int hs_client_take_evidence(struct hs_ctx *ctx,
+			    const struct katls_ext_evidence *e);
+/*
+ * ctx->ev against @binder and the policy; sets the result's summary with
+ * binding @level and ctx->verified.  0, or -1 after hs_fail().
+ */
+int hs_client_check_evidence(struct hs_ctx *ctx, const uint8_t binder[64],
+			     unsigned int level);
 /*
  * Credentials, server name, verify callback and hook.  Returns -1 after
  * hs_fail(), else the GnuTLS result of the set-up calls.
@@ -95,5 +111,21 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 		       gnutls_buffer_t buf);
 /* Credentials and hook; returns as hs_client_setup(). */
 int hs_server_setup(gnutls_session_t s, struct hs_ctx *ctx);
+/*
+ * Evidence for @binder as a KatlsEvidence record (*rec malloc'd), our
+ * summary with binding @level.  0 or a positive errno after hs_fail().
+ */
+int hs_server_evidence_record(struct hs_ctx *ctx, const uint8_t binder[64],
+			      unsigned int level, uint8_t **rec, size_t *len);
+
+/* ---- post.c: post-handshake attestation (binding = post | both) ---- */
+
+/* Does this handshake continue with the Exported Authenticator exchange? */
+bool hs_post_wanted(const struct hs_ctx *ctx);
+/*
+ * Run it on the established session; 0, or a negative GnuTLS error for
+ * the failure path (the reason is recorded with hs_fail()).
+ */
+int hs_post_exchange(struct hs_ctx *ctx, gnutls_session_t s);
 
 #endif /* KATLSD_HS_INT_H */

@@ -578,8 +578,23 @@ static const gnutls_sign_algorithm_t tls13_algos[] = {
 	GNUTLS_SIGN_EDDSA_ED448,
 };
 
+static bool sign_ok(uint32_t algo, uint32_t kind, const gnutls_datum_t *data,
+		    bool ea);
+
 bool katlsd_ipc_sign_ok(uint32_t algo, uint32_t kind,
 			const gnutls_datum_t *data)
+{
+	return sign_ok(algo, kind, data, false);
+}
+
+bool katlsd_ipc_sign_ok_ea(uint32_t algo, uint32_t kind,
+			   const gnutls_datum_t *data)
+{
+	return sign_ok(algo, kind, data, true);
+}
+
+static bool sign_ok(uint32_t algo, uint32_t kind, const gnutls_datum_t *data,
+		    bool ea)
 {
 	gnutls_sign_algorithm_t a = (gnutls_sign_algorithm_t)algo;
 	bool known = false;
@@ -592,7 +607,8 @@ bool katlsd_ipc_sign_ok(uint32_t algo, uint32_t kind,
 	if (a == GNUTLS_SIGN_EDDSA_ED25519 || a == GNUTLS_SIGN_EDDSA_ED448)
 		/* not prehashed: the whole input, which we can check */
 		return kind == KATLSD_SIGN_DATA &&
-		       katlsd_ipc_cv_input_ok(data->data, data->size);
+		       (ea ? katlsd_ipc_ea_cv_input_ok(data->data, data->size) :
+			katlsd_ipc_cv_input_ok(data->data, data->size));
 	/* prehashed: exactly one digest of the scheme's hash */
 	return kind == KATLSD_SIGN_HASH &&
 	       data->size == gnutls_hash_get_len(
@@ -637,7 +653,37 @@ bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len)
 	return !memcmp(data + 64, cv_context, sizeof(cv_context));
 }
 
+/* RFC 9261 5.2.2: what an Exported Authenticator's CertificateVerify signs. */
+static const char ea_cv_context[] = "Exported Authenticator";
+
+bool katlsd_ipc_ea_cv_input_ok(const uint8_t *data, size_t len)
+{
+	size_t pre = 64 + sizeof(ea_cv_context);	/* with its zero byte */
+	size_t i;
+
+	if (len != pre + 32 && len != pre + 48 && len != pre + 64)
+		return false;
+	for (i = 0; i < 64; i++)
+		if (data[i] != 0x20)
+			return false;
+	return !memcmp(data + 64, ea_cv_context, sizeof(ea_cv_context));
+}
+
 /* ---- monitor ---- */
+
+/*
+ * issue 14: what a request may ask of the monitor.  binding = post adds
+ * the Exported Authenticator's signature, both also its quote.
+ */
+static unsigned int max_quotes(const struct katlsd_monitor *m)
+{
+	return m->binding == KATLS_POLICY_BINDING_BOTH ? 2 : 1;
+}
+
+static unsigned int max_signatures(const struct katlsd_monitor *m)
+{
+	return m->binding == KATLS_POLICY_BINDING_INTRA ? 1 : 2;
+}
 
 static int send_status(int ipc, uint32_t type, int32_t st)
 {
@@ -685,7 +731,8 @@ static int serve_sign(struct katlsd_monitor *m, int ipc,
 
 	if (katlsd_ipc_dec_sign_req(msg, &algo, &kind, &data))
 		return -EPROTO;
-	if (!katlsd_ipc_sign_ok(algo, kind, &data)) {
+	/* the second signature is the Exported Authenticator's (issue 14) */
+	if (!sign_ok(algo, kind, &data, m->signatures > 1)) {
 		kerr("sandbox asked for a signature that is not a TLS 1.3 CertificateVerify");
 		return -EPROTO;
 	}
@@ -886,14 +933,15 @@ int katlsd_monitor_serve(struct katlsd_monitor *m, int ipc)
 		switch (msg.type) {
 		case KATLSD_IPC_EVIDENCE_REQ:
 			if (!m->server || msg.len != KATLS_TSM_INBLOB_LEN ||
-			    m->quotes++) {
+			    m->quotes++ >= max_quotes(m)) {
 				ret = -EPROTO;
 				break;
 			}
 			ret = serve_evidence(m, ipc, &msg);
 			break;
 		case KATLSD_IPC_SIGN_REQ:
-			if (!m->server || !m->key || m->signatures++) {
+			if (!m->server || !m->key ||
+			    m->signatures++ >= max_signatures(m)) {
 				ret = -EPROTO;
 				break;
 			}
@@ -1250,6 +1298,25 @@ fail:
 	return -EIO;
 }
 
+int katlsd_remote_key(struct katlsd_remote *rm, gnutls_privkey_t *out)
+{
+	int ret;
+
+	*out = NULL;
+	ret = gnutls_privkey_init(out);
+	if (ret >= 0)
+		ret = gnutls_privkey_import_ext4(*out, rm, remote_sign,
+						 remote_sign_hash, NULL, NULL,
+						 remote_info, 0);
+	if (ret < 0) {
+		if (*out)
+			gnutls_privkey_deinit(*out);
+		*out = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
 static int send_result(struct katlsd_remote *rm, uint32_t type,
 		       const struct katlsd_hs_result *r)
 {
@@ -1309,6 +1376,9 @@ void katlsd_sandbox_main(struct katlsd_hs_params *p,
 		gnutls_certificate_free_credentials(*real_creds);
 	*real_creds = NULL;
 	p->server_creds = creds;
+	/* issue 14: the Exported Authenticator signs through the monitor too */
+	if (creds && katlsd_remote_key(&rm, &p->server_key))
+		_exit(KATLSD_SANDBOX_EXIT_SETUP);
 	p->evsrc = &rm.evsrc;
 	p->on_failure = katlsd_remote_failed;
 	p->on_failure_arg = &rm;
@@ -1369,6 +1439,8 @@ static void *job_main(void *arg)
 		     (unsigned long long)j->s.tag);
 	katlsd_hs_result_wipe(&r);
 	current_rm = NULL;
+	if (j->p.server_key)
+		gnutls_privkey_deinit(j->p.server_key);
 	close(j->rm.ipc);
 	free(j);
 	pthread_mutex_lock(&pool->lock);
@@ -1400,6 +1472,12 @@ static void job_setup(struct sb_pool *pool, struct sb_job *j, int ipc)
 	p->vopts.collateral_dir = st->cfg.collateral_dir;
 	p->vopts.cpak_file = st->cfg.cpak_file;
 	p->server_creds = j->s.role == KATLS_ROLE_SERVER ? pool->creds : NULL;
+	/*
+	 * issue 14: the Exported Authenticator signs through this
+	 * request's monitor, like the handshake's CertificateVerify.
+	 */
+	if (p->server_creds && katlsd_remote_key(&j->rm, &p->server_key))
+		p->server_key = NULL;	/* post mode then fails closed */
 	p->evsrc = &j->rm.evsrc;
 	p->on_failure = katlsd_remote_failed;
 	p->on_failure_arg = &j->rm;

@@ -42,10 +42,15 @@
  * past it a RECV or SEND fails with EAGAIN.
  *
  * Limits the monitor enforces whatever the sandbox asks: one quote and
- * one signature per request, both only in the server role; a signature
+ * one signature per request, both only in the server role (a policy with
+ * "binding = post" allows a second signature, for the Exported
+ * Authenticator; "binding = both" a second signature and a second
+ * quote: a trust decision, Documentation/threat-model.rst); a signature
  * only with a TLS 1.3 signature scheme and, for EdDSA (GnuTLS passes the
  * whole input), only over a server CertificateVerify input (RFC 8446
- * 4.4.3: 64 spaces, the context string, a zero byte, a transcript hash);
+ * 4.4.3: 64 spaces, the context string, a zero byte, a transcript hash)
+ * for the first signature and an Exported Authenticator one (RFC 9261:
+ * the context "Exported Authenticator") for the second;
  * for ECDSA and RSA-PSS GnuTLS passes only the digest, so the monitor
  * checks its length and nothing more: a compromised sandbox obtains at
  * most one signature over a digest of its choice per request it serves.
@@ -177,6 +182,11 @@ int katlsd_ipc_dec_status_rep(const struct katlsd_ipc_msg *m, uint32_t type,
 			      int *status, gnutls_datum_t *data);
 /* Is data exactly a TLS 1.3 server CertificateVerify input? */
 bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len);
+/* ... an RFC 9261 Exported Authenticator CertificateVerify input? */
+bool katlsd_ipc_ea_cv_input_ok(const uint8_t *data, size_t len);
+/* katlsd_ipc_sign_ok() for the Exported Authenticator's signature */
+bool katlsd_ipc_sign_ok_ea(uint32_t algo, uint32_t kind,
+			   const gnutls_datum_t *data);
 
 /*
  * ---- the worker pool's control lines (issue 13 item 3) ----
@@ -246,7 +256,9 @@ int katlsd_ipc_dec_start(const struct katlsd_ipc_msg *m,
  * @evsrc: the real evidence source (configfs-tsm); NULL: none
  * @key: the server's private key; NULL in the client role
  * @done: send DONE for r (called at most once); 0 or negative errno
- * @quotes, @signatures: how many were served (at most one each)
+ * @binding: the request's policy binding: post and both allow a second
+ *	signature (the Exported Authenticator's), both a second quote
+ * @quotes, @signatures: how many were served
  * @done_sent, @done_ret: what @done returned
  */
 struct katlsd_monitor {
@@ -255,6 +267,7 @@ struct katlsd_monitor {
 	const struct katlsd_evidence_source *evsrc;
 	gnutls_privkey_t key;
 	bool server;
+	enum katls_policy_binding binding;
 	int (*done)(void *arg, const struct katlsd_hs_result *r);
 	void *done_arg;
 
@@ -287,6 +300,8 @@ struct katlsd_remote {
 };
 
 void katlsd_remote_init(struct katlsd_remote *rm, int ipc);
+/* A private key that signs through the monitor (post.c's authenticator). */
+int katlsd_remote_key(struct katlsd_remote *rm, gnutls_privkey_t *out);
 /*
  * Server credentials for the sandbox: the certificate chain of creds
  * (public) with a private key that signs through the monitor.  pk and

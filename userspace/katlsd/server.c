@@ -40,7 +40,8 @@ int hs_server_ext_recv(struct hs_ctx *ctx, const unsigned char *data,
  * evidence is parsed only for its measurement (the kernel's summary needs
  * one); judging it is the peer's job.
  */
-static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev)
+static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev,
+		       unsigned int level)
 {
 	struct katls_verify_opts o = ctx->p->vopts;
 	struct katls_verdict *v;
@@ -62,7 +63,7 @@ static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev)
 			       "no measurement found in our own %s evidence",
 			       katls_evidence_name(ev->type));
 	ctx->r->evidence_type = ev->type;
-	ctx->r->binding_level = KATLS_BINDING_L2;
+	ctx->r->binding_level = level;
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, ev->evidence, ev->evidence_len,
 			 ctx->r->digest);
 	memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
@@ -70,31 +71,25 @@ static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev)
 	return 0;
 }
 
-int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
-		       gnutls_buffer_t buf)
+/*
+ * Evidence that vouches for @binder (binder v1 in EncryptedExtensions, or
+ * binder ea v1 in an Exported Authenticator, post.c), checked against our
+ * policy and the peer's request, as a KatlsEvidence record (*rec,
+ * malloc'd).  Returns 0 or a positive errno after hs_fail().
+ */
+int hs_server_evidence_record(struct hs_ctx *ctx, const uint8_t binder[64],
+			      unsigned int level, uint8_t **rec, size_t *len)
 {
-	const gnutls_datum_t *ours;
 	struct katlsd_evidence ev = { 0 };
-	uint8_t binder[KATLS_REPORT_DATA_LEN], rd[KATLS_REPORT_DATA_LEN];
+	uint8_t rd[KATLS_REPORT_DATA_LEN];
 	uint8_t *out = NULL;
 	size_t cap;
 	int ret, n;
 
-	if (!ctx->req_valid)
-		return 0;	/* not asked: GnuTLS does not even call us */
-	if (ctx->req.mode != KATLS_EXT_MODE_BINDER_V1)
-		return hs_fail(ctx, EOPNOTSUPP,
-			       "peer asked for binding mode %u", ctx->req.mode),
-		       GNUTLS_E_INTERNAL_ERROR;
-	ours = gnutls_certificate_get_ours(s);
-	if (!ours)
-		return hs_fail(ctx, ENOKEY, "no server certificate selected"),
-		       GNUTLS_E_INTERNAL_ERROR;
-	if (hs_compute_binder(ctx, s, ours, binder))
-		return GNUTLS_E_INTERNAL_ERROR;
+	*rec = NULL;
+	*len = 0;
 	if (!ctx->p->evsrc)
-		return hs_fail(ctx, ENODEV, "no evidence source"),
-		       GNUTLS_E_INTERNAL_ERROR;
+		return hs_fail(ctx, ENODEV, "no evidence source"), ENODEV;
 
 	ret = ctx->p->evsrc->get(ctx->p->evsrc->arg, binder, &ev);
 	if (ret < 0) {
@@ -126,7 +121,7 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 			katls_evidence_name(ev.type));
 		goto out;
 	}
-	if (own_summary(ctx, &ev))
+	if (own_summary(ctx, &ev, level))
 		goto out;
 	cap = katls_ext_evidence_size_batch(ev.type, ev.evidence_len,
 					    ev.aux_len, &ev.proof);
@@ -147,22 +142,66 @@ int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
 			katls_ext_strerror(n));
 		goto out;
 	}
-	if (gnutls_buffer_append_data(buf, out, n) < 0) {
-		hs_fail(ctx, ENOMEM, "out of memory");
-		goto out;
-	}
-
-	kinfo("sent %s evidence from provider %s (%zu bytes, aux %zu, leaf %u of %u)",
+	kinfo("%s %s evidence from provider %s (%zu bytes, aux %zu, leaf %u of %u)",
+	      level == KATLS_BINDING_L3 ? "post-handshake:" : "sent",
 	      katls_evidence_name(ev.type), ev.provider[0] ? ev.provider : "?",
 	      ev.evidence_len, ev.aux_len, ev.proof.leaf_index,
 	      ev.proof.tree_size);
-	ctx->ev_sent = true;
+	*rec = out;
+	*len = n;
+	out = NULL;
 out:
 	free(out);
 	katlsd_evidence_free(&ev);
-	gnutls_memset(binder, 0, sizeof(binder));
 	gnutls_memset(rd, 0, sizeof(rd));
-	return ctx->ev_sent ? 0 : GNUTLS_E_INTERNAL_ERROR;
+	if (!*rec && !ctx->r->status)
+		hs_fail(ctx, EIO, "no evidence record");
+	return *rec ? 0 : ctx->r->status;
+}
+
+int hs_server_ext_send(gnutls_session_t s, struct hs_ctx *ctx,
+		       gnutls_buffer_t buf)
+{
+	const gnutls_datum_t *ours;
+	uint8_t binder[KATLS_REPORT_DATA_LEN];
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	int want;
+
+	if (!ctx->req_valid)
+		return 0;	/* not asked: GnuTLS does not even call us */
+	/* Both roles' policies name the binding; they must agree (issue 14). */
+	want = hs_policy_mode(ctx->p->policy);
+	if (ctx->req.mode != want)
+		return hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+			       "peer asked for binding %s, policy %s says %s",
+			       hs_mode_name(ctx->req.mode), ctx->p->policy_name,
+			       hs_mode_name(want)),
+		       GNUTLS_E_INTERNAL_ERROR;
+	/* binding = post: an empty body says "accepted"; evidence later */
+	if (ctx->req.mode == KATLS_EXT_MODE_POST_V1)
+		return GNUTLS_E_INT_RET_0;
+	ours = gnutls_certificate_get_ours(s);
+	if (!ours)
+		return hs_fail(ctx, ENOKEY, "no server certificate selected"),
+		       GNUTLS_E_INTERNAL_ERROR;
+	if (hs_compute_binder(ctx, s, ours, binder))
+		return GNUTLS_E_INTERNAL_ERROR;
+	if (hs_server_evidence_record(ctx, binder, KATLS_BINDING_L2, &rec,
+				      &len)) {
+		gnutls_memset(binder, 0, sizeof(binder));
+		return GNUTLS_E_INTERNAL_ERROR;
+	}
+	gnutls_memset(binder, 0, sizeof(binder));
+	if (gnutls_buffer_append_data(buf, rec, len) < 0) {
+		free(rec);
+		return hs_fail(ctx, ENOMEM, "out of memory"),
+		       GNUTLS_E_INTERNAL_ERROR;
+	}
+	free(rec);
+	/* binding = both: the post-handshake exchange must still succeed */
+	ctx->ev_sent = ctx->req.mode == KATLS_EXT_MODE_BINDER_V1;
+	return 0;
 }
 
 /*

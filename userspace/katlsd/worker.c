@@ -235,6 +235,9 @@ static void *monitor_main(void *arg)
 	mon.fd = q->kr.fd;
 	mon.timeout_ms = q->kr.timeout_ms;
 	mon.server = q->kr.role == KATLS_ROLE_SERVER;
+	/* issue 14: post | both: the authenticator's signature (and quote) */
+	mon.binding = katls_policy_binding(katls_policy_find(W.st->policies,
+							     q->kr.policy));
 	mon.done = monitor_done;
 	mon.done_arg = &done;
 	/* Evidence comes from the parent's quote broker (qbroker.h). */

@@ -44,6 +44,8 @@ struct katls_policy {
 	int pin_none_line;		/* "pin none": pins nothing on purpose */
 	int ebk_line;			/* evidence_bound_key */
 	bool ebk;
+	int binding_line;		/* binding, default intra */
+	enum katls_policy_binding binding;
 	struct hexset measurement;
 	struct strset tcb_status;
 

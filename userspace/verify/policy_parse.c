@@ -383,6 +383,22 @@ static int directive(struct parser *ps, char **t, int nt)
 		return yes_no(ps, k, &p->debug_line, &p->debug_allowed, vals, nv);
 	if (!strcmp(k, "evidence_bound_key"))
 		return yes_no(ps, k, &p->ebk_line, &p->ebk, vals, nv);
+	if (!strcmp(k, "binding")) {
+		enum katls_policy_binding b;
+
+		if (p->binding_line)
+			return perr(ps, "binding: already set on line %d",
+				    p->binding_line);
+		for (b = KATLS_POLICY_BINDING_INTRA;
+		     b <= KATLS_POLICY_BINDING_BOTH; b++)
+			if (nv == 1 && !strcmp(vals[0], katls_policy_binding_name(b)))
+				break;
+		if (b > KATLS_POLICY_BINDING_BOTH)
+			return perr(ps, "binding: expects intra, post or both");
+		p->binding = b;
+		p->binding_line = ps->line;
+		return 0;
+	}
 	if (!strcmp(k, "pin")) {
 		if (p->pin_none_line)
 			return perr(ps, "pin: already set on line %d", p->pin_none_line);
@@ -850,6 +866,24 @@ bool katls_policy_allows(const struct katls_policy *p,
 bool katls_policy_evidence_bound_key(const struct katls_policy *p)
 {
 	return p && p->ebk;
+}
+
+enum katls_policy_binding katls_policy_binding(const struct katls_policy *p)
+{
+	return p ? p->binding : KATLS_POLICY_BINDING_INTRA;
+}
+
+const char *katls_policy_binding_name(enum katls_policy_binding b)
+{
+	switch (b) {
+	case KATLS_POLICY_BINDING_INTRA:
+		return "intra";
+	case KATLS_POLICY_BINDING_POST:
+		return "post";
+	case KATLS_POLICY_BINDING_BOTH:
+		return "both";
+	}
+	return NULL;
 }
 
 void katls_policy_free(struct katls_policy *p)

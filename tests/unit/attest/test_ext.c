@@ -94,9 +94,12 @@ static void test_request(void)
 	m[1] = 0;
 	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
 	       "request: mode 0 -> MODE");
-	m[1] = 3;
+	m[1] = 4;
 	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
-	       "request: mode 3 -> MODE");
+	       "request: mode 4 -> MODE");
+	m[1] = 3;
+	tap_ok(req_dec(m, sizeof(req_kat)) == 0,
+	       "request: mode 3 (both, issue 14) accepted");
 	m[1] = 2;
 	tap_ok(req_dec(m, sizeof(req_kat)) == 0,
 	       "request: mode 2 (post) accepted");

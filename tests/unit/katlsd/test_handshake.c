@@ -80,7 +80,10 @@ enum src_mode {
 	SRC_BATCH_SHORT_PATH,	/* ... its path less one hash */
 	SRC_BATCH_ROOT_AS_SINGLE, /* ... a single-binder proof */
 	SRC_BATCH_SINGLE_AS_BATCH, /* our binder as report data, batch proof */
+	SRC_EMBED_WRONG_SECOND,	/* binding both: the second (post) is wrong */
 };
+
+static int src_calls;	/* evidence requests in this server process */
 
 /* Report data and proof of the SRC_BATCH* modes; 0 or -errno. */
 static int test_batch(enum src_mode mode, const uint8_t binder[64],
@@ -148,12 +151,13 @@ static int test_get(void *arg, const uint8_t rd[64], struct katlsd_evidence *ev)
 		return -ENOMEM;
 	memcpy(ev->evidence, MAGIC, MAGIC_LEN);
 	memcpy(ev->evidence + MAGIC_LEN, rd, 64);
-	if (mode >= SRC_BATCH &&
+	if (mode >= SRC_BATCH && mode != SRC_EMBED_WRONG_SECOND &&
 	    test_batch(mode, rd, ev->evidence + MAGIC_LEN, &ev->proof)) {
 		katlsd_evidence_free(ev);
 		return -EIO;
 	}
-	if (mode == SRC_EMBED_WRONG)
+	if (mode == SRC_EMBED_WRONG ||
+	    (mode == SRC_EMBED_WRONG_SECOND && ++src_calls == 2))
 		ev->evidence[MAGIC_LEN] ^= 0x01;
 	memset(ev->evidence + MAGIC_LEN + 64, 0x4d, MEAS_LEN);
 	ev->evidence_len = TEST_EV_LEN;
@@ -236,6 +240,7 @@ static int write_file(const char *dir, const char *name, const char *text)
 static int make_policies(void)
 {
 	char good[256], other[256], tdx[256], snp[256], err[512];
+	char post[256], both[256], opost[256];
 
 	/* Every policy pins a measurement (secure-default loaders). */
 	strcpy(good, "name sim-test\nallow sim\nmeasurement ");
@@ -249,14 +254,27 @@ static int make_policies(void)
 		strcat(snp, "00");
 	}
 	strcat(good, "\n");
+	/* issue 14: the same pins, post-handshake and both bindings */
+	strcpy(post, good);
+	strcat(post, "binding post\n");
+	strcpy(both, good);
+	strcat(both, "binding both\n");
+	memcpy(post, "name sim-post", 13);
+	memcpy(both, "name sim-both", 13);
 	strcat(other, "\n");
+	strcpy(opost, "name sim-opst");
+	strcat(opost, other + strlen("name sim-other"));
+	strcat(opost, "binding post\n");
 	strcat(tdx, "\n");
 	strcat(snp, "\n");
 	if (!mkdtemp(policy_dir) ||
 	    write_file(policy_dir, "sim-test.policy", good) ||
 	    write_file(policy_dir, "sim-other.policy", other) ||
 	    write_file(policy_dir, "tdx-test.policy", tdx) ||
-	    write_file(policy_dir, "snp-test.policy", snp))
+	    write_file(policy_dir, "snp-test.policy", snp) ||
+	    write_file(policy_dir, "sim-post.policy", post) ||
+	    write_file(policy_dir, "sim-both.policy", both) ||
+	    write_file(policy_dir, "sim-opst.policy", opost))
 		return -1;
 	if (katls_policy_load_dir(policy_dir, &policies, err, sizeof(err))) {
 		tap_diag("policies: %s", err);
@@ -269,7 +287,8 @@ static void remove_policies(void)
 {
 	static const char *const names[] = {
 		"sim-test.policy", "sim-other.policy", "snp-test.policy",
-		"tdx-test.policy",
+		"tdx-test.policy", "sim-post.policy", "sim-both.policy",
+		"sim-opst.policy",
 	};
 	char path[256];
 
@@ -307,6 +326,7 @@ struct scenario {
 	const char *srv_reason;		/* in the katlsd server's reason */
 	const char *cli_reason;		/* in the katlsd client's reason */
 	bool privsep;			/* server as monitor + sandbox */
+	unsigned int level;		/* binding level expected; 0: L2 */
 };
 
 /* on_failure: how often, and with which status. */
@@ -449,6 +469,7 @@ static void serve_privsep(struct katlsd_hs_params *p, int out)
 		.fd = p->fd, .timeout_ms = p->timeout_ms,
 		.evsrc = p->evsrc, .server = true,
 		.done = privsep_done, .done_arg = &out,
+		.binding = katls_policy_binding(p->policy),
 	};
 	gnutls_certificate_credentials_t creds = p->server_creds;
 	gnutls_pk_algorithm_t pk = GNUTLS_PK_UNKNOWN;
@@ -525,7 +546,14 @@ static void serve(const struct scenario *sc, int fd, int out)
 	} else {
 		p.on_failure = srv_on_failure;
 		p.on_failure_arg = &p.fd;
+		/* issue 14: the key that signs the Exported Authenticator */
+		if (p.server_creds && (gnutls_privkey_init(&p.server_key) ||
+				       gnutls_privkey_import_x509(p.server_key,
+								  key, 0)))
+			_exit(2);
 		katlsd_handshake(&p, &r);
+		if (p.server_key)
+			gnutls_privkey_deinit(p.server_key);
 		if (write(out, &r, sizeof(r)) != sizeof(r))
 			_exit(2);
 	}
@@ -665,6 +693,7 @@ static void expect_fail(const struct scenario *sc, int cli_err, int srv_err)
 
 static void expect_success(const struct scenario *sc)
 {
+	unsigned int level = sc->level ? sc->level : KATLS_BINDING_L2;
 	uint8_t meas[MEAS_LEN];
 	struct outcome o;
 	size_t len;
@@ -693,21 +722,39 @@ static void expect_success(const struct scenario *sc)
 		       o.srv.keys.rx.info.cipher_type == sc->cipher_type,
 		       "%s: crypto_info for %s", sc->name, sc->cipher);
 	tap_ok(o.cli.evidence_type == KATLS_EVIDENCE_SIM &&
-	       o.cli.binding_level == KATLS_BINDING_L2 &&
+	       o.cli.binding_level == level &&
 	       o.cli.measurement_len == MEAS_LEN &&
 	       !memcmp(o.cli.measurement, meas, MEAS_LEN) &&
-	       !strcmp(o.cli.policy, "sim-test"),
-	       "%s: client summary (sim, level 2, measurement, policy)",
-	       sc->name);
+	       !strcmp(o.cli.policy, sc->policy),
+	       "%s: client summary (sim, level %u, measurement, policy)",
+	       sc->name, level);
+	/*
+	 * issue 14: the keys start past the exchange's records.  The
+	 * client sent its request and its accept, and received one
+	 * authenticator record; the server the other way round.
+	 */
+	if (sc->cipher_type == TLS_CIPHER_AES_GCM_128) {
+		static const uint8_t seq0[8], seq1[8] = { [7] = 1 },
+			seq2[8] = { [7] = 2 };
+		bool post = level == KATLS_BINDING_L3;
+
+		tap_ok(!memcmp(o.cli.keys.tx.aes128.rec_seq,
+			       post ? seq2 : seq0, 8) &&
+		       !memcmp(o.cli.keys.rx.aes128.rec_seq,
+			       post ? seq1 : seq0, 8),
+		       "%s: record sequence numbers start at tx %d, rx %d",
+		       sc->name, post ? 2 : 0, post ? 1 : 0);
+	}
 	tap_ok(!memcmp(o.cli.digest, o.srv.digest, KATLS_DIGEST_LEN) &&
 	       o.srv.evidence_type == KATLS_EVIDENCE_SIM,
 	       "%s: both ends report the same evidence digest", sc->name);
 	tap_ok(o.srv.measurement_len == MEAS_LEN &&
 	       !memcmp(o.srv.measurement, meas, MEAS_LEN) &&
-	       o.srv.binding_level == KATLS_BINDING_L2 &&
-	       !strcmp(o.srv.policy, "sim-test"),
-	       "%s: server summary (own measurement, level 2, policy evaluated)",
-	       sc->name);
+	       o.srv.binding_level == level &&
+	       !strcmp(o.srv.policy, sc->srv_policy ? sc->srv_policy :
+		       sc->policy),
+	       "%s: server summary (own measurement, level %u, policy evaluated)",
+	       sc->name, level);
 	katlsd_hs_result_wipe(&o.cli);
 	katlsd_hs_result_wipe(&o.srv);
 }
@@ -760,6 +807,34 @@ int main(void)
 		/* issue 13 item 2: EVIDENCE_REP carries the proof */
 		SC(.name = "privsep: batch leaf 3 of 5 crosses the IPC with its proof",
 		   .src = SRC_BATCH, .privsep = true),
+		/* issue 14: post-handshake attestation (RFC 9261) */
+		SC(.name = "binding post", .policy = "sim-post",
+		   .level = KATLS_BINDING_L3, .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		SC(.name = "binding both", .policy = "sim-both",
+		   .level = KATLS_BINDING_L3, .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		SC(.name = "binding post, AES-256-GCM (SHA-384 exporter)",
+		   .policy = "sim-post", .level = KATLS_BINDING_L3,
+		   .cipher = "AES-256-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_256),
+		SC(.name = "binding post, non-blocking client socket",
+		   .policy = "sim-post", .level = KATLS_BINDING_L3,
+		   .nonblock = true),
+		SC(.name = "binding post, CA-verified key", .policy = "sim-post",
+		   .level = KATLS_BINDING_L3, .trust = true,
+		   .bound_key = false, .peername = "katls-test"),
+		SC(.name = "binding post, batch leaf 3 of 5",
+		   .policy = "sim-post", .level = KATLS_BINDING_L3,
+		   .src = SRC_BATCH),
+		SC(.name = "privsep: binding post", .policy = "sim-post",
+		   .level = KATLS_BINDING_L3, .privsep = true,
+		   .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		SC(.name = "privsep: binding both", .policy = "sim-both",
+		   .level = KATLS_BINDING_L3, .privsep = true,
+		   .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
 	};
 	static const struct {
 		struct scenario sc;
@@ -843,6 +918,38 @@ int main(void)
 		{ SC(.name = "privsep: server without a certificate",
 		     .no_server_cert = true, .privsep = true),
 		  ECONNRESET, ENOKEY },
+		/* issue 14: post-handshake attestation fails closed */
+		{ SC(.name = "binding post: relayed evidence (other report data)",
+		     .policy = "sim-post", .src = SRC_EMBED_WRONG,
+		     .cli_reason = "not bound to this handshake",
+		     .srv_reason = "peer aborted the post-handshake attestation"),
+		  EKEYREJECTED, EPROTO },
+		{ SC(.name = "binding both: the handshake's evidence good, the post one relayed",
+		     .policy = "sim-both", .src = SRC_EMBED_WRONG_SECOND,
+		     .cli_reason = "not bound to this handshake",
+		     .srv_reason = "peer aborted the post-handshake attestation"),
+		  EKEYREJECTED, EPROTO },
+		{ SC(.name = "binding post: measurement not in the policy",
+		     .policy = "sim-opst",
+		     .cli_reason = "rejected the evidence"), EACCES, EPROTO },
+		{ SC(.name = "binding post: server without a TEE provider",
+		     .policy = "sim-post", .src = SRC_NODEV,
+		     .cli_reason = "peer aborted the post-handshake attestation"),
+		  EPROTO, ENODEV },
+		{ SC(.name = "binding post: the server's policy says intra",
+		     .policy = "sim-post", .srv_policy = "sim-test",
+		     .srv_reason = "peer asked for binding post, policy sim-test says intra"),
+		  EPROTO, EACCES },
+		{ SC(.name = "binding intra: the server's policy says post",
+		     .policy = "sim-test", .srv_policy = "sim-post",
+		     .srv_reason = "peer asked for binding intra, policy sim-post says post"),
+		  EPROTO, EACCES },
+		{ SC(.name = "binding post: a plain TLS server skips the exchange",
+		     .policy = "sim-post", .server = PEER_PLAIN,
+		     .plain_alert = GNUTLS_A_MISSING_EXTENSION), EACCES, 0 },
+		{ SC(.name = "privsep: binding post, server without a TEE provider",
+		     .policy = "sim-post", .src = SRC_NODEV, .privsep = true),
+		  EPROTO, ENODEV },
 	};
 	static const struct scenario silent =
 		SC(.name = "silent server", .timeout_ms = 300,

@@ -358,6 +358,9 @@ static int fake_evidence(void *arg, const uint8_t rd[64],
  * A monitor in a child process; returns the ipc end for the "sandbox"
  * and, through *pid, the child.  The child exits with the DONE status.
  */
+/* issue 14: the binding of the request's policy (monitor limits) */
+static enum katls_policy_binding mon_binding;
+
 static int start_monitor(bool server, pid_t *pid)
 {
 	static const struct katlsd_evidence_source src = { fake_evidence, NULL };
@@ -372,6 +375,7 @@ static int start_monitor(bool server, pid_t *pid)
 		struct katlsd_monitor m = {
 			.fd = tcp[0], .timeout_ms = 2000, .evsrc = &src,
 			.key = mkey, .server = server, .done = count_done,
+			.binding = mon_binding,
 		};
 		int status = -1;
 
@@ -515,6 +519,80 @@ static void test_monitor(void)
 	tap_ok(katlsd_ipc_recv(ipc, buf, sizeof(buf), &m) == -EPIPE &&
 	       end_monitor(ipc, pid) == EPROTO,
 	       "monitor: 63 bytes of report data refused");
+
+	/*
+	 * issue 14: binding = post | both adds the Exported Authenticator's
+	 * signature (and, for both, its quote); EdDSA's second input must be
+	 * an Exported Authenticator CertificateVerify input.
+	 */
+	mon_binding = KATLS_POLICY_BINDING_POST;
+	ipc = start_monitor(true, &pid);
+	st = sign_once(ipc, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256,
+		       KATLSD_SIGN_HASH, digest, 32, &sig);
+	st = st ? st : sign_once(ipc, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256,
+				 KATLSD_SIGN_HASH, digest, 32, &sig);
+	tap_ok(st == 0, "monitor, binding post: two signatures (%d)", st);
+	st = sign_once(ipc, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256,
+		       KATLSD_SIGN_HASH, digest, 32, &sig);
+	tap_ok(st == -EPIPE && end_monitor(ipc, pid) == EPROTO,
+	       "monitor, binding post: a third signature is refused");
+	{
+		uint8_t cv[64 + 34 + 32], ea[64 + 23 + 32];
+
+		memset(cv, 0x20, 64);
+		memcpy(cv + 64, "TLS 1.3, server CertificateVerify", 34);
+		memset(cv + 98, 0x11, 32);
+		memset(ea, 0x20, 64);
+		memcpy(ea + 64, "Exported Authenticator", 23);
+		memset(ea + 87, 0x11, 32);
+		tap_ok(katlsd_ipc_ea_cv_input_ok(ea, sizeof(ea)) &&
+		       !katlsd_ipc_ea_cv_input_ok(cv, sizeof(cv)) &&
+		       !katlsd_ipc_ea_cv_input_ok(ea, sizeof(ea) - 1) &&
+		       !katlsd_ipc_cv_input_ok(ea, sizeof(ea)),
+		       "an Exported Authenticator CertificateVerify input is told apart");
+		ipc = start_monitor(true, &pid);
+		st = sign_once(ipc, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256,
+			       KATLSD_SIGN_HASH, digest, 32, &sig);
+		st = st ? st : sign_once(ipc, GNUTLS_SIGN_EDDSA_ED25519,
+					 KATLSD_SIGN_DATA, cv, sizeof(cv),
+					 &sig);
+		tap_ok(st == -EPIPE && end_monitor(ipc, pid) == EPROTO,
+		       "monitor, binding post: EdDSA's second input must be an authenticator's");
+		ipc = start_monitor(true, &pid);
+		st = sign_once(ipc, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256,
+			       KATLSD_SIGN_HASH, digest, 32, &sig);
+		st = st ? st : sign_once(ipc, GNUTLS_SIGN_EDDSA_ED25519,
+					 KATLSD_SIGN_DATA, ea, sizeof(ea),
+					 &sig);
+		/* allowed; the P-256 key then cannot sign Ed25519 */
+		tap_ok(st == -EKEYREJECTED,
+		       "monitor, binding post: EdDSA over an authenticator's input passes the check (%d)",
+		       st);
+		end_monitor(ipc, pid);
+	}
+	mon_binding = KATLS_POLICY_BINDING_BOTH;
+	ipc = start_monitor(true, &pid);
+	for (int q = 0; q < 3; q++) {
+		st = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REQ, rd, 64, NULL,
+				     0, NULL, 0);
+		st = st ? st : katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
+		if (q < 2)
+			tap_ok(st == 0 && m.type == KATLSD_IPC_EVIDENCE_REP,
+			       "monitor, binding both: quote %d", q + 1);
+	}
+	tap_ok(st == -EPIPE && end_monitor(ipc, pid) == EPROTO,
+	       "monitor, binding both: a third quote is refused");
+	mon_binding = KATLS_POLICY_BINDING_POST;
+	ipc = start_monitor(true, &pid);
+	st = katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REQ, rd, 64, NULL, 0,
+			     NULL, 0);
+	st = st ? st : katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
+	st = st ? st : katlsd_ipc_send(ipc, KATLSD_IPC_EVIDENCE_REQ, rd, 64,
+				       NULL, 0, NULL, 0);
+	st = st ? st : katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
+	tap_ok(st == -EPIPE && end_monitor(ipc, pid) == EPROTO,
+	       "monitor, binding post: still one quote");
+	mon_binding = KATLS_POLICY_BINDING_INTRA;
 
 	/* a reply type sent to the monitor; then the sandbox just goes */
 	ipc = start_monitor(true, &pid);

@@ -423,11 +423,54 @@ static void test_secure_defaults(void)
 	       "all-zero REPORTED_TCB refused");
 }
 
+/* issue 14 item 1: "binding = intra | post | both", default intra */
+static void test_binding(void)
+{
+	static const struct {
+		const char *v;
+		enum katls_policy_binding b;
+	} ok[] = {
+		{ "intra", KATLS_POLICY_BINDING_INTRA },
+		{ "post", KATLS_POLICY_BINDING_POST },
+		{ "both", KATLS_POLICY_BINDING_BOTH },
+	};
+	struct katls_policy *p;
+	char err[256], text[256];
+	size_t i;
+
+	p = parse("allow sim\nmeasurement " ZERO48 "\n", err, sizeof(err));
+	tap_ok(p && katls_policy_binding(p) == KATLS_POLICY_BINDING_INTRA &&
+	       katls_policy_binding(NULL) == KATLS_POLICY_BINDING_INTRA,
+	       "binding: default intra");
+	katls_policy_free(p);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "allow sim\nmeasurement " ZERO48 "\nbinding = %s\n",
+			 ok[i].v);
+		p = parse(text, err, sizeof(err));
+		tap_ok(p && katls_policy_binding(p) == ok[i].b &&
+		       !strcmp(katls_policy_binding_name(ok[i].b), ok[i].v),
+		       "binding = %s", ok[i].v);
+		katls_policy_free(p);
+	}
+	expect_error("allow sim\npin none\nbinding late\n", "t.policy:3:",
+		     "binding: expects intra, post or both");
+	expect_error("allow sim\npin none\nbinding post both\n", "t.policy:3:",
+		     "binding: expects intra, post or both");
+	expect_error("allow sim\npin none\nbinding\n", "t.policy:3:",
+		     "binding: expects intra, post or both");
+	expect_error("allow sim\npin none\nbinding post\nbinding post\n",
+		     "t.policy:4:", "already set on line 3");
+	expect_error("allow sim\npin none\nbinding Post\n", "t.policy:3:",
+		     "binding: expects intra, post or both");
+}
+
 int main(void)
 {
 	tap_plan_lazy();
 	test_parse_errors();
 	test_parse_ok();
+	test_binding();
 	test_eval_tdx();
 	test_eval_snp();
 	test_sim_claims();

@@ -51,6 +51,7 @@
 enum katls_ext_mode {
 	KATLS_EXT_MODE_BINDER_V1 = 1,	/* intra-handshake, level 2 */
 	KATLS_EXT_MODE_POST_V1 = 2,	/* post-handshake, level 3 */
+	KATLS_EXT_MODE_BOTH_V1 = 3,	/* binder v1, then post-handshake */
 };
 
 enum katls_ext_err {

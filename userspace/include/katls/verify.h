@@ -180,6 +180,25 @@ bool katls_policy_allows(const struct katls_policy *p,
  * workload (checked when it is loaded).
  */
 bool katls_policy_evidence_bound_key(const struct katls_policy *p);
+
+/**
+ * enum katls_policy_binding - "binding = intra | post | both"
+ * (Documentation/policy.rst; issue 14 item 1)
+ * @KATLS_POLICY_BINDING_INTRA: binder v1 in the handshake (level 2), the
+ *	default
+ * @KATLS_POLICY_BINDING_POST: an RFC 9261 Exported Authenticator after
+ *	the handshake, before any application byte (level 3)
+ * @KATLS_POLICY_BINDING_BOTH: both, each with its own evidence
+ */
+enum katls_policy_binding {
+	KATLS_POLICY_BINDING_INTRA = 0,
+	KATLS_POLICY_BINDING_POST,
+	KATLS_POLICY_BINDING_BOTH,
+};
+/* The policy's binding; KATLS_POLICY_BINDING_INTRA for NULL. */
+enum katls_policy_binding katls_policy_binding(const struct katls_policy *p);
+/* "intra", "post", "both", or NULL for another value. */
+const char *katls_policy_binding_name(enum katls_policy_binding b);
 void katls_policy_free(struct katls_policy *p);
 void katls_policy_set_free(struct katls_policy_set *s);
 
