@@ -200,8 +200,10 @@ static int handover(int fd, struct kfd *k, int optname,
 	if (waitpid(pid, &status, 0) != pid)
 		status = -1;
 	if (err) {
-		say("fd %d: KATLS_REQUEST failed: %s (agent status %#x)",
-		    fd, strerror(err), status);
+		r = result(fd);
+		say("fd %d: KATLS_REQUEST failed: %s (agent status %#x, "
+		    "KATLS_RESULT state %u status %u)", fd, strerror(err),
+		    status, r.state, r.status);
 		errno = err;
 		return -1;
 	}
