@@ -65,4 +65,5 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/vm clean
 	$(MAKE) -C tests/e2e clean
+	$(MAKE) -C tests/ktls-selftest clean
 	rm -rf $(KATLS_CACHE)/build

@@ -389,7 +389,9 @@ unlock:
  * @req: a request that passed katls_validate_request()
  *
  * Return: as katls_enqueue(), or -ESRCH if no agent listens in the
- * socket's namespace (the socket then fails closed).
+ * socket's namespace and none has taken the request yet (the socket then
+ * fails closed); 0 when an agent took it before the broadcast, whatever
+ * became of it since (the caller's wait reports the outcome).
  */
 int katls_submit(struct katls_sock *ks, const struct katls_request *req)
 {
@@ -399,7 +401,14 @@ int katls_submit(struct katls_sock *ks, const struct katls_request *req)
 		return err;
 	err = katls_notify_ready(ks);
 	if (err == -ESRCH) {
-		katls_fail(ks, ESRCH, KATLS_STAT_NO_AGENT);
+		/*
+		 * An agent that polls ACCEPT may have taken the request
+		 * between the enqueue and the broadcast, and even finished
+		 * it and closed its socket: then the outcome is its, and the
+		 * caller waits for it like for any accepted request.
+		 */
+		if (!katls_fail(ks, ESRCH, KATLS_STAT_NO_AGENT))
+			return 0;
 		return -ESRCH;
 	}
 	/* Any other notification error: agents still find it by ACCEPT. */
