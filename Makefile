@@ -52,7 +52,8 @@ vm-check:
 
 # The debug-kernel tier (tools/debugk): KASAN, lockdep, KFENCE, kmemleak
 # and DEBUG_ATOMIC_SLEEP on a 6.12 built once under $(KATLS_CACHE)/debugk;
-# the VM tests and the e2e list with 2 vCPUs (single-threaded TCG).
+# the VM tests with 2 vCPUs (single-threaded TCG); DEBUGK_ARGS=--e2e adds
+# the 6.12 end-to-end list (long).
 .PHONY: debug-check
 debug-check:
 	@fail=; $(MAKE) -C userspace all || \
