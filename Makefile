@@ -50,6 +50,16 @@ vm-check:
 		{ echo "userspace-build: 0 passed, 1 failed"; fail=1; }; \
 	tools/vm-check --kernel 6.12 --kernel 6.1 && [ -z "$$fail" ]
 
+# The debug-kernel tier (tools/debugk): KASAN, lockdep, KFENCE, kmemleak
+# and DEBUG_ATOMIC_SLEEP on a 6.12 built once under $(KATLS_CACHE)/debugk;
+# the VM tests with 2 vCPUs (single-threaded TCG); DEBUGK_ARGS=--e2e adds
+# the 6.12 end-to-end list (long).
+.PHONY: debug-check
+debug-check:
+	@fail=; $(MAKE) -C userspace all || \
+		{ echo "debug-userspace-build: 0 passed, 1 failed"; fail=1; }; \
+	tools/debugk/debug-check $(DEBUGK_ARGS) && [ -z "$$fail" ]
+
 check: deps
 	@tools/lib/check-stages unit kunit vm-check
 

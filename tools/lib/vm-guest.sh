@@ -125,7 +125,29 @@ if [ -f /run/katlsd.pid ]; then
 	fi
 fi
 
+# Debug kernels (tools/debugk): kmemleak scans now that CMD is done.  Two
+# scans, so that an object only in flight during the first is not
+# reported; what the second still lists goes to the kernel log, where
+# the check below (and tools/debugk/scan-log on the host) finds it.
+KML=/sys/kernel/debug/kmemleak
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+if [ -e $KML ]; then
+	if echo scan >$KML && sleep 2 && echo scan >$KML; then
+		n=$(grep -c '^unreferenced object' $KML)
+		say "kmemleak: $n unreferenced objects"
+		head -n 300 $KML | while IFS= read -r l; do
+			echo "kmemleak report: $l" >/dev/kmsg
+		done
+	else
+		echo "katls-vm: kmemleak scan failed (kmemleak disabled?)" >/dev/kmsg
+	fi
+fi
+
+# A WARN/BUG/oops, or a report of the debug kernel's checkers.
 SPLAT='WARNING:|BUG:|Oops|general protection fault|Call Trace:|UBSAN:|KASAN:'
+SPLAT="$SPLAT|KFENCE:|unreferenced object 0x|kmemleak scan failed"
+SPLAT="$SPLAT|Kernel memory leak detector disabled"
+SPLAT="$SPLAT|sleeping function called from invalid context"
 if dmesg | grep -qE "$SPLAT"; then
 	: >$R/splat
 	say "the kernel logged a warning or an oops:"
@@ -134,6 +156,7 @@ elif [ "$rc" -ne 0 ]; then
 	say "guest dmesg since boot (tail):"
 	new_dmesg 25
 fi
+dmesg >$R/dmesg 2>/dev/null
 echo "$rc" >$R/status
 say "exit $rc"
 finish
