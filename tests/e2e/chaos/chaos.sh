@@ -29,12 +29,12 @@ port=9700
 
 if [ "${1:-}" = --soak ]; then
 	secs=${CHAOS_SECS:-1200} conns=${CHAOS_CONNS:-100000}
-	par=${CHAOS_PARALLEL:-12} maxlen=${CHAOS_MAXLEN:-1048576}
+	par=${CHAOS_PARALLEL:-12} maxlen=${CHAOS_MAXLEN:-262144}
 	fault=${CHAOS_FAULT_MS:-2000}
 else
 	secs=${CHAOS_SECS:-45} conns=${CHAOS_CONNS:-2000}
 	par=${CHAOS_PARALLEL:-6} maxlen=${CHAOS_MAXLEN:-65536}
-	fault=${CHAOS_FAULT_MS:-1200}
+	fault=${CHAOS_FAULT_MS:-1500}
 fi
 seed=${CHAOS_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
 
