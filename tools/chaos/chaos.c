@@ -941,13 +941,13 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 
 enum fault {
 	F_KILL_CHILD, F_KILL_GRANDCHILD, F_KILL_PARENT, F_RESTART,
-	F_QUOTE_DELAY, F_RMMOD, F_MAX
+	F_STOP_PARENT, F_QUOTE_DELAY, F_RMMOD, F_MAX
 };
 static const char *const fault_name[F_MAX] = {
 	"kill-worker", "kill-worker-child", "kill-parent+restart",
-	"restart(SIGTERM)", "quote-delay", "rmmod-busy",
+	"restart(SIGTERM)", "stop-parent", "quote-delay", "rmmod-busy",
 };
-static const unsigned int fault_weight[F_MAX] = { 30, 10, 8, 4, 20, 12 };
+static const unsigned int fault_weight[F_MAX] = { 30, 10, 8, 4, 6, 20, 12 };
 static unsigned int faults[F_MAX], kill_quoter, rmmod_refused,
 	rmmod_wrong, restart_failed, kill_none;
 static atomic_int ctl_stop;
@@ -1057,6 +1057,21 @@ static void inject(enum fault f, uint64_t *s)
 			restart_failed++;
 		diag("fault %s: katlsd down for %.0f ms (pause %u ms)",
 		     fault_name[f], (now_s() - t0) * 1000, pause);
+		break;
+	}
+	case F_STOP_PARENT: {
+		/* the parent hangs: requests wait, notifications pile up */
+		unsigned int ms = 500 + rnd_below(s, 4500);
+		pid_t pid;
+
+		pthread_mutex_lock(&kd_lock);
+		pid = kd_pid;
+		pthread_mutex_unlock(&kd_lock);
+		if (!pid || kill(pid, SIGSTOP))
+			return;
+		sleep_ms(ms);
+		kill(pid, SIGCONT);
+		diag("fault %s: katlsd stopped for %u ms", fault_name[f], ms);
 		break;
 	}
 	case F_QUOTE_DELAY: {
