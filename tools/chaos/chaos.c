@@ -1369,7 +1369,7 @@ int main(int argc, char **argv)
 {
 	pthread_t ctl, acc, rep, cl[256];
 	struct kcount k0, k1;
-	int fds0, left, started;
+	int fds0, left, started, leaks = 0;
 	double t_end;
 
 	parse_args(argc, argv);
@@ -1509,26 +1509,26 @@ stop_reaper:
 			break;
 		sleep_ms(100);
 	}
-	tap_ok(left == 0, "chaos: no katlsd process left (%d)", left);
+	leaks += !tap_ok(left == 0, "chaos: no katlsd process left (%d)", left);
 	atomic_store(&reaper_stop, 1);
 	pthread_join(rep, NULL);
 
 	wait_settled(&k0, &k1, gauges_back, 30);
 	diag("peaks during the run: TCP alloc %lld, slab TCP %lld, opted_in %lld",
 	     peak_tcp_alloc, peak_slab_tcp, peak_opted_in);
-	tap_ok(gauges_back(&k0, &k1),
-	       "chaos: katls_stat opted_in/pending/in_progress back to %lld/%lld/%lld (now %lld/%lld/%lld)",
-	       k0.opted_in, k0.pending, k0.in_progress, k1.opted_in,
-	       k1.pending, k1.in_progress);
+	leaks += !tap_ok(gauges_back(&k0, &k1),
+			 "chaos: katls_stat opted_in/pending/in_progress back to %lld/%lld/%lld (now %lld/%lld/%lld)",
+			 k0.opted_in, k0.pending, k0.in_progress, k1.opted_in,
+			 k1.pending, k1.in_progress);
 	wait_settled(&k0, &k1, sockets_back, 60);
-	tap_ok(sockets_back(&k0, &k1),
-	       "chaos: TCP sockets back to the start (inuse %lld -> %lld, alloc %lld -> %lld, TCP6 inuse %lld -> %lld)",
-	       k0.tcp_inuse, k1.tcp_inuse, k0.tcp_alloc, k1.tcp_alloc,
-	       k0.tcp6_inuse, k1.tcp6_inuse);
+	leaks += !tap_ok(sockets_back(&k0, &k1),
+			 "chaos: TCP sockets back to the start (inuse %lld -> %lld, alloc %lld -> %lld, TCP6 inuse %lld -> %lld)",
+			 k0.tcp_inuse, k1.tcp_inuse, k0.tcp_alloc, k1.tcp_alloc,
+			 k0.tcp6_inuse, k1.tcp6_inuse);
 	wait_settled(&k0, &k1, slabs_back, 30);
-	tap_ok(slabs_back(&k0, &k1),
-	       "chaos: slab TCP and TCPv6 back to the start (%lld -> %lld, %lld -> %lld)",
-	       k0.slab_tcp, k1.slab_tcp, k0.slab_tcp6, k1.slab_tcp6);
+	leaks += !tap_ok(slabs_back(&k0, &k1),
+			 "chaos: slab TCP and TCPv6 back to the start (%lld -> %lld, %lld -> %lld)",
+			 k0.slab_tcp, k1.slab_tcp, k0.slab_tcp6, k1.slab_tcp6);
 	diag("katls_stat deltas: requested %lld verified %lld rejected %lld timed_out %lld agent_lost %lld no_agent %lld closed %lld handover_failed %lld",
 		 k1.requested - k0.requested, k1.verified - k0.verified,
 		 k1.rejected - k0.rejected, k1.timed_out - k0.timed_out,
@@ -1537,16 +1537,16 @@ stop_reaper:
 	tap_ok(k1.verified - k0.verified >= st.ends_open,
 	       "chaos: the kernel verified at least the %u ends the driver saw OPEN (%lld)",
 	       st.ends_open, k1.verified - k0.verified);
-	tap_ok(count_fds() == fds0, "chaos: no descriptor leaked (%d -> %d)",
-	       fds0, count_fds());
+	leaks += !tap_ok(count_fds() == fds0, "chaos: no descriptor leaked (%d -> %d)",
+			 fds0, count_fds());
 	printf("# chaos-figures: seed=%llu connections=%u completed=%u failed_closed=%u connect_reset=%u violations=%u bytes=%llu",
 	       opt_seed, st.conns + st.connect_failed, st.completed,
 	       st.failed_closed, st.connect_failed, st.violations,
 	       (unsigned long long)st.bytes);
 	for (int f = 0; f < F_MAX; f++)
 		printf(" %s=%u", fault_name[f], faults[f]);
-	printf(" client-rst-handshake=%u client-close-handshake=%u client-rst-data=%u gated-ends=%u\n",
-	       st.rst_hs, st.close_hs, st.rst_data, st.gated);
+	printf(" client-rst-handshake=%u client-close-handshake=%u client-rst-data=%u gated-ends=%u leaks=%d\n",
+	       st.rst_hs, st.close_hs, st.rst_data, st.gated, leaks);
 	{
 		/* free the server records */
 		struct srec *r = srv_head, *n;
