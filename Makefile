@@ -6,6 +6,9 @@
 #   make check         deps, then unit, kunit (with the ynl-gen check)
 #                      and vm-check; prints
 #                      "check: N passed, N failed"
+#   make soak          the long chaos run (issue 16 item 1) in a 6.12 guest
+#                      of its own, SOAK_SECS (1200) of faults and
+#                      connections; prints "soak: N passed, N failed"
 #
 # Kernel objects are built out of the work tree, below
 # $(KATLS_CACHE)/build/<kernelrelease> (see tools/katls-vm build).
@@ -13,7 +16,7 @@ KATLS_CACHE ?= /var/cache/katls
 export KATLS_CACHE
 KDIR ?=
 
-.PHONY: all module module-6.1 userspace deps unit kunit vm-check check demo bench clean
+.PHONY: all module module-6.1 userspace deps unit kunit vm-check check soak demo bench clean
 
 all: module userspace
 
@@ -62,6 +65,11 @@ debug-check:
 
 check: deps
 	@tools/lib/check-stages unit kunit vm-check
+
+# Long chaos run (not part of check; the short run is in vm-check's e2e
+# stage).
+soak:
+	@tools/chaos/soak
 
 # Benchmarks (not tests): ratios measured side by side in the 6.12 guest.
 bench:
