@@ -3,9 +3,13 @@
 # katls top-level Makefile.
 #
 #   make               module (Debian 6.12 headers, or KDIR=...) + userspace
-#   make check         deps, then unit, kunit (with the ynl-gen check)
-#                      and vm-check; prints
+#   make check         deps, then unit, kunit (with the ynl-gen check),
+#                      vm-check, dkms-check and deb; prints
 #                      "check: N passed, N failed"
+#   make install       everything a host needs, below DESTDIR (PREFIX,
+#                      default /usr, see "install" below)
+#   make deb           the Debian packages (dpkg-buildpackage -b -us -uc)
+#                      in $(DEB_OUT), default build/deb
 #
 # Kernel objects are built out of the work tree, below
 # $(KATLS_CACHE)/build/<kernelrelease> (see tools/katls-vm build).
@@ -14,6 +18,7 @@ export KATLS_CACHE
 KDIR ?=
 
 .PHONY: all module module-6.1 userspace deps unit kunit vm-check check demo bench clean
+.PHONY: install install-dkms install-userspace install-examples deb dkms-check deb-check
 
 all: module userspace
 
@@ -51,7 +56,7 @@ vm-check:
 	tools/vm-check --kernel 6.12 --kernel 6.1 && [ -z "$$fail" ]
 
 check: deps
-	@tools/lib/check-stages unit kunit vm-check
+	@tools/lib/check-stages unit kunit vm-check dkms-check deb-check
 
 # Benchmarks (not tests): ratios measured side by side in the 6.12 guest.
 bench:
@@ -61,7 +66,67 @@ demo:
 	@if [ -x tools/demo ]; then exec tools/demo; \
 	else echo "make demo: tools/demo does not exist yet" >&2; exit 1; fi
 
+# ---------------------------------------------------------------------
+# install: what a host needs, for packaging (debian/rules) and by hand.
+#   make install [DESTDIR=/tmp/root] [PREFIX=/usr] [LIBDIR=...]
+# PREFIX defaults to /usr, the packaging prefix (katlsd.service names
+# /usr/sbin/katlsd).  Fixed whatever PREFIX is: /etc/katls (katlsd's
+# configuration, the example policies as *.policy.example, never the
+# simulated-TSM policy), /lib/systemd/system (the unit), /usr/src
+# (the module source for DKMS: dkms looks there) and
+# /usr/lib/modules-load.d/katls.conf (loads katls.ko at boot).
+# Nothing of tests/ is installed (no sim TSM module, no sim policy).
+PREFIX ?= /usr
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/katls-$(DKMS_VERSION)
+EXAMPLE_POLICIES := $(wildcard etc/katls/policy.d/*.policy.example)
+
+install: install-dkms install-userspace install-examples
+
+# The module source as dkms wants it: dkms.conf, Kbuild, kernel/ and the
+# UAPI headers (include/katls/ is test-only: the sim evidence format).
+install-dkms:
+	install -d $(DESTDIR)$(DKMS_SRC)/kernel \
+		$(DESTDIR)$(DKMS_SRC)/include/uapi/linux
+	install -m 0644 dkms.conf Kbuild $(DESTDIR)$(DKMS_SRC)/
+	install -m 0644 kernel/*.c kernel/*.h $(DESTDIR)$(DKMS_SRC)/kernel/
+	install -m 0644 include/uapi/linux/*.h \
+		$(DESTDIR)$(DKMS_SRC)/include/uapi/linux/
+	install -D -m 0644 etc/modules-load.d/katls.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/katls.conf
+
+# katlsd (daemon, unit, katlsd.conf, an empty policy.d), libkatls,
+# katls-cat, katlsctl, katls-verify and whatever else userspace/*
+# installs (katls-run when userspace/run exists).
+install-userspace:
+	$(MAKE) -C userspace all
+	$(MAKE) -C userspace install PREFIX=$(PREFIX)
+
+install-examples:
+	install -d $(DESTDIR)/etc/katls/policy.d
+	$(if $(EXAMPLE_POLICIES),install -m 0644 $(EXAMPLE_POLICIES) \
+		$(DESTDIR)/etc/katls/policy.d/)
+
+# ---------------------------------------------------------------------
+# Debian packages: tools/deb-build runs dpkg-buildpackage -b -us -uc on a
+# copy of the tree (dpkg-buildpackage writes to ..), so the work tree
+# stays clean; the .debs, .buildinfo and .changes land in $(DEB_OUT).
+DEB_OUT ?= $(CURDIR)/build/deb
+deb:
+	tools/deb-build --out $(DEB_OUT)
+
+# Stages of `make check` (each prints "STAGE: N passed, N failed"):
+# dkms-check: `dkms build` of the installed module source against
+# Debian's 6.1 and 6.12 headers, in a private DKMS tree;
+# deb-check: the packages, lintian, and each package's file list.
+dkms-check:
+	tools/dkms-check
+
+deb-check:
+	tools/deb-check
+
 clean:
+	rm -rf build/deb
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/vm clean
 	$(MAKE) -C tests/e2e clean
