@@ -134,4 +134,18 @@ has katls-tools $tools
 for p in $pkgs; do
 	hasnt "$p" 'sim[-_]?tsm|sim-demo|sim_evidence|/tests/' "test-only file"
 done
+
+# README.md's "Install" commands are what the systemd-e2e guest runs:
+# the apt-get line (continuations joined, blanks squeezed) is the start
+# of the guest's, which only adds its log redirection.
+joined() {
+	awk '/\\$/ { sub(/\\$/, ""); printf "%s ", $0; next } { print }' "$1" |
+		grep -E "$2" | head -1 | sed -E 's/^[[:space:]]+//; s/[[:space:]]+/ /g; s/ *#.*$//'
+}
+readme=$(joined "$top/README.md" '^ *apt-get install .*katls-dkms')
+guest=$(joined "$top/tests/pkg/systemd-e2e-guest.sh" '^apt-get install .*katls-dkms')
+[ -n "$readme" ] && [ "${guest#"$readme"}" != "$guest" ]
+ok $? "README.md's apt-get install line is the systemd-e2e guest's ('$readme')"
+grep -q '^ *cd build/deb' "$top/README.md" && grep -q '^ *make deb ' "$top/README.md"
+ok $? "README.md's Install starts with make deb, cd build/deb"
 tap_done

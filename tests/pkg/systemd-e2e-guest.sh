@@ -15,6 +15,7 @@ set -u
 R=/mnt/katlsrun
 . "$R/tap.sh"
 exec > >(tee "$R/result.tap") 2>&1
+teepid=$!
 tap_plan_lazy
 log=/root/e2e
 mkdir -p "$log"
@@ -152,3 +153,9 @@ kill $srvd 2>/dev/null
 wait $srvd 2>/dev/null
 journalctl -q -u katlsd -o short-monotonic --no-pager >"$R/katlsd.journal" 2>&1
 tap_done
+rc=$?
+# All of the TAP on the share before systemd powers the guest off.
+exec >&- 2>&-
+wait $teepid
+sync
+exit $rc
