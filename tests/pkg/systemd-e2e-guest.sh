@@ -42,9 +42,12 @@ ok $? "running Debian's kernel $(uname -r)"
 cp -r "$R/debs" /root/katls-debs
 cd /root/katls-debs
 t0=$(date +%s)
+# Its output goes to the console too, as TAP comments (DKMS's build is
+# the slow part under TCG).
 apt-get install -y ./katls-dkms_*_all.deb ./katlsd_*_amd64.deb \
-	./libkatls0_*_amd64.deb ./katls-tools_*_amd64.deb >"$log/apt.log" 2>&1
-rc=$?
+	./libkatls0_*_amd64.deb ./katls-tools_*_amd64.deb 2>&1 |
+	tee "$log/apt.log" | sed -u 's/^/# apt: /'
+rc=${PIPESTATUS[0]}
 ok "$rc" "apt-get install ./katls-dkms ./katlsd ./libkatls0 ./katls-tools ($(( $(date +%s) - t0 )) s, DKMS build included)"
 [ "$rc" -eq 0 ] || diag_tail "$log/apt.log"
 cd /
