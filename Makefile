@@ -4,7 +4,7 @@
 #
 #   make               module (Debian 6.12 headers, or KDIR=...) + userspace
 #   make check         deps, then unit, kunit (with the ynl-gen check),
-#                      vm-check, dkms-check and deb; prints
+#                      vm-check, dkms-check and deb-check; prints
 #                      "check: N passed, N failed"
 #   make install       everything a host needs, below DESTDIR (PREFIX,
 #                      default /usr, see "install" below)
@@ -18,7 +18,7 @@ export KATLS_CACHE
 KDIR ?=
 
 .PHONY: all module module-6.1 userspace deps unit kunit vm-check check demo bench clean
-.PHONY: install install-dkms install-userspace install-examples deb dkms-check deb-check
+.PHONY: install install-dkms install-userspace install-examples deb dkms-check deb-check systemd-e2e
 
 all: module userspace
 
@@ -124,6 +124,14 @@ dkms-check:
 
 deb-check:
 	tools/deb-check
+
+# systemd-e2e: the packages installed with apt on a Debian 12 guest
+# booted with systemd (image cached by tools/systemd-rootfs under
+# $(KATLS_CACHE)/systemd-rootfs, keyed by its package list).  Not yet
+# in check's list: on a loaded machine the guest's DKMS build under TCG
+# outlasted the 25-minute timeout (issue 15 item 3, open).
+systemd-e2e:
+	tools/systemd-e2e
 
 clean:
 	rm -rf build/deb
