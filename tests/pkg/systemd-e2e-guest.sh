@@ -69,8 +69,9 @@ waitfor 10 journal_has "started"
 ok $? "katlsd logs to the journal: $(journalctl -q -u katlsd -o cat --no-pager | grep -m1 started)"
 
 # --- Test-only parts, from the harness -----------------------------------
-insmod "$R/katls_sim_tsm.ko"
-ok $? "insmod katls_sim_tsm.ko (test-only simulated TSM, from the harness)"
+# insmod resolves no dependency: configfs-tsm (tsm) first.
+modprobe -a configfs tsm && insmod "$R/katls_sim_tsm.ko"
+ok $? "modprobe tsm, insmod katls_sim_tsm.ko (test-only simulated TSM, from the harness)"
 install -m 0644 "$R/sim-demo.policy" /etc/katls/policy.d/sim-demo.policy
 systemctl reload katlsd
 waitfor 10 journal_has "configuration and policies reloaded"
