@@ -53,7 +53,7 @@ ok "$rc" "apt-get install ./katls-dkms ./katlsd ./libkatls0 ./katls-tools ($(( $
 cd /
 dkms status katls >"$log/dkms" 2>&1
 grep -q "katls/.*, $(uname -r), .*: installed" "$log/dkms"
-ok $? "dkms status: katls installed for $(uname -r): $(head -1 "$log/dkms")"
+ok $? "dkms status: katls installed for $(uname -r): $(grep -m1 "katls/" "$log/dkms")"
 mod=$(modinfo -n katls 2>/dev/null)
 case "$mod" in
 */updates/dkms/*) ok 0 "modinfo: katls.ko is DKMS's ($mod)" ;;
