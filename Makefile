@@ -4,11 +4,16 @@
 #
 #   make               module (Debian 6.12 headers, or KDIR=...) + userspace
 #   make check         deps, the shared build, then unit, kunit (with the
-#                      ynl-gen check) and vm-check's three parts side by
-#                      side; prints "check: N passed, N failed"
+#                      ynl-gen check), vm-check's three parts, dkms-check,
+#                      deb-check and systemd-e2e, two at a time; prints
+#                      "check: N passed, N failed"
 #   make soak          the long chaos run (issue 16 item 1) in a 6.12 guest
 #                      of its own, SOAK_SECS (1200) of faults and
 #                      connections; prints "soak: N passed, N failed"
+#   make install       everything a host needs, below DESTDIR (PREFIX,
+#                      default /usr, see "install" below)
+#   make deb           the Debian packages (dpkg-buildpackage -b -us -uc)
+#                      in $(DEB_OUT), default build/deb
 #
 # Kernel objects are built out of the work tree, below
 # $(KATLS_CACHE)/build/<kernelrelease> (see tools/katls-vm build).
@@ -17,6 +22,7 @@ export KATLS_CACHE
 KDIR ?=
 
 .PHONY: all module module-6.1 userspace deps unit kunit vm-check check soak demo bench clean
+.PHONY: install install-dkms install-userspace install-examples deb dkms-check deb-check systemd-e2e
 
 all: module userspace
 
@@ -68,7 +74,8 @@ debug-check:
 # core busy; tools/lib/check-stages prints each stage's output whole).
 # CHECK_JOBS=1 runs them one by one.
 CHECK_JOBS ?= 2
-CHECK_STAGES := vm-e2e vm-selftest unit vm-kernel kunit
+CHECK_STAGES := vm-e2e systemd-e2e vm-selftest unit vm-kernel deb-check \
+	kunit dkms-check
 
 .PHONY: check-build vm-kernel vm-selftest vm-e2e
 check-build:
@@ -102,7 +109,75 @@ demo:
 	@if [ -x tools/demo ]; then exec tools/demo; \
 	else echo "make demo: tools/demo does not exist yet" >&2; exit 1; fi
 
+# ---------------------------------------------------------------------
+# install: what a host needs, for packaging (debian/rules) and by hand.
+#   make install [DESTDIR=/tmp/root] [PREFIX=/usr] [LIBDIR=...]
+# PREFIX defaults to /usr, the packaging prefix (katlsd.service names
+# /usr/sbin/katlsd).  Fixed whatever PREFIX is: /etc/katls (katlsd's
+# configuration, the example policies as *.policy.example, never the
+# simulated-TSM policy), /lib/systemd/system (the unit), /usr/src
+# (the module source for DKMS: dkms looks there) and
+# /usr/lib/modules-load.d/katls.conf (loads katls.ko at boot).
+# Nothing of tests/ is installed (no sim TSM module, no sim policy).
+PREFIX ?= /usr
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/katls-$(DKMS_VERSION)
+EXAMPLE_POLICIES := $(wildcard etc/katls/policy.d/*.policy.example)
+
+install: install-dkms install-userspace install-examples
+
+# The module source as dkms wants it: dkms.conf, Kbuild, kernel/ and the
+# UAPI headers (include/katls/ is test-only: the sim evidence format).
+install-dkms:
+	install -d $(DESTDIR)$(DKMS_SRC)/kernel \
+		$(DESTDIR)$(DKMS_SRC)/include/uapi/linux
+	install -m 0644 dkms.conf Kbuild $(DESTDIR)$(DKMS_SRC)/
+	install -m 0644 kernel/*.c kernel/*.h $(DESTDIR)$(DKMS_SRC)/kernel/
+	install -m 0644 include/uapi/linux/*.h \
+		$(DESTDIR)$(DKMS_SRC)/include/uapi/linux/
+	install -D -m 0644 etc/modules-load.d/katls.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/katls.conf
+
+# katlsd (daemon, unit, katlsd.conf, an empty policy.d), libkatls,
+# katls-cat, katlsctl, katls-verify and whatever else userspace/*
+# installs (katls-run when userspace/run exists).
+install-userspace:
+	$(MAKE) -C userspace all
+	$(MAKE) -C userspace install PREFIX=$(PREFIX)
+
+install-examples:
+	install -d $(DESTDIR)/etc/katls/policy.d
+	$(if $(EXAMPLE_POLICIES),install -m 0644 $(EXAMPLE_POLICIES) \
+		$(DESTDIR)/etc/katls/policy.d/)
+
+# ---------------------------------------------------------------------
+# Debian packages: tools/deb-build runs dpkg-buildpackage -b -us -uc on a
+# copy of the tree (dpkg-buildpackage writes to ..), so the work tree
+# stays clean; the .debs, .buildinfo and .changes land in $(DEB_OUT).
+DEB_OUT ?= $(CURDIR)/build/deb
+deb:
+	tools/deb-build --out $(DEB_OUT)
+
+# Stages of `make check` (each prints "STAGE: N passed, N failed"):
+# dkms-check: `dkms build` of the installed module source against
+# Debian's 6.1 and 6.12 headers, in a private DKMS tree;
+# deb-check: the packages, lintian, and each package's file list.
+dkms-check:
+	tools/dkms-check
+
+deb-check:
+	tools/deb-check
+
+# systemd-e2e: the packages installed with apt on a Debian 12 guest
+# booted with systemd (image cached by tools/systemd-rootfs under
+# $(KATLS_CACHE)/systemd-rootfs, keyed by its package list).  About 7
+# minutes once the image is cached (the guest's DKMS build under TCG is
+# most of it); making the image takes 10-40 minutes, once.
+systemd-e2e:
+	tools/systemd-e2e
+
 clean:
+	rm -rf build/deb
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/vm clean
 	$(MAKE) -C tests/e2e clean
