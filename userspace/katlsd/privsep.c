@@ -637,12 +637,14 @@ int katlsd_ipc_dec_status_rep(const struct katlsd_ipc_msg *m, uint32_t type,
 	return 0;
 }
 
-/* RFC 8446 4.4.3: what a TLS 1.3 server signs in CertificateVerify. */
-static const char cv_context[] = "TLS 1.3, server CertificateVerify";
-
-bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len)
+/*
+ * A CertificateVerify signing input: 64 spaces, the context string with
+ * its zero byte, a SHA-256/384/512 transcript hash.
+ */
+static bool cv_input_ok(const uint8_t *data, size_t len, const char *context,
+			size_t context_size)
 {
-	size_t pre = 64 + sizeof(cv_context);	/* with its zero byte */
+	size_t pre = 64 + context_size;
 	size_t i;
 
 	if (len != pre + 32 && len != pre + 48 && len != pre + 64)
@@ -650,7 +652,15 @@ bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len)
 	for (i = 0; i < 64; i++)
 		if (data[i] != 0x20)
 			return false;
-	return !memcmp(data + 64, cv_context, sizeof(cv_context));
+	return !memcmp(data + 64, context, context_size);
+}
+
+/* RFC 8446 4.4.3: what a TLS 1.3 server signs in CertificateVerify. */
+static const char cv_context[] = "TLS 1.3, server CertificateVerify";
+
+bool katlsd_ipc_cv_input_ok(const uint8_t *data, size_t len)
+{
+	return cv_input_ok(data, len, cv_context, sizeof(cv_context));
 }
 
 /* RFC 9261 5.2.2: what an Exported Authenticator's CertificateVerify signs. */
@@ -658,15 +668,7 @@ static const char ea_cv_context[] = "Exported Authenticator";
 
 bool katlsd_ipc_ea_cv_input_ok(const uint8_t *data, size_t len)
 {
-	size_t pre = 64 + sizeof(ea_cv_context);	/* with its zero byte */
-	size_t i;
-
-	if (len != pre + 32 && len != pre + 48 && len != pre + 64)
-		return false;
-	for (i = 0; i < 64; i++)
-		if (data[i] != 0x20)
-			return false;
-	return !memcmp(data + 64, ea_cv_context, sizeof(ea_cv_context));
+	return cv_input_ok(data, len, ea_cv_context, sizeof(ea_cv_context));
 }
 
 /* ---- monitor ---- */
