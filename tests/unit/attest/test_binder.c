@@ -17,6 +17,7 @@
 
 #include <katls/binder.h>
 #include "tap.h"
+#include "vecfile.h"
 
 #define MAXV 256
 
@@ -28,22 +29,6 @@ struct vec {
 	size_t htsc_len, nonce_len, spki_len, ik_len, cb_len, rd_len;
 	size_t exporter_len;
 };
-
-static int unhex(const char *s, uint8_t *out, size_t max, size_t *len)
-{
-	size_t n = 0;
-	unsigned int b;
-
-	while (s[0] && s[0] != '\n') {
-		if (n == max || sscanf(s, "%2x", &b) != 1 || !s[1] ||
-		    s[1] == '\n')
-			return -1;
-		out[n++] = b;
-		s += 2;
-	}
-	*len = n;
-	return 0;
-}
 
 static int load(const char *path, struct vec *v, int max)
 {
@@ -80,7 +65,7 @@ static int load(const char *path, struct vec *v, int max)
 		FIELD("ik", ik) FIELD("cb", cb) FIELD("report_data", rd)
 		FIELD("exporter", exporter)
 #undef FIELD
-		if (!dst || unhex(val, dst, MAXV, dlen))
+		if (!dst || vec_unhex(val, dst, MAXV, dlen))
 			goto bad;
 	}
 	fclose(f);

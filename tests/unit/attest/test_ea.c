@@ -35,54 +35,11 @@
 #include <katls/binder.h>
 #include <katls/ea.h>
 #include "tap.h"
+#include "vecfile.h"
 
 #define PRIO_128 "NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:-CIPHER-ALL:+AES-128-GCM"
 #define PRIO_256 "NORMAL:-VERS-ALL:+VERS-TLS1.3:%NO_TICKETS:-CIPHER-ALL:+AES-256-GCM"
 static const char *prio;
-
-static int unhex(const char *s, uint8_t *out, size_t max, size_t *len)
-{
-	size_t n = 0;
-	unsigned int b;
-
-	while (s[0] && s[0] != '\n') {
-		if (n == max || sscanf(s, "%2x", &b) != 1 || !s[1] ||
-		    s[1] == '\n')
-			return -1;
-		out[n++] = b;
-		s += 2;
-	}
-	*len = n;
-	return 0;
-}
-
-/* Value of @key in section @sect (NULL: anywhere) of @path, as bytes. */
-static int lookup(const char *path, const char *sect, const char *key,
-		  uint8_t *out, size_t max, size_t *len)
-{
-	static char line[300000];
-	char cur[64] = "";
-	FILE *f = fopen(path, "r");
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		size_t kl = strlen(key);
-
-		if (line[0] == '[') {
-			sscanf(line, "[%63[^]]]", cur);
-			continue;
-		}
-		if ((!sect || !strcmp(cur, sect)) && !strncmp(line, key, kl) &&
-		    !strncmp(line + kl, " = ", 3)) {
-			ret = unhex(line + kl + 3, out, max, len);
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
 
 #define BIG 200000
 static uint8_t buf_a[BIG], buf_b[BIG];
@@ -110,10 +67,10 @@ static void test_binder_vector(const char *vf)
 	uint8_t ctx[64], spki[128], bind[64], rd[64], got[64];
 	size_t cl, sl, bl, rl;
 
-	if (lookup(vf, "ea-binder-v1", "ctx", ctx, sizeof(ctx), &cl) ||
-	    lookup(vf, "ea-binder-v1", "spki", spki, sizeof(spki), &sl) ||
-	    lookup(vf, "ea-binder-v1", "bind", bind, sizeof(bind), &bl) ||
-	    lookup(vf, "ea-binder-v1", "report_data", rd, sizeof(rd), &rl) ||
+	if (vec_lookup(vf, "ea-binder-v1", "ctx", ctx, sizeof(ctx), &cl) ||
+	    vec_lookup(vf, "ea-binder-v1", "spki", spki, sizeof(spki), &sl) ||
+	    vec_lookup(vf, "ea-binder-v1", "bind", bind, sizeof(bind), &bl) ||
+	    vec_lookup(vf, "ea-binder-v1", "report_data", rd, sizeof(rd), &rl) ||
 	    bl != 32 || rl != 64) {
 		tap_ok(0, "binder vector loads");
 		return;
@@ -260,14 +217,14 @@ static void test_vector_authenticator(const char *vf)
 	uint8_t *auth = NULL;
 	int ret, errs;
 
-	if (lookup(vf, S, "seed", seed, sizeof(seed), &seedl) ||
-	    lookup(vf, S, "cert", cert, sizeof(cert), &certl) ||
-	    lookup(vf, S, "request", req, sizeof(req), &reql) ||
-	    lookup(vf, S, "cmw", cmw, sizeof(cmw), &cmwl) ||
-	    lookup(vf, S, "authenticator", want, sizeof(want), &wantl) ||
-	    lookup(vf, S, "hs_context", hc, sizeof(hc), &hcl) ||
-	    lookup(vf, S, "finished_key", fk, sizeof(fk), &fkl) ||
-	    lookup(vf, "ea-binder-v1", "spki", spki, sizeof(spki), &spkil) ||
+	if (vec_lookup(vf, S, "seed", seed, sizeof(seed), &seedl) ||
+	    vec_lookup(vf, S, "cert", cert, sizeof(cert), &certl) ||
+	    vec_lookup(vf, S, "request", req, sizeof(req), &reql) ||
+	    vec_lookup(vf, S, "cmw", cmw, sizeof(cmw), &cmwl) ||
+	    vec_lookup(vf, S, "authenticator", want, sizeof(want), &wantl) ||
+	    vec_lookup(vf, S, "hs_context", hc, sizeof(hc), &hcl) ||
+	    vec_lookup(vf, S, "finished_key", fk, sizeof(fk), &fkl) ||
+	    vec_lookup(vf, "ea-binder-v1", "spki", spki, sizeof(spki), &spkil) ||
 	    hcl != 32 || fkl != 32 || seedl != 32 || spkil != 44) {
 		tap_ok(0, "authenticator vector loads");
 		return;
@@ -638,8 +595,8 @@ static void test_live(const char *py, size_t hlen)
 	}
 	tap_ok(ret == 0, "cross-check %s: python3-cryptography verifies the C authenticator (exit %d)",
 	       hn, ret);
-	ret = lookup(out, NULL, "authenticator", buf_b, sizeof(buf_b), &pyl) ||
-	      lookup(out, NULL, "report_data", pyrd, sizeof(pyrd), &rdl);
+	ret = vec_lookup(out, NULL, "authenticator", buf_b, sizeof(buf_b), &pyl) ||
+	      vec_lookup(out, NULL, "report_data", pyrd, sizeof(pyrd), &rdl);
 	tap_ok(!ret && !katls_ea_authenticator_verify(&kc, req2, n2, &r2, buf_b,
 						      pyl, spki.data, spki.size,
 						      &v) &&

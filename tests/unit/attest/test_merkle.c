@@ -24,6 +24,7 @@
 
 #include <katls/merkle.h>
 #include "tap.h"
+#include "vecfile.h"
 
 #define H KATLS_MERKLE_HASH_LEN
 #define MAXLEAF 8
@@ -42,19 +43,6 @@ struct sec {
 
 static struct sec secs[MAXSEC];
 
-static int unhex(const char *s, uint8_t *out, size_t want)
-{
-	unsigned int b;
-	size_t n;
-
-	for (n = 0; n < want; n++, s += 2)
-		if (sscanf(s, "%2x", &b) != 1)
-			return -1;
-		else
-			out[n] = b;
-	return (*s == '\0' || *s == ' ' || *s == '\n') ? 0 : -1;
-}
-
 static int load_path(const char *val, struct katls_merkle_proof *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -62,7 +50,7 @@ static int load_path(const char *val, struct katls_merkle_proof *p)
 		return 0;
 	while (*val && *val != '\n') {
 		if (p->path_len == KATLS_MERKLE_MAX_PATH ||
-		    unhex(val, p->path[p->path_len++], H))
+		    vec_unhex_exact(val, p->path[p->path_len++], H))
 			return -1;
 		val += 2 * H;
 		if (*val == ' ')
@@ -102,14 +90,14 @@ static int load(const char *file)
 		if (!strcmp(key, "size")) {
 			s->size = (unsigned int)strtoul(val, NULL, 10);
 		} else if (sscanf(key, "binder.%u", &i) == 1 && i < MAXLEAF) {
-			if (unhex(val, s->binder[i], H))
+			if (vec_unhex_exact(val, s->binder[i], H))
 				goto bad;
 			s->nbinders++;
 		} else if (!strcmp(key, "root")) {
-			if (unhex(val, s->root, H))
+			if (vec_unhex_exact(val, s->root, H))
 				goto bad;
 		} else if (!strcmp(key, "report_data")) {
-			if (unhex(val, s->rd, H))
+			if (vec_unhex_exact(val, s->rd, H))
 				goto bad;
 		} else if (sscanf(key, "path.%u", &i) == 1 && i < MAXLEAF) {
 			if (load_path(val, &s->path[i]))
@@ -119,7 +107,7 @@ static int load(const char *file)
 			s->npaths++;
 		} else if (sscanf(key, "report_data.%u", &i) == 1 && i >= 1 &&
 			   i <= 64) {
-			if (unhex(val, s->all_rd[i - 1], H))
+			if (vec_unhex_exact(val, s->all_rd[i - 1], H))
 				goto bad;
 			s->nall++;
 		} else {
@@ -226,7 +214,7 @@ static void test_single(void)
 	struct katls_merkle_proof p, single;
 	uint8_t b[1][H], rd[H];
 
-	unhex(v1, b[0], H);
+	vec_unhex_exact(v1, b[0], H);
 	katls_merkle_proof_single(&single);
 	tap_ok(!katls_merkle_tree_build(b, 1, &t) &&
 	       !katls_merkle_tree_report_data(t, rd) && !memcmp(rd, b[0], H),
