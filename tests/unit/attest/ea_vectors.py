@@ -48,20 +48,9 @@ CMW = b"katls test evidence"
 
 # ---- RFC 8446 7.1 and 7.5 ----
 
-def hkdf_expand(hname, prk, info, length):
-    out, t, i = b"", b"", 1
-    while len(out) < length:
-        t = hmac.new(prk, t + info + bytes([i]), hname).digest()
-        out += t
-        i += 1
-    return out[:length]
-
-
-def hkdf_expand_label(hname, secret, label, context, length):
-    full = b"tls13 " + label
-    info = (length.to_bytes(2, "big") + bytes([len(full)]) + full +
-            bytes([len(context)]) + context)
-    return hkdf_expand(hname, secret, info, length)
+# HKDF-Expand-Label: the same independent implementation as binder v1's
+# vectors (binder_vectors.py, beside this file).
+from binder_vectors import hkdf_expand_label  # noqa: E402
 
 
 def exporter(hname, ems, label, context, length):
