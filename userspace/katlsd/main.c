@@ -497,13 +497,26 @@ static void spawn_quoter(const sigset_t *oldmask)
 }
 
 /*
+ * The parent's own membership of the "agent" group.  The kernel fails a
+ * request at once with ESRCH when no socket is subscribed; while the pool
+ * replaces its workers (all of them killed, a reload) requests must wait
+ * for the new ones instead, which ACCEPT what is pending when they start.
+ * The parent only drains it.
+ */
+static struct katls_agent hold;
+
+static int hold_fd(void)
+{
+	return hold.sk ? katls_agent_fd(&hold) : -1;
+}
+
+/*
  * The katls family went away (module unloaded) and/or came back (loaded
  * again).  The workers were subscribed to the old family: they finish
  * and stop; new ones start once the family is there.
  */
 static void follow_family(unsigned int events)
 {
-	struct katls_agent nl = { 0 };
 	int ret;
 
 	if (events & KATLS_AGENT_FAMILY_DEL) {
@@ -512,10 +525,10 @@ static void follow_family(unsigned int events)
 		family_present = false;
 		drain_workers("module unloaded");
 	}
-	ret = katls_agent_listen(&nl);
+	katls_agent_close(&hold);
+	ret = katls_agent_listen(&hold);
 	if (ret == -ENOENT)
 		return;		/* still gone: the next NEWFAMILY brings it */
-	katls_agent_close(&nl);
 	if (ret) {
 		/* Better restarted by systemd than subscribed to nothing. */
 		kerr("cannot join the %s netlink family again: %s",
@@ -562,9 +575,9 @@ static int min_timeout(int a, int b)
 
 static int run(void)
 {
-	static struct pollfd pfd[2 + 2 * KATLSD_MAX_WORKERS + 16 +
+	static struct pollfd pfd[3 + 2 * KATLSD_MAX_WORKERS + 16 +
 				 KATLSD_MAX_CONCURRENCY + 1];
-	struct katls_agent nl = { 0 }, ctrl = { 0 };
+	struct katls_agent ctrl = { 0 };
 	size_t nqb, nw, i;
 	int timeout;
 	sigset_t mask, oldmask;
@@ -593,14 +606,14 @@ static int run(void)
 		close(sigfd);
 		return 1;
 	}
-	/* Is the family there?  The workers subscribe themselves. */
-	ret = katls_agent_listen(&nl);
-	katls_agent_close(&nl);
+	/* Is the family there?  The workers subscribe themselves too. */
+	ret = katls_agent_listen(&hold);
 	if (ret) {
 		kerr("cannot join the %s netlink family: %s%s", KATLS_GENL_NAME,
 		     strerror(-ret),
 		     ret == -ENOENT ? " (is the katls module loaded?)" : "");
 		katls_agent_close(&ctrl);
+		katls_agent_close(&hold);
 		close(sigfd);
 		return 1;
 	}
@@ -643,6 +656,7 @@ static int run(void)
 	if (ret) {
 		kerr("quote broker: %s", strerror(-ret));
 		katls_agent_close(&ctrl);
+		katls_agent_close(&hold);
 		close(sigfd);
 		return 1;
 	}
@@ -656,6 +670,7 @@ static int run(void)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = katls_agent_fd(&ctrl);
 	pfd[1].events = POLLIN;
+	pfd[2].events = POLLIN;
 	while (!stop) {
 		if (katlsd_qbroker_abandoned(qb))
 			stop_quoter("every handshake of its batch went away");
@@ -670,17 +685,18 @@ static int run(void)
 				      katlsd_fair_timeout_ms(fair, now_ms()));
 		if (!quoter_pid)
 			timeout = min_timeout(timeout, 1000);
+		pfd[2].fd = hold_fd();
 		nw = 0;
 		for (i = 0; i < npws && nw < 2 * KATLSD_MAX_WORKERS + 16; i++) {
-			pfd[2 + nw].fd = pws[i].ctl;
-			pfd[2 + nw].events = POLLIN;
-			pfd[2 + nw].revents = 0;
+			pfd[3 + nw].fd = pws[i].ctl;
+			pfd[3 + nw].events = POLLIN;
+			pfd[3 + nw].revents = 0;
 			nw++;
 		}
-		nqb = katlsd_qbroker_pollfds(qb, pfd + 2 + nw,
+		nqb = katlsd_qbroker_pollfds(qb, pfd + 3 + nw,
 					     sizeof(pfd) / sizeof(pfd[0]) -
-					     2 - nw);
-		if (poll(pfd, 2 + nw + nqb, timeout) < 0) {
+					     3 - nw);
+		if (poll(pfd, 3 + nw + nqb, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			kerr("poll: %s", strerror(errno));
@@ -727,20 +743,27 @@ static int run(void)
 		}
 		if (stop)
 			break;
+		if (pfd[2].fd >= 0 && pfd[2].fd == hold_fd() &&
+		    (pfd[2].revents & (POLLIN | POLLERR))) {
+			unsigned int ready;
+
+			/* READYs are the workers' business; an overrun too */
+			(void)katls_agent_drain(&hold, &ready);
+		}
 		/* Worker lines: pws may shrink in reap(), so match by fd. */
 		for (i = 0; i < nw; i++) {
 			struct pw *w = NULL;
 			size_t j;
 
-			if (!pfd[2 + i].revents)
+			if (!pfd[3 + i].revents)
 				continue;
 			for (j = 0; j < npws; j++)
-				if (pws[j].ctl == pfd[2 + i].fd &&
+				if (pws[j].ctl == pfd[3 + i].fd &&
 				    pws[j].ctl >= 0)
 					w = &pws[j];
 			if (!w)
 				continue;
-			if (pfd[2 + i].revents & POLLIN) {
+			if (pfd[3 + i].revents & POLLIN) {
 				/* all it sent: it may be waiting for room */
 				do
 					from_worker_ctl(w);
@@ -750,7 +773,7 @@ static int run(void)
 				w->ctl = -1;
 			}
 		}
-		katlsd_qbroker_handle(qb, pfd + 2 + nw, nqb);
+		katlsd_qbroker_handle(qb, pfd + 3 + nw, nqb);
 		admit_waiters();
 	}
 
@@ -761,6 +784,7 @@ static int run(void)
 	 * quoter ends after the report it may be making.
 	 */
 	katls_agent_close(&ctrl);
+	katls_agent_close(&hold);	/* new requests: ESRCH from here on */
 	for (i = 0; i < npws; i++)
 		kill(pws[i].pid, SIGTERM);
 	log_counters("");

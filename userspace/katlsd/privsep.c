@@ -1476,9 +1476,11 @@ static void job_setup(struct sb_pool *pool, struct sb_job *j, int ipc)
 	p->server_creds = j->s.role == KATLS_ROLE_SERVER ? pool->creds : NULL;
 	/*
 	 * issue 14: the Exported Authenticator signs through this
-	 * request's monitor, like the handshake's CertificateVerify.
+	 * request's monitor, like the handshake's CertificateVerify: the
+	 * key's algorithm is the pool's (keyrm), the line is the thread's
+	 * (current_rm, set by job_main()).
 	 */
-	if (p->server_creds && katlsd_remote_key(&j->rm, &p->server_key))
+	if (p->server_creds && katlsd_remote_key(&pool->keyrm, &p->server_key))
 		p->server_key = NULL;	/* post mode then fails closed */
 	p->evsrc = &j->rm.evsrc;
 	p->on_failure = katlsd_remote_failed;
