@@ -85,30 +85,6 @@ int katlsd_ipc_parse(const uint8_t *buf, size_t n, struct katlsd_ipc_msg *m)
 	return 0;
 }
 
-int katlsd_ipc_recv(int fd, uint8_t *buf, size_t cap,
-		    struct katlsd_ipc_msg *m)
-{
-	struct iovec iov = { buf, cap };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	memset(m, 0, sizeof(*m));
-	if (cap < KATLSD_IPC_HDR_LEN)
-		return -EINVAL;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -EPIPE;
-	if (mh.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	/* No control buffer: passed descriptors were dropped.  Refuse. */
-	if (mh.msg_flags & MSG_CTRUNC)
-		return -EPROTO;
-	return katlsd_ipc_parse(buf, (size_t)n, m);
-}
 
 int katlsd_ipc_send_fd(int fd, uint32_t type, const void *a, size_t alen,
 		       int pass)
@@ -203,6 +179,19 @@ int katlsd_ipc_recv_fd(int fd, uint8_t *buf, size_t cap,
 	}
 	*pfd = got;
 	return 0;
+}
+
+/* A message that may not carry a descriptor: one that does is EPROTO. */
+int katlsd_ipc_recv(int fd, uint8_t *buf, size_t cap,
+		    struct katlsd_ipc_msg *m)
+{
+	int pass, ret = katlsd_ipc_recv_fd(fd, buf, cap, m, &pass);
+
+	if (ret || pass < 0)
+		return ret;
+	close(pass);
+	memset(m, 0, sizeof(*m));
+	return -EPROTO;
 }
 
 /* ---- the pool's control messages ---- */
