@@ -10,21 +10,11 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
+. "$top/tests/lib/tap.sh"
 e2e=$top/tests/e2e/build/katlsd-e2e
 root=/sys/kernel/config/tsm/report
 d=$(mktemp -d)
 rc=0
-
-t() {	# t NAME COMMAND...: one test point from a command's status
-	name=$1
-	shift
-	if "$@"; then
-		echo "ok 1 - $name"
-	else
-		echo "not ok 1 - $name"
-		rc=1
-	fi
-}
 
 # (d) stale entries: one of a process that is gone, one of a live one.
 dead=999999
@@ -41,43 +31,44 @@ printf '[evidence]\nmax_batch = 4\n' >>"$d/katlsd.conf"
 pid=$!
 katls_wait_started "$d/katlsd.log"
 
-t "start-up: the stale entry of a process that is gone is removed" \
+check "start-up: the stale entry of a process that is gone is removed" \
 	test ! -d "$root/katls-$dead-1"
-t "start-up: ... and its removal is logged" \
+check "start-up: ... and its removal is logged" \
 	grep -q "removed stale $root/katls-$dead-1" "$d/katlsd.log"
-t "start-up: the entry of a live process is kept" test -d "$root/katls-$$-1"
+check "start-up: the entry of a live process is kept" test -d "$root/katls-$$-1"
 rmdir "$root/katls-$$-1"
-t "katlsd forks a quoter (katlsd-quoter)" \
+check "katlsd forks a quoter (katlsd-quoter)" \
 	grep -q "quote broker: up to 4 handshakes per report" "$d/katlsd.log"
 
 # (b) deadline, first: the broker's estimate is this katlsd's first report.
 "$e2e" broker-deadline || rc=1
-t "deadline: the broker logged the ETIMEDOUT" \
+check "deadline: the broker logged the ETIMEDOUT" \
 	grep -q "its deadline passes before the next report: ETIMEDOUT" \
 	"$d/katlsd.log"
 
 # (a) concurrent handshakes share reports, never more than max_batch.
 "$e2e" broker-batch || rc=1
-t "batching: at least one report served a batch of 2 or more" \
+check "batching: at least one report served a batch of 2 or more" \
 	grep -Eq "report for a batch of [2-9]: ok" "$d/katlsd.log"
-t "batching: no batch over max_batch (4)" \
+check "batching: no batch over max_batch (4)" \
 	sh -c "! grep -Eq 'report for a batch of ([5-9]|[1-9][0-9]+)' '$d/katlsd.log'"
-t "batching: servers got leaves of shared reports (leaf i of n, n >= 2)" \
+check "batching: servers got leaves of shared reports (leaf i of n, n >= 2)" \
 	grep -Eq "leaf [0-9]+ of [2-9]\)" "$d/katlsd.log"
 
 # (c) workers killed while waiting.
 KATLSD_PID=$pid "$e2e" broker-kill || rc=1
-t "killed worker: the broker saw a worker go while waiting" \
+check "killed worker: the broker saw a worker go while waiting" \
 	grep -q "went away while waiting for evidence" "$d/katlsd.log"
-t "killed workers: the abandoned report's quoter was stopped" \
+check "killed workers: the abandoned report's quoter was stopped" \
 	grep -q "every handshake of its batch went away" "$d/katlsd.log"
 
 kill -TERM $pid
 wait $pid
-t "katlsd stops cleanly" grep -q "stopped" "$d/katlsd.log"
-t "no katls-* configfs-tsm entry is left after the stop" \
+check "katlsd stops cleanly" grep -q "stopped" "$d/katlsd.log"
+check "no katls-* configfs-tsm entry is left after the stop" \
 	sh -c "! ls '$root' | grep -q '^katls-'"
 grep "quote broker: .* reports" "$d/katlsd.log" | sed 's/^/# /'
-[ $rc = 0 ] || sed 's/^/# broker katlsd: /' "$d/katlsd.log"
+[ $rc = 0 ] && [ "$tap_failed" = 0 ] || sed 's/^/# broker katlsd: /' "$d/katlsd.log"
 rm -rf "$d"
+tap_done || rc=1
 exit $rc

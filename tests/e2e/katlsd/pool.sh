@@ -14,6 +14,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
+. "$top/tests/lib/tap.sh"
 e2e=$top/tests/e2e/build/katlsd-e2e
 d=$(mktemp -d)
 rc=0
@@ -21,17 +22,6 @@ pid=
 # POOL_CASES: a subset by hand, e.g. "kill peer" (default: all four)
 cases=${POOL_CASES:-many kill peer uid}
 want() { case " $cases " in *" $1 "*) return 0 ;; esac; return 1; }
-
-t() {	# t NAME COMMAND...: one test point from a command's status
-	name=$1
-	shift
-	if "$@"; then
-		echo "ok 1 - $name"
-	else
-		echo "not ok 1 - $name"
-		rc=1
-	fi
-}
 
 # start CONCURRENCY "[katlsd] lines": a fresh katlsd with its own log
 start() {
@@ -48,7 +38,7 @@ start() {
 stop() {
 	kill -TERM "$pid"
 	wait "$pid"
-	[ $rc = 0 ] || sed 's/^/# pool katlsd: /' "$d/katlsd.log" | tail -n 60
+	[ $rc = 0 ] && [ "$tap_failed" = 0 ] || sed 's/^/# pool katlsd: /' "$d/katlsd.log" | tail -n 60
 	cat "$d/katlsd.log" >>"$d/all.log"
 }
 
@@ -59,10 +49,10 @@ katls_self_signed "$d" katls-e2e 127.0.0.2 127.0.0.3
 if want many; then
 echo "# pool: 256 pairs at once, 2 workers"
 start 512 'workers = 2\nmax_per_uid = 512\nmax_per_peer = 512\n'
-t "pool: katlsd logs its pool (2 workers, 256 handshakes each)" \
+check "pool: katlsd logs its pool (2 workers, 256 handshakes each)" \
 	grep -q "in 2 workers (256 each)" "$d/katlsd.log"
 "$e2e" pool-many 256 2 || rc=1
-t "pool: no fork per handshake (no process named after a role)" \
+check "pool: no fork per handshake (no process named after a role)" \
 	sh -c "! grep -q 'katlsd-server\|katlsd-client' /proc/[0-9]*/comm 2>/dev/null"
 stop
 fi
@@ -71,7 +61,7 @@ if want kill; then
 echo "# pool: a worker killed"
 start 8 'workers = 2\n'
 KATLSD_PID=$pid "$e2e" pool-kill 2 || rc=1
-t "pool kill: the parent logged the killed worker" \
+check "pool kill: the parent logged the killed worker" \
 	grep -q "killed by signal 9; the kernel fails its" "$d/katlsd.log"
 stop
 fi
@@ -80,9 +70,9 @@ if want peer; then
 echo "# pool: per-peer limit"
 start 4 'workers = 2\nmax_per_peer = 2\nmax_per_uid = 4\nmax_waiting = 2\n'
 "$e2e" pool-limit peer || rc=1
-t "limit peer: katlsd logged waiters at the per-peer limit" \
+check "limit peer: katlsd logged waiters at the per-peer limit" \
 	grep -q "peer 127.0.0.3 runs 2 (max_per_peer 2)" "$d/katlsd.log"
-t "limit peer: katlsd logged the refusals (EBUSY)" \
+check "limit peer: katlsd logged the refusals (EBUSY)" \
 	grep -q "over their limit .* waiting already: EBUSY" "$d/katlsd.log"
 stop
 fi
@@ -91,10 +81,11 @@ if want uid; then
 echo "# pool: per-uid limit"
 start 4 'workers = 2\nmax_per_peer = 4\nmax_per_uid = 2\nmax_waiting = 2\n'
 "$e2e" pool-limit uid || rc=1
-t "limit uid: katlsd logged waiters at the per-uid limit" \
+check "limit uid: katlsd logged waiters at the per-uid limit" \
 	grep -q "uid 65534 runs 2 (max_per_uid 2)" "$d/katlsd.log"
 stop
 fi
 
 rm -rf "$d"
+tap_done || rc=1
 exit $rc
