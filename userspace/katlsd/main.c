@@ -353,6 +353,42 @@ static bool readable(int fd)
 	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+/*
+ * Fork a child (what: for the log) on a fresh SOCK_SEQPACKET pair: the
+ * parent keeps sp[0], the child sp[1] and nothing else of the parent's
+ * (lines, broker, netlink, signalfd), with SIGPIPE ignored and the
+ * signal mask the parent had before it blocked its signalfd's signals.
+ * lines: both ends get line_room().  Returns the pid (0 in the child),
+ * or -1 with the error logged and no descriptor left open.
+ */
+static pid_t spawn_child(const char *what, int sp[2], bool lines,
+			 const sigset_t *oldmask)
+{
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
+		kerr("%s: socketpair: %s", what, strerror(errno));
+		return -1;
+	}
+	if (lines) {
+		line_room(sp[0]);
+		line_room(sp[1]);
+	}
+	pid = fork();
+	if (pid < 0) {
+		kerr("%s: fork: %s", what, strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close_all_but(sp[1]);
+		signal(SIGPIPE, SIG_IGN);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+	}
+	return pid;
+}
+
 static void spawn_worker(int slot, const sigset_t *oldmask)
 {
 	struct pw *n;
@@ -364,26 +400,11 @@ static void spawn_worker(int slot, const sigset_t *oldmask)
 		return;
 	pws = n;
 	slot_started[slot] = now_ms();
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
-		kerr("socketpair: %s", strerror(errno));
+	pid = spawn_child("worker", sp, true, oldmask);
+	if (pid < 0)
 		return;
-	}
-	line_room(sp[0]);
-	line_room(sp[1]);
-	pid = fork();
-	if (pid < 0) {
-		kerr("fork: %s", strerror(errno));
-		close(sp[0]);
-		close(sp[1]);
-		return;
-	}
-	if (pid == 0) {
-		/* Nothing of the parent's: lines, broker, netlink, signalfd. */
-		close_all_but(sp[1]);
-		signal(SIGPIPE, SIG_IGN);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
+	if (pid == 0)
 		_exit(katlsd_worker(&state, sp[1], lim.per_worker));
-	}
 	close(sp[1]);
 	pws[npws].pid = pid;
 	pws[npws].ctl = sp[0];
@@ -469,21 +490,10 @@ static void spawn_quoter(const sigset_t *oldmask)
 	if (quoter_started.tv_sec && now.tv_sec - quoter_started.tv_sec < 1)
 		return;
 	quoter_started = now;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
-		kerr("quoter: socketpair: %s", strerror(errno));
+	pid = spawn_child("quoter", sp, false, oldmask);
+	if (pid < 0)
 		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		kerr("quoter: fork: %s", strerror(errno));
-		close(sp[0]);
-		close(sp[1]);
-		return;
-	}
 	if (pid == 0) {
-		close_all_but(sp[1]);
-		signal(SIGPIPE, SIG_IGN);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		/* ps and the e2e tests tell it from the workers */
 		prctl(PR_SET_NAME, "katlsd-quoter", 0, 0, 0);
 		/* It needs no key, no policy: drop them (quoter_root is its own). */
