@@ -70,7 +70,7 @@ enum { KATLS_GATE_AGENT, KATLS_GATE_OPEN };
 static int katls_gate(struct katls_sock *ks, bool nonblock, long timeo)
 {
 	for (;;) {
-		int st = smp_load_acquire(&ks->state);
+		int st = katls_state(ks);
 		long ret;
 
 		switch (st) {
@@ -88,18 +88,18 @@ static int katls_gate(struct katls_sock *ks, bool nonblock, long timeo)
 		/* A reset ends a pending or accepted request. */
 		if (st != KATLS_STATE_HANDOVER && READ_ONCE(ks->sk->sk_err)) {
 			katls_check_reset(ks);
-			if (smp_load_acquire(&ks->state) != st)
+			if (katls_state(ks) != st)
 				continue;
 		}
 		if (nonblock || !timeo)
 			return -EAGAIN;
 		ret = wait_event_interruptible_timeout(*sk_sleep(ks->sk),
-				smp_load_acquire(&ks->state) != st ||
+				katls_state(ks) != st ||
 				(st != KATLS_STATE_HANDOVER &&
 				 READ_ONCE(ks->sk->sk_err)), timeo);
 		if (ret < 0)
 			return sock_intr_errno(timeo);
-		if (!ret && smp_load_acquire(&ks->state) == st)
+		if (!ret && katls_state(ks) == st)
 			return -EAGAIN;
 		timeo = ret ? ret : 1;
 	}
@@ -282,7 +282,7 @@ static __poll_t katls_poll(struct file *file, struct socket *sock,
 	struct katls_sock *ks = katls_ks(sock);
 	__poll_t (*fn)(struct file *, struct socket *,
 		       struct poll_table_struct *);
-	int st = smp_load_acquire(&ks->state);
+	int st = katls_state(ks);
 
 	if (st == KATLS_STATE_ACCEPTED && katls_is_agent(ks))
 		return ks->base_ops->poll(file, sock, wait);
@@ -290,7 +290,7 @@ static __poll_t katls_poll(struct file *file, struct socket *sock,
 		sock_poll_wait(file, sock, wait);
 		if (st != KATLS_STATE_IDLE && st != KATLS_STATE_FAILED)
 			katls_check_reset(ks);
-		st = smp_load_acquire(&ks->state);
+		st = katls_state(ks);
 	}
 	switch (st) {
 	case KATLS_STATE_OPEN:
@@ -330,7 +330,7 @@ static int katls_request(struct katls_sock *ks, struct socket *sock,
 	} while (err == -EAGAIN);
 	if (err)
 		return err;
-	if (smp_load_acquire(&ks->state) == KATLS_STATE_FAILED)
+	if (katls_state(ks) == KATLS_STATE_FAILED)
 		return -READ_ONCE(ks->status);
 	return 0;
 }
@@ -350,7 +350,7 @@ static int katls_setsockopt(struct socket *sock, int level, int optname,
 		 * a configured direction.
 		 */
 		if (optname == TLS_TX || optname == TLS_RX ||
-		    smp_load_acquire(&ks->state) != KATLS_STATE_OPEN) {
+		    katls_state(ks) != KATLS_STATE_OPEN) {
 			katls_stat_inc(KATLS_STAT_GATE_REFUSED);
 			return -EPERM;
 		}
@@ -396,7 +396,7 @@ static int katls_getsockopt(struct socket *sock, int level, int optname,
 	case SOL_TLS:
 		if (optname != TLS_TX && optname != TLS_RX)
 			break;
-		if (smp_load_acquire(&ks->state) != KATLS_STATE_OPEN)
+		if (katls_state(ks) != KATLS_STATE_OPEN)
 			return -ENOTCONN;
 		/* Version and cipher only: the keys never leave the kernel. */
 		if (get_user(len, optlen))

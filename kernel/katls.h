@@ -169,6 +169,21 @@ int katls_gate_open(struct katls_sock *ks, const struct proto_ops *tls_ops);
 /* request.c */
 struct katls_sock *katls_sock_alloc(void);
 void katls_sock_put(struct katls_sock *ks);
+/**
+ * katls_state() - the state of @ks, for a reader without ks->lock
+ * @ks: the socket state
+ *
+ * Return: the state, read with acquire semantics.  It pairs with the
+ * release in katls_set_state(): a reader that sees KATLS_STATE_OPEN also
+ * sees the kTLS ops and context the hand-over installed before it, and
+ * one that sees KATLS_STATE_FAILED sees ks->status.
+ */
+static inline int katls_state(struct katls_sock *ks)
+{
+	/* Pairs with smp_store_release() in katls_set_state(). */
+	return smp_load_acquire(&ks->state);
+}
+
 static inline void katls_sock_get(struct katls_sock *ks)
 {
 	refcount_inc(&ks->ref);

@@ -255,7 +255,7 @@ static bool katls_busy(int state)
  *
  * Keeps the gauges in /proc/net/katls_stat in step.  The store has
  * release semantics: lock-free readers (the gate) that observe the new
- * state with smp_load_acquire() also observe everything written before.
+ * state with katls_state() also observe everything written before.
  *
  * Return: 0, or -EINVAL if the edge does not exist.
  */
@@ -283,6 +283,7 @@ int katls_set_state(struct katls_sock *ks, int to)
 		katls_stat_inc(KATLS_STAT_VERIFIED);
 		break;
 	}
+	/* Pairs with smp_load_acquire() in katls_state(). */
 	smp_store_release(&ks->state, to);
 	return 0;
 }
@@ -738,7 +739,7 @@ void katls_agent_gone(struct net *net, u32 portid)
 
 static bool katls_terminal(struct katls_sock *ks)
 {
-	int st = smp_load_acquire(&ks->state);
+	int st = katls_state(ks);
 
 	return st == KATLS_STATE_OPEN || st == KATLS_STATE_FAILED;
 }
