@@ -7,7 +7,9 @@
 #	tools/katls-vm run --no-agent --smp 1 -- sh tests/e2e/post/post-batch.sh)
 # with a katlsd of its own (concurrency 32, max_batch 8) and the
 # simulated TSM provider slowed to a 500 ms quote: NPAIR concurrent
-# katls-cat pairs under a "binding post" policy.  The leaves are the
+# katls-cat pairs under a "binding post" policy and NBOTH under "binding
+# both" (two leaves per connection: binder v1 in the handshake, binder
+# ea v1 after it, on one request's broker line).  The leaves are the
 # post-handshake report data (binder ea v1) of each connection; the quote
 # broker puts the ones that arrive while a report is in flight into the
 # next batch, and each authenticator carries the shared evidence with the
@@ -31,13 +33,19 @@ kcat=$top/userspace/cli/build/katls-cat
 delay=/sys/module/katls_sim_tsm/parameters/delay_ms
 d=$(mktemp -d)
 NPAIR=${NPAIR:-12}
+NBOTH=${NBOTH:-4}
 BASE=9600
+NALL=$((NPAIR + NBOTH))
+pol_of() { [ "$1" -lt $NPAIR ] && echo sim-post || echo sim-both; }
 
 tap_plan_lazy
 mkdir -p "$d/policy.d"
-sed -e 's/^name sim-demo/name sim-post/' \
-	"$top/etc/katls/policy.d/sim-demo.policy" >"$d/policy.d/sim-post.policy"
-echo "binding post" >>"$d/policy.d/sim-post.policy"
+for b in post both; do
+	sed -e "s/^name sim-demo/name sim-$b/" \
+		"$top/etc/katls/policy.d/sim-demo.policy" \
+		>"$d/policy.d/sim-$b.policy"
+	echo "binding $b" >>"$d/policy.d/sim-$b.policy"
+done
 katls_self_signed "$d" katls-post-batch
 katls_conf "$d/katlsd.conf" 32 debug "$d/policy.d" "$d/cert.pem" "$d/key.pem"
 # one uid and one address: the fairness limits at the whole concurrency
@@ -53,31 +61,31 @@ ok $? "katlsd (max_batch 8) started"
 ok $? "simulated quote delay 500 ms"
 
 i=0
-while [ $i -lt $NPAIR ]; do
+while [ $i -lt $NALL ]; do
 	port=$((BASE + i))
 	printf 'server-%d\n' $i >"$d/s$i.in"
-	timeout 120 "$kcat" -l -t 60000 -p sim-post $port <"$d/s$i.in" \
+	timeout 120 "$kcat" -l -t 60000 -p "$(pol_of $i)" $port <"$d/s$i.in" \
 		>"$d/s$i.out" 2>"$d/s$i.err" &
 	echo $! >"$d/s$i.pid"
 	i=$((i + 1))
 done
 i=0
-while [ $i -lt $NPAIR ]; do
+while [ $i -lt $NALL ]; do
 	katls_wait_listen $((BASE + i)) || echo "# port $((BASE + i)) not listening"
 	i=$((i + 1))
 done
 # all clients at once
 i=0
-while [ $i -lt $NPAIR ]; do
+while [ $i -lt $NALL ]; do
 	printf 'client-%d\n' $i |
-		timeout 120 "$kcat" -t 60000 -p sim-post 127.0.0.1 $((BASE + i)) \
+		timeout 120 "$kcat" -t 60000 -p "$(pol_of $i)" 127.0.0.1 $((BASE + i)) \
 		>"$d/c$i.out" 2>"$d/c$i.err" &
 	echo $! >"$d/c$i.pid"
 	i=$((i + 1))
 done
 fails=0
 i=0
-while [ $i -lt $NPAIR ]; do
+while [ $i -lt $NALL ]; do
 	wait "$(cat "$d/c$i.pid")"
 	crc=$?
 	wait "$(cat "$d/s$i.pid")"
@@ -94,7 +102,7 @@ while [ $i -lt $NPAIR ]; do
 	i=$((i + 1))
 done
 echo 0 >"$delay"
-ok $fails "$NPAIR concurrent binding=post pairs open at level 3 on both ends, data intact ($fails failed)"
+ok $fails "$NPAIR binding=post and $NBOTH binding=both pairs, concurrent, open at level 3 on both ends, data intact ($fails failed)"
 
 sizes=$(sed -n 's/.*quote broker: report for a batch of \([0-9]*\): ok.*/\1/p' \
 	"$d/katlsd.log" | tr '\n' ' ')
@@ -106,13 +114,13 @@ for s in $sizes; do
 	sum=$((sum + s))
 	n=$((n + 1))
 done
-echo "# $n reports for $sum post-handshake leaves"
+echo "# $n reports for $sum leaves"
 [ $big -ge 1 ]
 ok $? "the quote broker served $big report(s) for a batch of 2 or more"
 [ $over -eq 0 ] && [ $n -ge 1 ]
 ok $? "no batch over max_batch (8)"
-[ $sum -eq $NPAIR ]
-ok $? "one leaf per post-handshake exchange: $sum leaves for $NPAIR servers"
+[ $sum -eq $((NPAIR + 2 * NBOTH)) ]
+ok $? "one leaf per exchange: $sum leaves for $NPAIR post and $NBOTH both servers (two each)"
 grep -Eq "post-handshake: sim evidence from provider .*leaf [0-9]+ of ([2-9]|[1-9][0-9]+)\)" \
 	"$d/katlsd.log"
 ok $? "katlsd's servers sent post-handshake evidence as leaf i of n >= 2"
@@ -121,7 +129,7 @@ nb=$(grep -Ec "evidence vouches for a batch: leaf [0-9]+ of ([2-9]|[1-9][0-9]+)"
 nv=$(grep -c "post-handshake: authenticator and evidence verified (level 3)" \
 	"$d/katlsd.log")
 echo "# clients: $nv authenticators verified, $nb of them with batch evidence"
-[ "$nb" -ge 2 ] && [ "$nv" -eq $NPAIR ]
+[ "$nb" -ge 2 ] && [ "$nv" -eq $NALL ]
 ok $? "katlsd's clients verified every authenticator, batch proofs among them"
 ! grep -q "failed: " "$d/katlsd.log"
 ok $? "no request failed"
