@@ -16,6 +16,10 @@
  *	obtains evidence from A on port Q as binding B allows, hands it to
  *	C, and reports whether it could read C's first application bytes.
  *	--attack selects the further attacks (see usage()).
+ *	A victim that asks for "binding = post | both" (issue 14) gets
+ *	its Exported Authenticator exchange from M too (post_phase()):
+ *	M relays its request to A, or answers it wrongly, as --attack
+ *	says; the evidence and authenticator are A's or the TEE's.
  *
  * Every program prints one result line:
  *   C: session established, sent secret   /  C: rejected: REASON
@@ -39,9 +43,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <katls/binder.h>
+#include <katls/ea.h>
 #include <katls/ext.h>
 #include <katls/gnutls.h>
 #include <katls/merkle.h>
@@ -127,6 +133,7 @@ struct sess {
 
 	struct katls_policy *policy;	/* client */
 	bool verified;
+	bool post_ok;			/* client: "binding = post" accepted */
 };
 
 /* Free a session state; the handshake secret is wiped first. */
@@ -351,6 +358,11 @@ static int ext_recv(gnutls_session_t s, const unsigned char *data, size_t len)
 		memcpy(x->req_raw, data, len);
 		x->req_raw_len = len;
 		x->req_valid = true;
+		return 0;
+	}
+	/* binding = post: an empty body accepts; the evidence comes later */
+	if (!len && x->req_valid && x->req.mode == KATLS_EXT_MODE_POST_V1) {
+		x->post_ok = true;
 		return 0;
 	}
 	if (len > sizeof(x->ev_body))
@@ -1085,6 +1097,12 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 	char why[300];
 	int ret;
 
+	/*
+	 * binding = post (issue 14): accept with an empty body, as katlsd
+	 * does; the evidence travels in the authenticator (post_phase()).
+	 */
+	if (x->req.mode == KATLS_EXT_MODE_POST_V1)
+		return GNUTLS_E_INT_RET_0;
 	if (!strcmp(a, "relay")) {
 		gnutls_datum_t cr = { 0 }, sr = { 0 };
 
@@ -1182,6 +1200,352 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 	}
 	katls_tsm_report_free(&rep);
 	return ret;
+}
+
+/* ---- post-handshake attestation (binding = post | both, issue 14) ---- */
+
+static int rec_send_all(gnutls_session_t s, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t r = gnutls_record_send(s, p, n);
+
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (r <= 0)
+			return r < 0 ? (int)r : GNUTLS_E_PUSH_ERROR;
+		p += r;
+		n -= r;
+	}
+	return 0;
+}
+
+static int rec_recv_all(gnutls_session_t s, uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t r = gnutls_record_recv(s, p, n);
+
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (r <= 0)
+			return r < 0 ? (int)r : GNUTLS_E_PREMATURE_TERMINATION;
+		p += r;
+		n -= r;
+	}
+	return 0;
+}
+
+/* A katls frame (Documentation/wire-format.rst) over a TLS session. */
+static int frame_send(gnutls_session_t s, uint8_t type, const uint8_t *body,
+		      size_t len)
+{
+	uint8_t hdr[KATLS_EA_FRAME_HDR_LEN];
+	int ret;
+
+	katls_ea_frame_hdr(type, len, hdr);
+	ret = rec_send_all(s, hdr, sizeof(hdr));
+	return ret ? ret : rec_send_all(s, body, len);
+}
+
+/* frame_recv(): not the frame expected (why in frame_bad) */
+#define FRAME_BAD	(-100000)
+static const char *frame_bad = "?";
+
+/*
+ * Receive one frame of @type (body at most @max) into *body (malloc'd).
+ * Returns the body length, a negative GnuTLS error, or FRAME_BAD (a
+ * frame of another kind, or no frame at all).
+ */
+static int frame_recv(gnutls_session_t s, uint8_t type, size_t max,
+		      uint8_t **body)
+{
+	uint8_t hdr[KATLS_EA_FRAME_HDR_LEN];
+	int ret, len;
+
+	*body = NULL;
+	ret = rec_recv_all(s, hdr, sizeof(hdr));
+	if (ret)
+		return ret;
+	len = katls_ea_frame_parse(hdr, type, max);
+	if (len < 0) {
+		frame_bad = katls_ea_strerror(len);
+		return FRAME_BAD;
+	}
+	*body = malloc(len);
+	if (!*body)
+		return GNUTLS_E_MEMORY_ERROR;
+	ret = rec_recv_all(s, *body, len);
+	if (ret) {
+		free(*body);
+		*body = NULL;
+		return ret;
+	}
+	return len;
+}
+
+/* Why a frame did not arrive: the peer's alert, EOF, or a wrong frame. */
+static const char *frame_error(gnutls_session_t s, int err)
+{
+	static char buf[200];
+
+	if (err == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		snprintf(buf, sizeof(buf), "alert %s",
+			 gnutls_alert_get_name(gnutls_alert_get(s)));
+	else if (err == FRAME_BAD)
+		snprintf(buf, sizeof(buf), "%s", frame_bad);
+	else
+		snprintf(buf, sizeof(buf), "%s", gnutls_strerror(err));
+	return buf;
+}
+
+/*
+ * M as a client of A, asking with C's own ClientHello request (@req_raw:
+ * binding post or both): after the handshake M sends C's authenticator
+ * request and returns A's authenticator (*auth, malloc'd) and, from it,
+ * A's evidence record (*cmw, malloc'd; M is the verifier of this
+ * connection, so it checks A's authenticator with its own keys).
+ */
+static int upstream_authenticator(const uint8_t *req_raw, size_t req_len,
+				  const uint8_t *ea_req, size_t ea_len,
+				  const struct katls_ea_request *r,
+				  uint8_t **auth, size_t *auth_len,
+				  uint8_t **cmw, size_t *cmw_len,
+				  char *why, size_t whylen)
+{
+	gnutls_certificate_credentials_t any;
+	struct sess *u = calloc(1, sizeof(*u));
+	const gnutls_datum_t *peer;
+	gnutls_datum_t spki = { 0 };
+	struct katls_ea_verified v;
+	struct katls_ea_keys k;
+	gnutls_session_t s = NULL;
+	unsigned int np = 0;
+	int fd, n, ret = -1;
+
+	*auth = *cmw = NULL;
+	if (!u)
+		return -1;
+	gnutls_certificate_allocate_credentials(&any);
+	fd = tcp_connect(opt.upstream);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot reach the attester");
+		goto out_free;
+	}
+	u->binding = B_KATLS;
+	u->req_override = req_raw;
+	u->req_override_len = req_len;
+	s = new_session(u, false, fd, NULL, any);
+	n = handshake(s);
+	if (n < 0) {
+		snprintf(why, whylen, "handshake with the attester: %s",
+			 hs_error(u, s, n));
+		goto out;
+	}
+	n = frame_send(s, KATLS_EA_FRAME_REQUEST, ea_req, ea_len);
+	if (!n)
+		n = frame_recv(s, KATLS_EA_FRAME_AUTH, KATLS_EA_AUTH_MAX, auth);
+	if (n < 0) {
+		snprintf(why, whylen, "no authenticator from the attester: %s",
+			 frame_error(s, n));
+		goto out;
+	}
+	*auth_len = n;
+	peer = gnutls_certificate_get_peers(s, &np);
+	if (!peer || !np ||
+	    katls_spki_from_cert_der(peer->data, peer->size, &spki)) {
+		snprintf(why, whylen, "the attester's certificate");
+		goto out;
+	}
+	n = katls_ea_keys_from_session(s, KATLS_EA_FROM_SERVER, &k);
+	if (!n)
+		n = katls_ea_authenticator_verify(&k, ea_req, ea_len, r, *auth,
+						  *auth_len, spki.data,
+						  spki.size, &v);
+	katls_ea_keys_wipe(&k);
+	if (n) {
+		snprintf(why, whylen, "the attester's authenticator: %s",
+			 katls_ea_strerror(n));
+		goto out;
+	}
+	*cmw = malloc(v.cmw_len);
+	if (!*cmw)
+		goto out;
+	memcpy(*cmw, v.cmw, v.cmw_len);
+	*cmw_len = v.cmw_len;
+	printf("M: got A's authenticator (%zu bytes) for the victim's request\n",
+	       *auth_len);
+	ret = 0;
+out:
+	if (ret) {
+		free(*auth);
+		*auth = NULL;
+	}
+	gnutls_free(spki.data);
+	gnutls_deinit(s);
+	close(fd);
+out_free:
+	gnutls_certificate_free_credentials(any);
+	sess_free(u);
+	return ret;
+}
+
+/*
+ * Evidence from the (simulated) TEE whose report data is binder ea v1
+ * for this session M shares with C, context @ctx, the leaked key's spki:
+ * what an attacker on a genuine TEE could produce.  *rec malloc'd.
+ */
+static int own_post_evidence(gnutls_session_t s, const uint8_t *ctx,
+			     size_t ctx_len, uint8_t **rec, size_t *rec_len)
+{
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(s);
+	struct katls_tsm_report rep = { 0 };
+	gnutls_datum_t spki = { 0 };
+	uint8_t bind[KATLS_EA_BIND_LEN], rd[KATLS_EA_REPORT_DATA_LEN];
+	size_t cap;
+	int n;
+
+	*rec = NULL;
+	if (!ours || katls_spki_from_cert_der(ours->data, ours->size, &spki))
+		return -1;
+	n = katls_ea_bind_exporter(s, ctx, ctx_len, bind);
+	if (!n)
+		n = katls_ea_binder(ctx, ctx_len, spki.data, spki.size, bind,
+				    rd);
+	gnutls_free(spki.data);
+	gnutls_memset(bind, 0, sizeof(bind));
+	if (n || katls_tsm_get_report(NULL, rd, &rep))
+		return -1;
+	cap = katls_ext_evidence_size(rep.type, rep.outblob_len,
+				      rep.auxblob_len);
+	*rec = cap ? malloc(cap) : NULL;
+	n = *rec ? katls_ext_evidence_encode(rep.type, rep.outblob,
+					     rep.outblob_len, rep.auxblob,
+					     rep.auxblob_len, *rec, cap) : -1;
+	katls_tsm_report_free(&rep);
+	if (n <= 0) {
+		free(*rec);
+		*rec = NULL;
+		return -1;
+	}
+	*rec_len = n;
+	return 0;
+}
+
+/* An authenticator on M's session with C, signed with the leaked key. */
+static int leaked_key_authenticator(gnutls_session_t s, const uint8_t *ea_req,
+				    size_t ea_len,
+				    const struct katls_ea_request *r,
+				    const uint8_t *cmw, size_t cmw_len,
+				    uint8_t **auth, size_t *auth_len)
+{
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(s);
+	gnutls_privkey_t key = NULL;
+	gnutls_datum_t pem = { 0 };
+	struct katls_ea_keys k;
+	int ret = -1;
+
+	if (!ours || gnutls_load_file(opt.key, &pem) < 0 ||
+	    gnutls_privkey_init(&key) < 0 ||
+	    gnutls_privkey_import_x509_raw(key, &pem, GNUTLS_X509_FMT_PEM,
+					   NULL, 0) < 0)
+		goto out;
+	if (katls_ea_keys_from_session(s, KATLS_EA_FROM_SERVER, &k))
+		goto out;
+	ret = katls_ea_authenticator_create(&k, ea_req, ea_len, r, ours->data,
+					    ours->size, key, cmw, cmw_len,
+					    auth, auth_len);
+	katls_ea_keys_wipe(&k);
+out:
+	if (key)
+		gnutls_privkey_deinit(key);
+	if (pem.data) {
+		gnutls_memset(pem.data, 0, pem.size);
+		gnutls_free(pem.data);
+	}
+	return ret ? -1 : 0;
+}
+
+/*
+ * binding = post | both: C's Exported Authenticator exchange, after its
+ * handshake with M completed.  M reads C's request and answers:
+ *
+ *   relay         (the katls-post / katls-both row) relays the request to
+ *                 A over M's own connection with A, takes A's evidence
+ *                 out of A's authenticator and re-wraps it in an
+ *                 authenticator of its own session with C, signed with
+ *                 the leaked key: the best a relay can do
+ *   post-replay   A's authenticator from that other connection, verbatim
+ *   post-self     (control) a correct authenticator with evidence M got
+ *                 from the TEE for its own session with C
+ *   post-context  as post-self, but for another request context
+ *   post-skip     application data instead of the authenticator
+ *
+ * Then it waits for C's accept frame (the verdict follows in
+ * run_relay()).  Returns only if C accepted (or, post-skip, to read
+ * whatever C sends next).
+ */
+static void post_phase(gnutls_session_t s, struct sess *x)
+{
+	static const char plain[] = "PLAINTEXT-FROM-A-SERVER-THAT-SKIPS\n";
+	const char *a = opt.attack;
+	struct katls_ea_request r, r2;
+	uint8_t *req = NULL, *auth = NULL, *cmw = NULL, *acc = NULL;
+	size_t alen = 0, clen = 0;
+	char why[300];
+	int n, len;
+
+	len = frame_recv(s, KATLS_EA_FRAME_REQUEST, KATLS_EA_REQUEST_MAX, &req);
+	if (len < 0)
+		result_fail("no authenticator request from the victim: %s",
+			    frame_error(s, len));
+	n = katls_ea_request_decode(req, len, &r);
+	if (n)
+		result_fail("the victim's request: %s", katls_ea_strerror(n));
+	printf("M: read the victim's authenticator request (%d bytes)\n", len);
+	if (!strcmp(a, "post-skip")) {
+		n = rec_send_all(s, (const uint8_t *)plain, sizeof(plain) - 1);
+		if (n)
+			result_fail("send: %s", gnutls_strerror(n));
+		printf("M: skipped the exchange, sent application data\n");
+		free(req);
+		return;
+	}
+	if (!strcmp(a, "relay") || !strcmp(a, "post-replay")) {
+		if (upstream_authenticator(x->req_raw, x->req_raw_len, req, len,
+					   &r, &auth, &alen, &cmw, &clen, why,
+					   sizeof(why)))
+			result_fail("%s", why);
+		if (!strcmp(a, "relay")) {
+			free(auth);
+			auth = NULL;
+			if (leaked_key_authenticator(s, req, len, &r, cmw, clen,
+						     &auth, &alen))
+				result_fail("cannot re-wrap A's evidence");
+			printf("M: re-wrapped A's evidence in its own authenticator\n");
+		}
+	} else if (!strcmp(a, "post-self") || !strcmp(a, "post-context")) {
+		r2 = r;
+		if (!strcmp(a, "post-context"))
+			r2.ctx[0] ^= 0x80;	/* another request's context */
+		if (own_post_evidence(s, r2.ctx, r2.ctx_len, &cmw, &clen) ||
+		    leaked_key_authenticator(s, req, len, &r2, cmw, clen,
+					     &auth, &alen))
+			result_fail("cannot build the %s authenticator", a);
+	} else {
+		result_fail("attack %s does not apply to binding post", a);
+	}
+	n = frame_send(s, KATLS_EA_FRAME_AUTH, auth, alen);
+	if (n)
+		result_fail("send: %s", gnutls_strerror(n));
+	printf("M: sent the %s authenticator (%zu bytes)\n", a, alen);
+	free(req);
+	free(auth);
+	free(cmw);
+	n = frame_recv(s, KATLS_EA_FRAME_ACCEPT, 1, &acc);
+	free(acc);
+	if (n != 1)
+		result_fail("the victim refused the authenticator (%s)",
+			    n < 0 ? frame_error(s, n) : "bad accept frame");
+	printf("M: the victim accepted the authenticator\n");
 }
 
 /* TLS record layer, for the attacks that do not hold any key. */
@@ -1290,8 +1654,9 @@ static ssize_t strip_extension(uint8_t *r, size_t n)
  * On-path attacker without any key: forward C <-> A record by record,
  * stripping the ClientHello extension ("strip"), flipping one bit in the
  * first encrypted record from A, which holds EncryptedExtensions
- * ("flip-ee"), or changing nothing ("passthrough": the only way to make
- * A bind C's exact ClientHello).  Every record from C is searched for
+ * ("flip-ee"), dropping C's authenticator request of binding post
+ * ("post-strip-request"), or changing nothing ("passthrough": the only
+ * way to make A bind C's exact ClientHello).  Every record from C is searched for
  * the secret: only if it travels in clear has M read it.
  */
 static int run_forwarder(int cfd)
@@ -1321,6 +1686,7 @@ static int run_forwarder(int cfd)
 	 * victim's connection and make a good session look like a failure.
 	 */
 	bool c_open = true, a_open = true;
+	unsigned int c_app = 0;
 
 	while (c_open || a_open) {
 		struct pollfd p[2] = {
@@ -1338,6 +1704,17 @@ static int run_forwarder(int cfd)
 			} else {
 				if (slen && memmem(rec, n, opt.secret, slen))
 					seen = true;
+				/*
+				 * binding post: C's second encrypted record
+				 * (after its Finished) is its authenticator
+				 * request; drop it.
+				 */
+				if (rec[0] == 23 && ++c_app == 2 &&
+				    !strcmp(opt.attack, "post-strip-request")) {
+					printf("M: dropped the victim's authenticator request (%zd bytes)\n",
+					       n);
+					continue;
+				}
 				if (write_full(afd, rec, n))
 					a_open = false;
 			}
@@ -1399,7 +1776,8 @@ static int run_relay(void)
 	}
 	fd = accept_one(opt.port, &lfd);
 	if (!strcmp(opt.attack, "strip") || !strcmp(opt.attack, "flip-ee") ||
-	    !strcmp(opt.attack, "passthrough"))
+	    !strcmp(opt.attack, "passthrough") ||
+	    !strcmp(opt.attack, "post-strip-request"))
 		return run_forwarder(fd);
 
 	/* M holds the attested server's leaked key. */
@@ -1411,6 +1789,9 @@ static int run_relay(void)
 			    x->reason[0] ? x->reason : "connection closed");
 	if (ret < 0)
 		result_fail("handshake with the victim: %s", hs_error(x, s, ret));
+	if (x->req.mode == KATLS_EXT_MODE_POST_V1 ||
+	    x->req.mode == KATLS_EXT_MODE_BOTH_V1)
+		post_phase(s, x);
 	/* The verdict: can M read what C sends? */
 	ret = gnutls_record_recv(s, buf, sizeof(buf) - 1);
 	if (ret <= 0)
@@ -1711,7 +2092,9 @@ static void usage(FILE *f)
 "  flip-ee, self, label-tdx, tdx-sample, truncated, oversized, huge,\n"
 "  garbage, wrong-key, debug, batch-ok, batch-replay, batch-path-truncated,\n"
 "  batch-path-extended, batch-wrong-size, batch-root-as-single,\n"
-"  batch-single-as-batch.\n");
+"  batch-single-as-batch; for a victim with binding post or both (issue 14):\n"
+"  relay, post-replay, post-self, post-context, post-skip, and (no key)\n"
+"  post-strip-request.\n");
 }
 
 int main(int argc, char **argv)

@@ -6,7 +6,8 @@
  * handshake processes.
  *
  *   bench_handshake run [-t SECS] [-w WORKERS] [-p POLICY] [-i LIST]
- *                       [-d DELAY_MS] [-q QUOTE_MS] [-l KATLSD_LOG] [-o CSV]
+ *                       [-d DELAY_MS] [-q QUOTE_MS] [-l KATLSD_LOG]
+ *                       [-P POST_POLICY] [-o CSV]
  *   bench_handshake mem [-n N] [-o CSV]
  *
  * run: for each number of handshakes in flight (-i, default 1,8,64,512)
@@ -28,6 +29,13 @@
  * MIN_SAMPLES handshakes were measured.  Then the slow-quote experiment (8 in flight): the
  * others' p99 without and with one pair whose quote takes DELAY_MS
  * (katls_sim_tsm's delay_ms, default 2000).
+ *
+ * Post-handshake attestation (-P POST_POLICY, a policy with "binding
+ * post"; issue 14): 64 in flight with instant quotes, bare (mode
+ * "bare-post") then attested under POST_POLICY (mode "attested-post"),
+ * one right after the other: the ratio of the two rates is the cost of
+ * the Exported Authenticator exchange (one more round trip, a signature
+ * and its verification, the exporter values) on top of the handshake.
  *
  * Realistic quotes (-q QUOTE_MS, default 50; 0 skips): 64 in flight,
  * attested with delay_ms = QUOTE_MS (mode "attested-quote<Q>ms"), then
@@ -61,6 +69,8 @@
 static double opt_secs = 3.0;
 static int opt_workers = 64;
 static const char *opt_policy = "sim-demo";
+static const char *opt_post_policy;	/* -P: binding = post */
+static const char *cur_policy;		/* what slot_start() asks for */
 static int opt_delay_ms = 2000;
 static int opt_quote_ms = 50;
 static const char *opt_log;
@@ -258,9 +268,9 @@ static int slot_start(enum mode m, struct slot *s)
 		return 0;
 	set_nonblock(s->a, true);
 	set_nonblock(s->b, true);
-	err = bench_attach(s->a, KATLS_ROLE_CLIENT, opt_policy, 60000);
+	err = bench_attach(s->a, KATLS_ROLE_CLIENT, cur_policy, 60000);
 	if (!err)
-		err = bench_attach(s->b, KATLS_ROLE_SERVER, opt_policy, 60000);
+		err = bench_attach(s->b, KATLS_ROLE_SERVER, cur_policy, 60000);
 	return err;
 }
 
@@ -568,6 +578,25 @@ static void run_quote(void)
 		batch_sizes(off, end, qmode);
 }
 
+/*
+ * binding = post at 64 in flight, instant quotes: bare right before
+ * attested, as for the realistic quotes (the ratio is within one boot).
+ */
+static void run_post(void)
+{
+	struct stats st;
+	double t0;
+
+	t0 = now_s();
+	drive(M_BARE, 64, false, &st);
+	report("bare-post", 64, &st, now_s() - t0);
+	cur_policy = opt_post_policy;
+	t0 = now_s();
+	drive(M_ATTESTED, 64, false, &st);
+	report("attested-post", 64, &st, now_s() - t0);
+	cur_policy = opt_policy;
+}
+
 static int cmd_run(int *inflights, int ninf)
 {
 	struct stats st;
@@ -585,6 +614,8 @@ static int cmd_run(int *inflights, int ninf)
 			run_one(M_ATTESTED, inflights[i]);
 		}
 	}
+	if (opt_post_policy)
+		run_post();
 	if (opt_quote_ms > 0)
 		run_quote();
 	pool_stop();
@@ -708,7 +739,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_handshake run [-t SECS] [-w WORKERS] [-p POLICY] [-i LIST] [-d DELAY_MS]\n"
-		"                           [-q QUOTE_MS] [-l KATLSD_LOG] [-o CSV]\n"
+		"                           [-q QUOTE_MS] [-l KATLSD_LOG] [-P POST_POLICY] [-o CSV]\n"
 		"       bench_handshake mem [-n N] [-o CSV]\n");
 	exit(2);
 }
@@ -724,7 +755,7 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "t:w:p:i:d:q:l:o:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:w:p:i:d:q:l:o:n:P:")) != -1) {
 		switch (opt) {
 		case 't':
 			opt_secs = strtod(optarg, NULL);
@@ -738,6 +769,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			opt_policy = optarg;
+			break;
+		case 'P':
+			opt_post_policy = optarg;
 			break;
 		case 'd':
 			opt_delay_ms = atoi(optarg);
@@ -792,6 +826,7 @@ int main(int argc, char **argv)
 		if (fresh)
 			fprintf(csv, "mode,inflight,handshakes,seconds,rate,p50_ms,p99_ms,errors\n");
 	}
+	cur_policy = opt_policy;
 	if (!strcmp(cmd, "run")) {
 		bench_cred_init(&cred);
 		rc = cmd_run(inflights, ninf);

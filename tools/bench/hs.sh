@@ -18,6 +18,11 @@ rm -f "$csv"
 d=$(mktemp -d)
 mkdir "$d/policy.d"
 cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
+# binding = post (issue 14): sim-demo's pins, the Exported Authenticator
+# exchange after the handshake; bench_handshake -P measures it.
+sed -e 's/^name sim-demo/name sim-post/' "$d/policy.d/sim-demo.policy" \
+	>"$d/policy.d/sim-post.policy"
+echo "binding post" >>"$d/policy.d/sim-post.policy"
 certtool --generate-privkey --key-type=ecdsa --outfile "$d/key.pem" 2>/dev/null
 printf 'cn = katls-bench\nexpiration_days = 2\nsigning_key\n' >"$d/tmpl"
 certtool --generate-self-signed --load-privkey "$d/key.pem" \
@@ -45,7 +50,8 @@ while ! grep -q "started" "$d/log" && [ $i -lt 100 ]; do
 done
 rc=0
 "$here/build/bench_handshake" run -t "${BENCH_HS_SECS:-2}" -w $workers \
-	-p sim-demo -q "${BENCH_HS_QUOTE_MS:-50}" -l "$d/log" -o "$csv" || rc=1
+	-p sim-demo -P sim-post -q "${BENCH_HS_QUOTE_MS:-50}" -l "$d/log" \
+	-o "$csv" || rc=1
 kill -TERM $pid
 sleep 0.5
 echo "hs.sh: katlsd log (tail):"

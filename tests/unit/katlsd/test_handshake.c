@@ -835,6 +835,20 @@ int main(void)
 		   .level = KATLS_BINDING_L3, .privsep = true,
 		   .cipher = "AES-128-GCM",
 		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		/*
+		 * issue 14 item 4: post-handshake leaves in a batch, on the
+		 * daemon's path (sandbox -> monitor -> evidence source): the
+		 * binder ea v1 value is the leaf, its proof crosses the IPC
+		 * and goes into the authenticator's cmw_attestation record.
+		 */
+		SC(.name = "privsep: binding post, batch leaf 3 of 5 in the authenticator",
+		   .policy = "sim-post", .level = KATLS_BINDING_L3,
+		   .src = SRC_BATCH, .privsep = true,
+		   .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		SC(.name = "privsep: binding both, both leaves batched",
+		   .policy = "sim-both", .level = KATLS_BINDING_L3,
+		   .src = SRC_BATCH, .privsep = true),
 	};
 	static const struct {
 		struct scenario sc;
@@ -947,6 +961,16 @@ int main(void)
 		{ SC(.name = "binding post: a plain TLS server skips the exchange",
 		     .policy = "sim-post", .server = PEER_PLAIN,
 		     .plain_alert = GNUTLS_A_MISSING_EXTENSION), EACCES, 0 },
+		/* issue 14 item 4: a post leaf's batch proof is checked */
+		{ SC(.name = "binding post: another connection's batch proof replayed",
+		     .policy = "sim-post", .src = SRC_BATCH_OTHER_LEAF,
+		     .cli_reason = "not bound to this handshake (batch root mismatch, leaf 2 of 5)",
+		     .srv_reason = "peer aborted the post-handshake attestation"),
+		  EKEYREJECTED, EPROTO },
+		{ SC(.name = "binding post: a single binder presented as a batch",
+		     .policy = "sim-post", .src = SRC_BATCH_SINGLE_AS_BATCH,
+		     .cli_reason = "single binder presented as a batch"),
+		  EKEYREJECTED, EPROTO },
 		{ SC(.name = "privsep: binding post, server without a TEE provider",
 		     .policy = "sim-post", .src = SRC_NODEV, .privsep = true),
 		  EPROTO, ENODEV },
