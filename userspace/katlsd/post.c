@@ -168,6 +168,13 @@ const uint8_t *katlsd_post_binder(const struct katlsd_post *m)
 	return m->binder;
 }
 
+int katlsd_post_refused(const struct katlsd_post *m, const char **reason)
+{
+	if (reason)
+		*reason = m->reason;
+	return m->refuse_err;
+}
+
 const uint8_t *katlsd_post_context(const struct katlsd_post *m, size_t *len)
 {
 	*len = m->req.ctx_len;
@@ -425,13 +432,13 @@ void katlsd_post_sent(struct katlsd_post *m, size_t n)
 	m->out = NULL;
 	m->out_len = m->out_off = 0;
 	m->in_off = 0;
-	if (m->st == ST_SEND_REFUSAL) {
-		char why[sizeof(m->reason)];
-
-		memcpy(why, m->reason, sizeof(why));
-		return fail(m, m->refuse_err, GNUTLS_A_ACCESS_DENIED, "%s", why);
-	}
-	m->st = m->st == ST_SEND_REQUEST ? ST_RECV_AUTH_HDR :
+	/*
+	 * After the refusal the client waits for the server's verdict (its
+	 * alert), so that the server, which decides, reports first and the
+	 * reset does not overtake its reason (katlsd_post_refused()).
+	 */
+	m->st = m->st == ST_SEND_REFUSAL ? ST_RECV_ACC_HDR :
+		m->st == ST_SEND_REQUEST ? ST_RECV_AUTH_HDR :
 		m->st == ST_SEND_AUTH ? ST_RECV_ACC_HDR : ST_DONE;
 }
 
@@ -505,6 +512,10 @@ void katlsd_post_received(struct katlsd_post *m, const uint8_t *d, size_t n)
 		got_request(m);
 	else if (m->in_len != 1 || m->in[0])
 		fail(m, EPROTO, GNUTLS_A_DECODE_ERROR, "bad accept frame");
+	else if (m->refuse_err)
+		/* a server that "accepts" a refusal: never a success */
+		fail(m, m->refuse_err, GNUTLS_A_ACCESS_DENIED,
+		     "the peer accepted our refusal to attest");
 	else
 		m->st = ST_DONE;
 	free(m->in);
@@ -883,7 +894,12 @@ int hs_post_client_exchange(struct hs_ctx *ctx, gnutls_session_t s)
 			      cfg.attester ? client_evidence_cb : NULL, ctx);
 	err = katlsd_post_error(m, &why, &alert);
 	snprintf(why_copy, sizeof(why_copy), "%s", why ? why : "?");
-	if (ret == GNUTLS_E_INTERNAL_ERROR && err) {
+	if (cfg.attester && katlsd_post_refused(m, &why) && ret) {
+		/* we refused; the server's alert (or close) is the answer */
+		snprintf(why_copy, sizeof(why_copy), "%s", why);
+		hs_fail(ctx, katlsd_post_refused(m, NULL), "mutual attestation: %s",
+			why_copy);
+	} else if (ret == GNUTLS_E_INTERNAL_ERROR && err) {
 		if (alert >= 0)
 			hs_fail_alert(ctx, (gnutls_alert_description_t)alert, err,
 				      "mutual attestation: %s", why_copy);
