@@ -22,7 +22,11 @@
 #    sends the empty authenticator), a client whose evidence fails the
 #    server's require_client_evidence policy, a server whose policy names
 #    a client policy that is not loaded (the reload refuses the set):
-#    nothing the client sent reaches the server's application.
+#    nothing the client sent reaches the server's application.  (A client
+#    that cannot attest, without a TEE provider, needs a guest without
+#    the provider the server uses too: it is in the host unit test
+#    tests/unit/katlsd/test_handshake.c, "mutual: client without a TEE
+#    provider", through the privilege-separated sandbox as well.)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
