@@ -386,11 +386,18 @@ static int katls_getsockopt(struct socket *sock, int level, int optname,
 			return -ENOPROTOOPT;
 		if (get_user(len, optlen))
 			return -EFAULT;
-		if (len < (int)sizeof(res))
+		/*
+		 * The structure grows at its end only (mutual attestation
+		 * appended the client's evidence): a caller built against
+		 * the smaller one gets its prefix.
+		 */
+		BUILD_BUG_ON(offsetof(struct katls_result, client_evidence_type) !=
+			     KATLS_RESULT_SIZE_VER0);
+		if (len < KATLS_RESULT_SIZE_VER0)
 			return -EINVAL;
+		len = min_t(int, len, sizeof(res));
 		katls_fill_result(ks, &res);
-		if (copy_to_user(optval, &res, sizeof(res)) ||
-		    put_user((int)sizeof(res), optlen))
+		if (copy_to_user(optval, &res, len) || put_user(len, optlen))
 			return -EFAULT;
 		return 0;
 	case SOL_TLS:

@@ -86,20 +86,55 @@ int katls_validate_crypto_info(const void *buf, size_t len, u16 *cipher)
 /**
  * katls_parse_done() - semantic checks of a DONE beyond the policy
  * @tb: attributes parsed with the generated katls_nl_policy
- * @done: out: the request id, status, evidence summary (status 0 only)
- *	and pointers to the keys inside the message
+ * @done: out: the request id, status, evidence summary (status 0 only;
+ *	with the optional CLIENT_SUMMARY of mutual attestation in its
+ *	client_* fields) and pointers to the keys inside the message
  * @extack: error report
  *
  * Return: 0, or -EINVAL with @extack set: REQ_ID and STATUS are always
  * required; with STATUS 0 also SUMMARY (with type, level, digest,
  * a 1..KATLS_MEASUREMENT_MAX-byte measurement and a policy name), TX and
- * RX with the same TLS 1.3 cipher.  With a non-zero STATUS, keys are
- * refused.
+ * RX with the same TLS 1.3 cipher; CLIENT_SUMMARY is optional and, if
+ * present, as complete as SUMMARY with binding level 3.  With a non-zero
+ * STATUS, keys and CLIENT_SUMMARY are refused.
  */
+static int katls_parse_summary(struct nlattr *nest, u32 *type, u32 *level,
+			       u8 *digest, u32 *mlen, u8 *meas, char *policy,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *sb[ARRAY_SIZE(katls_summary_nl_policy)];
+	int err;
+
+	err = nla_parse_nested(sb, ARRAY_SIZE(sb) - 1, nest,
+			       katls_summary_nl_policy, extack);
+	if (err)
+		return err;
+	if (!sb[KATLS_SUMMARY_A_EVIDENCE_TYPE] ||
+	    !sb[KATLS_SUMMARY_A_BINDING_LEVEL] ||
+	    !sb[KATLS_SUMMARY_A_DIGEST] || !sb[KATLS_SUMMARY_A_MEASUREMENT] ||
+	    !sb[KATLS_SUMMARY_A_POLICY]) {
+		NL_SET_ERR_MSG(extack, "incomplete evidence summary");
+		return -EINVAL;
+	}
+	/* The 6.12 generator has no max-len check for binary attributes. */
+	if (!nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) ||
+	    nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) > KATLS_MEASUREMENT_MAX ||
+	    nla_len(sb[KATLS_SUMMARY_A_POLICY]) < 2) {
+		NL_SET_ERR_MSG(extack, "bad measurement length or empty policy");
+		return -EINVAL;
+	}
+	*type = nla_get_u32(sb[KATLS_SUMMARY_A_EVIDENCE_TYPE]);
+	*level = nla_get_u32(sb[KATLS_SUMMARY_A_BINDING_LEVEL]);
+	nla_memcpy(digest, sb[KATLS_SUMMARY_A_DIGEST], KATLS_DIGEST_LEN);
+	*mlen = nla_memcpy(meas, sb[KATLS_SUMMARY_A_MEASUREMENT],
+			   KATLS_MEASUREMENT_MAX);
+	nla_strscpy(policy, sb[KATLS_SUMMARY_A_POLICY], KATLS_POLICY_MAX);
+	return 0;
+}
+
 int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 		     struct netlink_ext_ack *extack)
 {
-	struct nlattr *sb[ARRAY_SIZE(katls_summary_nl_policy)];
 	struct katls_result *summary = &done->summary;
 	u16 ctx, crx;
 	int err;
@@ -112,8 +147,9 @@ int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 	done->id = nla_get_u64(tb[KATLS_A_REQ_ID]);
 	done->status = nla_get_u32(tb[KATLS_A_STATUS]);
 	if (done->status) {
-		if (tb[KATLS_A_TX] || tb[KATLS_A_RX]) {
-			NL_SET_ERR_MSG(extack, "keys with a failure status");
+		if (tb[KATLS_A_TX] || tb[KATLS_A_RX] ||
+		    tb[KATLS_A_CLIENT_SUMMARY]) {
+			NL_SET_ERR_MSG(extack, "keys or a summary with a failure status");
 			return -EINVAL;
 		}
 		return 0;
@@ -133,33 +169,29 @@ int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 		NL_SET_ERR_MSG(extack, "TX and RX ciphers differ");
 		return -EINVAL;
 	}
-	err = nla_parse_nested(sb, ARRAY_SIZE(sb) - 1, tb[KATLS_A_SUMMARY],
-			       katls_summary_nl_policy, extack);
+	err = katls_parse_summary(tb[KATLS_A_SUMMARY], &summary->evidence_type,
+				  &summary->binding_level,
+				  summary->evidence_digest,
+				  &summary->measurement_len,
+				  summary->measurement, summary->policy, extack);
 	if (err)
 		return err;
-	if (!sb[KATLS_SUMMARY_A_EVIDENCE_TYPE] ||
-	    !sb[KATLS_SUMMARY_A_BINDING_LEVEL] ||
-	    !sb[KATLS_SUMMARY_A_DIGEST] || !sb[KATLS_SUMMARY_A_MEASUREMENT] ||
-	    !sb[KATLS_SUMMARY_A_POLICY]) {
-		NL_SET_ERR_MSG(extack, "incomplete evidence summary");
-		return -EINVAL;
+	/* issue 14 item 3: the client's evidence (mutual attestation) */
+	if (tb[KATLS_A_CLIENT_SUMMARY]) {
+		err = katls_parse_summary(tb[KATLS_A_CLIENT_SUMMARY],
+					  &summary->client_evidence_type,
+					  &summary->client_binding_level,
+					  summary->client_evidence_digest,
+					  &summary->client_measurement_len,
+					  summary->client_measurement,
+					  summary->client_policy, extack);
+		if (err)
+			return err;
+		if (summary->client_binding_level != KATLS_BINDING_L3) {
+			NL_SET_ERR_MSG(extack, "client evidence is bound at level 3 only");
+			return -EINVAL;
+		}
 	}
-	/* The 6.12 generator has no max-len check for binary attributes. */
-	if (!nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) ||
-	    nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) > KATLS_MEASUREMENT_MAX ||
-	    nla_len(sb[KATLS_SUMMARY_A_POLICY]) < 2) {
-		NL_SET_ERR_MSG(extack, "bad measurement length or empty policy");
-		return -EINVAL;
-	}
-	summary->evidence_type = nla_get_u32(sb[KATLS_SUMMARY_A_EVIDENCE_TYPE]);
-	summary->binding_level = nla_get_u32(sb[KATLS_SUMMARY_A_BINDING_LEVEL]);
-	nla_memcpy(summary->evidence_digest, sb[KATLS_SUMMARY_A_DIGEST],
-		   sizeof(summary->evidence_digest));
-	summary->measurement_len =
-		nla_memcpy(summary->measurement, sb[KATLS_SUMMARY_A_MEASUREMENT],
-			   sizeof(summary->measurement));
-	nla_strscpy(summary->policy, sb[KATLS_SUMMARY_A_POLICY],
-		    sizeof(summary->policy));
 	done->tx = nla_data(tb[KATLS_A_TX]);
 	done->txlen = nla_len(tb[KATLS_A_TX]);
 	done->rx = nla_data(tb[KATLS_A_RX]);
@@ -253,6 +285,7 @@ static const struct nla_policy katls_nl_framing_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_SUMMARY] = { .type = NLA_BINARY },
 	[KATLS_A_TX] = { .type = NLA_BINARY },
 	[KATLS_A_RX] = { .type = NLA_BINARY },
+	[KATLS_A_CLIENT_SUMMARY] = { .type = NLA_BINARY },
 };
 
 static struct genl_family katls_family;

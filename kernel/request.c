@@ -914,6 +914,19 @@ int katls_begin_handover(struct katls_sock *ks, u32 portid,
 		       sizeof(ks->result.measurement));
 		memcpy(ks->result.policy, summary->policy,
 		       sizeof(ks->result.policy));
+		/* issue 14 item 3: zero unless the client attested */
+		ks->result.client_evidence_type = summary->client_evidence_type;
+		ks->result.client_binding_level = summary->client_binding_level;
+		ks->result.client_measurement_len =
+			summary->client_measurement_len;
+		memcpy(ks->result.client_evidence_digest,
+		       summary->client_evidence_digest,
+		       sizeof(ks->result.client_evidence_digest));
+		memcpy(ks->result.client_measurement,
+		       summary->client_measurement,
+		       sizeof(ks->result.client_measurement));
+		memcpy(ks->result.client_policy, summary->client_policy,
+		       sizeof(ks->result.client_policy));
 	}
 	spin_unlock_bh(&ks->lock);
 	if (!err) {

@@ -229,6 +229,8 @@ enum {
 	D_SHORT_DIGEST = BIT(6), D_LONG_MEAS = BIT(7), D_EMPTY_MEAS = BIT(8),
 	D_TYPE0 = BIT(9), D_LEVEL4 = BIT(10), D_BIG_STATUS = BIT(11),
 	D_UNKNOWN = BIT(12), D_FAIL_KEYS = BIT(13), D_TX12 = BIT(14),
+	/* issue 14 item 3: the client's summary, at level 3 or (bad) 2 */
+	D_CLIENT = BIT(15), D_CLIENT_L2 = BIT(16),
 };
 
 /* Build a DONE attribute stream, parse it as katls_nl_done_doit() does. */
@@ -279,6 +281,18 @@ static int parse_done_full(struct kunit *test, unsigned long v,
 				nla_put(skb, KATLS_A_RX, sizeof(tx), &tx);
 		}
 	}
+	if (v & (D_CLIENT | D_CLIENT_L2)) {
+		nest = nla_nest_start(skb, KATLS_A_CLIENT_SUMMARY);
+		nla_put_u32(skb, KATLS_SUMMARY_A_EVIDENCE_TYPE,
+			    KATLS_EVIDENCE_SIM);
+		nla_put_u32(skb, KATLS_SUMMARY_A_BINDING_LEVEL,
+			    v & D_CLIENT_L2 ? KATLS_BINDING_L2 :
+			    KATLS_BINDING_L3);
+		nla_put(skb, KATLS_SUMMARY_A_DIGEST, 32, digest);
+		nla_put(skb, KATLS_SUMMARY_A_MEASUREMENT, 40, meas);
+		nla_put_string(skb, KATLS_SUMMARY_A_POLICY, "client");
+		nla_nest_end(skb, nest);
+	}
 	if (v & D_UNKNOWN)
 		nla_put_u32(skb, KATLS_A_MAX + 1, 1);
 	err = nla_parse(tb, ARRAY_SIZE(tb) - 1, (struct nlattr *)skb->data,
@@ -325,6 +339,32 @@ static void done_parse_fills_request(struct kunit *test)
 }
 
 /*
+ * Issue 14 item 3: the client's evidence summary (mutual attestation)
+ * lands in the client_* fields; level 3 only, never with a failure; a
+ * DONE without it leaves them zero.  The structure only grew at its end.
+ */
+static void done_client_summary(struct kunit *test)
+{
+	struct katls_result sum;
+
+	KUNIT_EXPECT_EQ(test, offsetof(struct katls_result, client_evidence_type),
+			(size_t)KATLS_RESULT_SIZE_VER0);
+	KUNIT_ASSERT_EQ(test, parse_done(test, D_CLIENT, &sum), 0);
+	KUNIT_EXPECT_EQ(test, sum.evidence_type, (u32)KATLS_EVIDENCE_TDX);
+	KUNIT_EXPECT_EQ(test, sum.client_evidence_type, (u32)KATLS_EVIDENCE_SIM);
+	KUNIT_EXPECT_EQ(test, sum.client_binding_level, (u32)KATLS_BINDING_L3);
+	KUNIT_EXPECT_EQ(test, sum.client_measurement_len, 40U);
+	KUNIT_EXPECT_EQ(test, sum.client_evidence_digest[0], 0xd1);
+	KUNIT_EXPECT_STREQ(test, sum.client_policy, "client");
+	KUNIT_ASSERT_EQ(test, parse_done(test, 0, &sum), 0);
+	KUNIT_EXPECT_EQ(test, sum.client_evidence_type, 0U);
+	KUNIT_EXPECT_EQ(test, sum.client_policy[0], 0);
+	KUNIT_EXPECT_EQ(test, parse_done(test, D_CLIENT_L2, &sum), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse_done(test, D_FAIL | D_CLIENT, &sum),
+			-EINVAL);
+}
+
+/*
  * Issue 12 item 2: the policies generated from the YAML spec spell their
  * limits as numbers; they must agree with the uAPI enums and sizes.
  */
@@ -332,7 +372,12 @@ static void done_generated_policy_limits(struct kunit *test)
 {
 	const struct nla_policy *p = katls_nl_policy, *sp = katls_summary_nl_policy;
 
-	KUNIT_EXPECT_EQ(test, ARRAY_SIZE(katls_nl_policy), KATLS_A_RX + 1);
+	KUNIT_EXPECT_EQ(test, ARRAY_SIZE(katls_nl_policy),
+			KATLS_A_CLIENT_SUMMARY + 1);
+	/* issue 14 item 3: appended after the attributes of version 1 */
+	KUNIT_EXPECT_EQ(test, KATLS_A_CLIENT_SUMMARY, KATLS_A_PAD + 1);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_CLIENT_SUMMARY].type, NLA_NESTED);
+	KUNIT_EXPECT_PTR_EQ(test, p[KATLS_A_CLIENT_SUMMARY].nested_policy, sp);
 	KUNIT_EXPECT_EQ(test, p[KATLS_A_REQ_ID].type, NLA_U64);
 	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].type, NLA_U32);
 	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].max, MAX_ERRNO - 1);
@@ -1104,6 +1149,7 @@ static struct kunit_case katls_netlink_cases[] = {
 	KUNIT_CASE(done_policy_rejects),
 	KUNIT_CASE(done_parse_fills_request),
 	KUNIT_CASE(done_generated_policy_limits),
+	KUNIT_CASE(done_client_summary),
 	KUNIT_CASE(done_status_allow_list),
 	{}
 };

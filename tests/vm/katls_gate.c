@@ -81,6 +81,30 @@ static void test_optin(void)
 	tap_ok(katls_stat("opted_in") >= 1, "opt-in: /proc/net/katls_stat counts it");
 	r = result(a);
 	tap_ok(r.state == KATLS_STATE_IDLE, "opt-in: state IDLE (%u)", r.state);
+	/* issue 14 item 3: the structure grew at its end, compatibly */
+	{
+		struct { struct katls_result r; char more[16]; } big;
+		socklen_t len = KATLS_RESULT_SIZE_VER0;
+
+		memset(&big, 0x5a, sizeof(big));
+		tap_ok(getsockopt(a, SOL_KATLS, KATLS_RESULT, &big, &len) == 0 &&
+		       len == KATLS_RESULT_SIZE_VER0 &&
+		       big.r.state == KATLS_STATE_IDLE &&
+		       ((unsigned char *)&big)[KATLS_RESULT_SIZE_VER0] == 0x5a,
+		       "KATLS_RESULT: a %d-byte (pre-mutual) caller gets its prefix, nothing past it",
+		       KATLS_RESULT_SIZE_VER0);
+		len = KATLS_RESULT_SIZE_VER0 - 1;
+		tap_ok(getsockopt(a, SOL_KATLS, KATLS_RESULT, &big, &len) < 0 &&
+		       errno == EINVAL, "KATLS_RESULT: shorter than %d -> EINVAL",
+		       KATLS_RESULT_SIZE_VER0);
+		len = sizeof(big);
+		tap_ok(getsockopt(a, SOL_KATLS, KATLS_RESULT, &big, &len) == 0 &&
+		       len == sizeof(struct katls_result) &&
+		       big.r.client_evidence_type == KATLS_EVIDENCE_NONE &&
+		       !big.r.client_policy[0] && big.more[0] == 0x5a,
+		       "KATLS_RESULT: a longer buffer gets sizeof(struct katls_result) (%zu), no client evidence",
+		       sizeof(struct katls_result));
+	}
 	tap_ok(send(a, "x", 1, MSG_DONTWAIT) < 0 && errno == ENOTCONN,
 	       "gate idle: send before a request -> ENOTCONN");
 	tap_ok(recv(a, &one, 1, MSG_DONTWAIT) < 0 && errno == ENOTCONN,

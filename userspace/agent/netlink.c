@@ -345,7 +345,32 @@ static bool done_valid(const struct katls_agent_done *d)
 	       katls_crypto_info_len(&d->keys.rx) == d->keys.len &&
 	       d->keys.tx.info.cipher_type == d->keys.rx.info.cipher_type &&
 	       s->measurement_len <= KATLS_MEASUREMENT_MAX &&
-	       memchr(s->policy, '\0', sizeof(s->policy));
+	       memchr(s->policy, '\0', sizeof(s->policy)) &&
+	       (!d->has_client ||
+		(d->client.measurement_len <= KATLS_MEASUREMENT_MAX &&
+		 memchr(d->client.policy, '\0', sizeof(d->client.policy))));
+}
+
+/* One nested summary (KATLS_A_SUMMARY, KATLS_A_CLIENT_SUMMARY). */
+static int put_summary(struct nl_msg *msg, int attr,
+		       const struct katls_agent_summary *s)
+{
+	struct nlattr *nest = nla_nest_start(msg, attr);
+
+	if (!nest)
+		return -1;
+	if (nla_put_u32(msg, KATLS_SUMMARY_A_EVIDENCE_TYPE, s->evidence_type) ||
+	    nla_put_u32(msg, KATLS_SUMMARY_A_BINDING_LEVEL, s->binding_level) ||
+	    nla_put(msg, KATLS_SUMMARY_A_DIGEST, KATLS_DIGEST_LEN, s->digest))
+		return -1;
+	if (s->measurement_len &&
+	    nla_put(msg, KATLS_SUMMARY_A_MEASUREMENT, (int)s->measurement_len,
+		    s->measurement))
+		return -1;
+	if (nla_put_string(msg, KATLS_SUMMARY_A_POLICY, s->policy))
+		return -1;
+	nla_nest_end(msg, nest);
+	return 0;
 }
 
 /**
@@ -364,9 +389,7 @@ static bool done_valid(const struct katls_agent_done *d)
 struct nl_msg *katls_agent_done_msg(int family,
 				    const struct katls_agent_done *d)
 {
-	const struct katls_agent_summary *s = &d->summary;
 	struct nl_msg *msg;
-	struct nlattr *nest;
 
 	if (!done_valid(d)) {
 		errno = EINVAL;
@@ -381,22 +404,13 @@ struct nl_msg *katls_agent_done_msg(int family,
 	if (d->status)
 		return msg;
 
-	nest = nla_nest_start(msg, KATLS_A_SUMMARY);
-	if (!nest)
+	if (put_summary(msg, KATLS_A_SUMMARY, &d->summary))
 		goto fail;
-	if (nla_put_u32(msg, KATLS_SUMMARY_A_EVIDENCE_TYPE, s->evidence_type) ||
-	    nla_put_u32(msg, KATLS_SUMMARY_A_BINDING_LEVEL, s->binding_level) ||
-	    nla_put(msg, KATLS_SUMMARY_A_DIGEST, KATLS_DIGEST_LEN, s->digest))
-		goto fail;
-	if (s->measurement_len &&
-	    nla_put(msg, KATLS_SUMMARY_A_MEASUREMENT, (int)s->measurement_len,
-		    s->measurement))
-		goto fail;
-	if (nla_put_string(msg, KATLS_SUMMARY_A_POLICY, s->policy))
-		goto fail;
-	nla_nest_end(msg, nest);
 	if (nla_put(msg, KATLS_A_TX, (int)d->keys.len, &d->keys.tx) ||
 	    nla_put(msg, KATLS_A_RX, (int)d->keys.len, &d->keys.rx))
+		goto fail;
+	/* issue 14 item 3: after the version 1 attributes */
+	if (d->has_client && put_summary(msg, KATLS_A_CLIENT_SUMMARY, &d->client))
 		goto fail;
 	return msg;
 fail:
@@ -489,6 +503,7 @@ static struct nla_policy done_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_REQ_ID] = U64,
 	[KATLS_A_STATUS] = U32,
 	[KATLS_A_SUMMARY] = { .type = NLA_NESTED },
+	[KATLS_A_CLIENT_SUMMARY] = { .type = NLA_NESTED },
 	[KATLS_A_TX] = { .type = NLA_UNSPEC, .minlen = 1,
 			 .maxlen = sizeof(union katls_crypto_info) },
 	[KATLS_A_RX] = { .type = NLA_UNSPEC, .minlen = 1,
@@ -515,25 +530,11 @@ static int parse_key(const struct nlattr *a, union katls_crypto_info *ci)
 	return katls_crypto_info_len(ci) == len ? (int)len : -EPROTO;
 }
 
-static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
+static int parse_summary(struct nlattr *nest, struct katls_agent_summary *s)
 {
-	struct nlattr *tb[KATLS_A_MAX + 1], *sb[KATLS_SUMMARY_A_MAX + 1];
-	struct katls_agent_summary *s = &d->summary;
-	int tx, rx;
+	struct nlattr *sb[KATLS_SUMMARY_A_MAX + 1];
 
-	if (!genlmsg_valid_hdr(h, 0) ||
-	    genlmsg_parse(h, 0, tb, KATLS_A_MAX, done_policy) < 0 ||
-	    !tb[KATLS_A_REQ_ID] || !tb[KATLS_A_STATUS])
-		return -EPROTO;
-	d->id = nla_get_u64(tb[KATLS_A_REQ_ID]);
-	d->status = nla_get_u32(tb[KATLS_A_STATUS]);
-	/* A failure carries no key and no summary. */
-	if (d->status)
-		return tb[KATLS_A_TX] || tb[KATLS_A_RX] ||
-		       tb[KATLS_A_SUMMARY] ? -EPROTO : 0;
-	if (!tb[KATLS_A_SUMMARY] || !tb[KATLS_A_TX] || !tb[KATLS_A_RX] ||
-	    nla_parse_nested(sb, KATLS_SUMMARY_A_MAX, tb[KATLS_A_SUMMARY],
-			     summary_policy) < 0)
+	if (nla_parse_nested(sb, KATLS_SUMMARY_A_MAX, nest, summary_policy) < 0)
 		return -EPROTO;
 	if (!sb[KATLS_SUMMARY_A_EVIDENCE_TYPE] ||
 	    !sb[KATLS_SUMMARY_A_BINDING_LEVEL] ||
@@ -550,6 +551,33 @@ static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
 		memcpy(s->measurement,
 		       nla_data(sb[KATLS_SUMMARY_A_MEASUREMENT]),
 		       s->measurement_len);
+	}
+	return 0;
+}
+
+static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
+{
+	struct nlattr *tb[KATLS_A_MAX + 1];
+	int tx, rx;
+
+	if (!genlmsg_valid_hdr(h, 0) ||
+	    genlmsg_parse(h, 0, tb, KATLS_A_MAX, done_policy) < 0 ||
+	    !tb[KATLS_A_REQ_ID] || !tb[KATLS_A_STATUS])
+		return -EPROTO;
+	d->id = nla_get_u64(tb[KATLS_A_REQ_ID]);
+	d->status = nla_get_u32(tb[KATLS_A_STATUS]);
+	/* A failure carries no key and no summary. */
+	if (d->status)
+		return tb[KATLS_A_TX] || tb[KATLS_A_RX] ||
+		       tb[KATLS_A_SUMMARY] || tb[KATLS_A_CLIENT_SUMMARY] ?
+		       -EPROTO : 0;
+	if (!tb[KATLS_A_SUMMARY] || !tb[KATLS_A_TX] || !tb[KATLS_A_RX] ||
+	    parse_summary(tb[KATLS_A_SUMMARY], &d->summary))
+		return -EPROTO;
+	if (tb[KATLS_A_CLIENT_SUMMARY]) {
+		if (parse_summary(tb[KATLS_A_CLIENT_SUMMARY], &d->client))
+			return -EPROTO;
+		d->has_client = true;
 	}
 	tx = parse_key(tb[KATLS_A_TX], &d->keys.tx);
 	rx = parse_key(tb[KATLS_A_RX], &d->keys.rx);

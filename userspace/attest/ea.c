@@ -413,7 +413,7 @@ static int transcript(const struct katls_ea_keys *k, const uint8_t *req,
 		return KATLS_EA_E_CRYPTO;
 	if (gnutls_hash(h, k->hs_context, k->hlen) < 0 ||
 	    gnutls_hash(h, req, req_len) < 0 ||
-	    gnutls_hash(h, a, a_len) < 0 ||
+	    (a_len && gnutls_hash(h, a, a_len) < 0) ||
 	    (b_len && gnutls_hash(h, b, b_len) < 0))
 		ret = KATLS_EA_E_CRYPTO;
 	gnutls_hash_deinit(h, out);
@@ -626,6 +626,48 @@ out:
 	return 0;
 }
 
+int katls_ea_empty_authenticator_create(const struct katls_ea_keys *k,
+					const uint8_t *req, size_t req_len,
+					uint8_t **out, size_t *out_len)
+{
+	uint8_t th[KATLS_EA_HASH_MAX], mac[KATLS_EA_HASH_MAX];
+	struct wbuf w = { 0 };
+	int ret;
+
+	if (!out || !out_len)
+		return KATLS_EA_E_ARG;
+	*out = NULL;
+	*out_len = 0;
+	if (!keys_ok(k) || !req || !req_len)
+		return KATLS_EA_E_ARG;
+	/* Finished = HMAC(Finished MAC Key, Hash(Handshake Context || request)) */
+	ret = transcript(k, req, req_len, NULL, 0, NULL, 0, th);
+	if (!ret && gnutls_hmac_fast(k->hash, k->finished_key, k->hlen, th,
+				     k->hlen, mac) < 0)
+		ret = KATLS_EA_E_CRYPTO;
+	if (!ret) {
+		w.cap = 4 + k->hlen;
+		w.p = malloc(w.cap);
+		if (!w.p)
+			ret = KATLS_EA_E_ARG;
+	}
+	if (!ret) {
+		put_n(&w, KATLS_EA_HS_FINISHED, 1);
+		put_n(&w, k->hlen, 3);
+		put(&w, mac, k->hlen);
+		ret = w.err ? KATLS_EA_E_NOSPACE : 0;
+	}
+	gnutls_memset(th, 0, sizeof(th));
+	gnutls_memset(mac, 0, sizeof(mac));
+	if (ret) {
+		free(w.p);
+		return ret;
+	}
+	*out = w.p;
+	*out_len = w.n;
+	return 0;
+}
+
 /* One handshake message of @type: its body. */
 static int get_msg(struct rbuf *b, uint8_t want, struct rbuf *body)
 {
@@ -732,8 +774,9 @@ int katls_ea_authenticator_verify(const struct katls_ea_keys *k,
 	if (!v)
 		return KATLS_EA_E_ARG;
 	memset(v, 0, sizeof(*v));
-	if (!keys_ok(k) || !req || !req_len || !r || !auth || !expected_spki ||
-	    !spki_len)
+	/* NULL: any key (the caller binds it through the evidence) */
+	if (!keys_ok(k) || !req || !req_len || !r || !auth ||
+	    (expected_spki && !spki_len))
 		return KATLS_EA_E_ARG;
 	if (auth_len > KATLS_EA_AUTH_MAX)
 		return KATLS_EA_E_TOO_BIG;
@@ -788,7 +831,7 @@ int katls_ea_authenticator_verify(const struct katls_ea_keys *k,
 	ret = pubkey_from_der(v->cert_der, v->cert_len, &pub);
 	if (ret)
 		goto fail;
-	ret = check_key(pub, expected_spki, spki_len);
+	ret = expected_spki ? check_key(pub, expected_spki, spki_len) : 0;
 	if (ret)
 		goto fail;
 	if (!offered(r, code) || !scheme_fits(pub, code) ||

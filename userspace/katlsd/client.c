@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gnutls/gnutls.h>
@@ -129,6 +130,14 @@ static int client_hook(gnutls_session_t s, unsigned int htype,
 {
 	struct hs_ctx *ctx = gnutls_session_get_ptr(s);
 
+	/*
+	 * issue 14 item 3: the server's CertificateRequest (after its
+	 * EncryptedExtensions, covered by its Finished) says it will ask
+	 * for our evidence after the handshake (post.c).
+	 */
+	if (incoming && when == GNUTLS_HOOK_POST &&
+	    htype == GNUTLS_HANDSHAKE_CERTIFICATE_REQUEST)
+		ctx->client_asked = true;
 	if (!incoming || when != GNUTLS_HOOK_PRE || ctx->ev_received ||
 	    ctx->post_accepted)
 		return 0;
@@ -314,12 +323,20 @@ int hs_client_check_evidence(struct hs_ctx *ctx, const uint8_t binder[64],
 	uint8_t expected[KATLS_REPORT_DATA_LEN];
 	struct katls_verdict *v = NULL;
 	struct katls_claims c;
+	/* issue 14 item 3: the server judges the client's evidence */
+	const struct katls_policy *policy = ctx->judging_client ?
+		p->client_policy : p->policy;
+	const char *policy_name = katls_policy_name(policy);
 	int ret = -1;
 
-	if (!katls_policy_allows(p->policy, ctx->ev.type))
+	if (!policy)
+		return hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EINVAL,
+				     "no policy to judge the %s's evidence",
+				     ctx->judging_client ? "client" : "server");
+	if (!katls_policy_allows(policy, ctx->ev.type))
 		return hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
 				     "policy %s does not allow %s evidence",
-				     p->policy_name,
+				     policy_name,
 				     katls_evidence_name(ctx->ev.type));
 	/*
 	 * The report data the evidence must carry: the binder itself (a
@@ -374,13 +391,29 @@ int hs_client_check_evidence(struct hs_ctx *ctx, const uint8_t binder[64],
 		kinfo("evidence vouches for a batch: leaf %u of %u",
 		      pr->leaf_index, pr->tree_size);
 	katls_verdict_init(v);
-	ret = katls_policy_eval(p->policy, &c, v);
+	ret = katls_policy_eval(policy, &c, v);
 	log_verdict(v);
 	if (ret) {
 		ret = hs_fail_alert(ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
-				    "policy %s rejected the evidence: %s",
-				    p->policy_name,
+				    "policy %s rejected the %sevidence: %s",
+				    policy_name,
+				    ctx->judging_client ? "client's " : "",
 				    v->nerrors ? v->errors[0] : "rule failed");
+		goto out;
+	}
+	if (ctx->judging_client) {
+		struct katlsd_summary *cs = &ctx->r->client;
+
+		cs->evidence_type = c.tee;
+		cs->binding_level = level;
+		memcpy(cs->digest, c.evidence_digest, sizeof(cs->digest));
+		if (c.measurement_len > sizeof(cs->measurement))
+			c.measurement_len = sizeof(cs->measurement);
+		memcpy(cs->measurement, c.measurement, c.measurement_len);
+		cs->measurement_len = c.measurement_len;
+		snprintf(cs->policy, sizeof(cs->policy), "%s", policy_name);
+		ctx->client_verified = true;
+		ret = 0;
 		goto out;
 	}
 

@@ -538,6 +538,17 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 		fail_connection(&ctx, s, ret);
 		goto out;
 	}
+	/*
+	 * issue 14 item 3, mutual attestation: then the client's
+	 * authenticator, so that a client shows its evidence only to a
+	 * server whose own evidence it has verified.
+	 */
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 &&
+	    hs_post_client_wanted(&ctx) && !r->status &&
+	    (ret = hs_post_client_exchange(&ctx, s))) {
+		fail_connection(&ctx, s, ret);
+		goto out;
+	}
 	/* Fail closed on anything that would make the hand-over unsound. */
 	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3)
 		hs_fail_alert(&ctx, GNUTLS_A_PROTOCOL_VERSION, EPROTO,
@@ -548,6 +559,15 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	else if (p->role == KATLS_ROLE_SERVER && !ctx.ev_sent)
 		hs_fail_alert(&ctx, GNUTLS_A_MISSING_EXTENSION, EPROTO,
 			      "peer did not ask for attestation");
+	else if (p->role == KATLS_ROLE_SERVER &&
+		 katls_policy_client_evidence(p->policy) &&
+		 !(ctx.client_verified && r->client_attested))
+		hs_fail_alert(&ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+			      "the client's evidence was never verified");
+	else if (p->role == KATLS_ROLE_CLIENT && ctx.client_asked &&
+		 !ctx.client_ev_sent)
+		hs_fail_alert(&ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
+			      "the server asked for our evidence, which was never accepted");
 	else if (gnutls_record_check_pending(s))
 		hs_fail_alert(&ctx, GNUTLS_A_UNEXPECTED_MESSAGE, EPROTO,
 			      "records buffered in GnuTLS; kTLS cannot take them over");

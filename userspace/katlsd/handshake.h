@@ -131,6 +131,12 @@ struct katlsd_hs_params {
 	gnutls_certificate_credentials_t client_creds;	/* trust store */
 	bool have_truststore;
 	const struct katls_policy *policy;	/* NULL: unknown policy */
+	/*
+	 * server: the policy that judges the client's evidence (the one
+	 * policy's "require_client_evidence" names; issue 14 item 3).  NULL
+	 * with that key set fails closed.
+	 */
+	const struct katls_policy *client_policy;
 	bool evidence_bound_key;	/* accept a key the CAs do not vouch for */
 	struct katls_verify_opts vopts;	/* expected_report_data is ours */
 
@@ -168,6 +174,22 @@ struct katlsd_hs_result {
 	uint8_t measurement[KATLS_MEASUREMENT_MAX];
 	size_t measurement_len;
 	char policy[KATLS_POLICY_MAX];
+
+	/*
+	 * issue 14 item 3, mutual attestation: the client's evidence (the
+	 * server verified it / the client presented it), valid iff
+	 * client_attested (status == 0).  policy: on the server the policy
+	 * that judged it (require_client_evidence), on the client its own.
+	 */
+	bool client_attested;
+	struct katlsd_summary {
+		enum katls_evidence_type evidence_type;
+		unsigned int binding_level;
+		uint8_t digest[KATLS_DIGEST_LEN];
+		uint8_t measurement[KATLS_MEASUREMENT_MAX];
+		size_t measurement_len;
+		char policy[KATLS_POLICY_MAX];
+	} client;
 };
 
 /* Run the handshake; returns r->status.  Keys are wiped unless 0. */

@@ -50,6 +50,13 @@ struct hs_ctx {
 	/* server */
 	bool ev_sent;
 
+	/* issue 14 item 3, mutual attestation (post.c) */
+	bool client_asked;	/* client: the server sent CertificateRequest */
+	bool client_ev_sent;	/* client: the server accepted our evidence */
+	bool judging_client;	/* server: ctx->ev is the client's evidence */
+	bool client_verified;	/* server: the client's evidence verified */
+	bool attesting_client;	/* client: our own summary goes to r->client */
+
 	/* the alert to send for the first failure; -1: GnuTLS's choice */
 	int alert;
 	struct timespec deadline;	/* p->timeout_ms from the start */
@@ -127,5 +134,13 @@ bool hs_post_wanted(const struct hs_ctx *ctx);
  * the failure path (the reason is recorded with hs_fail()).
  */
 int hs_post_exchange(struct hs_ctx *ctx, gnutls_session_t s);
+/*
+ * Mutual attestation (issue 14 item 3): does this handshake continue
+ * with the client's authenticator (server: its policy requires it;
+ * client: the server sent a CertificateRequest)?  And run it, after
+ * the server's direction: the server requests, the client attests.
+ */
+bool hs_post_client_wanted(const struct hs_ctx *ctx);
+int hs_post_client_exchange(struct hs_ctx *ctx, gnutls_session_t s);
 
 #endif /* KATLSD_HS_INT_H */

@@ -24,6 +24,19 @@ void katlsd_done_from_result(uint64_t id, const struct katlsd_hs_result *r,
 		       r->measurement_len);
 	memcpy(d->summary.policy, r->policy, KATLS_POLICY_MAX);
 	d->keys = r->keys;
+	/* issue 14 item 3: the client's evidence (mutual attestation) */
+	if (r->client_attested) {
+		d->has_client = true;
+		d->client.evidence_type = r->client.evidence_type;
+		d->client.binding_level = r->client.binding_level;
+		memcpy(d->client.digest, r->client.digest, KATLS_DIGEST_LEN);
+		d->client.measurement_len =
+			r->client.measurement_len <= KATLS_MEASUREMENT_MAX ?
+			r->client.measurement_len : 0;
+		memcpy(d->client.measurement, r->client.measurement,
+		       d->client.measurement_len);
+		memcpy(d->client.policy, r->client.policy, KATLS_POLICY_MAX);
+	}
 }
 
 struct nl_msg *katlsd_nl_build_done(int family, uint64_t id,

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 #include <katls/binder.h>
 #include <katls/ea.h>
 #include <katls/ext.h>
@@ -44,6 +45,7 @@ enum state {
 	ST_RECV_ACC_HDR,
 	ST_RECV_ACC,
 	ST_SEND_ACCEPT,		/* verifier */
+	ST_SEND_REFUSAL,	/* attester (client direction): empty authenticator */
 	ST_DONE,
 	ST_FAILED,
 };
@@ -55,6 +57,10 @@ struct katlsd_post {
 	uint8_t req_raw[KATLS_EA_REQUEST_MAX];
 	size_t req_len;
 	uint8_t binder[KATLS_EA_REPORT_DATA_LEN];
+	/* verifier, client direction: the key of the client's authenticator */
+	gnutls_datum_t peer_spki;
+	/* attester: why it refused (ST_SEND_REFUSAL) */
+	int refuse_err;
 
 	uint8_t *out;		/* frame being sent */
 	size_t out_len, out_off;
@@ -83,12 +89,30 @@ static void fail(struct katlsd_post *m, int err, int alert,
 	va_end(ap);
 }
 
+/*
+ * The request of each direction (RFC 9261 4): the client asks the server
+ * with ClientCertificateRequest, the server asks the client (mutual
+ * attestation, issue 14 item 3) with CertificateRequest.
+ */
+static uint8_t req_type(const struct katlsd_post *m)
+{
+	return m->cfg.from_client ? KATLS_EA_HS_CERTIFICATE_REQUEST :
+	       KATLS_EA_HS_CLIENT_CERTIFICATE_REQUEST;
+}
+
+static enum katls_ea_sender sender(const struct katlsd_post *m)
+{
+	return m->cfg.from_client ? KATLS_EA_FROM_CLIENT : KATLS_EA_FROM_SERVER;
+}
+
 struct katlsd_post *katlsd_post_new(const struct katlsd_post_cfg *cfg)
 {
 	struct katlsd_post *m;
 	int n;
 
-	if (!cfg || !cfg->session || !cfg->spki || !cfg->spki_len ||
+	if (!cfg || !cfg->session ||
+	    ((!cfg->spki || !cfg->spki_len) &&
+	     (cfg->attester || !cfg->from_client)) ||
 	    (cfg->attester && (!cfg->cert_der || !cfg->cert_len || !cfg->key)) ||
 	    (!cfg->attester && !cfg->verify)) {
 		errno = EINVAL;
@@ -104,8 +128,7 @@ struct katlsd_post *katlsd_post_new(const struct katlsd_post_cfg *cfg)
 		return m;
 	}
 	/* the verifier's request: a fresh 32-byte context */
-	if (katls_ea_request_new(KATLS_EA_HS_CLIENT_CERTIFICATE_REQUEST,
-				 &m->req)) {
+	if (katls_ea_request_new(req_type(m), &m->req)) {
 		fail(m, EIO, GNUTLS_A_INTERNAL_ERROR, "no random request context");
 		return m;
 	}
@@ -135,6 +158,7 @@ void katlsd_post_free(struct katlsd_post *m)
 		return;
 	free(m->out);
 	free(m->in);
+	gnutls_free(m->peer_spki.data);
 	gnutls_memset(m, 0, sizeof(*m));
 	free(m);
 }
@@ -142,6 +166,13 @@ void katlsd_post_free(struct katlsd_post *m)
 const uint8_t *katlsd_post_binder(const struct katlsd_post *m)
 {
 	return m->binder;
+}
+
+int katlsd_post_refused(const struct katlsd_post *m, const char **reason)
+{
+	if (reason)
+		*reason = m->reason;
+	return m->refuse_err;
 }
 
 const uint8_t *katlsd_post_context(const struct katlsd_post *m, size_t *len)
@@ -166,11 +197,18 @@ static int compute_binder(struct katlsd_post *m)
 	uint8_t bind[KATLS_EA_BIND_LEN];
 	int ret;
 
+	const uint8_t *spki = m->cfg.spki;
+	size_t spki_len = m->cfg.spki_len;
+
+	if (m->peer_spki.data) {
+		spki = m->peer_spki.data;
+		spki_len = m->peer_spki.size;
+	}
 	ret = katls_ea_bind_exporter(m->cfg.session, m->req.ctx,
 				     m->req.ctx_len, bind);
 	if (!ret)
-		ret = katls_ea_binder(m->req.ctx, m->req.ctx_len, m->cfg.spki,
-				      m->cfg.spki_len, bind, m->binder);
+		ret = katls_ea_binder(m->req.ctx, m->req.ctx_len, spki,
+				      spki_len, bind, m->binder);
 	gnutls_memset(bind, 0, sizeof(bind));
 	if (ret)
 		fail(m, EIO, GNUTLS_A_INTERNAL_ERROR,
@@ -184,7 +222,7 @@ static void got_request(struct katlsd_post *m)
 	int ret;
 
 	ret = katls_ea_request_decode(m->in, m->in_len, &m->req);
-	if (!ret && m->req.type != KATLS_EA_HS_CLIENT_CERTIFICATE_REQUEST)
+	if (!ret && m->req.type != req_type(m))
 		ret = KATLS_EA_E_MSG_TYPE;
 	if (!ret && !m->req.cmw_offered)
 		ret = KATLS_EA_E_NO_CMW_OFFER;
@@ -211,13 +249,33 @@ void katlsd_post_evidence(struct katlsd_post *m, const uint8_t *rec,
 
 	if (m->st != ST_EVIDENCE)
 		return;
+	if ((err || !rec || !len) && m->cfg.from_client) {
+		/*
+		 * A client that cannot or will not attest says so with the
+		 * empty authenticator (RFC 9261 5.2.4), so that the server
+		 * fails closed for the right reason, then fails itself.
+		 */
+		snprintf(m->reason, sizeof(m->reason), "no evidence for the server: %s",
+			 reason ? reason : "?");
+		m->refuse_err = err ? err : EIO;
+		ret = katls_ea_keys_from_session(m->cfg.session, sender(m), &k);
+		if (!ret)
+			ret = katls_ea_empty_authenticator_create(
+				&k, m->req_raw, m->req_len, &auth, &alen);
+		katls_ea_keys_wipe(&k);
+		if (ret) {
+			fail(m, m->refuse_err, GNUTLS_A_ACCESS_DENIED, "%s",
+			     m->reason);
+			return;
+		}
+		goto frame;
+	}
 	if (err || !rec || !len) {
 		fail(m, err ? err : EIO, -1, "no evidence: %s",
 		     reason ? reason : "?");
 		return;
 	}
-	ret = katls_ea_keys_from_session(m->cfg.session, KATLS_EA_FROM_SERVER,
-					 &k);
+	ret = katls_ea_keys_from_session(m->cfg.session, sender(m), &k);
 	if (!ret)
 		ret = katls_ea_authenticator_create(&k, m->req_raw, m->req_len,
 						    &m->req, m->cfg.cert_der,
@@ -233,6 +291,7 @@ void katlsd_post_evidence(struct katlsd_post *m, const uint8_t *rec,
 		     katls_ea_strerror(ret));
 		return;
 	}
+frame:
 	free(m->out);
 	m->out = malloc(KATLS_EA_FRAME_HDR_LEN + alen);
 	if (!m->out) {
@@ -245,7 +304,7 @@ void katlsd_post_evidence(struct katlsd_post *m, const uint8_t *rec,
 	m->out_len = KATLS_EA_FRAME_HDR_LEN + alen;
 	m->out_off = 0;
 	free(auth);
-	m->st = ST_SEND_AUTH;
+	m->st = m->refuse_err ? ST_SEND_REFUSAL : ST_SEND_AUTH;
 }
 
 /* Verifier: the authenticator frame is in. */
@@ -256,17 +315,34 @@ static void got_authenticator(struct katlsd_post *m)
 	struct katls_ea_keys k;
 	int ret;
 
-	ret = katls_ea_keys_from_session(m->cfg.session, KATLS_EA_FROM_SERVER,
-					 &k);
+	ret = katls_ea_keys_from_session(m->cfg.session, sender(m), &k);
 	if (ret) {
 		fail(m, EIO, GNUTLS_A_INTERNAL_ERROR,
 		     "authenticator keys: %s", katls_ea_strerror(ret));
 		return;
 	}
+	/*
+	 * The server's key is the handshake's; the client's (mutual
+	 * attestation) is whatever key its authenticator carries: the
+	 * binder puts it into the evidence's report data, which is checked
+	 * below, so the TEE vouches for it.
+	 */
 	ret = katls_ea_authenticator_verify(&k, m->req_raw, m->req_len,
 					    &m->req, m->in, m->in_len,
 					    m->cfg.spki, m->cfg.spki_len, &v);
 	katls_ea_keys_wipe(&k);
+	if (ret == KATLS_EA_E_EMPTY) {
+		fail(m, EACCES, GNUTLS_A_ACCESS_DENIED,
+		     "the %s refused to attest (empty authenticator)",
+		     m->cfg.from_client ? "client" : "server");
+		return;
+	}
+	if (!ret && !m->cfg.spki &&
+	    katls_spki_from_cert_der(v.cert_der, v.cert_len, &m->peer_spki)) {
+		fail(m, EACCES, GNUTLS_A_BAD_CERTIFICATE,
+		     "cannot extract the key of the client's authenticator");
+		return;
+	}
 	if (ret) {
 		/*
 		 * Another request context, another connection's keys, another
@@ -319,6 +395,7 @@ enum katlsd_post_step katlsd_post_next(struct katlsd_post *m,
 	case ST_SEND_REQUEST:
 	case ST_SEND_AUTH:
 	case ST_SEND_ACCEPT:
+	case ST_SEND_REFUSAL:
 		*out = m->out + m->out_off;
 		*out_len = m->out_len - m->out_off;
 		return KATLSD_POST_SEND;
@@ -345,7 +422,8 @@ enum katlsd_post_step katlsd_post_next(struct katlsd_post *m,
 void katlsd_post_sent(struct katlsd_post *m, size_t n)
 {
 	if ((m->st != ST_SEND_REQUEST && m->st != ST_SEND_AUTH &&
-	     m->st != ST_SEND_ACCEPT) || n > m->out_len - m->out_off)
+	     m->st != ST_SEND_ACCEPT && m->st != ST_SEND_REFUSAL) ||
+	    n > m->out_len - m->out_off)
 		return fail(m, EIO, GNUTLS_A_INTERNAL_ERROR, "send overrun");
 	m->out_off += n;
 	if (m->out_off < m->out_len)
@@ -354,7 +432,13 @@ void katlsd_post_sent(struct katlsd_post *m, size_t n)
 	m->out = NULL;
 	m->out_len = m->out_off = 0;
 	m->in_off = 0;
-	m->st = m->st == ST_SEND_REQUEST ? ST_RECV_AUTH_HDR :
+	/*
+	 * After the refusal the client waits for the server's verdict (its
+	 * alert), so that the server, which decides, reports first and the
+	 * reset does not overtake its reason (katlsd_post_refused()).
+	 */
+	m->st = m->st == ST_SEND_REFUSAL ? ST_RECV_ACC_HDR :
+		m->st == ST_SEND_REQUEST ? ST_RECV_AUTH_HDR :
 		m->st == ST_SEND_AUTH ? ST_RECV_ACC_HDR : ST_DONE;
 }
 
@@ -428,6 +512,10 @@ void katlsd_post_received(struct katlsd_post *m, const uint8_t *d, size_t n)
 		got_request(m);
 	else if (m->in_len != 1 || m->in[0])
 		fail(m, EPROTO, GNUTLS_A_DECODE_ERROR, "bad accept frame");
+	else if (m->refuse_err)
+		/* a server that "accepts" a refusal: never a success */
+		fail(m, m->refuse_err, GNUTLS_A_ACCESS_DENIED,
+		     "the peer accepted our refusal to attest");
 	else
 		m->st = ST_DONE;
 	free(m->in);
@@ -636,6 +724,207 @@ int hs_post_exchange(struct hs_ctx *ctx, gnutls_session_t s)
 		kinfo("post-handshake: authenticator and evidence verified (level 3)");
 	}
 	katlsd_post_free(m);
+	gnutls_free(spki.data);
+	return ret;
+}
+
+/* ---- mutual attestation: the client's direction (issue 14 item 3) ---- */
+
+bool hs_post_client_wanted(const struct hs_ctx *ctx)
+{
+	if (!ctx->req_valid)
+		return false;
+	if (ctx->p->role == KATLS_ROLE_SERVER)
+		return katls_policy_client_evidence(ctx->p->policy) != NULL;
+	return ctx->client_asked;
+}
+
+/*
+ * The client's key for its authenticator: fresh for each connection,
+ * in a self-signed certificate that nobody is asked to trust.  What
+ * the server trusts is the evidence, whose report data binds this key
+ * and the connection's exporter (binder ea v1).
+ */
+static int client_identity(gnutls_privkey_t *key, gnutls_datum_t *der)
+{
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	time_t now = time(NULL);
+	int ret;
+
+	*key = NULL;
+	der->data = NULL;
+	der->size = 0;
+	ret = gnutls_x509_privkey_init(&x);
+	if (!ret)
+		ret = gnutls_x509_privkey_generate(x, GNUTLS_PK_ECDSA,
+			GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (!ret)
+		ret = gnutls_x509_crt_init(&crt);
+	if (!ret)
+		ret = gnutls_x509_crt_set_version(crt, 3);
+	if (!ret)
+		ret = gnutls_x509_crt_set_serial(crt, "\x01", 1);
+	if (!ret)
+		ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+						    0, "katls client", 12);
+	if (!ret)
+		ret = gnutls_x509_crt_set_activation_time(crt, now - 60);
+	if (!ret)
+		ret = gnutls_x509_crt_set_expiration_time(crt, now + 3600);
+	if (!ret)
+		ret = gnutls_x509_crt_set_key(crt, x);
+	if (!ret)
+		ret = gnutls_x509_crt_sign2(crt, crt, x, GNUTLS_DIG_SHA256, 0);
+	if (!ret)
+		ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, der);
+	if (!ret)
+		ret = gnutls_privkey_init(key);
+	if (!ret) {
+		ret = gnutls_privkey_import_x509(*key, x,
+						 GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+		if (!ret)
+			x = NULL;	/* the privkey owns it */
+	}
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (x)
+		gnutls_x509_privkey_deinit(x);
+	if (ret < 0) {
+		if (*key)
+			gnutls_privkey_deinit(*key);
+		*key = NULL;
+		gnutls_free(der->data);
+		der->data = NULL;
+		der->size = 0;
+	}
+	return ret;
+}
+
+/* Server: judge the client's evidence with require_client_evidence's policy. */
+static int verify_client_cb(void *arg, const struct katls_ext_evidence *e,
+			    const uint8_t binder[KATLS_EA_REPORT_DATA_LEN])
+{
+	struct hs_ctx *ctx = arg;
+	int ret;
+
+	ctx->judging_client = true;
+	ret = hs_client_take_evidence(ctx, e) ||
+	      hs_client_check_evidence(ctx, binder, KATLS_BINDING_L3);
+	ctx->judging_client = false;
+	if (ret)
+		return ctx->r->status ? ctx->r->status : EACCES;
+	return 0;
+}
+
+/* Client: our evidence, if our policy consents (client_attest allow). */
+static int client_evidence_cb(void *arg,
+			      const uint8_t binder[KATLS_EA_REPORT_DATA_LEN],
+			      uint8_t **rec, size_t *len, const char **reason)
+{
+	struct hs_ctx *ctx = arg;
+	int ret;
+
+	if (!katls_policy_client_attest(ctx->p->policy)) {
+		*reason = "our policy does not consent to attest (client_attest deny)";
+		return EACCES;
+	}
+	ctx->attesting_client = true;
+	ret = hs_server_evidence_record(ctx, binder, KATLS_BINDING_L3, rec, len);
+	ctx->attesting_client = false;
+	if (ret) {
+		*reason = ctx->r->reason[0] ? ctx->r->reason : strerror(ret);
+		/* the refusal below records the failure, not this attempt */
+		ctx->r->status = 0;
+	}
+	return ret;
+}
+
+int hs_post_client_exchange(struct hs_ctx *ctx, gnutls_session_t s)
+{
+	const struct katlsd_hs_params *p = ctx->p;
+	struct katlsd_post_cfg cfg = { .session = s, .from_client = true,
+				       .arg = ctx };
+	gnutls_datum_t spki = { NULL, 0 }, der = { NULL, 0 };
+	gnutls_privkey_t key = NULL;
+	struct katlsd_post *m = NULL;
+	char why_copy[200];
+	const char *why;
+	long left = 0;
+	int ret, err, alert;
+
+	if (p->role == KATLS_ROLE_SERVER) {
+		if (!p->client_policy)
+			return hs_fail(ctx, EINVAL,
+				       "policy %s requires client evidence, but policy \"%s\" is not loaded",
+				       p->policy_name,
+				       katls_policy_client_evidence(p->policy)),
+			       GNUTLS_E_INTERNAL_ERROR;
+		cfg.verify = verify_client_cb;
+	} else {
+		if (client_identity(&key, &der) < 0)
+			return hs_fail(ctx, EIO,
+				       "cannot make the client's authenticator key"),
+			       GNUTLS_E_INTERNAL_ERROR;
+		if (katls_spki_from_cert_der(der.data, der.size, &spki)) {
+			gnutls_privkey_deinit(key);
+			gnutls_free(der.data);
+			return hs_fail(ctx, EIO, "cannot extract our own key"),
+			       GNUTLS_E_INTERNAL_ERROR;
+		}
+		cfg.attester = true;
+		cfg.cert_der = der.data;
+		cfg.cert_len = der.size;
+		cfg.key = key;
+		cfg.spki = spki.data;
+		cfg.spki_len = spki.size;
+	}
+	m = katlsd_post_new(&cfg);
+	if (!m) {
+		ret = hs_fail(ctx, ENOMEM, "out of memory");
+		ret = GNUTLS_E_INTERNAL_ERROR;
+		goto out;
+	}
+	if (p->timeout_ms) {
+		left = hs_ms_left(ctx);
+		if (left <= 0)
+			left = 1;
+	}
+	ret = katlsd_post_run(m, p->transport ? -1 : p->fd, left,
+			      cfg.attester ? client_evidence_cb : NULL, ctx);
+	err = katlsd_post_error(m, &why, &alert);
+	snprintf(why_copy, sizeof(why_copy), "%s", why ? why : "?");
+	if (cfg.attester && katlsd_post_refused(m, &why) && ret) {
+		/* we refused; the server's alert (or close) is the answer */
+		snprintf(why_copy, sizeof(why_copy), "%s", why);
+		hs_fail(ctx, katlsd_post_refused(m, NULL), "mutual attestation: %s",
+			why_copy);
+	} else if (ret == GNUTLS_E_INTERNAL_ERROR && err) {
+		if (alert >= 0)
+			hs_fail_alert(ctx, (gnutls_alert_description_t)alert, err,
+				      "mutual attestation: %s", why_copy);
+		else
+			hs_fail(ctx, err, "mutual attestation: %s", why_copy);
+	} else if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+		hs_fail(ctx, EPROTO, "peer aborted the mutual attestation: %s",
+			gnutls_alert_get_name(gnutls_alert_get(s)));
+	} else if (ret) {
+		hs_fail(ctx, katlsd_gnutls_errno(ret),
+			"mutual attestation: %s", gnutls_strerror(ret));
+	} else if (cfg.attester) {
+		ctx->client_ev_sent = true;
+		ctx->r->client_attested = true;
+		kinfo("mutual attestation: our evidence was accepted by the server");
+	} else if (ctx->client_verified) {
+		ctx->r->client_attested = true;
+		kinfo("mutual attestation: the client's authenticator and evidence verified (level 3, policy %s)",
+		      katls_policy_name(p->client_policy));
+	}
+out:
+	katlsd_post_free(m);
+	if (key)
+		gnutls_privkey_deinit(key);
+	gnutls_free(der.data);
 	gnutls_free(spki.data);
 	return ret;
 }

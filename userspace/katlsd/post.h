@@ -73,6 +73,15 @@ enum katlsd_post_step {
 struct katlsd_post_cfg {
 	gnutls_session_t session;
 	bool attester;
+	/*
+	 * issue 14 item 3: the authenticator comes from the TLS client
+	 * (mutual attestation): the server's CertificateRequest, the client
+	 * authenticator keys, and the verifier (server) takes any key (@spki
+	 * NULL), which the binder puts into the evidence's report data.  A
+	 * client attester that has no evidence sends the empty authenticator
+	 * (RFC 9261's refusal) and then fails.
+	 */
+	bool from_client;
 	const uint8_t *spki;
 	size_t spki_len;
 	const uint8_t *cert_der;

@@ -320,7 +320,11 @@ static bool str_ok(const char *s, size_t cap)
 
 #define RES_LEN (4 + sizeof(((struct katlsd_hs_result *)0)->reason) + 4 + \
 		 2 * sizeof(union katls_crypto_info) + 4 + 4 + \
-		 KATLS_DIGEST_LEN + 4 + KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX + 4)
+		 KATLS_DIGEST_LEN + 4 + KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX + 4 + \
+		 RES_CLIENT_LEN)
+/* issue 14 item 3: attested, type, level, digest, measurement, policy */
+#define RES_CLIENT_LEN (4 + 4 + 4 + KATLS_DIGEST_LEN + 4 + \
+			KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX)
 
 int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
 			  size_t cap)
@@ -356,6 +360,24 @@ int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
 	p += KATLS_POLICY_MAX;
 	put32(p, r->status ? (uint32_t)r->settle : 0);
 	p += 4;
+	/* issue 14 item 3: the client's evidence (success only) */
+	if (!r->status && r->client_attested) {
+		const struct katlsd_summary *cs = &r->client;
+
+		put32(p, 1);
+		put32(p + 4, cs->evidence_type);
+		put32(p + 8, cs->binding_level);
+		memcpy(p + 12, cs->digest, KATLS_DIGEST_LEN);
+		put32(p + 12 + KATLS_DIGEST_LEN,
+		      (uint32_t)(cs->measurement_len <= KATLS_MEASUREMENT_MAX ?
+				 cs->measurement_len : 0));
+		memcpy(p + 16 + KATLS_DIGEST_LEN, cs->measurement,
+		       KATLS_MEASUREMENT_MAX);
+		memcpy(p + 16 + KATLS_DIGEST_LEN + KATLS_MEASUREMENT_MAX,
+		       cs->policy, KATLS_POLICY_MAX);
+		p[RES_CLIENT_LEN - 1] = '\0';
+	}
+	p += RES_CLIENT_LEN;
 	return (int)(p - out);
 }
 
@@ -411,6 +433,36 @@ int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
 	if (settle > KATLSD_SETTLE_PEER_CLOSED || (settle && !r->status))
 		goto bad;
 	r->settle = (enum katlsd_settle)settle;
+	p += 4;
+	/* issue 14 item 3: the client's evidence */
+	switch (get32(p)) {
+	case 0:
+		break;
+	case 1:
+		if (r->status)
+			goto bad;
+		r->client_attested = true;
+		r->client.evidence_type = get32(p + 4);
+		r->client.binding_level = get32(p + 8);
+		memcpy(r->client.digest, p + 12, KATLS_DIGEST_LEN);
+		mlen = get32(p + 12 + KATLS_DIGEST_LEN);
+		if (mlen > KATLS_MEASUREMENT_MAX ||
+		    r->client.evidence_type <= KATLS_EVIDENCE_NONE ||
+		    r->client.evidence_type > KATLS_EVIDENCE_MAX ||
+		    r->client.binding_level != KATLS_BINDING_L3)
+			goto bad;
+		r->client.measurement_len = mlen;
+		memcpy(r->client.measurement, p + 16 + KATLS_DIGEST_LEN,
+		       KATLS_MEASUREMENT_MAX);
+		memcpy(r->client.policy,
+		       p + 16 + KATLS_DIGEST_LEN + KATLS_MEASUREMENT_MAX,
+		       KATLS_POLICY_MAX);
+		if (!str_ok(r->client.policy, KATLS_POLICY_MAX))
+			goto bad;
+		break;
+	default:
+		goto bad;
+	}
 	return 0;
 bad:
 	katlsd_hs_result_wipe(r);
@@ -668,6 +720,9 @@ bool katlsd_ipc_ea_cv_input_ok(const uint8_t *data, size_t len)
  */
 static unsigned int max_quotes(const struct katlsd_monitor *m)
 {
+	/* issue 14 item 3: a client quotes once, if its policy consents */
+	if (!m->server)
+		return m->client_attest ? 1 : 0;
 	return m->binding == KATLS_POLICY_BINDING_BOTH ? 2 : 1;
 }
 
@@ -923,7 +978,7 @@ int katlsd_monitor_serve(struct katlsd_monitor *m, int ipc)
 		}
 		switch (msg.type) {
 		case KATLSD_IPC_EVIDENCE_REQ:
-			if (!m->server || msg.len != KATLS_TSM_INBLOB_LEN ||
+			if (msg.len != KATLS_TSM_INBLOB_LEN ||
 			    m->quotes++ >= max_quotes(m)) {
 				ret = -EPROTO;
 				break;
@@ -1458,6 +1513,9 @@ static void job_setup(struct sb_pool *pool, struct sb_job *j, int ipc)
 	p->have_truststore = st->have_truststore;
 	p->policy = katls_policy_find(st->policies, j->s.policy);
 	p->evidence_bound_key = katls_policy_evidence_bound_key(p->policy);
+	/* issue 14 item 3: NULL with require_client_evidence fails closed */
+	p->client_policy = katls_policy_find(st->policies,
+		katls_policy_client_evidence(p->policy));
 	p->vopts.roots_dir = st->cfg.roots_dir;
 	p->vopts.certs_dir = st->cfg.certs_dir;
 	p->vopts.collateral_dir = st->cfg.collateral_dir;

@@ -267,6 +267,7 @@ struct katlsd_monitor {
 	const struct katlsd_evidence_source *evsrc;
 	gnutls_privkey_t key;
 	bool server;
+	bool client_attest;	/* issue 14 item 3: the client may quote once */
 	enum katls_policy_binding binding;
 	int (*done)(void *arg, const struct katlsd_hs_result *r);
 	void *done_arg;

@@ -8,6 +8,7 @@
  * mode, Documentation/binder.rst); its proof goes into the record.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gnutls/gnutls.h>
@@ -62,6 +63,20 @@ static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev,
 		return hs_fail(ctx, EIO,
 			       "no measurement found in our own %s evidence",
 			       katls_evidence_name(ev->type));
+	if (ctx->attesting_client) {
+		/* issue 14 item 3: a client's own evidence, its own block */
+		struct katlsd_summary *cs = &ctx->r->client;
+
+		cs->evidence_type = ev->type;
+		cs->binding_level = level;
+		gnutls_hash_fast(GNUTLS_DIG_SHA256, ev->evidence,
+				 ev->evidence_len, cs->digest);
+		memcpy(cs->measurement, c.measurement, c.measurement_len);
+		cs->measurement_len = c.measurement_len;
+		snprintf(cs->policy, sizeof(cs->policy), "%s",
+			 ctx->p->policy_name ? ctx->p->policy_name : "");
+		return 0;
+	}
 	ctx->r->evidence_type = ev->type;
 	ctx->r->binding_level = level;
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, ev->evidence, ev->evidence_len,
@@ -241,8 +256,18 @@ int hs_server_setup(gnutls_session_t s, struct hs_ctx *ctx)
 			       "no server certificate configured");
 	ret = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
 				     p->server_creds);
-	/* Mutual attestation is not implemented: no client cert. */
-	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	/*
+	 * Mutual attestation (issue 14 item 3): the client attests after
+	 * the handshake, with an Exported Authenticator (post.c).  Our
+	 * CertificateRequest in the handshake only tells a katls client to
+	 * expect our authenticator request; an empty client Certificate is
+	 * what we expect (a handshake certificate would carry no evidence:
+	 * GnuTLS cannot put an extension into its CertificateEntry), and
+	 * whether it is empty or not, nothing in it is trusted.
+	 */
+	gnutls_certificate_server_set_request(s,
+		katls_policy_client_evidence(p->policy) ? GNUTLS_CERT_REQUEST :
+		GNUTLS_CERT_IGNORE);
 	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
 					   GNUTLS_HOOK_BOTH,
 					   server_hook);

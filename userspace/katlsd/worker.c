@@ -238,6 +238,10 @@ static void *monitor_main(void *arg)
 	/* issue 14: post | both: the authenticator's signature (and quote) */
 	mon.binding = katls_policy_binding(katls_policy_find(W.st->policies,
 							     q->kr.policy));
+	/* issue 14 item 3: a client quotes only if its policy consents */
+	mon.client_attest = !mon.server &&
+		katls_policy_client_attest(katls_policy_find(W.st->policies,
+							     q->kr.policy));
 	mon.done = monitor_done;
 	mon.done_arg = &done;
 	/* Evidence comes from the parent's quote broker (qbroker.h). */

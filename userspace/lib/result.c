@@ -166,6 +166,26 @@ int katls_format_result(const struct katls_result *r, char *buf, size_t len)
 		out_name(&o, r->policy, sizeof(r->policy));
 	else
 		out_printf(&o, "-");
+	/* issue 14 item 3: the client's evidence (mutual attestation) */
+	if (r->client_evidence_type != KATLS_EVIDENCE_NONE) {
+		mlen = r->client_measurement_len;
+		if (mlen > KATLS_MEASUREMENT_MAX)
+			mlen = KATLS_MEASUREMENT_MAX;
+		out_printf(&o, " client_evidence=%s client_binding=%s client_measurement=",
+			   katls_evidence_type_name(r->client_evidence_type),
+			   katls_binding_level_name(r->client_binding_level));
+		if (mlen)
+			out_hex(&o, r->client_measurement, mlen);
+		else
+			out_printf(&o, "-");
+		out_printf(&o, " client_digest=");
+		out_hex(&o, r->client_evidence_digest, KATLS_DIGEST_LEN);
+		out_printf(&o, " client_policy=");
+		if (r->client_policy[0])
+			out_name(&o, r->client_policy, sizeof(r->client_policy));
+		else
+			out_printf(&o, "-");
+	}
 out:
 	/* Bounded by the fixed-size fields: always < KATLS_RESULT_STR_MAX. */
 	return (int)o.pos;

@@ -46,6 +46,11 @@ struct katls_policy {
 	bool ebk;
 	int binding_line;		/* binding, default intra */
 	enum katls_policy_binding binding;
+	/* issue 14 item 3: mutual attestation */
+	int cev_line;			/* require_client_evidence */
+	char client_evidence[KATLS_POLICY_MAX];	/* "": off */
+	int client_attest_line;		/* client_attest, default deny */
+	bool client_attest;
 	struct hexset measurement;
 	struct strset tcb_status;
 

@@ -399,6 +399,26 @@ static int directive(struct parser *ps, char **t, int nt)
 		p->binding_line = ps->line;
 		return 0;
 	}
+	/*
+	 * issue 14 item 3: a server's demand for the client's evidence,
+	 * judged by the named policy; "none" says off on purpose.  The name
+	 * must be a policy of the same set (katls_policy_load_dir()).
+	 */
+	if (!strcmp(k, "require_client_evidence")) {
+		if (p->cev_line)
+			return perr(ps, "require_client_evidence: already set on line %d",
+				    p->cev_line);
+		if (nv != 1 || !valid_name(vals[0]))
+			return perr(ps, "require_client_evidence: expects the name of the policy that judges the client's evidence, or none");
+		if (strcmp(vals[0], "none"))
+			strcpy(p->client_evidence, vals[0]);
+		p->cev_line = ps->line;
+		return 0;
+	}
+	/* a client's consent to attest when a server asks for it */
+	if (!strcmp(k, "client_attest"))
+		return yes_no(ps, k, &p->client_attest_line, &p->client_attest,
+			      vals, nv);
 	if (!strcmp(k, "pin")) {
 		if (p->pin_none_line)
 			return perr(ps, "pin: already set on line %d", p->pin_none_line);
@@ -828,6 +848,19 @@ int katls_policy_load_dir(const char *dir, struct katls_policy_set **out,
 			}
 		s->n++;
 	}
+	/* issue 14 item 3: the client policy a server names must be loaded */
+	for (i = 0; i < s->n; i++) {
+		const struct katls_policy *q = s->p[i];
+
+		if (q->client_evidence[0] &&
+		    !katls_policy_find(s, q->client_evidence)) {
+			snprintf(err, errlen, "%s/%s:%d: require_client_evidence: no policy \"%s\" in %s",
+				 dir, names[i], q->cev_line,
+				 q->client_evidence, dir);
+			katls_policy_set_free(s);
+			goto out_names;
+		}
+	}
 	*out = s;
 	ret = 0;
 out_names:
@@ -871,6 +904,16 @@ bool katls_policy_evidence_bound_key(const struct katls_policy *p)
 enum katls_policy_binding katls_policy_binding(const struct katls_policy *p)
 {
 	return p ? p->binding : KATLS_POLICY_BINDING_INTRA;
+}
+
+const char *katls_policy_client_evidence(const struct katls_policy *p)
+{
+	return p && p->client_evidence[0] ? p->client_evidence : NULL;
+}
+
+bool katls_policy_client_attest(const struct katls_policy *p)
+{
+	return p && p->client_attest;
 }
 
 const char *katls_policy_binding_name(enum katls_policy_binding b)

@@ -74,6 +74,28 @@ struct katls_request {
  * @measurement: the launch measurement (MRTD, SNP measurement, CCA RIM,
  *	sim measurement), truncated to KATLS_MEASUREMENT_MAX.
  * @policy: name of the policy that accepted the evidence.
+ *
+ * The fields above describe the server's evidence (on the client: what
+ * it verified; on the server: what it presented).  Mutual attestation
+ * (issue 14 item 3, policy "require_client_evidence") appends the
+ * client's evidence, same layout; its type is KATLS_EVIDENCE_NONE and
+ * everything else zero when the client did not attest:
+ * @client_evidence_type: enum katls_evidence_type of the client's
+ *	evidence.
+ * @client_binding_level: always KATLS_BINDING_L3 (an Exported
+ *	Authenticator after the handshake).
+ * @client_measurement_len: valid bytes in @client_measurement.
+ * @client_reserved: 0.
+ * @client_evidence_digest: SHA-256 of the client's evidence.
+ * @client_measurement: the client's launch measurement.
+ * @client_policy: on the server, the policy that accepted the client's
+ *	evidence (the one "require_client_evidence" names); on the client,
+ *	its own policy.
+ *
+ * The structure only grows at its end.  KATLS_RESULT accepts any length
+ * from KATLS_RESULT_SIZE_VER0 (the structure before mutual attestation)
+ * up, copies min(length, sizeof(struct katls_result)) bytes and writes
+ * that length back: old binaries keep working unchanged.
  */
 struct katls_result {
 	__u32	state;
@@ -85,6 +107,18 @@ struct katls_result {
 	__u8	evidence_digest[KATLS_DIGEST_LEN];
 	__u8	measurement[KATLS_MEASUREMENT_MAX];
 	char	policy[KATLS_POLICY_MAX];
+	/* appended: mutual attestation (issue 14 item 3) */
+	__u32	client_evidence_type;
+	__u32	client_binding_level;
+	__u32	client_measurement_len;
+	__u32	client_reserved;
+	__u8	client_evidence_digest[KATLS_DIGEST_LEN];
+	__u8	client_measurement[KATLS_MEASUREMENT_MAX];
+	char	client_policy[KATLS_POLICY_MAX];
 };
+
+/* sizeof(struct katls_result) before mutual attestation: 184 bytes */
+#define KATLS_RESULT_SIZE_VER0	(6 * 4 + KATLS_DIGEST_LEN + \
+				 KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX)
 
 #endif /* _UAPI_LINUX_KATLS_H */

@@ -128,6 +128,44 @@ static void done_round_trip(int cipher, const char *name, size_t size)
 	katls_agent_msg_wipe(msg);
 }
 
+/* issue 14 item 3: the client's evidence in KATLS_A_CLIENT_SUMMARY */
+static void done_client_summary(void)
+{
+	struct katls_agent_done d, back;
+	struct nlattr *tb[KATLS_A_MAX + 1];
+	struct nl_msg *msg;
+	int ret;
+
+	fill_done(&d, TLS_CIPHER_AES_GCM_128);
+	d.has_client = true;
+	d.client.evidence_type = KATLS_EVIDENCE_SIM;
+	d.client.binding_level = KATLS_BINDING_L3;
+	memset(d.client.digest, 0xc1, sizeof(d.client.digest));
+	memset(d.client.measurement, 0x5c, 48);
+	d.client.measurement_len = 48;
+	strcpy(d.client.policy, "sim-client");
+	msg = katls_agent_done_msg(FAMILY, &d);
+	if (!tap_ok(msg != NULL, "mutual: DONE with the client's summary built"))
+		return;
+	ret = genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, NULL);
+	tap_ok(!ret && tb[KATLS_A_CLIENT_SUMMARY] && tb[KATLS_A_SUMMARY] &&
+	       KATLS_A_CLIENT_SUMMARY == KATLS_A_PAD + 1,
+	       "mutual: KATLS_A_CLIENT_SUMMARY present, appended after KATLS_A_PAD");
+	ret = katls_agent_parse_done(nlmsg_hdr(msg), &back);
+	tap_ok(ret == 0 && !memcmp(&back, &d, sizeof(d)),
+	       "mutual: parsed back to the same DONE, client summary included (%d)",
+	       ret);
+	katls_agent_done_wipe(&back);
+	katls_agent_msg_wipe(msg);
+	d.status = EACCES;
+	msg = katls_agent_done_msg(FAMILY, &d);
+	tap_ok(msg && katls_agent_parse_done(nlmsg_hdr(msg), &back) == 0 &&
+	       !back.has_client && !back.client.policy[0],
+	       "mutual: a failure DONE carries no client summary");
+	katls_agent_done_wipe(&back);
+	katls_agent_msg_wipe(msg);
+}
+
 static void done_failure(void)
 {
 	struct katls_agent_done d, back;
@@ -468,7 +506,7 @@ static void wait_ack(void)
 
 int main(void)
 {
-	tap_plan(65);
+	tap_plan(69);
 	done_round_trip(TLS_CIPHER_AES_GCM_128, "AES-128-GCM",
 			sizeof(struct tls12_crypto_info_aes_gcm_128));
 	done_round_trip(TLS_CIPHER_AES_GCM_256, "AES-256-GCM",
@@ -476,6 +514,7 @@ int main(void)
 	done_round_trip(TLS_CIPHER_CHACHA20_POLY1305, "ChaCha20-Poly1305",
 			sizeof(struct tls12_crypto_info_chacha20_poly1305));
 	done_failure();
+	done_client_summary();
 	done_refused_by_builder();
 	done_refused_by_parser();
 	accept_parse();

@@ -540,6 +540,56 @@ static void test_live(const char *py, size_t hlen)
 	       KATLS_EA_E_FINISHED,
 	       "live %s: checked as a client authenticator, refused", hn);
 
+	/*
+	 * issue 14 item 3, the client's direction: the server's
+	 * CertificateRequest, the client's authenticator from the client
+	 * keys, verified with any key (bound by the evidence); the empty
+	 * authenticator is the client's refusal.
+	 */
+	{
+		struct katls_ea_request rq, rqc;
+		struct katls_ea_keys kcs;
+		uint8_t reqc[KATLS_EA_REQUEST_MAX], *ca = NULL, *ea = NULL;
+		size_t cal = 0, eal = 0;
+		int nc;
+
+		katls_ea_request_new(KATLS_EA_HS_CERTIFICATE_REQUEST, &rq);
+		nc = katls_ea_request_encode(&rq, reqc, sizeof(reqc));
+		ret = nc > 0 ? katls_ea_request_decode(reqc, nc, &rqc) : -1;
+		if (!ret)
+			ret = katls_ea_keys_from_session(s.s, KATLS_EA_FROM_CLIENT,
+							 &kcs);
+		if (!ret)
+			ret = katls_ea_authenticator_create(&kcl, reqc, nc, &rqc,
+							    der.data, der.size,
+							    key, cmw, sizeof(cmw),
+							    &ca, &cal);
+		tap_ok(!ret && rqc.type == KATLS_EA_HS_CERTIFICATE_REQUEST,
+		       "live %s: the client answers the server's CertificateRequest (%s)",
+		       hn, katls_ea_strerror(ret));
+		ret = katls_ea_authenticator_verify(&kcs, reqc, nc, &rq, ca, cal,
+						    NULL, 0, &v);
+		tap_ok(!ret && v.cmw_len == sizeof(cmw) && v.cert_len == der.size,
+		       "live %s: the server verifies it with no expected key (%s)",
+		       hn, katls_ea_strerror(ret));
+		tap_ok(katls_ea_authenticator_verify(&ks, reqc, nc, &rq, ca, cal,
+						     NULL, 0, &v) ==
+		       KATLS_EA_E_FINISHED,
+		       "live %s: a client authenticator checked with the server keys is refused",
+		       hn);
+		ret = katls_ea_empty_authenticator_create(&kcl, reqc, nc, &ea,
+							  &eal);
+		tap_ok(!ret && eal == 4 + hlen && ea[0] == KATLS_EA_HS_FINISHED &&
+		       katls_ea_authenticator_verify(&kcs, reqc, nc, &rq, ea, eal,
+						     NULL, 0, &v) ==
+		       KATLS_EA_E_EMPTY,
+		       "live %s: the empty authenticator reads as the client's refusal",
+		       hn);
+		free(ca);
+		free(ea);
+		katls_ea_keys_wipe(&kcs);
+	}
+
 	/* another connection: the relay / replay case */
 	if (pair(&c2, &s2, sv2) ||
 	    katls_ea_keys_from_session(c2.s, KATLS_EA_FROM_SERVER, &kc2)) {

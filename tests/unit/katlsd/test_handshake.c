@@ -241,6 +241,7 @@ static int make_policies(void)
 {
 	char good[256], other[256], tdx[256], snp[256], err[512];
 	char post[256], both[256], opost[256];
+	char mtl[320], mtlp[320], mno[320], ccli[256];
 
 	/* Every policy pins a measurement (secure-default loaders). */
 	strcpy(good, "name sim-test\nallow sim\nmeasurement ");
@@ -267,7 +268,23 @@ static int make_policies(void)
 	strcat(opost, "binding post\n");
 	strcat(tdx, "\n");
 	strcat(snp, "\n");
+	/* issue 14 item 3: mutual attestation */
+	strcpy(ccli, good);
+	memcpy(ccli, "name sim-ccli", 13);
+	strcpy(mtl, good);
+	memcpy(mtl, "name sim-mtl0", 13);
+	strcat(mtl, "require_client_evidence sim-ccli\nclient_attest allow\n");
+	strcpy(mtlp, mtl);
+	memcpy(mtlp, "name sim-mtlp", 13);
+	strcat(mtlp, "binding post\n");
+	strcpy(mno, good);
+	memcpy(mno, "name sim-mno0", 13);
+	strcat(mno, "require_client_evidence sim-other\n");
 	if (!mkdtemp(policy_dir) ||
+	    write_file(policy_dir, "sim-ccli.policy", ccli) ||
+	    write_file(policy_dir, "sim-mtl0.policy", mtl) ||
+	    write_file(policy_dir, "sim-mtlp.policy", mtlp) ||
+	    write_file(policy_dir, "sim-mno0.policy", mno) ||
 	    write_file(policy_dir, "sim-test.policy", good) ||
 	    write_file(policy_dir, "sim-other.policy", other) ||
 	    write_file(policy_dir, "tdx-test.policy", tdx) ||
@@ -288,7 +305,8 @@ static void remove_policies(void)
 	static const char *const names[] = {
 		"sim-test.policy", "sim-other.policy", "snp-test.policy",
 		"tdx-test.policy", "sim-post.policy", "sim-both.policy",
-		"sim-opst.policy",
+		"sim-opst.policy", "sim-ccli.policy", "sim-mtl0.policy",
+		"sim-mtlp.policy", "sim-mno0.policy",
 	};
 	char path[256];
 
@@ -327,6 +345,9 @@ struct scenario {
 	const char *cli_reason;		/* in the katlsd client's reason */
 	bool privsep;			/* server as monitor + sandbox */
 	unsigned int level;		/* binding level expected; 0: L2 */
+	/* issue 14 item 3: mutual attestation */
+	enum src_mode cli_src;		/* the client's evidence source */
+	bool mutual;			/* success: the client attested */
 };
 
 /* on_failure: how often, and with which status. */
@@ -390,6 +411,14 @@ static void client_params(const struct scenario *sc, int fd,
 	p->on_failure = on_failure;
 	p->on_failure_arg = &p->fd;
 	p->ops = scenario_ops(sc, false, ops);
+	/* issue 14 item 3: the client's own evidence, if a server asks */
+	{
+		static enum src_mode cmode;
+		static struct katlsd_evidence_source csrc = { test_get, &cmode };
+
+		cmode = sc->cli_src;
+		p->evsrc = &csrc;
+	}
 	fail_calls = 0;
 	fail_status = -1;
 }
@@ -537,6 +566,8 @@ static void serve(const struct scenario *sc, int fd, int out)
 	p.policy_name = sc->srv_policy ? sc->srv_policy :
 			sc->policy ? sc->policy : "";
 	p.policy = katls_policy_find(policies, p.policy_name);
+	p.client_policy = katls_policy_find(policies,
+		katls_policy_client_evidence(p.policy));
 	p.server_creds = sc->no_server_cert ? NULL : srv_creds;
 	p.evsrc = &src;
 	p.ops = scenario_ops(sc, true, &ops);
@@ -736,14 +767,17 @@ static void expect_success(const struct scenario *sc)
 	if (sc->cipher_type == TLS_CIPHER_AES_GCM_128) {
 		static const uint8_t seq0[8], seq1[8] = { [7] = 1 },
 			seq2[8] = { [7] = 2 };
+		static const uint8_t seq3[8] = { [7] = 3 };
+		const uint8_t *seqs[] = { seq0, seq1, seq2, seq3 };
 		bool post = level == KATLS_BINDING_L3;
+		/* mutual: + our authenticator out, its request and accept in */
+		int tx = (post ? 2 : 0) + (sc->mutual ? 1 : 0);
+		int rx = (post ? 1 : 0) + (sc->mutual ? 2 : 0);
 
-		tap_ok(!memcmp(o.cli.keys.tx.aes128.rec_seq,
-			       post ? seq2 : seq0, 8) &&
-		       !memcmp(o.cli.keys.rx.aes128.rec_seq,
-			       post ? seq1 : seq0, 8),
+		tap_ok(!memcmp(o.cli.keys.tx.aes128.rec_seq, seqs[tx], 8) &&
+		       !memcmp(o.cli.keys.rx.aes128.rec_seq, seqs[rx], 8),
 		       "%s: record sequence numbers start at tx %d, rx %d",
-		       sc->name, post ? 2 : 0, post ? 1 : 0);
+		       sc->name, tx, rx);
 	}
 	tap_ok(!memcmp(o.cli.digest, o.srv.digest, KATLS_DIGEST_LEN) &&
 	       o.srv.evidence_type == KATLS_EVIDENCE_SIM,
@@ -755,6 +789,22 @@ static void expect_success(const struct scenario *sc)
 		       sc->policy),
 	       "%s: server summary (own measurement, level %u, policy evaluated)",
 	       sc->name, level);
+	/* issue 14 item 3: the client's evidence, on both ends */
+	if (sc->mutual)
+		tap_ok(o.srv.client_attested && o.cli.client_attested &&
+		       o.srv.client.evidence_type == KATLS_EVIDENCE_SIM &&
+		       o.srv.client.binding_level == KATLS_BINDING_L3 &&
+		       o.srv.client.measurement_len == MEAS_LEN &&
+		       !memcmp(o.srv.client.measurement, meas, MEAS_LEN) &&
+		       !strcmp(o.srv.client.policy, "sim-ccli") &&
+		       !memcmp(o.srv.client.digest, o.cli.client.digest,
+			       KATLS_DIGEST_LEN) &&
+		       o.cli.client.evidence_type == KATLS_EVIDENCE_SIM,
+		       "%s: the server sees the client's evidence summary (sim, L3, measurement, policy sim-ccli, same digest)",
+		       sc->name);
+	else
+		tap_ok(!o.srv.client_attested && !o.cli.client_attested,
+		       "%s: no client evidence summary", sc->name);
 	katlsd_hs_result_wipe(&o.cli);
 	katlsd_hs_result_wipe(&o.srv);
 }
@@ -849,6 +899,18 @@ int main(void)
 		SC(.name = "privsep: binding both, both leaves batched",
 		   .policy = "sim-both", .level = KATLS_BINDING_L3,
 		   .src = SRC_BATCH, .privsep = true),
+		/* issue 14 item 3: mutual attestation */
+		SC(.name = "mutual, binding intra", .policy = "sim-mtl0",
+		   .mutual = true, .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		SC(.name = "mutual, binding post (both directions L3)",
+		   .policy = "sim-mtlp", .level = KATLS_BINDING_L3,
+		   .mutual = true, .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
+		SC(.name = "privsep: mutual, binding post", .policy = "sim-mtlp",
+		   .level = KATLS_BINDING_L3, .mutual = true, .privsep = true,
+		   .cipher = "AES-128-GCM",
+		   .cipher_type = TLS_CIPHER_AES_GCM_128),
 	};
 	static const struct {
 		struct scenario sc;
@@ -974,6 +1036,31 @@ int main(void)
 		{ SC(.name = "privsep: binding post, server without a TEE provider",
 		     .policy = "sim-post", .src = SRC_NODEV, .privsep = true),
 		  EPROTO, ENODEV },
+		/* issue 14 item 3: mutual attestation fails closed */
+		{ SC(.name = "mutual: the client's policy does not consent",
+		     .policy = "sim-test", .srv_policy = "sim-mtl0",
+		     .cli_reason = "does not consent to attest",
+		     .srv_reason = "the client refused to attest"),
+		  EACCES, EACCES },
+		{ SC(.name = "mutual: client without a TEE provider",
+		     .policy = "sim-mtl0", .cli_src = SRC_NODEV,
+		     .cli_reason = "no evidence for the server",
+		     .srv_reason = "the client refused to attest"),
+		  ENODEV, EACCES },
+		{ SC(.name = "mutual: the client's evidence fails the server's policy",
+		     .policy = "sim-mtl0", .srv_policy = "sim-mno0",
+		     .cli_reason = "peer aborted the mutual attestation",
+		     .srv_reason = "policy sim-other rejected the client's evidence"),
+		  EPROTO, EACCES },
+		{ SC(.name = "mutual: the client's evidence bound to another connection",
+		     .policy = "sim-mtlp", .cli_src = SRC_EMBED_WRONG,
+		     .cli_reason = "peer aborted the mutual attestation",
+		     .srv_reason = "not bound to this handshake"),
+		  EPROTO, EKEYREJECTED },
+		{ SC(.name = "privsep: mutual, client without a TEE provider",
+		     .policy = "sim-mtlp", .cli_src = SRC_NODEV, .privsep = true,
+		     .srv_reason = "the client refused to attest"),
+		  ENODEV, EACCES },
 	};
 	static const struct scenario silent =
 		SC(.name = "silent server", .timeout_ms = 300,

@@ -114,6 +114,20 @@ static void test_format(void)
 	tap_ok(n > 0 && n < KATLS_RESULT_STR_MAX,
 	       "largest summary (%d) fits KATLS_RESULT_STR_MAX", n);
 
+	/* issue 14 item 3: with the client's evidence, full size, it fits */
+	r.client_evidence_type = KATLS_EVIDENCE_SIM;
+	r.client_binding_level = KATLS_BINDING_L3;
+	r.client_measurement_len = 1000;
+	memset(r.client_measurement, 0xcd, sizeof(r.client_measurement));
+	memset(r.client_policy, 'c', sizeof(r.client_policy) - 1);
+	n = katls_format_result(&r, buf, sizeof(buf));
+	tap_ok(n > 0 && n < KATLS_RESULT_STR_MAX &&
+	       strstr(buf, " client_evidence=sim client_binding=L3 client_measurement=cdcd") &&
+	       strstr(buf, " client_policy=ccc"),
+	       "largest summary with the client's evidence (%d) fits KATLS_RESULT_STR_MAX",
+	       n);
+	r.client_evidence_type = KATLS_EVIDENCE_NONE;
+
 	/* Unterminated policy from a broken kernel: bounded, no overread. */
 	memset(r.policy, 'q', sizeof(r.policy));
 	n = katls_format_result(&r, buf, sizeof(buf));

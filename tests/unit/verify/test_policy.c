@@ -296,6 +296,24 @@ static void test_files(void)
 	tap_ok(katls_policy_load_file(path, &p, err, sizeof(err)) == 0 && p &&
 	       !strcmp(katls_policy_name(p), "a"), "single file loads");
 	katls_policy_free(p);
+
+	/* issue 14 item 3: the client policy a server names must exist */
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/c.policy", d);
+	unlink(path);
+	vt_write(d, "m.policy", "allow sim\npin none\nrequire_client_evidence ghost\n",
+		 49);
+	tap_ok(katls_policy_load_dir(d, &s, err, sizeof(err)) < 0 && !s &&
+	       strstr(err, "m.policy:3:") && strstr(err, "no policy \"ghost\""),
+	       "require_client_evidence naming no loaded policy: the set fails");
+	vt_write(d, "m.policy", "allow sim\npin none\nrequire_client_evidence beta\n",
+		 48);
+	tap_ok(katls_policy_load_dir(d, &s, err, sizeof(err)) == 0 &&
+	       !strcmp(katls_policy_client_evidence(katls_policy_find(s, "m")),
+		       "beta"),
+	       "require_client_evidence naming a loaded policy");
+	katls_policy_set_free(s);
+	s = NULL;
 	vt_rmdir(strdup(d));
 }
 
@@ -465,12 +483,55 @@ static void test_binding(void)
 		     "binding: expects intra, post or both");
 }
 
+/* issue 14 item 3: "require_client_evidence POLICY", "client_attest" */
+static void test_mutual_keys(void)
+{
+	struct katls_policy *p;
+	char err[256];
+
+	p = parse("allow sim\nmeasurement " ZERO48 "\n", err, sizeof(err));
+	tap_ok(p && !katls_policy_client_evidence(p) &&
+	       !katls_policy_client_evidence(NULL),
+	       "require_client_evidence: default off");
+	tap_ok(p && !katls_policy_client_attest(p) &&
+	       !katls_policy_client_attest(NULL),
+	       "client_attest: default deny");
+	katls_policy_free(p);
+	p = parse("allow sim\nmeasurement " ZERO48
+		  "\nrequire_client_evidence = sim-client\nclient_attest allow\n",
+		  err, sizeof(err));
+	tap_ok(p && katls_policy_client_evidence(p) &&
+	       !strcmp(katls_policy_client_evidence(p), "sim-client") &&
+	       katls_policy_client_attest(p),
+	       "require_client_evidence = sim-client, client_attest allow");
+	katls_policy_free(p);
+	p = parse("allow sim\nmeasurement " ZERO48
+		  "\nrequire_client_evidence none\nclient_attest deny\n",
+		  err, sizeof(err));
+	tap_ok(p && !katls_policy_client_evidence(p) &&
+	       !katls_policy_client_attest(p),
+	       "require_client_evidence none: off, on purpose");
+	katls_policy_free(p);
+	expect_error("allow sim\npin none\nrequire_client_evidence\n",
+		     "t.policy:3:", "require_client_evidence: expects");
+	expect_error("allow sim\npin none\nrequire_client_evidence a b\n",
+		     "t.policy:3:", "require_client_evidence: expects");
+	expect_error("allow sim\npin none\nrequire_client_evidence bad/name\n",
+		     "t.policy:3:", "require_client_evidence: expects");
+	expect_error("allow sim\npin none\nrequire_client_evidence a\n"
+		     "require_client_evidence a\n", "t.policy:4:",
+		     "already set on line 3");
+	expect_error("allow sim\npin none\nclient_attest yes\n", "t.policy:3:",
+		     "allow or deny");
+}
+
 int main(void)
 {
 	tap_plan_lazy();
 	test_parse_errors();
 	test_parse_ok();
 	test_binding();
+	test_mutual_keys();
 	test_eval_tdx();
 	test_eval_snp();
 	test_sim_claims();

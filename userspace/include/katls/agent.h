@@ -108,12 +108,17 @@ struct katls_agent_summary {
  * @summary: status 0 only.
  * @keys: status 0 only; @keys.len must be the size of one of the three
  *	crypto_info structs, the same for both directions.
+ * @has_client: status 0 only: mutual attestation (issue 14 item 3), the
+ *	message carries @client as KATLS_A_CLIENT_SUMMARY.
+ * @client: the client's evidence summary (binding level 3).
  */
 struct katls_agent_done {
 	uint64_t id;
 	uint32_t status;
 	struct katls_agent_summary summary;
 	struct katls_keys keys;
+	bool has_client;
+	struct katls_agent_summary client;
 };
 
 /* Attributes present in a dump entry: bit KATLS_A_* of ->present. */

@@ -199,7 +199,9 @@ int katls_ea_authenticator_create(const struct katls_ea_keys *k,
  * Verify an authenticator against our own request (@req as we sent it,
  * @r decoded): the structure; the context echoed; the leaf's
  * SubjectPublicKeyInfo equal to @expected_spki (the key that authenticated
- * the handshake); cmw_attestation present in the leaf only, no other
+ * the handshake; NULL accepts any key: mutual attestation, where the
+ * client's key is bound only through its evidence's report data, which
+ * the caller checks); cmw_attestation present in the leaf only, no other
  * extension; the Finished MAC (constant time); the CertificateVerify
  * signature with a scheme we offered that fits the key.  Returns 0 and
  * fills @v, or a negative enum katls_ea_err (KATLS_EA_E_EMPTY for an
@@ -212,6 +214,16 @@ int katls_ea_authenticator_verify(const struct katls_ea_keys *k,
 				  const uint8_t *expected_spki,
 				  size_t spki_len,
 				  struct katls_ea_verified *v);
+
+/*
+ * The empty authenticator (RFC 9261 5.2.4: a refusal): a lone Finished,
+ * HMAC(Finished MAC Key, Hash(Handshake Context || request)).  *out is
+ * malloc'd.  katls_ea_authenticator_verify() reports it as
+ * KATLS_EA_E_EMPTY.
+ */
+int katls_ea_empty_authenticator_create(const struct katls_ea_keys *k,
+					const uint8_t *req, size_t req_len,
+					uint8_t **out, size_t *out_len);
 
 /* TLS-Exporter("Attestation", ctx, 32) of the established session. */
 int katls_ea_bind_exporter(gnutls_session_t s, const uint8_t *ctx,

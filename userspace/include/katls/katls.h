@@ -46,7 +46,8 @@ extern "C" {
 /* TCP connect timeout when struct katls_options.connect_timeout_ms is 0. */
 #define KATLS_CONNECT_TIMEOUT_DEFAULT_MS	10000
 /* A buffer of this size always holds katls_format_result()'s output. */
-#define KATLS_RESULT_STR_MAX		512
+/* 1024 since mutual attestation added the client's evidence (issue 14) */
+#define KATLS_RESULT_STR_MAX		1024
 
 /**
  * struct katls_options - parameters of an attested handshake

@@ -199,6 +199,17 @@ enum katls_policy_binding {
 enum katls_policy_binding katls_policy_binding(const struct katls_policy *p);
 /* "intra", "post", "both", or NULL for another value. */
 const char *katls_policy_binding_name(enum katls_policy_binding b);
+/*
+ * issue 14 item 3, mutual attestation (Documentation/policy.rst):
+ * "require_client_evidence POLICY" (server role): the client must attest
+ * after the handshake, and its evidence is judged by the policy named
+ * POLICY of the same set; NULL when off (the default, or "none").
+ * "client_attest allow" (client role): consent to present this host's
+ * evidence when a server asks for it; false (deny) by default and for
+ * NULL.
+ */
+const char *katls_policy_client_evidence(const struct katls_policy *p);
+bool katls_policy_client_attest(const struct katls_policy *p);
 void katls_policy_free(struct katls_policy *p);
 void katls_policy_set_free(struct katls_policy_set *s);
 
