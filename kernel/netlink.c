@@ -93,8 +93,9 @@ int katls_validate_crypto_info(const void *buf, size_t len, u16 *cipher)
  * Return: 0, or -EINVAL with @extack set: REQ_ID and STATUS are always
  * required; with STATUS 0 also SUMMARY (with type, level, digest,
  * a 1..KATLS_MEASUREMENT_MAX-byte measurement and a policy name), TX and
- * RX with the same TLS 1.3 cipher.  With a non-zero STATUS, keys are
- * refused.
+ * RX with the same TLS 1.3 cipher; MAX_AGE_MS is optional (at least 1,
+ * the generated policy's check).  With a non-zero STATUS, keys and
+ * MAX_AGE_MS are refused.
  */
 int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 		     struct netlink_ext_ack *extack)
@@ -114,6 +115,10 @@ int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 	if (done->status) {
 		if (tb[KATLS_A_TX] || tb[KATLS_A_RX]) {
 			NL_SET_ERR_MSG(extack, "keys with a failure status");
+			return -EINVAL;
+		}
+		if (tb[KATLS_A_MAX_AGE_MS]) {
+			NL_SET_ERR_MSG(extack, "MAX_AGE_MS with a failure status");
 			return -EINVAL;
 		}
 		return 0;
@@ -164,6 +169,8 @@ int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 	done->txlen = nla_len(tb[KATLS_A_TX]);
 	done->rx = nla_data(tb[KATLS_A_RX]);
 	done->rxlen = nla_len(tb[KATLS_A_RX]);
+	if (tb[KATLS_A_MAX_AGE_MS])
+		done->max_age_ms = nla_get_u32(tb[KATLS_A_MAX_AGE_MS]);
 	return 0;
 }
 
@@ -245,7 +252,7 @@ int katls_agent_status(u32 status)
  * framing policy, which only names types that cannot fail; the generated
  * katls_nl_policy is applied strictly in katls_nl_done_doit(), after
  * which the message is wiped.  ACCEPT (no attributes) is still parsed
- * strictly against it: any attribute but these five is refused.
+ * strictly against it: any attribute but these six is refused.
  */
 static const struct nla_policy katls_nl_framing_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_REQ_ID] = { .type = NLA_BINARY },
@@ -253,6 +260,7 @@ static const struct nla_policy katls_nl_framing_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_SUMMARY] = { .type = NLA_BINARY },
 	[KATLS_A_TX] = { .type = NLA_BINARY },
 	[KATLS_A_RX] = { .type = NLA_BINARY },
+	[KATLS_A_MAX_AGE_MS] = { .type = NLA_BINARY },
 };
 
 static struct genl_family katls_family;
