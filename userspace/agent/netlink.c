@@ -398,6 +398,9 @@ struct nl_msg *katls_agent_done_msg(int family,
 	if (nla_put(msg, KATLS_A_TX, (int)d->keys.len, &d->keys.tx) ||
 	    nla_put(msg, KATLS_A_RX, (int)d->keys.len, &d->keys.rx))
 		goto fail;
+	if (d->max_age_ms &&
+	    nla_put_u32(msg, KATLS_A_MAX_AGE_MS, d->max_age_ms))
+		goto fail;
 	return msg;
 fail:
 	katls_agent_msg_wipe(msg);
@@ -493,6 +496,7 @@ static struct nla_policy done_policy[KATLS_A_MAX + 1] = {
 			 .maxlen = sizeof(union katls_crypto_info) },
 	[KATLS_A_RX] = { .type = NLA_UNSPEC, .minlen = 1,
 			 .maxlen = sizeof(union katls_crypto_info) },
+	[KATLS_A_MAX_AGE_MS] = U32,
 };
 
 static struct nla_policy summary_policy[KATLS_SUMMARY_A_MAX + 1] = {
@@ -530,7 +534,8 @@ static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
 	/* A failure carries no key and no summary. */
 	if (d->status)
 		return tb[KATLS_A_TX] || tb[KATLS_A_RX] ||
-		       tb[KATLS_A_SUMMARY] ? -EPROTO : 0;
+		       tb[KATLS_A_SUMMARY] || tb[KATLS_A_MAX_AGE_MS] ?
+		       -EPROTO : 0;
 	if (!tb[KATLS_A_SUMMARY] || !tb[KATLS_A_TX] || !tb[KATLS_A_RX] ||
 	    nla_parse_nested(sb, KATLS_SUMMARY_A_MAX, tb[KATLS_A_SUMMARY],
 			     summary_policy) < 0)
@@ -557,6 +562,11 @@ static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
 	    d->keys.tx.info.cipher_type != d->keys.rx.info.cipher_type)
 		return -EPROTO;
 	d->keys.len = (size_t)tx;
+	if (tb[KATLS_A_MAX_AGE_MS]) {
+		d->max_age_ms = nla_get_u32(tb[KATLS_A_MAX_AGE_MS]);
+		if (!d->max_age_ms)
+			return -EPROTO;
+	}
 	return 0;
 }
 

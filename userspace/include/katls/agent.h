@@ -108,12 +108,17 @@ struct katls_agent_summary {
  * @summary: status 0 only.
  * @keys: status 0 only; @keys.len must be the size of one of the three
  *	crypto_info structs, the same for both directions.
+ * @max_age_ms: status 0 only: the connection's maximum age after the
+ *	verdict (KATLS_A_MAX_AGE_MS; the kernel then fails every data call
+ *	with EKEYEXPIRED and resets the connection); 0 sends none (no
+ *	limit).
  */
 struct katls_agent_done {
 	uint64_t id;
 	uint32_t status;
 	struct katls_agent_summary summary;
 	struct katls_keys keys;
+	uint32_t max_age_ms;
 };
 
 /* Attributes present in a dump entry: bit KATLS_A_* of ->present. */
