@@ -77,6 +77,7 @@ static int katls_gate(struct katls_sock *ks, bool nonblock, long timeo)
 		case KATLS_STATE_OPEN:
 			return KATLS_GATE_OPEN;
 		case KATLS_STATE_FAILED:
+		case KATLS_STATE_EXPIRED:
 			return -READ_ONCE(ks->status);
 		case KATLS_STATE_IDLE:
 			return -ENOTCONN;
@@ -107,12 +108,17 @@ static int katls_gate(struct katls_sock *ks, bool nonblock, long timeo)
 
 /*
  * Re-dispatch through the table after the verdict.  The gate functions
- * are gone from it by then; finding one there would recurse.
+ * are gone from it by then; finding one there would recurse.  Only an
+ * expiry (katls_gate_close()) between the caller's state check and this
+ * read puts them back: then the caller fails instead, without a warning.
  */
 #define KATLS_REDISPATCH(ks, field, self, ...)				\
 	({								\
 		typeof((ks)->ops.field) __fn = READ_ONCE((ks)->ops.field); \
-		if (WARN_ON_ONCE(!__fn || __fn == (self)))		\
+		if (__fn == (self) &&					\
+		    smp_load_acquire(&(ks)->state) == KATLS_STATE_EXPIRED) \
+			__fn = NULL;					\
+		else if (WARN_ON_ONCE(!__fn || __fn == (self)))		\
 			__fn = NULL;					\
 		__fn;							\
 	})
@@ -288,7 +294,8 @@ static __poll_t katls_poll(struct file *file, struct socket *sock,
 		return ks->base_ops->poll(file, sock, wait);
 	if (st != KATLS_STATE_OPEN) {
 		sock_poll_wait(file, sock, wait);
-		if (st != KATLS_STATE_IDLE && st != KATLS_STATE_FAILED)
+		if (st != KATLS_STATE_IDLE && st != KATLS_STATE_FAILED &&
+		    st != KATLS_STATE_EXPIRED)
 			katls_check_reset(ks);
 		st = katls_state(ks);
 	}
@@ -297,6 +304,7 @@ static __poll_t katls_poll(struct file *file, struct socket *sock,
 		fn = KATLS_REDISPATCH(ks, poll, katls_poll);
 		return fn ? fn(file, sock, wait) : EPOLLERR;
 	case KATLS_STATE_FAILED:
+	case KATLS_STATE_EXPIRED:
 		return EPOLLERR | EPOLLHUP;
 	default:
 		return 0;
@@ -523,6 +531,33 @@ int katls_gate_open(struct katls_sock *ks, const struct proto_ops *tls_ops)
 	return 0;
 }
 
+/**
+ * katls_gate_close() - put the gates back after the maximum age expired
+ * @ks: the socket state, already in KATLS_STATE_EXPIRED
+ *
+ * The inverse of katls_gate_open(): every data entry of the private
+ * table is the gate again, which answers -EKEYEXPIRED (ks->status) in
+ * state EXPIRED, and poll reports EPOLLERR | EPOLLHUP.  One store per
+ * entry; a call that read kTLS's entry just before the store completes
+ * in kTLS, where the reset that follows (tcp_abort()) ends it.  kTLS's
+ * context stays attached, so close() frees it as usual.
+ */
+void katls_gate_close(struct katls_sock *ks)
+{
+	WRITE_ONCE(ks->ops.poll, katls_poll);
+	WRITE_ONCE(ks->ops.sendmsg, katls_sendmsg);
+	WRITE_ONCE(ks->ops.recvmsg, katls_recvmsg);
+	WRITE_ONCE(ks->ops.splice_read, katls_splice_read);
+	WRITE_ONCE(ks->ops.read_sock, katls_read_sock);
+#ifdef KATLS_HAVE_SPLICE_EOF
+	WRITE_ONCE(ks->ops.splice_eof, katls_splice_eof);
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+	WRITE_ONCE(ks->ops.sendpage, katls_sendpage);
+	WRITE_ONCE(ks->ops.sendpage_locked, katls_sendpage_locked);
+#endif
+}
+
 /* Undo kTLS's attach when we cannot go on (mirrors tls_ctx_free()). */
 static void katls_undo_tls(struct sock *sk, struct socket *sock,
 			   const struct proto_ops *ops)
@@ -613,6 +648,7 @@ void katls_ulp_release(struct sock *sk)
 	if (!ks)
 		return;
 	WRITE_ONCE(ks->ulp_released, true);
+	katls_expire_cancel(ks);
 	katls_unregister(ks);
 	katls_cancel(ks, ECONNABORTED);
 	katls_stat_dec(KATLS_STAT_OPTED_IN);

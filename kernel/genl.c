@@ -20,13 +20,14 @@ const struct nla_policy katls_summary_nl_policy[KATLS_SUMMARY_A_POLICY + 1] = {
 };
 
 /* Global operation policy for katls */
-const struct nla_policy katls_nl_policy[KATLS_A_CLIENT_SUMMARY + 1] = {
+const struct nla_policy katls_nl_policy[KATLS_A_MAX_AGE_MS + 1] = {
 	[KATLS_A_REQ_ID] = { .type = NLA_U64, },
 	[KATLS_A_STATUS] = NLA_POLICY_MAX(NLA_U32, 4094),
 	[KATLS_A_SUMMARY] = NLA_POLICY_NESTED(katls_summary_nl_policy),
 	[KATLS_A_TX] = { .type = NLA_BINARY, },
 	[KATLS_A_RX] = { .type = NLA_BINARY, },
 	[KATLS_A_CLIENT_SUMMARY] = NLA_POLICY_NESTED(katls_summary_nl_policy),
+	[KATLS_A_MAX_AGE_MS] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 /* Ops table for katls */

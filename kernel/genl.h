@@ -15,7 +15,7 @@
 extern const struct nla_policy katls_summary_nl_policy[KATLS_SUMMARY_A_POLICY + 1];
 
 /* Global operation policy for katls */
-extern const struct nla_policy katls_nl_policy[KATLS_A_CLIENT_SUMMARY + 1];
+extern const struct nla_policy katls_nl_policy[KATLS_A_MAX_AGE_MS + 1];
 
 /* Ops table for katls */
 extern const struct genl_small_ops katls_nl_ops[3];

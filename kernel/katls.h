@@ -55,8 +55,10 @@
  * in-flight request) is set.
  *
  * State machine (enum katls_state, uapi):
- *   IDLE -> PENDING -> ACCEPTED -> HANDOVER -> OPEN
+ *   IDLE -> PENDING -> ACCEPTED -> HANDOVER -> OPEN -> EXPIRED
  *   IDLE, PENDING, ACCEPTED -> FAILED;  HANDOVER -> FAILED (kTLS refused)
+ *   OPEN -> EXPIRED only by the maximum-age timer (katls_expire_fn()):
+ *   the gates go back into the table and answer EKEYEXPIRED.
  * Every transition is made under ks->lock with katls_set_state(); the
  * move to a terminal state happens exactly once (katls_complete()).
  */
@@ -88,6 +90,7 @@ struct netlink_callback;
  * @txlen: its length
  * @rx: same for the receive direction
  * @rxlen: its length
+ * @max_age_ms: KATLS_A_MAX_AGE_MS, 0 if absent (no maximum age)
  *
  * Lives on the handler's stack; the handler wipes it and the message.
  */
@@ -99,6 +102,7 @@ struct katls_done {
 	void			*rx;
 	size_t			txlen;
 	size_t			rxlen;
+	u32			max_age_ms;
 };
 
 /* Address family index of the per-family bases. */
@@ -149,6 +153,15 @@ struct katls_sock {
 
 	struct delayed_work	timeout_work;
 	struct work_struct	abort_work;
+
+	/*
+	 * Maximum connection age (KATLS_A_MAX_AGE_MS, 0: none), set by the
+	 * accepting agent's DONE before the hand-over; expire_work runs
+	 * max_age_ms after OPEN (katls_expire_fn()), holding a reference on
+	 * @ks and one on @sk while queued.
+	 */
+	u32			max_age_ms;
+	struct delayed_work	expire_work;
 	struct rcu_head		rcu;
 };
 
@@ -165,6 +178,7 @@ void katls_ulp_release(struct sock *sk);
 void katls_gate_install(struct katls_sock *ks);
 bool katls_is_agent(struct katls_sock *ks);
 int katls_gate_open(struct katls_sock *ks, const struct proto_ops *tls_ops);
+void katls_gate_close(struct katls_sock *ks);
 
 /* request.c */
 struct katls_sock *katls_sock_alloc(void);
@@ -215,6 +229,7 @@ int katls_wait_terminal(struct katls_sock *ks, long timeo);
 void katls_fill_result(struct katls_sock *ks, struct katls_result *res);
 void katls_for_each(struct net *net, unsigned long *pos,
 		    int (*fn)(struct katls_sock *ks, void *arg), void *arg);
+void katls_expire_cancel(struct katls_sock *ks);
 void katls_request_exit(void);
 
 /* netlink.c */
@@ -256,6 +271,7 @@ enum katls_stat_item {
 	KATLS_STAT_HANDOVER_FAILED,
 	KATLS_STAT_GATE_REFUSED,
 	KATLS_STAT_NO_PAD_FAILED,	/* TLS_RX_EXPECT_NO_PAD not set */
+	KATLS_STAT_EXPIRED,		/* OPEN -> EXPIRED (max age) */
 	__KATLS_STAT_MAX
 };
 void katls_stat_inc(enum katls_stat_item i);

@@ -95,8 +95,9 @@ int katls_validate_crypto_info(const void *buf, size_t len, u16 *cipher)
  * required; with STATUS 0 also SUMMARY (with type, level, digest,
  * a 1..KATLS_MEASUREMENT_MAX-byte measurement and a policy name), TX and
  * RX with the same TLS 1.3 cipher; CLIENT_SUMMARY is optional and, if
- * present, as complete as SUMMARY with binding level 3.  With a non-zero
- * STATUS, keys and CLIENT_SUMMARY are refused.
+ * present, as complete as SUMMARY with binding level 3; MAX_AGE_MS is
+ * optional (at least 1, the generated policy's check).  With a non-zero
+ * STATUS, keys, CLIENT_SUMMARY and MAX_AGE_MS are refused.
  */
 static int katls_parse_summary(struct nlattr *nest, u32 *type, u32 *level,
 			       u8 *digest, u32 *mlen, u8 *meas, char *policy,
@@ -152,6 +153,10 @@ int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 			NL_SET_ERR_MSG(extack, "keys or a summary with a failure status");
 			return -EINVAL;
 		}
+		if (tb[KATLS_A_MAX_AGE_MS]) {
+			NL_SET_ERR_MSG(extack, "MAX_AGE_MS with a failure status");
+			return -EINVAL;
+		}
 		return 0;
 	}
 	if (!tb[KATLS_A_SUMMARY] || !tb[KATLS_A_TX] || !tb[KATLS_A_RX]) {
@@ -196,6 +201,8 @@ int katls_parse_done(struct nlattr **tb, struct katls_done *done,
 	done->txlen = nla_len(tb[KATLS_A_TX]);
 	done->rx = nla_data(tb[KATLS_A_RX]);
 	done->rxlen = nla_len(tb[KATLS_A_RX]);
+	if (tb[KATLS_A_MAX_AGE_MS])
+		done->max_age_ms = nla_get_u32(tb[KATLS_A_MAX_AGE_MS]);
 	return 0;
 }
 
@@ -277,7 +284,7 @@ int katls_agent_status(u32 status)
  * framing policy, which only names types that cannot fail; the generated
  * katls_nl_policy is applied strictly in katls_nl_done_doit(), after
  * which the message is wiped.  ACCEPT (no attributes) is still parsed
- * strictly against it: any attribute but these five is refused.
+ * strictly against it: any attribute but these seven is refused.
  */
 static const struct nla_policy katls_nl_framing_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_REQ_ID] = { .type = NLA_BINARY },
@@ -286,6 +293,7 @@ static const struct nla_policy katls_nl_framing_policy[KATLS_A_MAX + 1] = {
 	[KATLS_A_TX] = { .type = NLA_BINARY },
 	[KATLS_A_RX] = { .type = NLA_BINARY },
 	[KATLS_A_CLIENT_SUMMARY] = { .type = NLA_BINARY },
+	[KATLS_A_MAX_AGE_MS] = { .type = NLA_BINARY },
 };
 
 static struct genl_family katls_family;

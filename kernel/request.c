@@ -102,6 +102,7 @@ static unsigned int *katls_npending(const struct net *net)
 
 static void katls_timeout_fn(struct work_struct *work);
 static void katls_abort_fn(struct work_struct *work);
+static void katls_expire_fn(struct work_struct *work);
 
 /**
  * katls_sock_alloc() - allocate the per-socket state, in state IDLE
@@ -122,6 +123,7 @@ struct katls_sock *katls_sock_alloc(void)
 	INIT_HLIST_NODE(&ks->hnode);
 	INIT_DELAYED_WORK(&ks->timeout_work, katls_timeout_fn);
 	INIT_WORK(&ks->abort_work, katls_abort_fn);
+	INIT_DELAYED_WORK(&ks->expire_work, katls_expire_fn);
 	ks->state = KATLS_STATE_IDLE;
 	return ks;
 }
@@ -238,7 +240,10 @@ bool katls_transition_ok(int from, int to)
 		return to == KATLS_STATE_HANDOVER || to == KATLS_STATE_FAILED;
 	case KATLS_STATE_HANDOVER:
 		return to == KATLS_STATE_OPEN || to == KATLS_STATE_FAILED;
-	default:	/* OPEN and FAILED are terminal */
+	case KATLS_STATE_OPEN:
+		/* Only the maximum-age timer (katls_expire_fn()). */
+		return to == KATLS_STATE_EXPIRED;
+	default:	/* FAILED and EXPIRED are terminal */
 		return false;
 	}
 }
@@ -281,6 +286,9 @@ int katls_set_state(struct katls_sock *ks, int to)
 		break;
 	case KATLS_STATE_OPEN:
 		katls_stat_inc(KATLS_STAT_VERIFIED);
+		break;
+	case KATLS_STATE_EXPIRED:
+		katls_stat_inc(KATLS_STAT_EXPIRED);
 		break;
 	}
 	/* Pairs with smp_load_acquire() in katls_state(). */
@@ -348,6 +356,7 @@ int katls_enqueue(struct katls_sock *ks, const struct katls_request *req)
 		err = -EISCONN;
 		goto unlock;
 	case KATLS_STATE_FAILED:
+	case KATLS_STATE_EXPIRED:
 		err = -ks->status;
 		goto unlock;
 	default:
@@ -692,6 +701,8 @@ int katls_done(struct net *net, u32 portid, const struct katls_done *done,
 	}
 	err = katls_begin_handover(ks, portid, &done->summary);
 	if (!err) {
+		/* Only the owner gets here; read by the hand-over's end. */
+		ks->max_age_ms = done->max_age_ms;
 		err = katls_handover(ks, done->tx, done->txlen,
 				     done->rx, done->rxlen);
 		katls_finish_handover(ks, err);
@@ -741,7 +752,8 @@ static bool katls_terminal(struct katls_sock *ks)
 {
 	int st = katls_state(ks);
 
-	return st == KATLS_STATE_OPEN || st == KATLS_STATE_FAILED;
+	return st == KATLS_STATE_OPEN || st == KATLS_STATE_FAILED ||
+	       st == KATLS_STATE_EXPIRED;
 }
 
 /**
@@ -795,7 +807,8 @@ void katls_fill_result(struct katls_sock *ks, struct katls_result *res)
 	spin_lock_bh(&ks->lock);
 	*res = ks->result;
 	res->state = ks->state;
-	res->status = ks->state == KATLS_STATE_FAILED ? ks->status : 0;
+	res->status = (ks->state == KATLS_STATE_FAILED ||
+		       ks->state == KATLS_STATE_EXPIRED) ? ks->status : 0;
 	spin_unlock_bh(&ks->lock);
 }
 
@@ -940,6 +953,9 @@ int katls_begin_handover(struct katls_sock *ks, u32 portid,
  * katls_finish_handover() - HANDOVER -> OPEN, or -> FAILED with @err
  * @ks: the socket state
  * @err: 0 if kTLS took both keys, else a negative errno
+ *
+ * On success with a maximum age (ks->max_age_ms, from DONE), arms the
+ * expiry: katls_expire_fn() runs that many milliseconds later.
  */
 void katls_finish_handover(struct katls_sock *ks, int err)
 {
@@ -956,6 +972,15 @@ void katls_finish_handover(struct katls_sock *ks, int err)
 			ks->sk_held = false;
 			sk = ks->sk;
 		}
+		if (ks->max_age_ms && ks->sk && !ks->ulp_released) {
+			/* Both references are dropped by the work or its
+			 * cancellation (katls_expire_cancel()).
+			 */
+			sock_hold(ks->sk);
+			katls_sock_get(ks);
+			queue_delayed_work(katls_wq, &ks->expire_work,
+					   msecs_to_jiffies(ks->max_age_ms));
+		}
 	}
 	spin_unlock_bh(&ks->lock);
 
@@ -967,6 +992,52 @@ void katls_finish_handover(struct katls_sock *ks, int err)
 			katls_sock_put(ks);
 	} else if (sk) {
 		sock_put(sk);
+	}
+}
+
+/*
+ * The maximum connection age has passed: OPEN -> EXPIRED, the gates go
+ * back into the socket's table (every data call then fails with
+ * EKEYEXPIRED, whatever kTLS holds), and the connection is reset, which
+ * also wakes every thread asleep inside kTLS with sk_err EKEYEXPIRED.
+ * Runs in process context (tcp_abort() takes the socket lock).
+ */
+static void katls_expire_fn(struct work_struct *work)
+{
+	struct katls_sock *ks = container_of(to_delayed_work(work),
+					     struct katls_sock, expire_work);
+	struct sock *sk = ks->sk;
+	bool expired = false;
+
+	spin_lock_bh(&ks->lock);
+	if (!READ_ONCE(ks->ulp_released) && ks->state == KATLS_STATE_OPEN) {
+		/* Before the state: the gates read it after seeing EXPIRED. */
+		ks->status = EKEYEXPIRED;
+		WARN_ON(katls_set_state(ks, KATLS_STATE_EXPIRED));
+		expired = true;
+	}
+	spin_unlock_bh(&ks->lock);
+	if (expired) {
+		katls_gate_close(ks);
+		tcp_abort(sk, EKEYEXPIRED);
+		katls_wake(ks);
+	}
+	sock_put(sk);
+	katls_sock_put(ks);
+}
+
+/**
+ * katls_expire_cancel() - stop a pending maximum-age expiry
+ * @ks: the socket state (the socket is being released)
+ *
+ * Safe from any context; an expiry already running sees
+ * ks->ulp_released and changes nothing.
+ */
+void katls_expire_cancel(struct katls_sock *ks)
+{
+	if (cancel_delayed_work(&ks->expire_work)) {
+		sock_put(ks->sk);
+		katls_sock_put(ks);
 	}
 }
 

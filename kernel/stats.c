@@ -30,6 +30,7 @@ static const char *const katls_stat_names[__KATLS_STAT_MAX] = {
 	[KATLS_STAT_HANDOVER_FAILED]	= "handover_failed",
 	[KATLS_STAT_GATE_REFUSED]	= "gate_refused",
 	[KATLS_STAT_NO_PAD_FAILED]	= "no_pad_failed",
+	[KATLS_STAT_EXPIRED]		= "expired",
 };
 
 void katls_stat_inc(enum katls_stat_item i)

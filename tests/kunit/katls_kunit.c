@@ -136,6 +136,8 @@ static void state_transition_table(struct kunit *test)
 					   [KATLS_STATE_FAILED] = true },
 		[KATLS_STATE_HANDOVER] = { [KATLS_STATE_OPEN] = true,
 					   [KATLS_STATE_FAILED] = true },
+		/* Issue 14 item 7: only the maximum age leaves OPEN. */
+		[KATLS_STATE_OPEN] = { [KATLS_STATE_EXPIRED] = true },
 	};
 	int f, t;
 
@@ -231,6 +233,7 @@ enum {
 	D_UNKNOWN = BIT(12), D_FAIL_KEYS = BIT(13), D_TX12 = BIT(14),
 	/* issue 14 item 3: the client's summary, at level 3 or (bad) 2 */
 	D_CLIENT = BIT(15), D_CLIENT_L2 = BIT(16),
+	D_MAX_AGE = BIT(17), D_MAX_AGE0 = BIT(18),
 };
 
 /* Build a DONE attribute stream, parse it as katls_nl_done_doit() does. */
@@ -293,6 +296,10 @@ static int parse_done_full(struct kunit *test, unsigned long v,
 		nla_put_string(skb, KATLS_SUMMARY_A_POLICY, "client");
 		nla_nest_end(skb, nest);
 	}
+	if (v & D_MAX_AGE)
+		nla_put_u32(skb, KATLS_A_MAX_AGE_MS, 3600000);
+	if (v & D_MAX_AGE0)
+		nla_put_u32(skb, KATLS_A_MAX_AGE_MS, 0);
 	if (v & D_UNKNOWN)
 		nla_put_u32(skb, KATLS_A_MAX + 1, 1);
 	err = nla_parse(tb, ARRAY_SIZE(tb) - 1, (struct nlattr *)skb->data,
@@ -373,11 +380,15 @@ static void done_generated_policy_limits(struct kunit *test)
 	const struct nla_policy *p = katls_nl_policy, *sp = katls_summary_nl_policy;
 
 	KUNIT_EXPECT_EQ(test, ARRAY_SIZE(katls_nl_policy),
-			KATLS_A_CLIENT_SUMMARY + 1);
+			KATLS_A_MAX_AGE_MS + 1);
 	/* issue 14 item 3: appended after the attributes of version 1 */
 	KUNIT_EXPECT_EQ(test, KATLS_A_CLIENT_SUMMARY, KATLS_A_PAD + 1);
 	KUNIT_EXPECT_EQ(test, p[KATLS_A_CLIENT_SUMMARY].type, NLA_NESTED);
 	KUNIT_EXPECT_PTR_EQ(test, p[KATLS_A_CLIENT_SUMMARY].nested_policy, sp);
+	/* issue 14 item 7: appended after it */
+	KUNIT_EXPECT_EQ(test, KATLS_A_MAX_AGE_MS, KATLS_A_CLIENT_SUMMARY + 1);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_MAX_AGE_MS].type, NLA_U32);
+	KUNIT_EXPECT_EQ(test, p[KATLS_A_MAX_AGE_MS].min, 1);
 	KUNIT_EXPECT_EQ(test, p[KATLS_A_REQ_ID].type, NLA_U64);
 	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].type, NLA_U32);
 	KUNIT_EXPECT_EQ(test, p[KATLS_A_STATUS].max, MAX_ERRNO - 1);
@@ -461,6 +472,23 @@ static void done_policy_rejects(struct kunit *test)
 }
 
 /*
+ * Issue 14 item 7: DONE may carry a maximum connection age: optional,
+ * at least 1 ms, only with status 0.
+ */
+static void done_max_age(struct kunit *test)
+{
+	struct katls_done d;
+
+	KUNIT_ASSERT_EQ(test, parse_done_full(test, 0, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.max_age_ms, 0U);
+	KUNIT_ASSERT_EQ(test, parse_done_full(test, D_MAX_AGE, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.max_age_ms, 3600000U);
+	KUNIT_EXPECT_EQ(test, parse_done_full(test, D_MAX_AGE0, &d), -ERANGE);
+	KUNIT_EXPECT_EQ(test, parse_done_full(test, D_MAX_AGE | D_FAIL, &d),
+			-EINVAL);
+}
+
+/*
  * Item 10: the agent may only report real errnos from the allow-list;
  * 512..529 are kernel-internal (ERESTARTSYS, EIOCBQUEUED, ...) and
  * EAGAIN/EINTR/EINPROGRESS would make a failed socket look retryable.
@@ -507,6 +535,7 @@ static struct katls_sock *lc_new(struct kunit *test, struct lc *l)
 
 static void lc_free(struct lc *l)
 {
+	katls_expire_cancel(l->ks);
 	katls_complete(l->ks, ECANCELED);	/* no-op if terminal */
 	flush_workqueue(katls_wq);
 	katls_unregister(l->ks);
@@ -748,6 +777,96 @@ static void lc_handover_failure(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.evidence_type, KATLS_EVIDENCE_NONE);
 	flush_workqueue(katls_wq);
 	KUNIT_EXPECT_FALSE(test, ks->sk_held);
+	lc_free(&l);
+}
+
+/* ACCEPT and hand over @ks with a maximum age of @max_age_ms (0: none). */
+static void lc_open(struct kunit *test, struct katls_sock *ks, u32 max_age_ms)
+{
+	struct katls_result sum = { .evidence_type = KATLS_EVIDENCE_SIM,
+				    .binding_level = KATLS_BINDING_L2,
+				    .measurement_len = 48 };
+	struct katls_sock *got;
+
+	KUNIT_ASSERT_EQ(test, lc_enqueue(ks, 0), 0);
+	got = katls_accept_next(&init_net, 11, task_tgid(current));
+	KUNIT_ASSERT_PTR_EQ(test, got, ks);
+	katls_sock_put(got);
+	KUNIT_ASSERT_EQ(test, katls_begin_handover(ks, 11, &sum), 0);
+	ks->max_age_ms = max_age_ms;
+	katls_finish_handover(ks, 0);
+	KUNIT_ASSERT_EQ(test, ks->state, KATLS_STATE_OPEN);
+}
+
+/*
+ * Issue 14 item 7: with a maximum age the socket leaves OPEN for EXPIRED
+ * on its own, with status EKEYEXPIRED (what every data call then
+ * returns), counted, and reported by KATLS_RESULT; a new request on it
+ * gets the same errno.
+ */
+static void lc_max_age_expires(struct kunit *test)
+{
+	s64 expired = katls_stat_read(KATLS_STAT_EXPIRED);
+	struct katls_result res;
+	struct lc l;
+	struct katls_sock *ks = lc_new(test, &l);
+	int i;
+
+	lc_open(test, ks, 30);
+	for (i = 0; i < 300 && READ_ONCE(ks->state) != KATLS_STATE_EXPIRED; i++)
+		msleep(10);
+	KUNIT_EXPECT_EQ(test, ks->state, KATLS_STATE_EXPIRED);
+	KUNIT_EXPECT_EQ(test, ks->status, EKEYEXPIRED);
+	KUNIT_EXPECT_EQ(test, katls_stat_read(KATLS_STAT_EXPIRED), expired + 1);
+	katls_fill_result(ks, &res);
+	KUNIT_EXPECT_EQ(test, res.state, KATLS_STATE_EXPIRED);
+	KUNIT_EXPECT_EQ(test, res.status, EKEYEXPIRED);
+	KUNIT_EXPECT_EQ(test, res.evidence_type, KATLS_EVIDENCE_SIM);
+	KUNIT_EXPECT_EQ(test, lc_enqueue(ks, 0), -EKEYEXPIRED);
+	/*
+	 * The reset itself (tcp_abort(), sk_err EKEYEXPIRED) needs a
+	 * connection; this socket never had one: tests/vm/keyupdate_age.c.
+	 */
+	/* Nothing completes it again. */
+	KUNIT_EXPECT_FALSE(test, katls_complete(ks, ETIMEDOUT));
+	KUNIT_EXPECT_EQ(test, ks->state, KATLS_STATE_EXPIRED);
+	lc_free(&l);
+}
+
+/* Without a maximum age nothing is armed and the socket stays OPEN. */
+static void lc_max_age_none(struct kunit *test)
+{
+	struct lc l;
+	struct katls_sock *ks = lc_new(test, &l);
+
+	lc_open(test, ks, 0);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&ks->expire_work));
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, ks->state, KATLS_STATE_OPEN);
+	lc_free(&l);
+}
+
+/*
+ * The release of the socket cancels a pending expiry and gives back the
+ * references it held (on @ks and on the socket).
+ */
+static void lc_max_age_cancel(struct kunit *test)
+{
+	struct lc l;
+	struct katls_sock *ks = lc_new(test, &l);
+	unsigned int ref, skref;
+
+	ref = refcount_read(&ks->ref);
+	skref = refcount_read(&l.sock->sk->sk_refcnt);
+	lc_open(test, ks, 600000);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&ks->expire_work));
+	KUNIT_EXPECT_EQ(test, refcount_read(&ks->ref), ref + 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&l.sock->sk->sk_refcnt), skref + 1);
+	katls_expire_cancel(ks);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&ks->expire_work));
+	KUNIT_EXPECT_EQ(test, refcount_read(&ks->ref), ref);
+	KUNIT_EXPECT_EQ(test, refcount_read(&l.sock->sk->sk_refcnt), skref);
+	KUNIT_EXPECT_EQ(test, ks->state, KATLS_STATE_OPEN);
 	lc_free(&l);
 }
 
@@ -1151,6 +1270,7 @@ static struct kunit_case katls_netlink_cases[] = {
 	KUNIT_CASE(done_generated_policy_limits),
 	KUNIT_CASE(done_client_summary),
 	KUNIT_CASE(done_status_allow_list),
+	KUNIT_CASE(done_max_age),
 	{}
 };
 
@@ -1174,6 +1294,9 @@ static struct kunit_case katls_lifecycle_cases[] = {
 	KUNIT_CASE(lc_result_status_only_when_failed),
 	KUNIT_CASE(lc_dump_pin_rechecks),
 	KUNIT_CASE(gate_agent_not_in_irq),
+	KUNIT_CASE(lc_max_age_expires),
+	KUNIT_CASE(lc_max_age_none),
+	KUNIT_CASE(lc_max_age_cancel),
 	{}
 };
 

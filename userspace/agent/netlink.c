@@ -412,6 +412,10 @@ struct nl_msg *katls_agent_done_msg(int family,
 	/* issue 14 item 3: after the version 1 attributes */
 	if (d->has_client && put_summary(msg, KATLS_A_CLIENT_SUMMARY, &d->client))
 		goto fail;
+	/* issue 14 item 7: after it */
+	if (d->max_age_ms &&
+	    nla_put_u32(msg, KATLS_A_MAX_AGE_MS, d->max_age_ms))
+		goto fail;
 	return msg;
 fail:
 	katls_agent_msg_wipe(msg);
@@ -508,6 +512,7 @@ static struct nla_policy done_policy[KATLS_A_MAX + 1] = {
 			 .maxlen = sizeof(union katls_crypto_info) },
 	[KATLS_A_RX] = { .type = NLA_UNSPEC, .minlen = 1,
 			 .maxlen = sizeof(union katls_crypto_info) },
+	[KATLS_A_MAX_AGE_MS] = U32,
 };
 
 static struct nla_policy summary_policy[KATLS_SUMMARY_A_MAX + 1] = {
@@ -569,7 +574,8 @@ static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
 	/* A failure carries no key and no summary. */
 	if (d->status)
 		return tb[KATLS_A_TX] || tb[KATLS_A_RX] ||
-		       tb[KATLS_A_SUMMARY] || tb[KATLS_A_CLIENT_SUMMARY] ?
+		       tb[KATLS_A_SUMMARY] || tb[KATLS_A_CLIENT_SUMMARY] ||
+		       tb[KATLS_A_MAX_AGE_MS] ?
 		       -EPROTO : 0;
 	if (!tb[KATLS_A_SUMMARY] || !tb[KATLS_A_TX] || !tb[KATLS_A_RX] ||
 	    parse_summary(tb[KATLS_A_SUMMARY], &d->summary))
@@ -585,6 +591,11 @@ static int parse_done(struct nlmsghdr *h, struct katls_agent_done *d)
 	    d->keys.tx.info.cipher_type != d->keys.rx.info.cipher_type)
 		return -EPROTO;
 	d->keys.len = (size_t)tx;
+	if (tb[KATLS_A_MAX_AGE_MS]) {
+		d->max_age_ms = nla_get_u32(tb[KATLS_A_MAX_AGE_MS]);
+		if (!d->max_age_ms)
+			return -EPROTO;
+	}
 	return 0;
 }
 

@@ -52,12 +52,14 @@ struct nl_msg *katlsd_nl_build_done(int family, uint64_t id,
 }
 
 int katlsd_nl_done(struct katls_agent *ag, uint64_t id,
-		   const struct katlsd_hs_result *r)
+		   const struct katlsd_hs_result *r, uint32_t max_age_ms)
 {
 	struct katls_agent_done d;
 	int ret;
 
 	katlsd_done_from_result(id, r, &d);
+	if (!r->status)
+		d.max_age_ms = max_age_ms;
 	ret = katls_agent_done(ag, &d);
 	katls_agent_done_wipe(&d);
 	return ret;

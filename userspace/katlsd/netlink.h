@@ -30,8 +30,12 @@ struct nl_msg *katlsd_nl_build_done(int family, uint64_t id,
 /*
  * Send DONE and wait for the kernel's answer.  0 or negative errno.  The
  * message is wiped after sending, the answer's buffer after reading.
+ * max_age_ms: the request policy's max_connection_age (issue 14 item 7),
+ * sent with a successful verdict only (KATLS_A_MAX_AGE_MS); 0 for none.
+ * It comes from the monitor's copy of the policy, never from the
+ * sandbox's result.
  */
 int katlsd_nl_done(struct katls_agent *ag, uint64_t id,
-		   const struct katlsd_hs_result *r);
+		   const struct katlsd_hs_result *r, uint32_t max_age_ms);
 
 #endif /* KATLSD_NETLINK_H */

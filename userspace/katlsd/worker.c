@@ -110,13 +110,17 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* DONE for request id, from any thread (one netlink socket). */
-static int done_send(uint64_t id, const struct katlsd_hs_result *r)
+/*
+ * DONE for request id, from any thread (one netlink socket); a success
+ * carries max_age_ms (the policy's max_connection_age, 0: none).
+ */
+static int done_send(uint64_t id, const struct katlsd_hs_result *r,
+		     uint32_t max_age_ms)
 {
 	int ret;
 
 	pthread_mutex_lock(&W.nl_lock);
-	ret = katlsd_nl_done(&W.nl, id, r);
+	ret = katlsd_nl_done(&W.nl, id, r, max_age_ms);
 	pthread_mutex_unlock(&W.nl_lock);
 	return ret;
 }
@@ -132,7 +136,7 @@ static void done_fail(struct req *q, int status, const char *why)
 	snprintf(r.reason, sizeof(r.reason), "%s", why);
 	knotice("request %llu: failed: %s (%s)",
 		(unsigned long long)q->kr.id, why, strerror(status));
-	ret = done_send(q->kr.id, &r);
+	ret = done_send(q->kr.id, &r, 0);
 	if (ret && ret != -ENOENT)
 		kerr("request %llu: DONE: %s", (unsigned long long)q->kr.id,
 		     strerror(-ret));
@@ -175,6 +179,7 @@ static struct req *req_find(uint64_t id)
 
 struct done_ctx {
 	uint64_t id;
+	uint32_t max_age_ms;		/* the policy's, at ACCEPT */
 	bool sent;
 	int ret;
 };
@@ -188,7 +193,7 @@ static int monitor_done(void *arg, const struct katlsd_hs_result *r)
 			knotice("request %llu: failed: %s (%s)",
 				(unsigned long long)d->id, r->reason,
 				strerror(r->status));
-		d->ret = done_send(d->id, r);
+		d->ret = done_send(d->id, r, d->max_age_ms);
 		d->sent = true;
 	}
 	return d->ret;
@@ -242,6 +247,13 @@ static void *monitor_main(void *arg)
 	mon.client_attest = !mon.server &&
 		katls_policy_client_attest(katls_policy_find(W.st->policies,
 							     q->kr.policy));
+	/* issue 14 item 7: the kernel expires the socket after this age */
+	done.max_age_ms = katls_policy_max_age_ms(
+		katls_policy_find(W.st->policies, q->kr.policy));
+	if (done.max_age_ms)
+		kinfo("request %llu: policy %s: max_connection_age %u ms",
+		      (unsigned long long)q->kr.id, q->kr.policy,
+		      done.max_age_ms);
 	mon.done = monitor_done;
 	mon.done_arg = &done;
 	/* Evidence comes from the parent's quote broker (qbroker.h). */

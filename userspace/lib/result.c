@@ -17,6 +17,7 @@ static const char *const state_names[] = {
 	[KATLS_STATE_HANDOVER]	= "handover",
 	[KATLS_STATE_OPEN]	= "open",
 	[KATLS_STATE_FAILED]	= "failed",
+	[KATLS_STATE_EXPIRED]	= "expired",
 };
 
 static const char *const evidence_names[] = {

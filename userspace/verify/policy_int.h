@@ -79,6 +79,9 @@ struct katls_policy {
 		struct hexset rem[4], personalization;
 		struct strset profile;
 	} cca;
+
+	int max_age_line;		/* max_connection_age, default none */
+	uint32_t max_age_ms;		/* 0: no limit */
 };
 
 /* TDATTRIBUTES bits a policy can name (bit 0, DEBUG, is the "debug" key). */

@@ -347,6 +347,58 @@ static int snp_min_tcb(struct parser *ps, char **vals, int nvals)
 	return 0;
 }
 
+/*
+ * "max_connection_age none | DURATION": DURATION is a decimal number
+ * directly followed by ms, s, m, h or d, 1 ms to UINT32_MAX ms (the
+ * kernel's KATLS_A_MAX_AGE_MS is a u32 of milliseconds, about 49.7 days).
+ */
+static int max_connection_age(struct parser *ps, char **vals, int nv)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 },
+	};
+	struct katls_policy *p = ps->p;
+	const char *s, *end;
+	uint64_t n = 0;
+	size_t i;
+
+	if (p->max_age_line)
+		return perr(ps, "max_connection_age: already set on line %d",
+			    p->max_age_line);
+	if (nv != 1)
+		goto bad;
+	s = vals[0];
+	if (!strcmp(s, "none")) {
+		p->max_age_ms = 0;
+		p->max_age_line = ps->line;
+		return 0;
+	}
+	for (end = s; *end >= '0' && *end <= '9'; end++) {
+		n = n * 10 + (uint64_t)(*end - '0');
+		if (n > UINT32_MAX)
+			goto bad;
+	}
+	if (end == s)
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		goto bad;
+	n *= units[i].ms;
+	if (!n || n > UINT32_MAX)
+		goto bad;
+	p->max_age_ms = (uint32_t)n;
+	p->max_age_line = ps->line;
+	return 0;
+bad:
+	return perr(ps, "max_connection_age: expects none or a duration of 1ms to 4294967295ms with a unit ms, s, m, h or d (e.g. 12h)");
+}
+
 static int directive(struct parser *ps, char **t, int nt)
 {
 	struct katls_policy *p = ps->p;
@@ -427,6 +479,8 @@ static int directive(struct parser *ps, char **t, int nt)
 		p->pin_none_line = ps->line;
 		return 0;
 	}
+	if (!strcmp(k, "max_connection_age"))
+		return max_connection_age(ps, vals, nv);
 	if (!strcmp(k, "measurement"))
 		return add_hex(ps, k, &p->measurement, vals, nv, 0);
 	if (!strcmp(k, "tcb_status"))
@@ -914,6 +968,11 @@ const char *katls_policy_client_evidence(const struct katls_policy *p)
 bool katls_policy_client_attest(const struct katls_policy *p)
 {
 	return p && p->client_attest;
+}
+
+uint32_t katls_policy_max_age_ms(const struct katls_policy *p)
+{
+	return p ? p->max_age_ms : 0;
 }
 
 const char *katls_policy_binding_name(enum katls_policy_binding b)

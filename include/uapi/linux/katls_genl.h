@@ -39,6 +39,8 @@ enum katls_role {
  * @KATLS_STATE_HANDOVER: Keys being installed into kTLS.
  * @KATLS_STATE_OPEN: Verified; data flows through kTLS.
  * @KATLS_STATE_FAILED: Failed closed; the status says why.
+ * @KATLS_STATE_EXPIRED: Was open; its maximum age ("max-age-ms") has passed.
+ *   Every data call fails with EKEYEXPIRED, the connection was reset.
  */
 enum katls_state {
 	KATLS_STATE_IDLE,
@@ -47,6 +49,7 @@ enum katls_state {
 	KATLS_STATE_HANDOVER,
 	KATLS_STATE_OPEN,
 	KATLS_STATE_FAILED,
+	KATLS_STATE_EXPIRED,
 
 	/* private: */
 	__KATLS_STATE_MAX,
@@ -113,6 +116,7 @@ enum {
 	KATLS_A_INODE,
 	KATLS_A_PAD,
 	KATLS_A_CLIENT_SUMMARY,
+	KATLS_A_MAX_AGE_MS,
 
 	__KATLS_A_MAX
 };

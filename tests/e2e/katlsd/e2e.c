@@ -348,6 +348,51 @@ static void run(const char *policy, int want)
 	close(b);
 }
 
+/*
+ * Issue 14 item 7: a policy with max_connection_age.  katlsd sends the
+ * age with both verdicts (KATLS_A_MAX_AGE_MS); both sockets open, carry
+ * data, and expire at the age: state EXPIRED, EKEYEXPIRED on data calls.
+ */
+static void aged(const char *policy, int age_ms)
+{
+	struct par p = { .policy = policy };
+	pthread_t ts, tc;
+	char buf[16];
+	ssize_t n;
+	int i;
+
+	pair(&p.a, &p.b);
+	pthread_create(&ts, NULL, par_server, &p);
+	pthread_create(&tc, NULL, par_client, &p);
+	pthread_join(ts, NULL);
+	pthread_join(tc, NULL);
+	p.rc = result(p.a);
+	p.rs = result(p.b);
+	n = send(p.a, "aged", 4, 0);
+	if (n == 4)
+		n = recv(p.b, buf, sizeof(buf), 0);
+	tap_ok(p.rc.state == KATLS_STATE_OPEN && p.rs.state == KATLS_STATE_OPEN &&
+	       n == 4 && !memcmp(buf, "aged", 4),
+	       "%s: both sides open, data through kTLS (states %u %u, %zd)",
+	       policy, p.rc.state, p.rs.state, n);
+	for (i = 0; i < 100 && (result(p.a).state != KATLS_STATE_EXPIRED ||
+				result(p.b).state != KATLS_STATE_EXPIRED); i++)
+		usleep((age_ms + 1000) * 10);
+	p.rc = result(p.a);
+	p.rs = result(p.b);
+	tap_ok(p.rc.state == KATLS_STATE_EXPIRED &&
+	       p.rc.status == EKEYEXPIRED &&
+	       p.rs.state == KATLS_STATE_EXPIRED && p.rs.status == EKEYEXPIRED,
+	       "%s: katlsd passed max_connection_age %d ms: both sides expired (states %u %u)",
+	       policy, age_ms, p.rc.state, p.rs.state);
+	n = send(p.a, "late", 4, MSG_DONTWAIT);
+	tap_ok(n < 0 && errno == EKEYEXPIRED,
+	       "%s: send() after the age: EKEYEXPIRED (%s)", policy,
+	       n < 0 ? strerror(errno) : "sent");
+	close(p.a);
+	close(p.b);
+}
+
 /* configfs-tsm report entries that katlsd left behind */
 /* How many katls-* report entries exist (say: name them as diagnostics). */
 static int tsm_entries(bool say)
@@ -1078,6 +1123,11 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "pool-limit")) {
 		pool_limit(argv[2]);
+		return tap_done();
+	}
+	/* e2e aged POLICY MS: issue 14 item 7 (max_connection_age). */
+	if (argc == 4 && !strcmp(argv[1], "aged")) {
+		aged(argv[2], atoi(argv[3]));
 		return tap_done();
 	}
 	/* e2e POLICY ERRNO: one exchange only (used around reloads). */

@@ -186,6 +186,70 @@ static void done_failure(void)
 	katls_agent_msg_wipe(msg);
 }
 
+/*
+ * Issue 14 item 7: a success may carry the maximum connection age
+ * (KATLS_A_MAX_AGE_MS, u32); none is sent for 0, never with a failure,
+ * and the parser refuses 0 and an age on a failure.
+ */
+static void done_max_age(void)
+{
+	struct nlattr *tb[KATLS_A_MAX + 1];
+	struct katls_agent_done d, back;
+	struct nl_msg *msg;
+	int ret;
+
+	fill_done(&d, TLS_CIPHER_AES_GCM_128);
+	msg = katls_agent_done_msg(FAMILY, &d);
+	ret = msg ? genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, NULL) : -1;
+	tap_ok(!ret && !tb[KATLS_A_MAX_AGE_MS], "max age 0: no MAX_AGE_MS");
+	katls_agent_msg_wipe(msg);
+
+	d.max_age_ms = 3600000;
+	msg = katls_agent_done_msg(FAMILY, &d);
+	ret = msg ? genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, NULL) : -1;
+	tap_ok(!ret && tb[KATLS_A_MAX_AGE_MS] &&
+	       nla_len(tb[KATLS_A_MAX_AGE_MS]) == 4 &&
+	       nla_get_u32(tb[KATLS_A_MAX_AGE_MS]) == 3600000,
+	       "max age: MAX_AGE_MS is a u32 of milliseconds");
+	ret = msg ? katls_agent_parse_done(nlmsg_hdr(msg), &back) : -1;
+	tap_ok(ret == 0 && back.max_age_ms == 3600000 &&
+	       !memcmp(&back, &d, sizeof(d)), "max age parsed back (%d)", ret);
+	katls_agent_done_wipe(&back);
+	katls_agent_msg_wipe(msg);
+
+	d.status = EACCES;
+	msg = katls_agent_done_msg(FAMILY, &d);
+	ret = msg ? genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, NULL) : -1;
+	tap_ok(!ret && !tb[KATLS_A_MAX_AGE_MS],
+	       "a failure carries no MAX_AGE_MS");
+	katls_agent_msg_wipe(msg);
+
+	/* Hand-made: a failure with an age, and an age of 0. */
+	msg = katls_agent_msg_new(FAMILY, KATLS_CMD_DONE);
+	nla_put_u64(msg, KATLS_A_REQ_ID, 5);
+	nla_put_u32(msg, KATLS_A_STATUS, EACCES);
+	nla_put_u32(msg, KATLS_A_MAX_AGE_MS, 1000);
+	tap_ok(katls_agent_parse_done(nlmsg_hdr(msg), &back) == -EPROTO,
+	       "parser: a failure with MAX_AGE_MS -> EPROTO");
+	nlmsg_free(msg);
+	d.status = 0;
+	d.max_age_ms = 1;
+	msg = katls_agent_done_msg(FAMILY, &d);
+	if (msg) {
+		struct nlattr *a;
+
+		genlmsg_parse(nlmsg_hdr(msg), 0, tb, KATLS_A_MAX, NULL);
+		a = tb[KATLS_A_MAX_AGE_MS];
+		if (a)
+			*(uint32_t *)nla_data(a) = 0;
+		tap_ok(a && katls_agent_parse_done(nlmsg_hdr(msg), &back) ==
+		       -EPROTO, "parser: MAX_AGE_MS 0 -> EPROTO");
+		katls_agent_msg_wipe(msg);
+	} else {
+		tap_ok(0, "parser: MAX_AGE_MS 0 -> EPROTO (no message)");
+	}
+}
+
 static void done_refused_by_builder(void)
 {
 	struct katls_agent_done d;
@@ -506,7 +570,7 @@ static void wait_ack(void)
 
 int main(void)
 {
-	tap_plan(69);
+	tap_plan(75);
 	done_round_trip(TLS_CIPHER_AES_GCM_128, "AES-128-GCM",
 			sizeof(struct tls12_crypto_info_aes_gcm_128));
 	done_round_trip(TLS_CIPHER_AES_GCM_256, "AES-256-GCM",
@@ -515,6 +579,7 @@ int main(void)
 			sizeof(struct tls12_crypto_info_chacha20_poly1305));
 	done_failure();
 	done_client_summary();
+	done_max_age();
 	done_refused_by_builder();
 	done_refused_by_parser();
 	accept_parse();

@@ -13,6 +13,7 @@ static void test_names(void)
 {
 	static const char *const states[] = {
 		"idle", "pending", "accepted", "handover", "open", "failed",
+		"expired",
 	};
 	static const char *const types[] = { "none", "tdx", "snp", "cca", "sim" };
 	unsigned int i;

@@ -523,11 +523,67 @@ static void test_mutual_keys(void)
 		     "already set on line 3");
 	expect_error("allow sim\npin none\nclient_attest yes\n", "t.policy:3:",
 		     "allow or deny");
+/*
+ * issue 14 item 7: "max_connection_age DURATION | none", default none
+ * (no limit); DURATION is a number with a unit ms, s, m, h or d, 1 ms to
+ * 4294967295 ms (the kernel attribute is a u32 of milliseconds).
+ */
+static void test_max_connection_age(void)
+{
+	static const struct {
+		const char *v;
+		uint32_t ms;
+	} ok[] = {
+		{ "none", 0 },
+		{ "1ms", 1 },
+		{ "250ms", 250 },
+		{ "30s", 30000 },
+		{ "15m", 900000 },
+		{ "12h", 43200000 },
+		{ "7d", 604800000 },
+		{ "49d", 4233600000u },
+		{ "4294967295ms", 4294967295u },
+	};
+	static const char *const bad[] = {
+		"0s", "0ms", "10", "10 s", "-1s", "1.5h", "s", "10y",
+		"50d", "4294967296ms", "99999999999999999999s", "1hh", "",
+	};
+	struct katls_policy *p;
+	char err[256], text[256];
+	size_t i;
+
+	p = parse("allow sim\nmeasurement " ZERO48 "\n", err, sizeof(err));
+	tap_ok(p && katls_policy_max_age_ms(p) == 0 &&
+	       katls_policy_max_age_ms(NULL) == 0,
+	       "max_connection_age: default none (no limit)");
+	katls_policy_free(p);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "allow sim\nmeasurement " ZERO48
+			 "\nmax_connection_age = %s\n", ok[i].v);
+		p = parse(text, err, sizeof(err));
+		if (!tap_ok(p && katls_policy_max_age_ms(p) == ok[i].ms,
+			    "max_connection_age = %s -> %u ms", ok[i].v,
+			    ok[i].ms))
+			tap_diag("got: %s", p ? "another value" : err);
+		katls_policy_free(p);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "allow sim\npin none\nmax_connection_age %s\n", bad[i]);
+		expect_error(text, "t.policy:3:", "max_connection_age: expects");
+	}
+	expect_error("allow sim\npin none\nmax_connection_age 1h 2h\n",
+		     "t.policy:3:", "max_connection_age: expects");
+	expect_error("allow sim\npin none\nmax_connection_age 1h\n"
+		     "max_connection_age 2h\n", "t.policy:4:",
+		     "already set on line 3");
 }
 
 int main(void)
 {
 	tap_plan_lazy();
+	test_max_connection_age();
 	test_parse_errors();
 	test_parse_ok();
 	test_binding();

@@ -111,6 +111,10 @@ struct katls_agent_summary {
  * @has_client: status 0 only: mutual attestation (issue 14 item 3), the
  *	message carries @client as KATLS_A_CLIENT_SUMMARY.
  * @client: the client's evidence summary (binding level 3).
+ * @max_age_ms: status 0 only: the connection's maximum age after the
+ *	verdict (KATLS_A_MAX_AGE_MS; the kernel then fails every data call
+ *	with EKEYEXPIRED and resets the connection); 0 sends none (no
+ *	limit).
  */
 struct katls_agent_done {
 	uint64_t id;
@@ -119,6 +123,7 @@ struct katls_agent_done {
 	struct katls_keys keys;
 	bool has_client;
 	struct katls_agent_summary client;
+	uint32_t max_age_ms;
 };
 
 /* Attributes present in a dump entry: bit KATLS_A_* of ->present. */

@@ -210,6 +210,12 @@ const char *katls_policy_binding_name(enum katls_policy_binding b);
  */
 const char *katls_policy_client_evidence(const struct katls_policy *p);
 bool katls_policy_client_attest(const struct katls_policy *p);
+/*
+ * The policy's max_connection_age in milliseconds (issue 14 item 7,
+ * Documentation/policy.rst); 0 for none (no limit, the default) or NULL.
+ * katlsd passes it to the kernel with the verdict (KATLS_A_MAX_AGE_MS).
+ */
+uint32_t katls_policy_max_age_ms(const struct katls_policy *p);
 void katls_policy_free(struct katls_policy *p);
 void katls_policy_set_free(struct katls_policy_set *s);
 

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * keyupdate_age - the maximum connection age (issue 14 item 7): a DONE
+ * with KATLS_A_MAX_AGE_MS (katlsd sends the policy's max_connection_age)
+ * makes katls.ko expire the socket that long after the verdict.  Then:
+ * every data call fails with EKEYEXPIRED (a blocked reader wakes with
+ * it), poll() reports EPOLLERR | EPOLLHUP, KATLS_RESULT says "expired"
+ * with status EKEYEXPIRED, the peer sees a reset, /proc/net/katls_stat
+ * counts "expired".  A socket without an age stays open; a socket closed
+ * before its age does not expire later.  Runs on 6.12 and 6.1 (the
+ * module's own timer and gate: no kTLS rekey needed).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/wait.h>
+
+#include "katls_test.h"
+
+static struct agent lis;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A forked agent: ACCEPT, DONE with the test keys and max_age_ms. */
+static pid_t spawn_agent(uint32_t max_age_ms)
+{
+	struct katls_agent_done d;
+	struct agent ag;
+	pid_t pid = fork();
+	int err;
+
+	if (pid)
+		return pid;
+	if (agent_open(&ag, false))
+		_exit(100);
+	err = agent_accept_wait(&ag);
+	if (err)
+		_exit(err);
+	memset(&d, 0, sizeof(d));
+	d.id = ag.id;
+	d.keys.tx.aes128 = test_key(0);
+	d.keys.rx.aes128 = test_key(1);
+	d.keys.len = sizeof(d.keys.tx.aes128);
+	d.summary.evidence_type = KATLS_EVIDENCE_SIM;
+	d.summary.binding_level = KATLS_BINDING_L2;
+	memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
+	memset(d.summary.measurement, 0x3e, 48);
+	d.summary.measurement_len = 48;
+	strcpy(d.summary.policy, "age");
+	d.max_age_ms = max_age_ms;
+	err = -katls_agent_done(&ag.k, &d);
+	katls_agent_done_wipe(&d);
+	_exit(err);
+}
+
+/* An OPEN katls client a with a plain kTLS peer b; the verdict's time. */
+static bool open_pair(uint32_t max_age_ms, int *a, int *b, long long *t0)
+{
+	int err, st = -1;
+	pid_t pid;
+
+	tcp_pair(AF_INET, a, b);
+	if (opt_in(*a) || ktls_peer(*b, true))
+		die("opt_in/ktls_peer");
+	pid = spawn_agent(max_age_ms);
+	err = request(*a, KATLS_ROLE_CLIENT, "age", 10000);
+	*t0 = now_ms();
+	waitpid(pid, &st, 0);
+	if (err || result(*a).state != KATLS_STATE_OPEN) {
+		tap_diag("request %d, agent %d, state %u", err,
+			 WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+			 result(*a).state);
+		return false;
+	}
+	return true;
+}
+
+struct reader {
+	int fd;
+	ssize_t n;
+	int err;
+	long long t;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	char buf[64];
+
+	r->n = recv(r->fd, buf, sizeof(buf), 0);
+	r->err = r->n < 0 ? errno : 0;
+	r->t = now_ms();
+	return NULL;
+}
+
+static void expires(void)
+{
+	const uint32_t age = 600;
+	long long exp0 = katls_stat("expired"), t0;
+	struct katls_result res;
+	struct reader rd;
+	struct pollfd p;
+	pthread_t t;
+	char buf[64];
+	int a, b, fd;
+	ssize_t n;
+
+	if (!tap_ok(open_pair(age, &a, &b, &t0),
+		    "age %u ms: the socket opens", age))
+		return;
+	/* Before the deadline the data path is kTLS's, both ways. */
+	tap_ok(send(a, "early", 5, 0) == 5 && drain(b, buf, sizeof(buf), 3000) == 5 &&
+	       !memcmp(buf, "early", 5) && send(b, "back", 4, 0) == 4 &&
+	       drain(a, buf, sizeof(buf), 3000) == 4,
+	       "before the deadline: data both ways");
+	/* A reader asleep inside kTLS when the age passes. */
+	rd = (struct reader){ .fd = a };
+	pthread_create(&t, NULL, reader_fn, &rd);
+	pthread_join(t, NULL);
+	tap_ok(rd.n < 0 && rd.err == EKEYEXPIRED,
+	       "a blocked recv() wakes with EKEYEXPIRED (%zd, %s)", rd.n,
+	       strerror(rd.err));
+	tap_ok(rd.t - t0 >= age - 50 && rd.t - t0 < age + 5000,
+	       "... at the deadline (%lld ms after the verdict, age %u)",
+	       rd.t - t0, age);
+	res = result(a);
+	tap_ok(res.state == KATLS_STATE_EXPIRED && res.status == EKEYEXPIRED &&
+	       res.evidence_type == KATLS_EVIDENCE_SIM,
+	       "KATLS_RESULT: state expired, status EKEYEXPIRED, summary kept (%u, %u)",
+	       res.state, res.status);
+	n = send(a, "late", 4, MSG_DONTWAIT);
+	tap_ok(n < 0 && errno == EKEYEXPIRED, "send() after: EKEYEXPIRED (%s)",
+	       n < 0 ? strerror(errno) : "sent");
+	n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);
+	tap_ok(n < 0 && errno == EKEYEXPIRED, "recv() after: EKEYEXPIRED (%s)",
+	       n < 0 ? strerror(errno) : "data");
+	n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);
+	tap_ok(n < 0 && errno == EKEYEXPIRED, "... every time (%s)",
+	       n < 0 ? strerror(errno) : "data");
+	fd = open("/proc/self/exe", O_RDONLY);
+	n = fd < 0 ? -2 : sendfile(a, fd, NULL, 100);
+	tap_ok(n < 0 && errno == EKEYEXPIRED, "sendfile() after: EKEYEXPIRED (%s)",
+	       n < 0 ? strerror(errno) : "sent");
+	if (fd >= 0)
+		close(fd);
+	p = (struct pollfd){ .fd = a, .events = POLLIN | POLLOUT };
+	n = poll(&p, 1, 0);
+	tap_ok(n == 1 && (p.revents & POLLERR) &&
+	       (p.revents & POLLHUP), "poll(): EPOLLERR | EPOLLHUP (0x%x)",
+	       p.revents);
+	n = drain(b, buf, sizeof(buf), 3000);
+	tap_ok(n == -ECONNRESET, "the peer sees a reset (%s)",
+	       n < 0 ? strerror((int)-n) : "no error");
+	tap_ok(katls_stat("expired") == exp0 + 1, "counted: expired %lld -> %lld",
+	       exp0, katls_stat("expired"));
+	n = request(a, KATLS_ROLE_CLIENT, "age", 1000);
+	tap_ok(n == EKEYEXPIRED, "a new request on it: EKEYEXPIRED (%s)",
+	       strerror((int)n));
+	close(a);
+	close(b);
+}
+
+/* Control: no age, no expiry (the test above can fail). */
+static void no_age(void)
+{
+	long long exp0 = katls_stat("expired"), t0;
+	char buf[16];
+	int a, b;
+
+	if (!tap_ok(open_pair(0, &a, &b, &t0), "no age: the socket opens"))
+		return;
+	msleep(900);
+	tap_ok(result(a).state == KATLS_STATE_OPEN &&
+	       send(a, "x", 1, 0) == 1 && drain(b, buf, sizeof(buf), 3000) == 1,
+	       "no age: still open and sending after 900 ms");
+	tap_ok(katls_stat("expired") == exp0, "no age: nothing counted");
+	close(a);
+	close(b);
+}
+
+/* A socket closed before its age: the expiry is cancelled. */
+static void closed_first(void)
+{
+	long long exp0 = katls_stat("expired"), t0;
+	int a, b;
+
+	if (!tap_ok(open_pair(300, &a, &b, &t0), "closed first: the socket opens"))
+		return;
+	close(a);
+	msleep(800);
+	tap_ok(katls_stat("expired") == exp0,
+	       "closed before its age: no expiry afterwards");
+	close(b);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	tap_plan(18);
+	if (katls_stat("expired") < 0) {
+		tap_ok(0, "\"expired\" counter in /proc/net/katls_stat");
+		return tap_done();
+	}
+	if (agent_open(&lis, true))
+		die("agent_open");
+	expires();
+	no_age();
+	closed_first();
+	agent_close(&lis);
+	return tap_done();
+}
