@@ -116,7 +116,7 @@ static int katls_gate(struct katls_sock *ks, bool nonblock, long timeo)
 	({								\
 		typeof((ks)->ops.field) __fn = READ_ONCE((ks)->ops.field); \
 		if (__fn == (self) &&					\
-		    smp_load_acquire(&(ks)->state) == KATLS_STATE_EXPIRED) \
+		    katls_state(ks) == KATLS_STATE_EXPIRED)		\
 			__fn = NULL;					\
 		else if (WARN_ON_ONCE(!__fn || __fn == (self)))		\
 			__fn = NULL;					\
