@@ -523,6 +523,8 @@ static void test_mutual_keys(void)
 		     "already set on line 3");
 	expect_error("allow sim\npin none\nclient_attest yes\n", "t.policy:3:",
 		     "allow or deny");
+}
+
 /*
  * issue 14 item 7: "max_connection_age DURATION | none", default none
  * (no limit); DURATION is a number with a unit ms, s, m, h or d, 1 ms to
