@@ -12,7 +12,7 @@
 # fail with EACCES and deliver no byte.  Prints TAP.
 set -u
 sync=$1 kver=$2 ip=$3 sip=$4
-role=client
+role=client # read by pair-lib.sh
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"

@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh disable=SC2154
+# (role, set by the sourcing script, names the end in test points)
 #
 # Sourced by tests/e2e/pair/server.sh and client.sh (guest side of
 # tools/vm-pair): the NIC, the shared directory's files, the checks both
