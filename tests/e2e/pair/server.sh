@@ -20,7 +20,6 @@
 set -u
 sync=$1 kver=$2 ip=$3
 role=server # read by pair-lib.sh
-# shellcheck disable=SC2034
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 . "$top/tools/lib/guest-agent.sh"
