@@ -75,7 +75,7 @@ debug-check:
 # CHECK_JOBS=1 runs them one by one.
 CHECK_JOBS ?= 2
 CHECK_STAGES := vm-e2e systemd-e2e vm-selftest unit vm-kernel deb-check \
-	kunit dkms-check
+	vm-pair kunit dkms-check
 
 .PHONY: check-build vm-kernel vm-selftest vm-e2e
 check-build:
@@ -91,6 +91,14 @@ vm-kernel vm-selftest vm-e2e:
 	@fail=; $(MAKE) -C userspace all || \
 		{ echo "userspace-build: 0 passed, 1 failed"; fail=1; }; \
 	tools/vm-check --part $(@:vm-%=%) && [ -z "$$fail" ]
+
+# vm-pair: a 6.12 server and a 6.1 client guest (then 6.12 and 6.12) over
+# virtio-net, tools/vm-pair ("vm-pair: N passed, N failed").
+.PHONY: vm-pair
+vm-pair:
+	@fail=; $(MAKE) -s -C userspace all || \
+		{ echo "userspace-build: 0 passed, 1 failed"; fail=1; }; \
+	tools/vm-pair && [ -z "$$fail" ]
 
 check: deps
 	@tools/lib/check-stages -j $(CHECK_JOBS) --first check-build \
