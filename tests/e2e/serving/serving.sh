@@ -146,6 +146,10 @@ http {
 	server {
 		listen 127.0.0.1:$port;
 		root $d/www;
+		# nginx's debug log for this one file shows its sendfile calls
+		location = /large.bin {
+			error_log $d/ngx/large-debug.log debug;
+		}
 		location /v1/ {
 			proxy_pass http://unix:$d/ngx/backend.sock;
 			proxy_http_version 1.1;
@@ -294,6 +298,9 @@ res=$?
 [ $res -eq 0 ] && [ "$(sha "$d/large.out")" = "$(sha "$d/www/large.bin")" ]
 ok_diag $? "large file: $LARGE_MB MiB over one connection, sha256 equal" \
 	"$d/large.err" "$d/large.w"
+n=$(grep -c 'sendfile: @' "$d/ngx/large-debug.log" 2>/dev/null)
+[ "${n:-0}" -ge 1 ]
+ok $? "nginx sent the large file with sendfile(2) on the kTLS socket (${n:-0} calls in its debug log)"
 figure "one connection, $LARGE_MB MiB by sendfile: $(awk '{ printf "%.1f", ($4 > $3 ? $2 / 1e6 / ($4 - $3) : 0) }' "$d/large.w") MB/s after the handshake ($(awk '{ printf "%d", $3 * 1000 }' "$d/large.w") ms to connect)"
 rm -f "$d/large.out" "$d/www/large.bin"
 
