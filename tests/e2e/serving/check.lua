@@ -22,7 +22,7 @@ end
 function init(args)
 	big_path, stream_path = args[1], args[3]
 	big, stream = slurp(args[2]), slurp(args[4])
-	n, ok, nbig, nstream, bad = 0, 0, 0, 0, 0
+	n, ok, nbig, nstream, bad, badinfo = 0, 0, 0, 0, 0, ""
 	reqs = { wrk.format("GET", big_path), wrk.format("GET", stream_path) }
 end
 
@@ -38,12 +38,18 @@ function response(status, headers, body)
 		ok, nstream = ok + 1, nstream + 1
 	else
 		bad = bad + 1
+		if bad <= 3 then
+			badinfo = badinfo .. string.format(
+				"serving-wrk: bad response: status %d, %d bytes, " ..
+				"starts %q\n", status, #body, body:sub(1, 48))
+		end
 	end
 end
 
 function done(summary, latency, requests)
 	local t = { ok = 0, big = 0, stream = 0, bad = 0 }
 	for _, th in ipairs(threads) do
+		io.write(th:get("badinfo"))
 		t.ok = t.ok + th:get("ok")
 		t.big = t.big + th:get("nbig")
 		t.stream = t.stream + th:get("nstream")

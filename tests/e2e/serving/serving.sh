@@ -317,7 +317,7 @@ wsecs=$((WRK_SECS + WRK_CONNS * ms * 3 / 2 / c / 1000))
 timeout $((wsecs + 240)) $run --policy sim-demo -- wrk -t 1 \
 	-c $WRK_CONNS -d ${wsecs}s --timeout 120s -s "$here/check.lua" "$url/" \
 	-- /model.bin "$d/www/model.bin" /v1/stream "$d/stream.expect" \
-	>"$d/wrk.out" 2>&1
+	>"$d/wrk.out" 2>"$d/wrk.err"
 res=$?
 w=$(grep '^serving-wrk:' "$d/wrk.out")
 wv() { echo "$w" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -326,8 +326,16 @@ hs=$(($(stat_of verified) - verified0))
 	[ "$(wv big)" -ge 1 ] && [ "$(wv stream)" -ge 1 ] &&
 	[ $hs -ge $((2 * WRK_CONNS)) ] &&
 	[ "$(($(wv connect_err) + $(wv read_err) + $(wv write_err) + $(wv status_err) + $(wv timeout)))" -eq 0 ]
-ok_diag $? "wrk under katls-run, $WRK_CONNS connections ($((hs / 2)) attested) for ${wsecs}s: $(wv ok) responses ($(wv big) model, $(wv stream) stream) each equal to the expected body, no error" \
+res=$?
+ok_diag $res "wrk under katls-run, $WRK_CONNS connections ($((hs / 2)) attested) for ${wsecs}s: $(wv ok) responses ($(wv big) model, $(wv stream) stream) each equal to the expected body, no error" \
 	"$d/wrk.out"
+if [ $res -ne 0 ]; then
+	awk -v m=$model_len -v st=$stream_len '$1 != 200 ||
+		($3 ~ /^\/model/ && $2 != m) || ($3 ~ /^\/v1/ && $2 < st)' \
+		"$d/ngx/access.log" | head -n 10 | diag
+	grep '\[error\]' "$d/ngx/error.log" | head -n 10 | diag
+	grep -v 'possible truncation' "$d/wrk.err" | head -n 10 | diag
+fi
 figure "wrk: $(wv ok) responses in $(($(wv us) / 1000)) ms over $WRK_CONNS connections, handshakes included: $(mbps "$(wv bytes)" $(($(wv us) / 1000))) MB/s, $(awk -v n="$(wv ok)" -v us="$(wv us)" 'BEGIN { printf "%.1f", us ? n * 1e6 / us : 0 }') requests/s"
 sed -n 's/^ *\(Latency\|Req\/Sec\|Requests\/sec\|Transfer\/sec\).*/# wrk: &/p' "$d/wrk.out"
 
