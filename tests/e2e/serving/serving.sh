@@ -126,7 +126,7 @@ daemon off;
 master_process on;
 worker_processes 1;
 pid $d/ngx/nginx.pid;
-error_log $d/ngx/error.log notice;
+error_log $d/ngx/error.log info;
 events {
 	worker_connections 1024;
 }
@@ -333,8 +333,10 @@ if [ $res -ne 0 ]; then
 	awk -v m=$model_len -v st=$stream_len '$1 != 200 ||
 		($3 ~ /^\/model/ && $2 != m) || ($3 ~ /^\/v1/ && $2 < st)' \
 		"$d/ngx/access.log" | head -n 10 | diag
-	grep '\[error\]' "$d/ngx/error.log" | head -n 10 | diag
-	grep -v 'possible truncation' "$d/wrk.err" | head -n 10 | diag
+	grep -v '\[notice\]' "$d/ngx/error.log" | head -n 10 | diag
+	sort "$d/wrk.err" | uniq -c | head -n 10 | diag
+	grep -v 'possible truncation' "$d/ngx/stdout.log" | sort | uniq -c |
+		head -n 10 | diag
 fi
 figure "wrk: $(wv ok) responses in $(($(wv us) / 1000)) ms over $WRK_CONNS connections, handshakes included: $(mbps "$(wv bytes)" $(($(wv us) / 1000))) MB/s, $(awk -v n="$(wv ok)" -v us="$(wv us)" 'BEGIN { printf "%.1f", us ? n * 1e6 / us : 0 }') requests/s"
 sed -n 's/^ *\(Latency\|Req\/Sec\|Requests\/sec\|Transfer\/sec\).*/# wrk: &/p' "$d/wrk.out"
