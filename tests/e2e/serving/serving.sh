@@ -333,7 +333,10 @@ if [ $res -ne 0 ]; then
 	awk -v m=$model_len -v st=$stream_len '$1 != 200 ||
 		($3 ~ /^\/model/ && $2 != m) || ($3 ~ /^\/v1/ && $2 < st)' \
 		"$d/ngx/access.log" | head -n 10 | diag
-	grep -v '\[notice\]' "$d/ngx/error.log" | head -n 10 | diag
+	grep -v '\[notice\]\|closed keepalive\|possible truncation' \
+		"$d/ngx/error.log" | sort -k3 | uniq -c -f3 | head -n 10 | diag
+	grep -v '\[notice\]\|closed keepalive\|possible truncation' \
+		"$d/ngx/error.log" | head -n 6 | diag
 	sort "$d/wrk.err" | uniq -c | head -n 10 | diag
 	grep -v 'possible truncation' "$d/ngx/stdout.log" | sort | uniq -c |
 		head -n 10 | diag
