@@ -45,7 +45,7 @@ else
 	PROCS=2 MODEL_KB=512 LARGE_MB=8 TOKENS=100 DELAY_MS=2 WRK_SECS=5
 	WRK_CONNS=16
 fi
-port=9300
+port=9380
 url=http://127.0.0.1:$port
 # nginx and the backend run as nobody/nogroup.
 nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
