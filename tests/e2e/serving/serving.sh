@@ -17,8 +17,9 @@
 #   * one curl that times the stream's arrival (many pieces, spread over
 #     the backend's pace: streamed, not buffered);
 #   * one curl fetching a large file (sha256, MB/s);
-#   * wrk with CLIENTS connections for WRK_SECS seconds, alternating the
+#   * wrk with WRK_CONNS connections (16; --full: 64), alternating the
 #     two, every body compared byte for byte (check.lua);
+#   * nginx's debug log shows sendfile(2) for the large file;
 #   * a capture of the 64 clients' connections: every byte is a TLS
 #     record, only application_data after the cleartext hellos, no
 #     plaintext marker (tls-capture.py);
