@@ -10,6 +10,8 @@
 #   make soak          the long chaos run (issue 16 item 1) in a 6.12 guest
 #                      of its own, SOAK_SECS (1200) of faults and
 #                      connections; prints "soak: N passed, N failed"
+#   make demo-serving  nginx and 64 clients under katls-run in a 6.12 guest
+#                      (the full serving scenario, with its figures)
 #   make install       everything a host needs, below DESTDIR (PREFIX,
 #                      default /usr, see "install" below)
 #   make deb           the Debian packages (dpkg-buildpackage -b -us -uc)
@@ -21,7 +23,7 @@ KATLS_CACHE ?= /var/cache/katls
 export KATLS_CACHE
 KDIR ?=
 
-.PHONY: all module module-6.1 userspace deps unit kunit vm-check check soak demo bench clean
+.PHONY: all module module-6.1 userspace deps unit kunit vm-check check soak demo demo-serving bench clean
 .PHONY: install install-dkms install-userspace install-examples deb dkms-check deb-check systemd-e2e
 
 all: module userspace
@@ -116,6 +118,13 @@ bench:
 demo:
 	@if [ -x tools/demo ]; then exec tools/demo; \
 	else echo "make demo: tools/demo does not exist yet" >&2; exit 1; fi
+
+# The inference-serving scenario in full (tests/e2e/serving/serving.sh
+# --full in a 6.12 guest): nginx under katls-run --server, 64 clients
+# under katls-run, throughput and handshake figures.  The short version
+# runs in make check's 6.12 e2e stage.
+demo-serving:
+	@tools/demo-serving
 
 # ---------------------------------------------------------------------
 # install: what a host needs, for packaging (debian/rules) and by hand.

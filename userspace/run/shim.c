@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -130,6 +131,7 @@ typedef int (*dup3_fn)(int, int, int);
 typedef int (*socket_fn)(int, int, int);
 typedef int (*close_range_fn)(unsigned int, unsigned int, int);
 typedef void (*closefrom_fn)(int);
+typedef int (*ioctl_fn)(int, unsigned long, ...);
 
 DEFINE_REAL(connect, connect_fn)
 DEFINE_REAL(accept, accept_fn)
@@ -150,6 +152,7 @@ DEFINE_REAL(dup3, dup3_fn)
 DEFINE_REAL(socket, socket_fn)
 DEFINE_REAL(close_range, close_range_fn)
 DEFINE_REAL(closefrom, closefrom_fn)
+DEFINE_REAL(ioctl, ioctl_fn)
 
 /* ------------------------------------------------------------------ */
 /* Messages and the descriptor table.                                  */
@@ -755,6 +758,44 @@ EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (!(st & F_KATLS))
 		return REAL(recv)(fd, buf, len, flags);
 	return krun_rx(fd, st, &iov, 1, flags, NULL);
+}
+
+/*
+ * ioctl(FIONREAD) on a katls socket.  TCP counts the ciphertext queued,
+ * a partial record included, so a program that reads while the count is
+ * positive and takes EAGAIN for an error (wrk) fails when a record is
+ * still arriving.  Report instead what one receive returns now: a
+ * non-blocking peek of up to one record (0 while no record is complete,
+ * and at the end of the stream; the next read reports an error).
+ */
+static int krun_fionread(int fd, uint32_t st, int *out)
+{
+	static __thread char scratch[16384];
+	struct iovec iov = { scratch, sizeof(scratch) };
+	ssize_t n;
+
+	if (st & F_FAILED) {
+		errno = (int)(st >> ERR_SHIFT);
+		return -1;
+	}
+	n = krun_rx(fd, st, &iov, 1, MSG_PEEK | MSG_DONTWAIT, NULL);
+	*out = n > 0 ? (int)n : 0;
+	return 0;
+}
+
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	uint32_t st;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	st = get(fd);
+	if (req == FIONREAD && (st & F_KATLS) && arg)
+		return krun_fionread(fd, st, arg);
+	return REAL(ioctl)(fd, req, arg);
 }
 
 EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen,
