@@ -58,6 +58,14 @@ d=$(mktemp -d /tmp/serving.XXXXXX)
 chmod 755 "$d"
 mkdir -p "$d/www" "$d/ngx/tmp" "$d/c" "$d/agent"
 chown 65534:65534 "$d/ngx" "$d/ngx/tmp"
+# What nobody runs from the work tree, copied where nobody can read it:
+# the tree (the guest sees it at the host's path, with the host's
+# modes) may sit below a directory only root can enter, as a clone in
+# a mktemp -d directory does.  katls-run finds the shim beside itself.
+mkdir -p "$d/bin"
+install -m 755 "$run" "$top/userspace/run/build/libkatls-run.so" \
+	"$here/stream-backend.py" "$d/bin/"
+run=$d/bin/katls-run
 
 stat_of() { "$ctl" stat | awk -v k="$1" '$1 == k { print $2 }'; }
 tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
@@ -66,6 +74,15 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 figure() { echo "# figure: $*"; }
 # mbps BYTES MS: megabytes (10^6) per second, one decimal
 mbps() { awk -v b="$1" -v ms="$2" 'BEGIN { printf "%.1f", (ms > 0 ? b / 1000 / ms : 0) }'; }
+
+# Whatever happens, nothing of this test outlives it: a katlsd left
+# running would take the requests of the next test's agent.
+cleanup() {
+	for p in ${npid:-} ${bpid:-} ${apid:-} ${tpid:-}; do
+		kill -KILL "$p" 2>/dev/null
+	done
+}
+trap cleanup EXIT
 
 tap_plan_lazy
 
@@ -116,7 +133,7 @@ ok_diag $? "katlsd started (concurrency $slots: both ends of $CLIENTS connection
 run="$run --timeout 120000"
 
 # --- the backend and nginx, as nobody ---
-$nobody python3 "$here/stream-backend.py" serve "$d/ngx/backend.sock" \
+$nobody python3 "$d/bin/stream-backend.py" serve "$d/ngx/backend.sock" \
 	$TOKENS $DELAY_MS >"$d/backend.log" 2>&1 &
 bpid=$!
 katls_wait_for listening "$d/backend.log"
@@ -321,7 +338,8 @@ timeout $((wsecs + 240)) $run --policy sim-demo -- wrk -t 1 \
 	>"$d/wrk.out" 2>"$d/wrk.err"
 res=$?
 w=$(grep '^serving-wrk:' "$d/wrk.out")
-wv() { echo "$w" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# wv KEY: the value wrk's check.lua reported for KEY, 0 if none (no run)
+wv() { v=$(echo "$w" | tr ' ' '\n' | sed -n "s/^$1=//p"); echo "${v:-0}"; }
 hs=$(($(stat_of verified) - verified0))
 [ $res -eq 0 ] && [ -n "$w" ] && [ "$(wv bad)" -eq 0 ] &&
 	[ "$(wv big)" -ge 1 ] && [ "$(wv stream)" -ge 1 ] &&
