@@ -45,8 +45,11 @@ deps:
 	tools/install-deps
 
 # Each stage prints its own "STAGE: N passed, N failed" lines.
+# tools/debugk/test-scan-log: the debug tier's report detector on
+# genuine reports of the debug kernel (host only, a second).
 unit:
-	$(MAKE) -C userspace check
+	@rc=0; $(MAKE) -C userspace check || rc=1; \
+	tools/debugk/test-scan-log || rc=1; exit $$rc
 
 # Both need Debian's linux-source-6.12: the generated netlink files are
 # checked against its ynl-gen-c.py ("ynl-gen: N passed, N failed"), then
