@@ -240,10 +240,11 @@ static inline int agent_accept(struct agent *a)
 
 /*
  * DONE for request id.  status 0 sends a summary and the fixed keys for
- * role (client: tx dir 0, rx dir 1).  Returns 0 or the errno.
+ * role (client: tx dir 0, rx dir 1) and max_age_ms (0: no maximum
+ * connection age, KATLS_A_MAX_AGE_MS).  Returns 0 or the errno.
  */
-static inline int agent_done(struct agent *a, uint64_t id, uint32_t status,
-			     unsigned int role)
+static inline int agent_done_age(struct agent *a, uint64_t id, uint32_t status,
+				 unsigned int role, uint32_t max_age_ms)
 {
 	struct katls_agent_done d = { .id = id, .status = status };
 	int ret;
@@ -258,10 +259,18 @@ static inline int agent_done(struct agent *a, uint64_t id, uint32_t status,
 		memset(d.summary.measurement, 0x3e, 48);
 		d.summary.measurement_len = 48;
 		strcpy(d.summary.policy, "test-policy");
+		d.max_age_ms = max_age_ms;
 	}
 	ret = katls_agent_done(&a->k, &d);
 	katls_agent_done_wipe(&d);
 	return -ret;
+}
+
+/* DONE without a maximum connection age (agent_done_age()). */
+static inline int agent_done(struct agent *a, uint64_t id, uint32_t status,
+			     unsigned int role)
+{
+	return agent_done_age(a, id, status, role, 0);
 }
 
 /*
@@ -282,9 +291,10 @@ static inline int agent_accept_wait(struct agent *a)
 
 /*
  * A forked agent for one request: ACCEPT it, answer DONE with the test
- * keys for role.  The child's exit status is 0 or the errno.
+ * keys for role and max_age_ms (0: none).  The child's exit status is 0
+ * or the errno (100: the agent could not open).
  */
-static inline pid_t agent_spawn_done(unsigned int role)
+static inline pid_t agent_spawn_done_age(unsigned int role, uint32_t max_age_ms)
 {
 	pid_t pid = fork();
 	struct agent ag;
@@ -296,8 +306,14 @@ static inline pid_t agent_spawn_done(unsigned int role)
 		_exit(100);
 	err = agent_accept_wait(&ag);
 	if (!err)
-		err = agent_done(&ag, ag.id, 0, role);
+		err = agent_done_age(&ag, ag.id, 0, role, max_age_ms);
 	_exit(err);
+}
+
+/* agent_spawn_done_age() without a maximum connection age. */
+static inline pid_t agent_spawn_done(unsigned int role)
+{
+	return agent_spawn_done_age(role, 0);
 }
 
 #endif /* KATLS_TEST_H */

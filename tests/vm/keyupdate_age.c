@@ -27,38 +27,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A forked agent: ACCEPT, DONE with the test keys and max_age_ms. */
-static pid_t spawn_agent(uint32_t max_age_ms)
-{
-	struct katls_agent_done d;
-	struct agent ag;
-	pid_t pid = fork();
-	int err;
-
-	if (pid)
-		return pid;
-	if (agent_open(&ag, false))
-		_exit(100);
-	err = agent_accept_wait(&ag);
-	if (err)
-		_exit(err);
-	memset(&d, 0, sizeof(d));
-	d.id = ag.id;
-	d.keys.tx.aes128 = test_key(0);
-	d.keys.rx.aes128 = test_key(1);
-	d.keys.len = sizeof(d.keys.tx.aes128);
-	d.summary.evidence_type = KATLS_EVIDENCE_SIM;
-	d.summary.binding_level = KATLS_BINDING_L2;
-	memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
-	memset(d.summary.measurement, 0x3e, 48);
-	d.summary.measurement_len = 48;
-	strcpy(d.summary.policy, "age");
-	d.max_age_ms = max_age_ms;
-	err = -katls_agent_done(&ag.k, &d);
-	katls_agent_done_wipe(&d);
-	_exit(err);
-}
-
 /* An OPEN katls client a with a plain kTLS peer b; the verdict's time. */
 static bool open_pair(uint32_t max_age_ms, int *a, int *b, long long *t0)
 {
@@ -68,7 +36,7 @@ static bool open_pair(uint32_t max_age_ms, int *a, int *b, long long *t0)
 	tcp_pair(AF_INET, a, b);
 	if (opt_in(*a) || ktls_peer(*b, true))
 		die("opt_in/ktls_peer");
-	pid = spawn_agent(max_age_ms);
+	pid = agent_spawn_done_age(KATLS_ROLE_CLIENT, max_age_ms);
 	err = request(*a, KATLS_ROLE_CLIENT, "age", 10000);
 	*t0 = now_ms();
 	waitpid(pid, &st, 0);

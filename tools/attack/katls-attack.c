@@ -1204,32 +1204,27 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 
 /* ---- post-handshake attestation (binding = post | both, issue 14) ---- */
 
-static int rec_send_all(gnutls_session_t s, const uint8_t *p, size_t n)
+/*
+ * All @n bytes over the TLS session: sent from @out, or (@out NULL)
+ * received into @in.  Returns 0 or a negative GnuTLS error (a send that
+ * moves nothing: GNUTLS_E_PUSH_ERROR; EOF: GNUTLS_E_PREMATURE_TERMINATION).
+ */
+static int rec_all(gnutls_session_t s, const uint8_t *out, uint8_t *in,
+		   size_t n)
 {
-	while (n) {
-		ssize_t r = gnutls_record_send(s, p, n);
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = out ? gnutls_record_send(s, out + done, n - done) :
+				  gnutls_record_recv(s, in + done, n - done);
 
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (r <= 0)
-			return r < 0 ? (int)r : GNUTLS_E_PUSH_ERROR;
-		p += r;
-		n -= r;
-	}
-	return 0;
-}
-
-static int rec_recv_all(gnutls_session_t s, uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t r = gnutls_record_recv(s, p, n);
-
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (r <= 0)
-			return r < 0 ? (int)r : GNUTLS_E_PREMATURE_TERMINATION;
-		p += r;
-		n -= r;
+			return r < 0 ? (int)r :
+			       out ? GNUTLS_E_PUSH_ERROR :
+				     GNUTLS_E_PREMATURE_TERMINATION;
+		done += r;
 	}
 	return 0;
 }
@@ -1242,8 +1237,8 @@ static int frame_send(gnutls_session_t s, uint8_t type, const uint8_t *body,
 	int ret;
 
 	katls_ea_frame_hdr(type, len, hdr);
-	ret = rec_send_all(s, hdr, sizeof(hdr));
-	return ret ? ret : rec_send_all(s, body, len);
+	ret = rec_all(s, hdr, NULL, sizeof(hdr));
+	return ret ? ret : rec_all(s, body, NULL, len);
 }
 
 /* frame_recv(): not the frame expected (why in frame_bad) */
@@ -1262,7 +1257,7 @@ static int frame_recv(gnutls_session_t s, uint8_t type, size_t max,
 	int ret, len;
 
 	*body = NULL;
-	ret = rec_recv_all(s, hdr, sizeof(hdr));
+	ret = rec_all(s, NULL, hdr, sizeof(hdr));
 	if (ret)
 		return ret;
 	len = katls_ea_frame_parse(hdr, type, max);
@@ -1273,7 +1268,7 @@ static int frame_recv(gnutls_session_t s, uint8_t type, size_t max,
 	*body = malloc(len);
 	if (!*body)
 		return GNUTLS_E_MEMORY_ERROR;
-	ret = rec_recv_all(s, *body, len);
+	ret = rec_all(s, NULL, *body, len);
 	if (ret) {
 		free(*body);
 		*body = NULL;
@@ -1502,7 +1497,8 @@ static void post_phase(gnutls_session_t s, struct sess *x)
 		result_fail("the victim's request: %s", katls_ea_strerror(n));
 	printf("M: read the victim's authenticator request (%d bytes)\n", len);
 	if (!strcmp(a, "post-skip")) {
-		n = rec_send_all(s, (const uint8_t *)plain, sizeof(plain) - 1);
+		n = rec_all(s, (const uint8_t *)plain, NULL,
+			    sizeof(plain) - 1);
 		if (n)
 			result_fail("send: %s", gnutls_strerror(n));
 		printf("M: skipped the exchange, sent application data\n");

@@ -236,6 +236,25 @@ static void *par_client(void *arg)
 	return NULL;
 }
 
+/*
+ * One pair's handshake (p->a and p->b connected, p->policy set): t[0]
+ * requests as the server on p->b, t[1] as the client on p->a.
+ */
+static void par_start(struct par *p, pthread_t *t)
+{
+	pthread_create(&t[0], NULL, par_server, p);
+	pthread_create(&t[1], NULL, par_client, p);
+}
+
+/* Wait for par_start()'s two requests; p->rc and p->rs, their results. */
+static void par_finish(struct par *p, pthread_t *t)
+{
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	p->rc = result(p->a);
+	p->rs = result(p->b);
+}
+
 #define NPAR 8
 
 /* NPAR pairs at once; returns how many ended with both sides OPEN. */
@@ -246,8 +265,7 @@ static int parallel(const char *policy, struct par *p, pthread_t *t)
 	for (int i = 0; i < NPAR; i++) {
 		pair(&p[i].a, &p[i].b);
 		p[i].policy = policy;
-		pthread_create(&t[2 * i], NULL, par_server, &p[i]);
-		pthread_create(&t[2 * i + 1], NULL, par_client, &p[i]);
+		par_start(&p[i], &t[2 * i]);
 	}
 	return open;
 }
@@ -257,10 +275,7 @@ static int parallel_join(struct par *p, pthread_t *t)
 	int open = 0;
 
 	for (int i = 0; i < NPAR; i++) {
-		pthread_join(t[2 * i], NULL);
-		pthread_join(t[2 * i + 1], NULL);
-		p[i].rc = result(p[i].a);
-		p[i].rs = result(p[i].b);
+		par_finish(&p[i], &t[2 * i]);
 		if (p[i].rc.state == KATLS_STATE_OPEN &&
 		    p[i].rs.state == KATLS_STATE_OPEN)
 			open++;
@@ -356,18 +371,14 @@ static void run(const char *policy, int want)
 static void aged(const char *policy, int age_ms)
 {
 	struct par p = { .policy = policy };
-	pthread_t ts, tc;
+	pthread_t t[2];
 	char buf[16];
 	ssize_t n;
 	int i;
 
 	pair(&p.a, &p.b);
-	pthread_create(&ts, NULL, par_server, &p);
-	pthread_create(&tc, NULL, par_client, &p);
-	pthread_join(ts, NULL);
-	pthread_join(tc, NULL);
-	p.rc = result(p.a);
-	p.rs = result(p.b);
+	par_start(&p, t);
+	par_finish(&p, t);
 	n = send(p.a, "aged", 4, 0);
 	if (n == 4)
 		n = recv(p.b, buf, sizeof(buf), 0);
@@ -423,7 +434,7 @@ static int tsm_entries(bool say)
 static void backstop(void)
 {
 	struct timespec t0, t1;
-	pthread_t ts, tc;
+	pthread_t t[2];
 	struct par p = { .policy = "sim-demo" };
 	long ms;
 
@@ -432,12 +443,8 @@ static void backstop(void)
 	req_timeout_ms = 1000;
 	pair(&p.a, &p.b);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pthread_create(&ts, NULL, par_server, &p);
-	pthread_create(&tc, NULL, par_client, &p);
-	pthread_join(ts, NULL);
-	pthread_join(tc, NULL);
-	p.rc = result(p.a);
-	p.rs = result(p.b);
+	par_start(&p, t);
+	par_finish(&p, t);
 	tap_ok(p.rc.state == KATLS_STATE_FAILED &&
 	       p.rs.state == KATLS_STATE_FAILED,
 	       "backstop: both ends failed at the deadline (%u/%u, %u/%u)",
@@ -475,7 +482,7 @@ static void broker_deadline(void)
 {
 	struct par p = { .policy = "sim-demo" };
 	struct timespec t0;
-	pthread_t ts, tc;
+	pthread_t t[2];
 	long ms;
 
 	set_param("delay_ms", "2000");
@@ -483,11 +490,10 @@ static void broker_deadline(void)
 	req_timeout_ms = 1500;
 	pair(&p.a, &p.b);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pthread_create(&ts, NULL, par_server, &p);
-	pthread_create(&tc, NULL, par_client, &p);
-	pthread_join(ts, NULL);
+	par_start(&p, t);
+	pthread_join(t[0], NULL);	/* the server's verdict, timed */
 	ms = ms_since(&t0);
-	pthread_join(tc, NULL);
+	pthread_join(t[1], NULL);
 	p.rc = result(p.a);
 	p.rs = result(p.b);
 	tap_ok(p.rs.state == KATLS_STATE_FAILED && p.rs.status == ETIMEDOUT &&
@@ -1049,7 +1055,7 @@ static void pool_limit(const char *kind)
 	int fl[2], counts[4] = { -1, -1, -1, -1 }, status;
 	struct timespec t0;
 	struct par v = { .policy = "sim-demo" };
-	pthread_t ts, tc;
+	pthread_t t[2];
 	long ms;
 	FILE *in;
 	pid_t pid;
@@ -1072,10 +1078,9 @@ static void pool_limit(const char *kind)
 	req_timeout_ms = 30000;
 	pair(&v.a, &v.b);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pthread_create(&ts, NULL, par_server, &v);
-	pthread_create(&tc, NULL, par_client, &v);
-	pthread_join(ts, NULL);
-	pthread_join(tc, NULL);
+	par_start(&v, t);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
 	ms = ms_since(&t0);
 	v.rc = result(v.a);
 	v.rs = result(v.b);
@@ -1180,8 +1185,7 @@ int main(int argc, char **argv)
 		set_param("delay_ms", "3000");
 		pair(&p[0].a, &p[0].b);
 		p[0].policy = "sim-demo";
-		pthread_create(&t[0], NULL, par_server, &p[0]);
-		pthread_create(&t[1], NULL, par_client, &p[0]);
+		par_start(&p[0], t);
 		usleep(500000);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		run("no-such-policy", EINVAL);
@@ -1193,10 +1197,7 @@ int main(int argc, char **argv)
 		       mid.state != KATLS_STATE_FAILED,
 		       "another request served in %ld ms while a slow quote is pending (state %u)",
 		       ms, mid.state);
-		pthread_join(t[0], NULL);
-		pthread_join(t[1], NULL);
-		p[0].rc = result(p[0].a);
-		p[0].rs = result(p[0].b);
+		par_finish(&p[0], t);
 		tap_ok(p[0].rc.state == KATLS_STATE_OPEN &&
 		       p[0].rs.state == KATLS_STATE_OPEN,
 		       "the slow pair opens after its quote");

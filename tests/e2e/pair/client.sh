@@ -14,31 +14,20 @@ set -u
 sync=$1 kver=$2 ip=$3 sip=$4
 role=client # read by pair-lib.sh
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-. "$top/tools/lib/guest-agent.sh"
-. "$top/tests/lib/tap.sh"
+# shellcheck source=tests/e2e/pair/pair-lib.sh
 . "$here/pair-lib.sh"
-kcat=$top/userspace/cli/build/katls-cat
-d=$(mktemp -d)
 trap ': >"$sync/client.done"' EXIT
 rx() { awk '$1 == "TlsRxSw" { print $2 }' /proc/net/tls_stat; }
 
-tap_plan_lazy
-pair_kernel "$kver"
-pair_net_up "$ip"
+pair_begin "$kver" "$ip"
 
 # katlsd verifies as the client: sim-demo (the simulated provider's
 # measurement) and sim-wrong (a measurement it never reports).  No
 # server identity, no trust store: only evidence-bound keys pass.
-mkdir -p "$d/policy.d"
-cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
 printf 'name sim-wrong\nallow sim\nmeasurement %s\nevidence_bound_key allow\n' \
 	"$(printf '99%.0s' $(seq 48))" >"$d/policy.d/sim-wrong.policy"
 katls_conf "$d/katlsd.conf" 8 info "$d/policy.d"
-"$top/userspace/katlsd/build/katlsd" --foreground --config "$d/katlsd.conf" \
-	>"$d/katlsd.log" 2>&1 &
-apid=$!
-katls_wait_started "$d/katlsd.log"
+pair_agent
 res=$?
 ok $res "client: katlsd started (verifier)"
 [ $res -eq 0 ] || diag "$d/katlsd.log"
@@ -94,7 +83,4 @@ res=$?
 ok $res "client: rejected server (wrong measurement): exit 1 ($rrc), status EACCES, no byte delivered"
 [ $res -eq 0 ] || diag "$d/r.err"
 
-kill $apid 2>/dev/null
-wait $apid 2>/dev/null
-[ $tap_failed -eq 0 ] || sed 's/^/# katlsd: /' "$d/katlsd.log" | tail -n 40
-tap_done
+pair_end

@@ -3,8 +3,16 @@
 # (role, set by the sourcing script, names the end in test points)
 #
 # Sourced by tests/e2e/pair/server.sh and client.sh (guest side of
-# tools/vm-pair): the NIC, the shared directory's files, the checks both
+# tools/vm-pair) once they set here (tests/e2e/pair): the tree's paths,
+# the TAP and guest-agent helpers, a scratch directory $d (sets top, kcat
+# and d), the NIC, katlsd, the shared directory's files, the checks both
 # ends make.  POSIX sh.
+
+top=$(cd "$here/../../.." && pwd)
+. "$top/tools/lib/guest-agent.sh"
+. "$top/tests/lib/tap.sh"
+kcat=$top/userspace/cli/build/katls-cat
+d=$(mktemp -d)
 
 # pair_kernel KVER: one test point, this guest runs kernel KVER.*.
 pair_kernel() {
@@ -72,4 +80,32 @@ pair_reap() {
 # pair_sha FILE: its SHA-256, hex.
 pair_sha() {
 	sha256sum "$1" | cut -d' ' -f1
+}
+
+# pair_begin KVER IP: the TAP plan, then the test points of pair_kernel
+# KVER and pair_net_up IP; $d/policy.d with sim-demo for katlsd.
+pair_begin() {
+	tap_plan_lazy
+	pair_kernel "$1"
+	pair_net_up "$2"
+	mkdir -p "$d/policy.d"
+	cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
+}
+
+# pair_agent: katlsd with $d/katlsd.conf in the background (apid), its
+# log in $d/katlsd.log; 0 once it joined the agent group.
+pair_agent() {
+	"$top/userspace/katlsd/build/katlsd" --foreground --config "$d/katlsd.conf" \
+		>"$d/katlsd.log" 2>&1 &
+	apid=$!
+	katls_wait_started "$d/katlsd.log"
+}
+
+# pair_end: stop katlsd, show the end of its log if a test point failed,
+# then tap_done (its status is the caller's exit status).
+pair_end() {
+	kill "$apid" 2>/dev/null
+	wait "$apid" 2>/dev/null
+	[ "$tap_failed" -eq 0 ] || sed 's/^/# katlsd: /' "$d/katlsd.log" | tail -n 40
+	tap_done
 }

@@ -21,30 +21,19 @@ set -u
 sync=$1 kver=$2 ip=$3
 role=server # read by pair-lib.sh
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-. "$top/tools/lib/guest-agent.sh"
-. "$top/tests/lib/tap.sh"
+# shellcheck source=tests/e2e/pair/pair-lib.sh
 . "$here/pair-lib.sh"
-kcat=$top/userspace/cli/build/katls-cat
-d=$(mktemp -d)
 trap '[ -e "$sync/server.ready" ] || : >"$sync/server.failed"' EXIT
 
-tap_plan_lazy
-pair_kernel "$kver"
-pair_net_up "$ip"
+pair_begin "$kver" "$ip"
 [ -d /sys/module/katls_sim_tsm ] && [ -d /sys/kernel/config/tsm/report ]
 ok $? "server: simulated TSM provider registered (configfs-tsm)"
 
 # katlsd attests as the server; its certificate names IP (the client
 # checks the name it connected to, even for an evidence-bound key).
-mkdir -p "$d/policy.d"
-cp "$top/etc/katls/policy.d/sim-demo.policy" "$d/policy.d/"
 katls_self_signed "$d" katls-pair-server "$ip"
 katls_conf "$d/katlsd.conf" 8 info "$d/policy.d" "$d/cert.pem" "$d/key.pem"
-"$top/userspace/katlsd/build/katlsd" --foreground --config "$d/katlsd.conf" \
-	>"$d/katlsd.log" 2>&1 &
-apid=$!
-katls_wait_started "$d/katlsd.log"
+pair_agent
 res=$?
 ok $res "server: katlsd started (attester)"
 if [ $res -ne 0 ]; then
@@ -90,7 +79,4 @@ res=$?
 ok $res "rejected by the client's policy: the server exits 1 ($rrc), no byte of the client delivered"
 [ $res -eq 0 ] || diag "$d/r.err"
 
-kill $apid 2>/dev/null
-wait $apid 2>/dev/null
-[ $tap_failed -eq 0 ] || sed 's/^/# katlsd: /' "$d/katlsd.log" | tail -n 40
-tap_done
+pair_end

@@ -26,12 +26,9 @@
 # Prints TAP.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-. "$top/tools/lib/guest-agent.sh"
-. "$top/tests/lib/tap.sh"
-kcat=$top/userspace/cli/build/katls-cat
+# shellcheck source=tests/e2e/post/post-lib.sh
+. "$here/post-lib.sh"
 delay=/sys/module/katls_sim_tsm/parameters/delay_ms
-d=$(mktemp -d)
 NPAIR=${NPAIR:-12}
 NBOTH=${NBOTH:-4}
 BASE=9600
@@ -41,10 +38,7 @@ pol_of() { [ "$1" -lt $NPAIR ] && echo sim-post || echo sim-both; }
 tap_plan_lazy
 mkdir -p "$d/policy.d"
 for b in post both; do
-	sed -e "s/^name sim-demo/name sim-$b/" \
-		"$top/etc/katls/policy.d/sim-demo.policy" \
-		>"$d/policy.d/sim-$b.policy"
-	echo "binding $b" >>"$d/policy.d/sim-$b.policy"
+	post_policy sim-$b $b '' "$top/etc/katls/policy.d/sim-demo.policy"
 done
 katls_self_signed "$d" katls-post-batch
 katls_conf "$d/katlsd.conf" 32 debug "$d/policy.d" "$d/cert.pem" "$d/key.pem"

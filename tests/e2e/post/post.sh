@@ -23,38 +23,18 @@
 #    katlsd's server sends.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-. "$top/tools/lib/guest-agent.sh"
-kcat=$top/userspace/cli/build/katls-cat
-ctl=$top/userspace/cli/build/katlsctl
+# shellcheck source=tests/e2e/post/post-lib.sh
+. "$here/post-lib.sh"
 rogue=$top/tests/e2e/build/post-rogue
-d=$(mktemp -d)
-. "$top/tests/lib/tap.sh"
-
-stat_of() { "$ctl" stat | awk -v k="$1" '$1 == k { print $2 }'; }
-tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
 
 tap_plan_lazy
 katls_e2e_agent "$d" katls-post debug
 apid=$KATLS_AGENT_PID
 # the policies of this test: sim-demo's pins with each binding
-for b in post both; do
-	sed -e "s/^name sim-demo/name sim-$b/" "$d/policy.d/sim-demo.policy" \
-		>"$d/policy.d/sim-$b.policy"
-	echo "binding = $b" >>"$d/policy.d/sim-$b.policy"
-done
-sed -e 's/^name sim-wrong/name sim-post-wrong/' "$d/policy.d/sim-wrong.policy" \
-	>"$d/policy.d/sim-post-wrong.policy"
-echo "binding post" >>"$d/policy.d/sim-post-wrong.policy"
-n=$(grep -c -e "reloaded" -e "reload failed" "$d/katlsd.log")
-kill -HUP $apid
-i=0
-while [ "$(grep -c -e "reloaded" -e "reload failed" "$d/katlsd.log")" = "$n" ] &&
-      [ $i -lt 50 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-grep -q "reloaded" "$d/katlsd.log"
+post_policy sim-post post
+post_policy sim-both both
+post_policy sim-post-wrong post '' "$d/policy.d/sim-wrong.policy"
+post_reload
 ok $? "katlsd loads the policies with binding post and both"
 
 head -c 2000000 /dev/urandom >"$d/big"
@@ -62,36 +42,14 @@ head -c 150000 /dev/urandom >"$d/up"
 
 # transfer BINDING PORT: sendfile server -> client, stdin client -> server
 transfer() {
-	b=$1 port=$2
-	verified0=$(stat_of verified)
-	tx0=$(tls_stat TlsTxSw)
-	rx0=$(tls_stat TlsRxSw)
-	timeout 120 "$kcat" -l -p sim-$b --sendfile "$d/big" $port </dev/null \
-		>"$d/s.out" 2>"$d/s.err" &
-	spid=$!
-	katls_wait_listen $port
-	timeout 120 "$kcat" -p sim-$b 127.0.0.1 $port <"$d/up" >"$d/c.out" \
-		2>"$d/c.err"
-	crc=$?
-	wait $spid
-	src=$?
-	[ $crc -eq 0 ] && [ $src -eq 0 ]
-	res=$?
-	ok $res "binding $b: both ends exit 0"
-	[ $res -eq 0 ] || diag "$d/c.err" "$d/s.err"
-	cmp -s "$d/big" "$d/c.out"
-	ok $? "binding $b: sendfile(2) server -> client over kTLS, 2 MB intact"
-	cmp -s "$d/up" "$d/s.out"
-	ok $? "binding $b: client -> server, 150 kB intact"
-	grep -qE "^katls-cat: verified: state=open evidence=sim binding=L3 measurement=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f digest=[0-9a-f]{64} policy=sim-$b\$" "$d/c.err"
+	b=$1
+	post_transfer sim-$b $2 "binding $b"
+	post_transfer_intact "binding $b"
+	grep -qE "^katls-cat: verified: state=open evidence=sim binding=L3 measurement=$meas digest=[0-9a-f]{64} policy=sim-$b\$" "$d/c.err"
 	ok $? "binding $b: the client's KATLS_RESULT says binding=L3"
 	grep -q "^katls-cat: attested: state=open evidence=sim binding=L3" "$d/s.err"
 	ok $? "binding $b: the server's KATLS_RESULT says binding=L3"
-	[ "$(tls_stat TlsTxSw)" -ge $((tx0 + 2)) ] &&
-		[ "$(tls_stat TlsRxSw)" -ge $((rx0 + 2)) ]
-	ok $? "binding $b: kTLS TX and RX counters moved (TX $tx0 -> $(tls_stat TlsTxSw), RX $rx0 -> $(tls_stat TlsRxSw))"
-	[ "$(stat_of verified)" -ge $((verified0 + 2)) ]
-	ok $? "binding $b: katlsctl stat: verified counted both ends"
+	post_transfer_moved "binding $b"
 }
 transfer post 9400
 grep -q "post-handshake: authenticator and evidence verified (level 3)" "$d/katlsd.log" &&
@@ -101,14 +59,7 @@ transfer both 9402
 
 # refused PORT SERVER-POLICY CLIENT-POLICY REASON-REGEX NAME
 refused() {
-	timeout 60 "$kcat" -l -p $2 $1 </dev/null >"$d/s.out" 2>"$d/s.err" &
-	spid=$!
-	katls_wait_listen $1
-	printf 'SECRET-THAT-MUST-NOT-ARRIVE\n' |
-		timeout 60 "$kcat" -p $3 127.0.0.1 $1 >/dev/null 2>"$d/c.err"
-	crc=$?
-	wait $spid
-	src=$?
+	post_refused "$1" "$2" "$3"
 	[ $crc -ne 0 ] && [ $src -ne 0 ] && [ ! -s "$d/s.out" ] &&
 		grep -qE "$4" "$d/c.err" "$d/s.err"
 	res=$?
@@ -225,7 +176,5 @@ fi
 
 tap_done
 rc=$?
-kill -TERM $apid
-wait $apid
-sed 's/^/# katlsd: /' "$d/katlsd.log"
+post_stop_agent
 exit $rc
