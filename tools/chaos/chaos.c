@@ -45,6 +45,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -890,6 +891,42 @@ static int katlsd_stop(int sig, int wait_s)
 }
 
 /* Children of @pid (all its threads), into @out (at most @max). */
+/*
+ * Without CONFIG_PROC_CHILDREN (the debug kernel of tools/debugk has no
+ * /proc/PID/task/TID/children): every process whose parent is pid.
+ */
+static int children_by_ppid(pid_t pid, pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		char path[300], buf[512], *p;
+		int c = atoi(de->d_name), ppid;
+		FILE *f;
+
+		if (c <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", c);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		/* "pid (comm) state ppid ...": comm may hold spaces and ')' */
+		if (!p || !(p = strrchr(buf, ')')) ||
+		    sscanf(p + 1, " %*c %d", &ppid) != 1)
+			continue;
+		if (ppid == pid)
+			out[n++] = c;
+	}
+	closedir(d);
+	return n;
+}
+
 static int children(pid_t pid, pid_t *out, int max)
 {
 	char path[64];
@@ -897,6 +934,10 @@ static int children(pid_t pid, pid_t *out, int max)
 	struct dirent *de;
 	int n = 0;
 
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	if (access(path, F_OK) && errno == ENOENT)
+		return children_by_ppid(pid, out, max);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d)
@@ -1012,7 +1053,8 @@ static int set_qdelay(unsigned int ms)
 	return fclose(f);
 }
 
-static void inject(enum fault f, uint64_t *s)
+/* Returns false only when a kill found no process to kill. */
+static bool inject(enum fault f, uint64_t *s)
 {
 	pid_t kids[256];
 	char comm[32];
@@ -1031,12 +1073,12 @@ static void inject(enum fault f, uint64_t *s)
 		}
 		if (!n) {
 			kill_none++;
-			return;
+			return false;
 		}
 		n = rnd_below(s, n);
 		comm_of(kids[n], comm, sizeof(comm));
 		if (kill(kids[n], SIGKILL))
-			return;
+			return true;
 		if (strstr(comm, "quoter"))
 			kill_quoter++;
 		diag("fault %s: pid %d (%s)", fault_name[f], (int)kids[n],
@@ -1050,7 +1092,7 @@ static void inject(enum fault f, uint64_t *s)
 		if (katlsd_stop(f == F_KILL_PARENT ? SIGKILL : SIGTERM, 60)) {
 			diag("fault %s: katlsd did not exit", fault_name[f]);
 			restart_failed++;
-			return;
+			return true;
 		}
 		sleep_ms(pause);
 		if (katlsd_start())
@@ -1068,7 +1110,7 @@ static void inject(enum fault f, uint64_t *s)
 		pid = kd_pid;
 		pthread_mutex_unlock(&kd_lock);
 		if (!pid || kill(pid, SIGSTOP))
-			return;
+			return true;
 		sleep_ms(ms);
 		kill(pid, SIGCONT);
 		diag("fault %s: katlsd stopped for %u ms", fault_name[f], ms);
@@ -1081,7 +1123,7 @@ static void inject(enum fault f, uint64_t *s)
 		if (rnd_below(s, 4) == 0)
 			ms = rnd_below(s, opt_qdelay_max + 1);
 		if (set_qdelay(ms))
-			return;
+			return true;
 		diag("fault %s: %u ms", fault_name[f], ms);
 		break;
 	}
@@ -1089,7 +1131,7 @@ static void inject(enum fault f, uint64_t *s)
 		int pair[2], err;
 
 		if (opted_in_socket(pair))
-			return;
+			return true;
 		err = syscall(SYS_delete_module, "katls", O_NONBLOCK) ? errno : 0;
 		if (err == EBUSY || err == EWOULDBLOCK)
 			rmmod_refused++;
@@ -1102,15 +1144,17 @@ static void inject(enum fault f, uint64_t *s)
 		break;
 	}
 	default:
-		return;
+		return true;
 	}
 	faults[f]++;
+	return true;
 }
 
 static void *controller(void *arg)
 {
 	uint64_t s = opt_seed ^ 0x5bd1e995ULL;
-	unsigned int total = 0, order[F_MAX], n = 0;
+	unsigned int total = 0, order[F_MAX], n = 0, retries = 0;
+	bool first;
 
 	/* every kind once first, in a seeded order, then at random */
 	for (unsigned int i = 0; i < F_MAX; i++)
@@ -1120,6 +1164,26 @@ static void *controller(void *arg)
 
 		order[i] = order[j];
 		order[j] = t;
+	}
+	/*
+	 * The kinds the run must show (a worker killed, the parent killed
+	 * or restarted) first: on a slow kernel (the debug tier) a short
+	 * run has time for only five or six faults.
+	 */
+	for (unsigned int i = 0, k = 0; i < F_MAX && k < 2; i++) {
+		bool kill = order[i] == F_KILL_CHILD ||
+			    order[i] == F_KILL_GRANDCHILD;
+		bool parent = order[i] == F_KILL_PARENT ||
+			      order[i] == F_RESTART;
+
+		if ((k == 0 && kill) || (k == 1 && parent)) {
+			unsigned int t = order[k];
+
+			order[k] = order[i];
+			order[i] = t;
+			k++;
+			i = k - 1;
+		}
 	}
 
 	for (unsigned int i = 0; i < F_MAX; i++)
@@ -1137,10 +1201,21 @@ static void *controller(void *arg)
 		r = rnd_below(&s, total);
 		for (f = 0; r >= fault_weight[f]; f++)
 			r -= fault_weight[f];
-		if (n < F_MAX)
-			f = order[n++];
+		first = n < F_MAX;
+		if (first)
+			f = order[n];
 		sample_peaks();
-		inject(f, &s);
+		/*
+		 * Every kind once first: a kill that found no process (katlsd
+		 * down, or a slow kernel between workers) is tried again at the
+		 * next fault, up to 5 times.
+		 */
+		if (!inject(f, &s) && first && ++retries < 5)
+			continue;
+		if (first) {
+			n++;
+			retries = 0;
+		}
 	}
 	return NULL;
 }
