@@ -74,13 +74,19 @@ debug-check:
 		{ echo "debug-userspace-build: 0 passed, 1 failed"; fail=1; }; \
 	tools/debugk/debug-check $(DEBUGK_ARGS) && [ -z "$$fail" ]
 
+# make check's debug-kernel stage: the guest of debug-check (and, the first
+# time, the debug kernel's build); the scanner's host test is in make unit.
+.PHONY: vm-debug
+vm-debug:
+	@tools/debugk/debug-check --no-scan-test
+
 # make check: everything the stages share is built first (check-build),
 # then the stages run two at a time, longest first (a TCG guest keeps one
 # core busy; tools/lib/check-stages prints each stage's output whole).
 # CHECK_JOBS=1 runs them one by one.
 CHECK_JOBS ?= 2
-CHECK_STAGES := vm-e2e systemd-e2e vm-selftest unit vm-kernel deb-check \
-	vm-pair kunit dkms-check
+CHECK_STAGES := vm-e2e systemd-e2e vm-debug vm-selftest unit vm-kernel \
+	deb-check vm-pair kunit dkms-check
 
 .PHONY: check-build vm-kernel vm-selftest vm-e2e
 check-build:
