@@ -896,6 +896,28 @@ static int own_bound_evidence(gnutls_session_t s, struct sess *x,
 }
 
 /*
+ * The head of a KatlsEvidence record written by hand
+ * (Documentation/wire-format.rst): @version, the media type @mt of
+ * @ml bytes, the 24-bit evidence length and the evidence.  The caller
+ * has checked that it fits @rec.  Returns the bytes written.
+ */
+static size_t put_record_head(uint8_t *rec, uint8_t version, const char *mt,
+			      size_t ml, const uint8_t *ev, size_t ev_len)
+{
+	size_t off = 0;
+
+	rec[off++] = version;
+	rec[off++] = ml;
+	memcpy(rec + off, mt, ml);
+	off += ml;
+	rec[off++] = ev_len >> 16;
+	rec[off++] = ev_len >> 8;
+	rec[off++] = ev_len;
+	memcpy(rec + off, ev, ev_len);
+	return off + ev_len;
+}
+
+/*
  * A KatlsEvidence record of version 2 written by hand
  * (Documentation/wire-format.rst), so that M can send proofs the encoder
  * refuses (a path one hash short or long).  The path has p->path_len
@@ -912,21 +934,14 @@ static ssize_t encode_batch_raw(enum katls_evidence_type t, const uint8_t *ev,
 	size_t ml = mt ? strlen(mt) : 0;
 	size_t pl = (size_t)p->path_len * KATLS_MERKLE_HASH_LEN;
 	size_t need = 1 + 1 + ml + 3 + ev_len + 3 + aux_len + 4 + 4 + 2 + pl;
-	size_t off = 0;
+	size_t off;
 
 	if (!mt || p->path_len > KATLS_MERKLE_MAX_PATH ||
 	    ev_len > KATLS_EXT_BODY_MAX || aux_len > KATLS_EXT_BODY_MAX ||
 	    need > KATLS_EXT_BODY_MAX || need > cap)
 		return -1;
-	rec[off++] = KATLS_EXT_EVIDENCE_VERSION_BATCH;
-	rec[off++] = ml;
-	memcpy(rec + off, mt, ml);
-	off += ml;
-	rec[off++] = ev_len >> 16;
-	rec[off++] = ev_len >> 8;
-	rec[off++] = ev_len;
-	memcpy(rec + off, ev, ev_len);
-	off += ev_len;
+	off = put_record_head(rec, KATLS_EXT_EVIDENCE_VERSION_BATCH, mt, ml,
+			      ev, ev_len);
 	rec[off++] = aux_len >> 16;
 	rec[off++] = aux_len >> 8;
 	rec[off++] = aux_len;
@@ -1163,22 +1178,15 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 		else if (!strcmp(a, "huge")) {
 			/* Does not fit the record: write it by hand. */
 			const char *mt = katls_ext_media_type(rep.type);
-			size_t ml = strlen(mt), off = 0;
+			size_t ml = strlen(mt), off;
 			uint8_t *rec = malloc(n + ml + 16);
 
 			memcpy(big, rep.outblob, rep.outblob_len);
 			ret = GNUTLS_E_MEMORY_ERROR;
 			/* Documentation/wire-format.rst, KatlsEvidence */
 			if (rec) {
-				rec[off++] = KATLS_EXT_VERSION;
-				rec[off++] = ml;
-				memcpy(rec + off, mt, ml);
-				off += ml;
-				rec[off++] = n >> 16;
-				rec[off++] = n >> 8;
-				rec[off++] = n;
-				memcpy(rec + off, big, n);
-				off += n;
+				off = put_record_head(rec, KATLS_EXT_VERSION,
+						      mt, ml, big, n);
 				rec[off++] = 0;
 				rec[off++] = 0;
 				rec[off++] = 0;
