@@ -48,6 +48,33 @@ static int req_dec(const uint8_t *p, size_t len)
 	return katls_ext_request_decode(p, len, &r);
 }
 
+/*
+ * Malformed (or newly allowed) requests: req_kat with byte at set to
+ * val, its first len bytes (0: all) must decode to err.
+ */
+#define BAD(at, val, len, err, what) \
+	{ at, val, len, KATLS_EXT_E_##err, "request: " what " -> " #err }
+static const struct bad_req {
+	uint8_t at, val;
+	size_t len;
+	int err;
+	const char *name;
+} bad_req[] = {
+	BAD(0, 2, 0, VERSION, "version 2"),
+	BAD(0, 0, 0, VERSION, "version 0"),
+	BAD(1, 0, 0, MODE, "mode 0"),
+	BAD(1, 4, 0, MODE, "mode 4"),
+	{ 1, 3, 0, 0, "request: mode 3 (both, issue 14) accepted" },
+	{ 1, 2, 0, 0, "request: mode 2 (post) accepted" },
+	BAD(34, 3, 0, TYPES_LEN, "odd types length"),
+	BAD(34, 0, 35, TYPES_LEN, "empty types list"),
+	BAD(34, 2 * KATLS_EXT_MAX_TYPES + 2, 0, TYPES_LEN, "17 types"),
+	BAD(34, 6, 0, TRUNCATED, "types length beyond input"),
+	BAD(38, 0, 0, TYPE, "type 0"),		/* types[1] = 0x0000 */
+	BAD(38, 4, 0, TYPE_DUP, "duplicate type"),	/* 0x0004 twice */
+};
+#undef BAD
+
 static void test_request(void)
 {
 	struct katls_ext_request r = good_req(), d;
@@ -83,47 +110,15 @@ static void test_request(void)
 	m[sizeof(req_kat)] = 0;
 	tap_ok(req_dec(m, sizeof(req_kat) + 1) == KATLS_EXT_E_TRAILING,
 	       "request: trailing byte -> TRAILING");
+	for (i = 0; i < (int)(sizeof(bad_req) / sizeof(bad_req[0])); i++) {
+		const struct bad_req *c = &bad_req[i];
+
+		memcpy(m, req_kat, sizeof(req_kat));
+		m[c->at] = c->val;
+		tap_ok(req_dec(m, c->len ? c->len : sizeof(req_kat)) == c->err,
+		       "%s", c->name);
+	}
 	memcpy(m, req_kat, sizeof(req_kat));
-	m[0] = 2;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_VERSION,
-	       "request: version 2 -> VERSION");
-	m[0] = 0;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_VERSION,
-	       "request: version 0 -> VERSION");
-	memcpy(m, req_kat, sizeof(req_kat));
-	m[1] = 0;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
-	       "request: mode 0 -> MODE");
-	m[1] = 4;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
-	       "request: mode 4 -> MODE");
-	m[1] = 3;
-	tap_ok(req_dec(m, sizeof(req_kat)) == 0,
-	       "request: mode 3 (both, issue 14) accepted");
-	m[1] = 2;
-	tap_ok(req_dec(m, sizeof(req_kat)) == 0,
-	       "request: mode 2 (post) accepted");
-	memcpy(m, req_kat, sizeof(req_kat));
-	m[34] = 3;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPES_LEN,
-	       "request: odd types length -> TYPES_LEN");
-	m[34] = 0;
-	tap_ok(req_dec(m, 35) == KATLS_EXT_E_TYPES_LEN,
-	       "request: empty types list -> TYPES_LEN");
-	m[34] = 2 * KATLS_EXT_MAX_TYPES + 2;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPES_LEN,
-	       "request: 17 types -> TYPES_LEN");
-	m[34] = 6;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TRUNCATED,
-	       "request: types length beyond input -> TRUNCATED");
-	memcpy(m, req_kat, sizeof(req_kat));
-	m[37] = 0;
-	m[38] = 0;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPE,
-	       "request: type 0 -> TYPE");
-	m[38] = 4;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPE_DUP,
-	       "request: duplicate type -> TYPE_DUP");
 	m[37] = 0x12;
 	m[38] = 0x34;
 	tap_ok(katls_ext_request_decode(m, sizeof(req_kat), &d) == 0 &&
