@@ -53,6 +53,7 @@
 #include <katls/merkle.h>
 #include <katls/tsm.h>
 #include <katls/verify.h>
+#include "tls-io.h"
 
 /* One suite only, so every party agrees on SHA-256 for the early secret. */
 #define WEAK_CIPHER	"AES-128-GCM"
@@ -1212,31 +1213,6 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 
 /* ---- post-handshake attestation (binding = post | both, issue 14) ---- */
 
-/*
- * All @n bytes over the TLS session: sent from @out, or (@out NULL)
- * received into @in.  Returns 0 or a negative GnuTLS error (a send that
- * moves nothing: GNUTLS_E_PUSH_ERROR; EOF: GNUTLS_E_PREMATURE_TERMINATION).
- */
-static int rec_all(gnutls_session_t s, const uint8_t *out, uint8_t *in,
-		   size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = out ? gnutls_record_send(s, out + done, n - done) :
-				  gnutls_record_recv(s, in + done, n - done);
-
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (r <= 0)
-			return r < 0 ? (int)r :
-			       out ? GNUTLS_E_PUSH_ERROR :
-				     GNUTLS_E_PREMATURE_TERMINATION;
-		done += r;
-	}
-	return 0;
-}
-
 /* A katls frame (Documentation/wire-format.rst) over a TLS session. */
 static int frame_send(gnutls_session_t s, uint8_t type, const uint8_t *body,
 		      size_t len)
@@ -1245,8 +1221,8 @@ static int frame_send(gnutls_session_t s, uint8_t type, const uint8_t *body,
 	int ret;
 
 	katls_ea_frame_hdr(type, len, hdr);
-	ret = rec_all(s, hdr, NULL, sizeof(hdr));
-	return ret ? ret : rec_all(s, body, NULL, len);
+	ret = tls_rec_all(s, hdr, NULL, sizeof(hdr));
+	return ret ? ret : tls_rec_all(s, body, NULL, len);
 }
 
 /* frame_recv(): not the frame expected (why in frame_bad) */
@@ -1265,7 +1241,7 @@ static int frame_recv(gnutls_session_t s, uint8_t type, size_t max,
 	int ret, len;
 
 	*body = NULL;
-	ret = rec_all(s, NULL, hdr, sizeof(hdr));
+	ret = tls_rec_all(s, NULL, hdr, sizeof(hdr));
 	if (ret)
 		return ret;
 	len = katls_ea_frame_parse(hdr, type, max);
@@ -1276,7 +1252,7 @@ static int frame_recv(gnutls_session_t s, uint8_t type, size_t max,
 	*body = malloc(len);
 	if (!*body)
 		return GNUTLS_E_MEMORY_ERROR;
-	ret = rec_all(s, NULL, *body, len);
+	ret = tls_rec_all(s, NULL, *body, len);
 	if (ret) {
 		free(*body);
 		*body = NULL;
@@ -1505,8 +1481,8 @@ static void post_phase(gnutls_session_t s, struct sess *x)
 		result_fail("the victim's request: %s", katls_ea_strerror(n));
 	printf("M: read the victim's authenticator request (%d bytes)\n", len);
 	if (!strcmp(a, "post-skip")) {
-		n = rec_all(s, (const uint8_t *)plain, NULL,
-			    sizeof(plain) - 1);
+		n = tls_rec_all(s, (const uint8_t *)plain, NULL,
+				sizeof(plain) - 1);
 		if (n)
 			result_fail("send: %s", gnutls_strerror(n));
 		printf("M: skipped the exchange, sent application data\n");
