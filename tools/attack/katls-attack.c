@@ -896,6 +896,14 @@ static int own_bound_evidence(gnutls_session_t s, struct sess *x,
 	return 0;
 }
 
+/* @v big-endian in the @n bytes at @p; returns @n. */
+static size_t put_be(uint8_t *p, size_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = v >> (8 * (n - 1 - i));
+	return n;
+}
+
 /*
  * The head of a KatlsEvidence record written by hand
  * (Documentation/wire-format.rst): @version, the media type @mt of
@@ -905,15 +913,12 @@ static int own_bound_evidence(gnutls_session_t s, struct sess *x,
 static size_t put_record_head(uint8_t *rec, uint8_t version, const char *mt,
 			      size_t ml, const uint8_t *ev, size_t ev_len)
 {
-	size_t off = 0;
+	size_t off = 2 + ml;
 
-	rec[off++] = version;
-	rec[off++] = ml;
-	memcpy(rec + off, mt, ml);
-	off += ml;
-	rec[off++] = ev_len >> 16;
-	rec[off++] = ev_len >> 8;
-	rec[off++] = ev_len;
+	rec[0] = version;
+	rec[1] = ml;
+	memcpy(rec + 2, mt, ml);
+	off += put_be(rec + off, ev_len, 3);
 	memcpy(rec + off, ev, ev_len);
 	return off + ev_len;
 }
@@ -943,21 +948,15 @@ static ssize_t encode_batch_raw(enum katls_evidence_type t, const uint8_t *ev,
 		return -1;
 	off = put_record_head(rec, KATLS_EXT_EVIDENCE_VERSION_BATCH, mt, ml,
 			      ev, ev_len);
-	rec[off++] = aux_len >> 16;
-	rec[off++] = aux_len >> 8;
-	rec[off++] = aux_len;
+	off += put_be(rec + off, aux_len, 3);
 	if (aux_len)
 		memcpy(rec + off, aux, aux_len);
 	off += aux_len;
-	for (int i = 24; i >= 0; i -= 8)
-		rec[off++] = p->leaf_index >> i;
-	for (int i = 24; i >= 0; i -= 8)
-		rec[off++] = p->tree_size >> i;
-	rec[off++] = pl >> 8;
-	rec[off++] = pl;
+	off += put_be(rec + off, p->leaf_index, 4);
+	off += put_be(rec + off, p->tree_size, 4);
+	off += put_be(rec + off, pl, 2);
 	memcpy(rec + off, p->path, pl);
-	off += pl;
-	return off;
+	return off + pl;
 }
 
 static int put_batch_raw(struct sess *x, gnutls_buffer_t buf,
@@ -1188,9 +1187,7 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 			if (rec) {
 				off = put_record_head(rec, KATLS_EXT_VERSION,
 						      mt, ml, big, n);
-				rec[off++] = 0;
-				rec[off++] = 0;
-				rec[off++] = 0;
+				off += put_be(rec + off, 0, 3);	/* no aux */
 				ret = gnutls_buffer_append_data(buf, rec, off);
 				free(rec);
 			}
