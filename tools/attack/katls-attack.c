@@ -53,6 +53,7 @@
 #include <katls/merkle.h>
 #include <katls/tsm.h>
 #include <katls/verify.h>
+#include "tls-io.h"
 
 /* One suite only, so every party agrees on SHA-256 for the early secret. */
 #define WEAK_CIPHER	"AES-128-GCM"
@@ -895,6 +896,33 @@ static int own_bound_evidence(gnutls_session_t s, struct sess *x,
 	return 0;
 }
 
+/* @v big-endian in the @n bytes at @p; returns @n. */
+static size_t put_be(uint8_t *p, size_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = v >> (8 * (n - 1 - i));
+	return n;
+}
+
+/*
+ * The head of a KatlsEvidence record written by hand
+ * (Documentation/wire-format.rst): @version, the media type @mt of
+ * @ml bytes, the 24-bit evidence length and the evidence.  The caller
+ * has checked that it fits @rec.  Returns the bytes written.
+ */
+static size_t put_record_head(uint8_t *rec, uint8_t version, const char *mt,
+			      size_t ml, const uint8_t *ev, size_t ev_len)
+{
+	size_t off = 2 + ml;
+
+	rec[0] = version;
+	rec[1] = ml;
+	memcpy(rec + 2, mt, ml);
+	off += put_be(rec + off, ev_len, 3);
+	memcpy(rec + off, ev, ev_len);
+	return off + ev_len;
+}
+
 /*
  * A KatlsEvidence record of version 2 written by hand
  * (Documentation/wire-format.rst), so that M can send proofs the encoder
@@ -912,36 +940,23 @@ static ssize_t encode_batch_raw(enum katls_evidence_type t, const uint8_t *ev,
 	size_t ml = mt ? strlen(mt) : 0;
 	size_t pl = (size_t)p->path_len * KATLS_MERKLE_HASH_LEN;
 	size_t need = 1 + 1 + ml + 3 + ev_len + 3 + aux_len + 4 + 4 + 2 + pl;
-	size_t off = 0;
+	size_t off;
 
 	if (!mt || p->path_len > KATLS_MERKLE_MAX_PATH ||
 	    ev_len > KATLS_EXT_BODY_MAX || aux_len > KATLS_EXT_BODY_MAX ||
 	    need > KATLS_EXT_BODY_MAX || need > cap)
 		return -1;
-	rec[off++] = KATLS_EXT_EVIDENCE_VERSION_BATCH;
-	rec[off++] = ml;
-	memcpy(rec + off, mt, ml);
-	off += ml;
-	rec[off++] = ev_len >> 16;
-	rec[off++] = ev_len >> 8;
-	rec[off++] = ev_len;
-	memcpy(rec + off, ev, ev_len);
-	off += ev_len;
-	rec[off++] = aux_len >> 16;
-	rec[off++] = aux_len >> 8;
-	rec[off++] = aux_len;
+	off = put_record_head(rec, KATLS_EXT_EVIDENCE_VERSION_BATCH, mt, ml,
+			      ev, ev_len);
+	off += put_be(rec + off, aux_len, 3);
 	if (aux_len)
 		memcpy(rec + off, aux, aux_len);
 	off += aux_len;
-	for (int i = 24; i >= 0; i -= 8)
-		rec[off++] = p->leaf_index >> i;
-	for (int i = 24; i >= 0; i -= 8)
-		rec[off++] = p->tree_size >> i;
-	rec[off++] = pl >> 8;
-	rec[off++] = pl;
+	off += put_be(rec + off, p->leaf_index, 4);
+	off += put_be(rec + off, p->tree_size, 4);
+	off += put_be(rec + off, pl, 2);
 	memcpy(rec + off, p->path, pl);
-	off += pl;
-	return off;
+	return off + pl;
 }
 
 static int put_batch_raw(struct sess *x, gnutls_buffer_t buf,
@@ -1163,25 +1178,16 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 		else if (!strcmp(a, "huge")) {
 			/* Does not fit the record: write it by hand. */
 			const char *mt = katls_ext_media_type(rep.type);
-			size_t ml = strlen(mt), off = 0;
+			size_t ml = strlen(mt), off;
 			uint8_t *rec = malloc(n + ml + 16);
 
 			memcpy(big, rep.outblob, rep.outblob_len);
 			ret = GNUTLS_E_MEMORY_ERROR;
 			/* Documentation/wire-format.rst, KatlsEvidence */
 			if (rec) {
-				rec[off++] = KATLS_EXT_VERSION;
-				rec[off++] = ml;
-				memcpy(rec + off, mt, ml);
-				off += ml;
-				rec[off++] = n >> 16;
-				rec[off++] = n >> 8;
-				rec[off++] = n;
-				memcpy(rec + off, big, n);
-				off += n;
-				rec[off++] = 0;
-				rec[off++] = 0;
-				rec[off++] = 0;
+				off = put_record_head(rec, KATLS_EXT_VERSION,
+						      mt, ml, big, n);
+				off += put_be(rec + off, 0, 3);	/* no aux */
 				ret = gnutls_buffer_append_data(buf, rec, off);
 				free(rec);
 			}
@@ -1204,31 +1210,6 @@ static int relay_ee_send(gnutls_session_t s, struct sess *x,
 
 /* ---- post-handshake attestation (binding = post | both, issue 14) ---- */
 
-/*
- * All @n bytes over the TLS session: sent from @out, or (@out NULL)
- * received into @in.  Returns 0 or a negative GnuTLS error (a send that
- * moves nothing: GNUTLS_E_PUSH_ERROR; EOF: GNUTLS_E_PREMATURE_TERMINATION).
- */
-static int rec_all(gnutls_session_t s, const uint8_t *out, uint8_t *in,
-		   size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = out ? gnutls_record_send(s, out + done, n - done) :
-				  gnutls_record_recv(s, in + done, n - done);
-
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (r <= 0)
-			return r < 0 ? (int)r :
-			       out ? GNUTLS_E_PUSH_ERROR :
-				     GNUTLS_E_PREMATURE_TERMINATION;
-		done += r;
-	}
-	return 0;
-}
-
 /* A katls frame (Documentation/wire-format.rst) over a TLS session. */
 static int frame_send(gnutls_session_t s, uint8_t type, const uint8_t *body,
 		      size_t len)
@@ -1237,8 +1218,8 @@ static int frame_send(gnutls_session_t s, uint8_t type, const uint8_t *body,
 	int ret;
 
 	katls_ea_frame_hdr(type, len, hdr);
-	ret = rec_all(s, hdr, NULL, sizeof(hdr));
-	return ret ? ret : rec_all(s, body, NULL, len);
+	ret = tls_rec_all(s, hdr, NULL, sizeof(hdr));
+	return ret ? ret : tls_rec_all(s, body, NULL, len);
 }
 
 /* frame_recv(): not the frame expected (why in frame_bad) */
@@ -1257,7 +1238,7 @@ static int frame_recv(gnutls_session_t s, uint8_t type, size_t max,
 	int ret, len;
 
 	*body = NULL;
-	ret = rec_all(s, NULL, hdr, sizeof(hdr));
+	ret = tls_rec_all(s, NULL, hdr, sizeof(hdr));
 	if (ret)
 		return ret;
 	len = katls_ea_frame_parse(hdr, type, max);
@@ -1268,7 +1249,7 @@ static int frame_recv(gnutls_session_t s, uint8_t type, size_t max,
 	*body = malloc(len);
 	if (!*body)
 		return GNUTLS_E_MEMORY_ERROR;
-	ret = rec_all(s, NULL, *body, len);
+	ret = tls_rec_all(s, NULL, *body, len);
 	if (ret) {
 		free(*body);
 		*body = NULL;
@@ -1497,8 +1478,8 @@ static void post_phase(gnutls_session_t s, struct sess *x)
 		result_fail("the victim's request: %s", katls_ea_strerror(n));
 	printf("M: read the victim's authenticator request (%d bytes)\n", len);
 	if (!strcmp(a, "post-skip")) {
-		n = rec_all(s, (const uint8_t *)plain, NULL,
-			    sizeof(plain) - 1);
+		n = tls_rec_all(s, (const uint8_t *)plain, NULL,
+				sizeof(plain) - 1);
 		if (n)
 			result_fail("send: %s", gnutls_strerror(n));
 		printf("M: skipped the exchange, sent application data\n");

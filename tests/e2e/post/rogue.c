@@ -55,6 +55,7 @@
 #include <katls/ext.h>
 #include <katls/gnutls.h>
 #include <katls/tsm.h>
+#include "tls-io.h"
 
 static gnutls_certificate_credentials_t creds;
 static uint8_t ems[64];			/* EXPORTER_SECRET of the session */
@@ -155,32 +156,12 @@ static int session(gnutls_session_t *s, int fd, bool server)
 
 static int recv_all(gnutls_session_t s, uint8_t *p, size_t n)
 {
-	while (n) {
-		ssize_t r = gnutls_record_recv(s, p, n);
-
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= r;
-	}
-	return 0;
+	return tls_rec_all(s, NULL, p, n);
 }
 
 static int send_all(gnutls_session_t s, const uint8_t *p, size_t n)
 {
-	while (n) {
-		ssize_t r = gnutls_record_send(s, p, n);
-
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= r;
-	}
-	return 0;
+	return tls_rec_all(s, p, NULL, n);
 }
 
 /*

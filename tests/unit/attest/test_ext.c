@@ -48,6 +48,33 @@ static int req_dec(const uint8_t *p, size_t len)
 	return katls_ext_request_decode(p, len, &r);
 }
 
+/*
+ * Malformed (or newly allowed) requests: req_kat with byte at set to
+ * val, its first len bytes (0: all) must decode to err.
+ */
+#define BAD(at, val, len, err, what) \
+	{ at, val, len, KATLS_EXT_E_##err, "request: " what " -> " #err }
+static const struct bad_req {
+	uint8_t at, val;
+	size_t len;
+	int err;
+	const char *name;
+} bad_req[] = {
+	BAD(0, 2, 0, VERSION, "version 2"),
+	BAD(0, 0, 0, VERSION, "version 0"),
+	BAD(1, 0, 0, MODE, "mode 0"),
+	BAD(1, 4, 0, MODE, "mode 4"),
+	{ 1, 3, 0, 0, "request: mode 3 (both, issue 14) accepted" },
+	{ 1, 2, 0, 0, "request: mode 2 (post) accepted" },
+	BAD(34, 3, 0, TYPES_LEN, "odd types length"),
+	BAD(34, 0, 35, TYPES_LEN, "empty types list"),
+	BAD(34, 2 * KATLS_EXT_MAX_TYPES + 2, 0, TYPES_LEN, "17 types"),
+	BAD(34, 6, 0, TRUNCATED, "types length beyond input"),
+	BAD(38, 0, 0, TYPE, "type 0"),		/* types[1] = 0x0000 */
+	BAD(38, 4, 0, TYPE_DUP, "duplicate type"),	/* 0x0004 twice */
+};
+#undef BAD
+
 static void test_request(void)
 {
 	struct katls_ext_request r = good_req(), d;
@@ -83,47 +110,15 @@ static void test_request(void)
 	m[sizeof(req_kat)] = 0;
 	tap_ok(req_dec(m, sizeof(req_kat) + 1) == KATLS_EXT_E_TRAILING,
 	       "request: trailing byte -> TRAILING");
+	for (i = 0; i < (int)(sizeof(bad_req) / sizeof(bad_req[0])); i++) {
+		const struct bad_req *c = &bad_req[i];
+
+		memcpy(m, req_kat, sizeof(req_kat));
+		m[c->at] = c->val;
+		tap_ok(req_dec(m, c->len ? c->len : sizeof(req_kat)) == c->err,
+		       "%s", c->name);
+	}
 	memcpy(m, req_kat, sizeof(req_kat));
-	m[0] = 2;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_VERSION,
-	       "request: version 2 -> VERSION");
-	m[0] = 0;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_VERSION,
-	       "request: version 0 -> VERSION");
-	memcpy(m, req_kat, sizeof(req_kat));
-	m[1] = 0;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
-	       "request: mode 0 -> MODE");
-	m[1] = 4;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_MODE,
-	       "request: mode 4 -> MODE");
-	m[1] = 3;
-	tap_ok(req_dec(m, sizeof(req_kat)) == 0,
-	       "request: mode 3 (both, issue 14) accepted");
-	m[1] = 2;
-	tap_ok(req_dec(m, sizeof(req_kat)) == 0,
-	       "request: mode 2 (post) accepted");
-	memcpy(m, req_kat, sizeof(req_kat));
-	m[34] = 3;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPES_LEN,
-	       "request: odd types length -> TYPES_LEN");
-	m[34] = 0;
-	tap_ok(req_dec(m, 35) == KATLS_EXT_E_TYPES_LEN,
-	       "request: empty types list -> TYPES_LEN");
-	m[34] = 2 * KATLS_EXT_MAX_TYPES + 2;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPES_LEN,
-	       "request: 17 types -> TYPES_LEN");
-	m[34] = 6;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TRUNCATED,
-	       "request: types length beyond input -> TRUNCATED");
-	memcpy(m, req_kat, sizeof(req_kat));
-	m[37] = 0;
-	m[38] = 0;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPE,
-	       "request: type 0 -> TYPE");
-	m[38] = 4;
-	tap_ok(req_dec(m, sizeof(req_kat)) == KATLS_EXT_E_TYPE_DUP,
-	       "request: duplicate type -> TYPE_DUP");
 	m[37] = 0x12;
 	m[38] = 0x34;
 	tap_ok(katls_ext_request_decode(m, sizeof(req_kat), &d) == 0 &&
@@ -435,6 +430,45 @@ static size_t build_batch(uint8_t *out, uint32_t index, uint32_t size,
 	return n;
 }
 
+/*
+ * Malformed proofs, decoder side: the record build_batch(index, size,
+ * plen, have) must decode to KATLS_EXT_E_<err>.
+ */
+#define BAD(index, size, plen, have, err, what) \
+	{ index, size, plen, have, KATLS_EXT_E_##err, \
+	  "batch: " what " -> " #err }
+static const struct bad_batch {
+	uint32_t index, size;
+	size_t plen, have;
+	int err;
+	const char *name;
+} bad_batch[] = {
+	BAD(0, 1, 0, 0, BATCH_OF_ONE, "tree size 1 in a version 2 record"),
+	BAD(0, 0, 0, 0, BATCH_SIZE, "tree size 0"),
+	BAD(0, KATLS_MERKLE_MAX_LEAVES + 1, 17 * 64, 17 * 64, BATCH_SIZE,
+	    "tree size 65537"),
+	BAD(0xffffffffu, 0xffffffffu, 0, 0, BATCH_SIZE, "tree size 2^32-1"),
+	BAD(3, 3, 64, 64, BATCH_INDEX, "leaf index = tree size"),
+	BAD(1, 3, 127, 127, PATH_LEN, "path of 127 bytes"),
+	BAD(1, 3, 64, 64, PATH_SHORT, "one hash short"),
+	BAD(1, 3, 0, 0, PATH_SHORT, "empty path"),
+	BAD(1, 3, 192, 192, PATH_LONG, "one hash too many"),
+	{ 1, 3, 0xffc0, 0, KATLS_EXT_E_PATH_LONG,
+	  "batch: path length 0xffc0 -> PATH_LONG, nothing read" },
+};
+#undef BAD
+
+/* The simulated evidence ee ee ee ee, no aux, with proof q (or NULL). */
+static int enc_sim(const struct katls_merkle_proof *q, uint8_t *out,
+		   size_t cap)
+{
+	static const uint8_t ev[4] = { 0xee, 0xee, 0xee, 0xee };
+
+	return katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev,
+					       sizeof(ev), NULL, 0, q, out,
+					       cap);
+}
+
 static void test_batch(void)
 {
 	static uint8_t big[4096], out[4096], one[4096];
@@ -449,8 +483,7 @@ static void test_batch(void)
 		p.path[i / 64][i % 64] = i;
 	/* Known answer: leaf 1 of 3, path of 2 hashes = bytes 00..7f. */
 	len = build_batch(big, 1, 3, 128, 128);
-	n = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0,
-					    &p, out, sizeof(out));
+	n = enc_sim(&p, out, sizeof(out));
 	tap_ok(n == (int)len && !memcmp(out, big, len) &&
 	       katls_ext_evidence_size_batch(KATLS_EVIDENCE_SIM, 4, 0, &p) == len,
 	       "batch: encoding matches the documented layout (%d bytes)", n);
@@ -462,14 +495,11 @@ static void test_batch(void)
 
 	/* A batch of one is a version 1 record, byte for byte. */
 	katls_merkle_proof_single(&q);
-	n = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0,
-					    &q, out, sizeof(out));
+	n = enc_sim(&q, out, sizeof(out));
 	m = katls_ext_evidence_encode(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0, one,
 				      sizeof(one));
 	tap_ok(n > 0 && n == m && !memcmp(out, one, n) && out[0] == 1 &&
-	       katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					       0, NULL, big, sizeof(big)) == n &&
-	       !memcmp(big, one, n),
+	       enc_sim(NULL, big, sizeof(big)) == n && !memcmp(big, one, n),
 	       "batch of one: the same bytes as a version 1 record");
 	tap_ok(katls_ext_evidence_decode(one, m, &e) == 0 && e.version == 1 &&
 	       e.proof.tree_size == 1 && e.proof.leaf_index == 0 &&
@@ -477,36 +507,12 @@ static void test_batch(void)
 	       "version 1 record decodes as a batch of one");
 
 	/* Each malformed proof kind, decoder side. */
-	len = build_batch(big, 0, 1, 0, 0);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_OF_ONE,
-	       "batch: tree size 1 in a version 2 record -> BATCH_OF_ONE");
-	len = build_batch(big, 0, 0, 0, 0);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_SIZE,
-	       "batch: tree size 0 -> BATCH_SIZE");
-	len = build_batch(big, 0, KATLS_MERKLE_MAX_LEAVES + 1, 17 * 64, 17 * 64);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_SIZE,
-	       "batch: tree size 65537 -> BATCH_SIZE");
-	len = build_batch(big, 0xffffffffu, 0xffffffffu, 0, 0);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_SIZE,
-	       "batch: tree size 2^32-1 -> BATCH_SIZE");
-	len = build_batch(big, 3, 3, 64, 64);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_BATCH_INDEX,
-	       "batch: leaf index = tree size -> BATCH_INDEX");
-	len = build_batch(big, 1, 3, 127, 127);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_LEN,
-	       "batch: path of 127 bytes -> PATH_LEN");
-	len = build_batch(big, 1, 3, 64, 64);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_SHORT,
-	       "batch: one hash short -> PATH_SHORT");
-	len = build_batch(big, 1, 3, 0, 0);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_SHORT,
-	       "batch: empty path -> PATH_SHORT");
-	len = build_batch(big, 1, 3, 192, 192);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_LONG,
-	       "batch: one hash too many -> PATH_LONG");
-	len = build_batch(big, 1, 3, 0xffc0, 0);
-	tap_ok(ev_dec(big, len) == KATLS_EXT_E_PATH_LONG,
-	       "batch: path length 0xffc0 -> PATH_LONG, nothing read");
+	for (i = 0; i < sizeof(bad_batch) / sizeof(bad_batch[0]); i++) {
+		const struct bad_batch *c = &bad_batch[i];
+
+		len = build_batch(big, c->index, c->size, c->plen, c->have);
+		tap_ok(ev_dec(big, len) == c->err, "%s", c->name);
+	}
 	len = build_batch(big, 1, 3, 128, 128);
 	ok = 1;
 	for (i = 0; i < len; i++)
@@ -522,8 +528,7 @@ static void test_batch(void)
 	q.tree_size = 65536;
 	q.path_len = 16;
 	memset(q.path, 0x5a, sizeof(q.path));
-	n = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL, 0,
-					    &q, out, sizeof(out));
+	n = enc_sim(&q, out, sizeof(out));
 	tap_ok(n > 0 && katls_ext_evidence_decode(out, n, &e) == 0 &&
 	       e.proof.path_len == 16 && e.proof.tree_size == 65536,
 	       "batch: leaf 65535 of 65536 (16 hashes) round trip");
@@ -531,38 +536,24 @@ static void test_batch(void)
 	/* Encoder side: the same rules. */
 	q = p;
 	q.tree_size = 0;
-	ok = katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					     0, &q, out, sizeof(out)) ==
-	     KATLS_EXT_E_BATCH_SIZE;
+	ok = enc_sim(&q, out, sizeof(out)) == KATLS_EXT_E_BATCH_SIZE;
 	q = p;
 	q.leaf_index = 3;
-	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					      0, &q, out, sizeof(out)) ==
-	      KATLS_EXT_E_BATCH_INDEX;
+	ok &= enc_sim(&q, out, sizeof(out)) == KATLS_EXT_E_BATCH_INDEX;
 	q = p;
 	q.path_len = 1;
-	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					      0, &q, out, sizeof(out)) ==
-	      KATLS_EXT_E_PATH_SHORT;
+	ok &= enc_sim(&q, out, sizeof(out)) == KATLS_EXT_E_PATH_SHORT;
 	q = p;
 	q.path_len = 99;
-	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					      0, &q, out, sizeof(out)) ==
-	      KATLS_EXT_E_PATH_LONG &&
+	ok &= enc_sim(&q, out, sizeof(out)) == KATLS_EXT_E_PATH_LONG &&
 	      katls_ext_evidence_size_batch(KATLS_EVIDENCE_SIM, 4, 0, &q) == 0;
 	katls_merkle_proof_single(&q);
 	q.leaf_index = 1;
-	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					      0, &q, out, sizeof(out)) ==
-	      KATLS_EXT_E_BATCH_INDEX;
+	ok &= enc_sim(&q, out, sizeof(out)) == KATLS_EXT_E_BATCH_INDEX;
 	katls_merkle_proof_single(&q);
 	q.path_len = 1;
-	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					      0, &q, out, sizeof(out)) ==
-	      KATLS_EXT_E_PATH_LONG;
-	ok &= katls_ext_evidence_encode_batch(KATLS_EVIDENCE_SIM, ev, 4, NULL,
-					      0, &p, out, len - 1) ==
-	      KATLS_EXT_E_NOSPACE;
+	ok &= enc_sim(&q, out, sizeof(out)) == KATLS_EXT_E_PATH_LONG;
+	ok &= enc_sim(&p, out, len - 1) == KATLS_EXT_E_NOSPACE;
 	tap_ok(ok, "batch encode: bad size, index, path lengths, short buffer refused");
 }
 

@@ -75,14 +75,25 @@ static void reset(const char *base, const struct step *script, int n)
 
 static char big[3 * KATLS_RECORD_MAX + 100];
 
+/*
+ * katls_send(@fd, @buf, @len, @flags) against @script (@n steps; NULL:
+ * take everything), with the record and errno cleared first.
+ */
+static ssize_t run(const struct step *script, int n, int fd, const char *buf,
+		   size_t len, int flags)
+{
+	reset(buf, script, n);
+	errno = 0;
+	return katls_send(fd, buf, len, flags);
+}
+
 static void test_pieces(void)
 {
 	bool ok = true;
 	ssize_t r;
 	int i;
 
-	reset(big, NULL, 0);
-	r = katls_send(7, big, sizeof(big), MSG_NOSIGNAL);
+	r = run(NULL, 0, 7, big, sizeof(big), MSG_NOSIGNAL);
 	tap_ok(r == (ssize_t)sizeof(big), "whole buffer sent (%zd)", r);
 	tap_ok(m.calls == 4, "3 records + 100 bytes: 4 send calls (%d)",
 	       m.calls);
@@ -94,12 +105,10 @@ static void test_pieces(void)
 	tap_ok(m.contiguous && m.taken == sizeof(big),
 	       "pieces are contiguous and cover the buffer once");
 
-	reset(big, NULL, 0);
-	r = katls_send(7, big, KATLS_RECORD_MAX, 0);
+	r = run(NULL, 0, 7, big, KATLS_RECORD_MAX, 0);
 	tap_ok(r == KATLS_RECORD_MAX && m.calls == 1,
 	       "exactly one record: one send call");
-	reset(big, NULL, 0);
-	r = katls_send(7, big, 10, 0);
+	r = run(NULL, 0, 7, big, 10, 0);
 	tap_ok(r == 10 && m.calls == 1 && m.len[0] == 10,
 	       "a small message: one send call of its size");
 }
@@ -114,8 +123,7 @@ static void test_short_and_eintr(void)
 	};
 	ssize_t r;
 
-	reset(big, script, 7);
-	r = katls_send(3, big, 2 * KATLS_RECORD_MAX, 0);
+	r = run(script, 7, 3, big, 2 * KATLS_RECORD_MAX, 0);
 	tap_ok(r == 2 * KATLS_RECORD_MAX,
 	       "short writes and EINTR: all sent (%zd)", r);
 	tap_ok(m.contiguous && m.taken == 2 * KATLS_RECORD_MAX,
@@ -136,22 +144,16 @@ static void test_nonblocking(void)
 	const struct step broken_later[] = { { 0 }, { .err = EPIPE } };
 	ssize_t r;
 
-	reset(big, would_block_later, 3);
-	errno = 0;
-	r = katls_send(3, big, sizeof(big), MSG_DONTWAIT);
+	r = run(would_block_later, 3, 3, big, sizeof(big), MSG_DONTWAIT);
 	tap_ok(r == KATLS_RECORD_MAX + 500,
 	       "EAGAIN after progress: the count so far (%zd)", r);
 	tap_ok(m.calls == 3, "no send after EAGAIN (%d calls)", m.calls);
 
-	reset(big, would_block_first, 1);
-	errno = 0;
-	r = katls_send(3, big, sizeof(big), MSG_DONTWAIT);
+	r = run(would_block_first, 1, 3, big, sizeof(big), MSG_DONTWAIT);
 	tap_ok(r == -1 && errno == EAGAIN && m.calls == 1,
 	       "EAGAIN with nothing sent: -1/EAGAIN");
 
-	reset(big, broken_later, 2);
-	errno = 0;
-	r = katls_send(3, big, sizeof(big), 0);
+	r = run(broken_later, 2, 3, big, sizeof(big), 0);
 	tap_ok(r == -1 && errno == EPIPE && m.calls == 2,
 	       "another error after progress: -1 with its errno (%s)",
 	       strerror(errno));
@@ -162,22 +164,16 @@ static void test_args(void)
 	const struct step zero[] = { { .zero = true } };
 	ssize_t r;
 
-	reset(big, NULL, 0);
-	r = katls_send(3, big, 0, 0);
+	r = run(NULL, 0, 3, big, 0, 0);
 	tap_ok(r == 0 && m.calls == 0, "length 0: returns 0, no send");
-	reset(NULL, NULL, 0);
-	errno = 0;
-	r = katls_send(3, NULL, 5, 0);
+	r = run(NULL, 0, 3, NULL, 5, 0);
 	tap_ok(r == -1 && errno == EINVAL && m.calls == 0,
 	       "NULL buffer with a length: EINVAL, no send");
-	reset(NULL, NULL, 0);
-	r = katls_send(3, NULL, 0, 0);
+	r = run(NULL, 0, 3, NULL, 0, 0);
 	tap_ok(r == 0 && m.calls == 0, "NULL buffer, length 0: returns 0");
 
 	/* send(2) taking nothing of a non-empty piece: no endless loop. */
-	reset(big, zero, 1);
-	errno = 0;
-	r = katls_send(3, big, 100, 0);
+	r = run(zero, 1, 3, big, 100, 0);
 	tap_ok(r == -1 && errno == EIO && m.calls == 1,
 	       "send(2) returning 0: -1/EIO, no spinning (%d calls)", m.calls);
 }
