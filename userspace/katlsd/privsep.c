@@ -1056,28 +1056,39 @@ out:
 
 /* ---- sandbox ---- */
 
-/* One request, its answer of type want into a fresh buffer. */
+/* The largest valid status reply carrying n bytes of data. */
+#define STATUS_REP_CAP(n)	(KATLSD_IPC_HDR_LEN + 4 + (n))
+
+/*
+ * One request, its answer of type want into a fresh buffer of cap bytes:
+ * the largest answer of that type that can be valid.  A longer one is
+ * cut by the SEQPACKET socket and refused (EPROTO).  Sized per call, as
+ * every transport call of a handshake comes here: a buffer of
+ * KATLSD_IPC_MAX each time (about 100 KiB, allocated and wiped) was a
+ * tenth of the sandbox's time at 64 handshakes in flight
+ * (Documentation/performance.rst).
+ */
 static int ask(int ipc, uint32_t type, const void *a, size_t alen,
-	       const void *b, size_t blen, uint32_t want, uint8_t **buf,
-	       struct katlsd_ipc_msg *msg)
+	       const void *b, size_t blen, uint32_t want, size_t cap,
+	       uint8_t **buf, struct katlsd_ipc_msg *msg)
 {
 	int ret;
 
-	*buf = malloc(KATLSD_IPC_MAX);
+	*buf = malloc(cap);
 	if (!*buf)
 		return -ENOMEM;
 	ret = katlsd_ipc_send(ipc, type, a, alen, b, blen, NULL, 0);
 	if (!ret)
-		ret = katlsd_ipc_recv(ipc, *buf, KATLSD_IPC_MAX, msg);
+		ret = katlsd_ipc_recv(ipc, *buf, cap, msg);
 	if (!ret && msg->type != want)
 		ret = -EPROTO;
 	return ret;
 }
 
-static void ask_free(uint8_t *buf)
+static void ask_free(uint8_t *buf, size_t cap)
 {
 	if (buf) {
-		explicit_bzero(buf, KATLSD_IPC_MAX);
+		explicit_bzero(buf, cap);
 		free(buf);
 	}
 }
@@ -1093,10 +1104,10 @@ static int remote_evidence(void *arg, const uint8_t report_data[64],
 	memset(ev, 0, sizeof(*ev));
 	ret = ask(rm->ipc, KATLSD_IPC_EVIDENCE_REQ, report_data,
 		  KATLS_TSM_INBLOB_LEN, NULL, 0, KATLSD_IPC_EVIDENCE_REP,
-		  &buf, &msg);
+		  KATLSD_IPC_MAX, &buf, &msg);
 	if (!ret)
 		ret = katlsd_ipc_dec_evidence_rep(&msg, &status, ev);
-	ask_free(buf);
+	ask_free(buf, KATLSD_IPC_MAX);
 	if (ret) {
 		kerr("evidence from the monitor: %s", strerror(-ret));
 		return -EIO;
@@ -1129,7 +1140,8 @@ static int remote_sign_kind(struct katlsd_remote *rm, uint32_t kind,
 	put32(head, (uint32_t)algo);
 	put32(head + 4, kind);
 	ret = ask(rm->ipc, KATLSD_IPC_SIGN_REQ, head, sizeof(head),
-		  data->data, data->size, KATLSD_IPC_SIGN_REP, &buf, &msg);
+		  data->data, data->size, KATLSD_IPC_SIGN_REP,
+		  STATUS_REP_CAP(KATLSD_IPC_SIG_MAX), &buf, &msg);
 	if (!ret)
 		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_SIGN_REP, 0,
 						KATLSD_IPC_SIG_MAX, &status,
@@ -1145,7 +1157,7 @@ static int remote_sign_kind(struct katlsd_remote *rm, uint32_t kind,
 			status = -ENOMEM;
 		}
 	}
-	ask_free(buf);
+	ask_free(buf, STATUS_REP_CAP(KATLSD_IPC_SIG_MAX));
 	if (ret || status) {
 		kerr("signature from the monitor: %s",
 		     strerror(ret ? -ret : -status));
@@ -1205,11 +1217,11 @@ static ssize_t remote_push(gnutls_transport_ptr_t ptr, const void *data,
 	if (len > KATLSD_IPC_IO_MAX)
 		len = KATLSD_IPC_IO_MAX;
 	ret = ask(rm->ipc, KATLSD_IPC_SEND_REQ, data, len, NULL, 0,
-		  KATLSD_IPC_SEND_REP, &buf, &msg);
+		  KATLSD_IPC_SEND_REP, STATUS_REP_CAP(0), &buf, &msg);
 	if (!ret)
 		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_SEND_REP,
 						(int32_t)len, 0, &st, &none);
-	ask_free(buf);
+	ask_free(buf, STATUS_REP_CAP(0));
 	if (ret || st <= 0) {
 		errno = ret ? EIO : st ? -st : EIO;
 		return -1;
@@ -1230,13 +1242,13 @@ static ssize_t remote_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 	if (!max)
 		return 0;
 	ret = ask(rm->ipc, KATLSD_IPC_RECV_REQ, &max, 4, NULL, 0,
-		  KATLSD_IPC_RECV_REP, &buf, &msg);
+		  KATLSD_IPC_RECV_REP, STATUS_REP_CAP(max), &buf, &msg);
 	if (!ret)
 		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_RECV_REP, 0,
 						max, &st, &got);
 	if (!ret && !st)
 		memcpy(data, got.data, got.size);
-	ask_free(buf);
+	ask_free(buf, STATUS_REP_CAP(max));
 	if (ret || st) {
 		errno = ret ? EIO : -st;
 		return -1;
@@ -1254,11 +1266,11 @@ static int remote_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	int ret, st = -EIO;
 
 	ret = ask(rm->ipc, KATLSD_IPC_POLL_REQ, &w, 4, NULL, 0,
-		  KATLSD_IPC_POLL_REP, &buf, &msg);
+		  KATLSD_IPC_POLL_REP, STATUS_REP_CAP(0), &buf, &msg);
 	if (!ret)
 		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_POLL_REP, 1,
 						0, &st, &none);
-	ask_free(buf);
+	ask_free(buf, STATUS_REP_CAP(0));
 	if (ret || st < 0) {
 		errno = ret ? EIO : -st;
 		return -1;
