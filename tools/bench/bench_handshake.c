@@ -51,6 +51,9 @@
  * clients with requests against the same pairs without katls.  Must run
  * while no katlsd runs (a forked listener keeps the requests pending).
  *
+ * -M attested|bare: only that mode, at the first count of -i, and no other
+ * phase (the workload of tools/bench/hs.sh's profile).
+ *
  * CSV columns: mode,inflight,handshakes,seconds,rate,p50_ms,p99_ms,errors
  * (mem rows: mode "mem", inflight N, rate = bytes per pending socket).
  */
@@ -70,6 +73,7 @@ static double opt_secs = 3.0;
 static int opt_workers = 64;
 static const char *opt_policy = "sim-demo";
 static const char *opt_post_policy;	/* -P: binding = post */
+static int opt_only = -1;	/* -M: that mode at the first -i count, nothing else */
 static const char *cur_policy;		/* what slot_start() asks for */
 static int opt_delay_ms = 2000;
 static int opt_quote_ms = 50;
@@ -604,6 +608,11 @@ static int cmd_run(int *inflights, int ninf)
 	int i;
 
 	pool_start(opt_workers);
+	if (opt_only >= 0) {	/* a profile's workload (tools/bench/hs.sh) */
+		run_one(opt_only, inflights[0]);
+		pool_stop();
+		return 0;
+	}
 	for (i = 0; i < ninf; i++) {
 		/* Alternate which mode goes first. */
 		if (i % 2) {
@@ -740,6 +749,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: bench_handshake run [-t SECS] [-w WORKERS] [-p POLICY] [-i LIST] [-d DELAY_MS]\n"
 		"                           [-q QUOTE_MS] [-l KATLSD_LOG] [-P POST_POLICY] [-o CSV]\n"
+		"                           [-M attested|bare]\n"
 		"       bench_handshake mem [-n N] [-o CSV]\n");
 	exit(2);
 }
@@ -755,7 +765,7 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "t:w:p:i:d:q:l:o:n:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:w:p:i:d:q:l:o:n:P:M:")) != -1) {
 		switch (opt) {
 		case 't':
 			opt_secs = strtod(optarg, NULL);
@@ -772,6 +782,14 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			opt_post_policy = optarg;
+			break;
+		case 'M':
+			if (!strcmp(optarg, "attested"))
+				opt_only = M_ATTESTED;
+			else if (!strcmp(optarg, "bare"))
+				opt_only = M_BARE;
+			else
+				usage();
 			break;
 		case 'd':
 			opt_delay_ms = atoi(optarg);

@@ -12,7 +12,12 @@ top=$(cd "$here/../.." && pwd)
 csv=$out/handshake.csv
 rm -f "$csv"
 
-"$here/build/bench_handshake" mem -n 1000 -o "$csv" || echo "hs.sh: mem failed"
+# BENCH_HS_PROFILE=1: no benchmark; a system-wide perf profile (cpu-clock:
+# TCG has no PMU) of attested, then bare handshakes at 64 in flight with
+# instant quotes, into OUTDIR/profile-hs-{attested,bare}.{data,txt,log}.
+profile=${BENCH_HS_PROFILE:-0}
+[ "$profile" = 1 ] || "$here/build/bench_handshake" mem -n 1000 -o "$csv" ||
+	echo "hs.sh: mem failed"
 
 [ -e /sys/module/katls_sim_tsm ] || { echo "hs.sh: no katls_sim_tsm loaded"; exit 1; }
 d=$(mktemp -d)
@@ -49,9 +54,29 @@ while ! grep -q "started" "$d/log" && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 rc=0
-"$here/build/bench_handshake" run -t "${BENCH_HS_SECS:-2}" -w $workers \
-	-p sim-demo -P sim-post -q "${BENCH_HS_QUOTE_MS:-50}" -l "$d/log" \
-	-o "$csv" || rc=1
+if [ "$profile" = 1 ]; then
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	for m in attested bare; do
+		p=$out/profile-hs-$m
+		perf record -q -a -F 499 -e cpu-clock -o "$p.data" -- \
+			"$here/build/bench_handshake" run -M $m -i 64 -q 0 \
+			-t "${BENCH_HS_SECS:-4}" -w $workers -p sim-demo \
+			>"$p.log" 2>&1 || rc=1
+		echo "== $m: $(grep -E "^$m " "$p.log" | head -1)"
+		for sort in comm comm,dso comm,dso,sym; do
+			echo "-- by $sort"
+			perf report -i "$p.data" --stdio --no-children \
+				--sort $sort --percent-limit 1 2>/dev/null |
+				grep -E '^ +[0-9]'
+		done >"$p.txt"
+		cat "$p.txt"
+	done
+else
+	"$here/build/bench_handshake" run -t "${BENCH_HS_SECS:-2}" -w $workers \
+		-p sim-demo -P sim-post -q "${BENCH_HS_QUOTE_MS:-50}" \
+		-l "$d/log" -o "$csv" || rc=1
+fi
 kill -TERM $pid
 sleep 0.5
 echo "hs.sh: katlsd log (tail):"
