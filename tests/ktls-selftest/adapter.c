@@ -156,12 +156,7 @@ static void agent_child(int ready, ino_t ino,
 	memcpy(&d.keys.tx, key, len);
 	memcpy(&d.keys.rx, key, len);
 	d.keys.len = len;
-	d.summary.evidence_type = KATLS_EVIDENCE_SIM;
-	d.summary.binding_level = KATLS_BINDING_L2;
-	memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
-	memset(d.summary.measurement, 0x3e, 48);
-	d.summary.measurement_len = 48;
-	strcpy(d.summary.policy, "ktls-selftest");
+	test_summary(&d.summary, "ktls-selftest");
 	err = -katls_agent_done(&ag.k, &d);
 	katls_agent_done_wipe(&d);
 	close(ag.fd);

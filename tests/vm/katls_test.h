@@ -239,6 +239,21 @@ static inline int agent_accept(struct agent *a)
 }
 
 /*
+ * The summary every test agent reports: sim evidence at level 2, fixed
+ * digest and measurement, and the policy name given.
+ */
+static inline void test_summary(struct katls_agent_summary *s,
+				const char *policy)
+{
+	s->evidence_type = KATLS_EVIDENCE_SIM;
+	s->binding_level = KATLS_BINDING_L2;
+	memset(s->digest, 0xd1, sizeof(s->digest));
+	memset(s->measurement, 0x3e, 48);
+	s->measurement_len = 48;
+	snprintf(s->policy, sizeof(s->policy), "%s", policy);
+}
+
+/*
  * DONE for request id.  status 0 sends a summary and the fixed keys for
  * role (client: tx dir 0, rx dir 1) and max_age_ms (0: no maximum
  * connection age, KATLS_A_MAX_AGE_MS).  Returns 0 or the errno.
@@ -253,12 +268,7 @@ static inline int agent_done_age(struct agent *a, uint64_t id, uint32_t status,
 		d.keys.tx.aes128 = test_key(role == KATLS_ROLE_CLIENT ? 0 : 1);
 		d.keys.rx.aes128 = test_key(role == KATLS_ROLE_CLIENT ? 1 : 0);
 		d.keys.len = sizeof(d.keys.tx.aes128);
-		d.summary.evidence_type = KATLS_EVIDENCE_SIM;
-		d.summary.binding_level = KATLS_BINDING_L2;
-		memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
-		memset(d.summary.measurement, 0x3e, 48);
-		d.summary.measurement_len = 48;
-		strcpy(d.summary.policy, "test-policy");
+		test_summary(&d.summary, "test-policy");
 		d.max_age_ms = max_age_ms;
 	}
 	ret = katls_agent_done(&a->k, &d);

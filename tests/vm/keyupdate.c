@@ -141,12 +141,7 @@ static void agent_child(void)
 		agent_done(&ag, ag.id, EPROTO, 0);
 		_exit(102);
 	}
-	d.summary.evidence_type = KATLS_EVIDENCE_SIM;
-	d.summary.binding_level = KATLS_BINDING_L2;
-	memset(d.summary.digest, 0xd1, sizeof(d.summary.digest));
-	memset(d.summary.measurement, 0x3e, 48);
-	d.summary.measurement_len = 48;
-	strcpy(d.summary.policy, "keyupdate");
+	test_summary(&d.summary, "keyupdate");
 	err = -katls_agent_done(&ag.k, &d);
 	katls_agent_done_wipe(&d);
 	gnutls_deinit(s);	/* no close_notify: the socket is the app's */
