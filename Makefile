@@ -49,7 +49,8 @@ deps:
 # genuine reports of the debug kernel (host only, a second).
 unit:
 	@rc=0; $(MAKE) -C userspace check || rc=1; \
-	tools/debugk/test-scan-log || rc=1; exit $$rc
+	tools/debugk/test-scan-log || rc=1; \
+	tools/lib/test-check-stages || rc=1; exit $$rc
 
 # Both need Debian's linux-source-6.12: the generated netlink files are
 # checked against its ynl-gen-c.py ("ynl-gen: N passed, N failed"), then
