@@ -479,6 +479,9 @@ static int setup_session(gnutls_session_t s, struct hs_ctx *ctx)
 	if (p->transport) {
 		gnutls_transport_set_ptr(s, p->transport->ptr);
 		gnutls_transport_set_push_function(s, p->transport->push);
+		if (p->transport->vec_push)
+			gnutls_transport_set_vec_push_function(
+				s, p->transport->vec_push);
 		gnutls_transport_set_pull_function(s, p->transport->pull);
 		gnutls_transport_set_pull_timeout_function(
 			s, p->transport->pull_timeout);
@@ -568,7 +571,9 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 		 !ctx.client_ev_sent)
 		hs_fail_alert(&ctx, GNUTLS_A_ACCESS_DENIED, EACCES,
 			      "the server asked for our evidence, which was never accepted");
-	else if (gnutls_record_check_pending(s))
+	else if (gnutls_record_check_pending(s) ||
+		 (p->transport && p->transport->pending &&
+		  p->transport->pending(p->transport->ptr)))
 		hs_fail_alert(&ctx, GNUTLS_A_UNEXPECTED_MESSAGE, EPROTO,
 			      "records buffered in GnuTLS; kTLS cannot take them over");
 	else if ((ret = katls_gnutls_export_keys(s, &r->keys)) < 0)

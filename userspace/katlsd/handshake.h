@@ -103,8 +103,11 @@ struct katlsd_hs_ops {
  */
 struct katlsd_transport {
 	gnutls_push_func push;
+	gnutls_vec_push_func vec_push;	/* NULL: push alone */
 	gnutls_pull_func pull;
 	gnutls_pull_timeout_func pull_timeout;
+	/* bytes read from the socket that GnuTLS has not taken; NULL: none */
+	size_t (*pending)(gnutls_transport_ptr_t ptr);
 	gnutls_transport_ptr_t ptr;
 };
 

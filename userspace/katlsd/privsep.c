@@ -670,7 +670,7 @@ int katlsd_ipc_dec_status_rep(const struct katlsd_ipc_msg *m, uint32_t type,
 	memcpy(&st, m->payload, 4);
 	if (st > max_status || st < -4095)
 		return -EPROTO;
-	if (m->len > 4 && (st || m->len - 4 > max_data))
+	if (m->len > 4 && (st != max_status || m->len - 4 > max_data))
 		return -EPROTO;
 	*status = st;
 	data->data = (unsigned char *)m->payload + 4;
@@ -838,38 +838,69 @@ static int wait_fd(int fd, short ev, int ms)
 	return n;
 }
 
-static int serve_recv(struct katlsd_monitor *m, int ipc,
-		      const struct katlsd_ipc_msg *msg, uint8_t *buf)
+/* The wait of a RECORD_REQ, bounded by the deadline; -1: none. */
+static int wait_bound(const struct katlsd_monitor *m, uint32_t ms)
 {
-	uint32_t max;
+	int left = left_ms(m);
+
+	if (ms != GNUTLS_INDEFINITE_TIMEOUT && ms <= INT32_MAX &&
+	    (left < 0 || (int)ms < left))
+		left = (int)ms;
+	return left;
+}
+
+/*
+ * Read one TLS record into buf: the header, then what its length field
+ * says (the header alone if that is over KATLSD_IPC_RECORD_MAX).  Never
+ * a byte past the record.  1 with *have bytes (fewer than a record, 0
+ * included: the peer closed), or -errno (-EAGAIN: the deadline passed).
+ */
+static int read_record(struct katlsd_monitor *m, uint8_t *buf, size_t *have)
+{
+	size_t want = KATLSD_TLS_HDR_LEN;
+	ssize_t n;
+	int st;
+
+	*have = 0;
+	while (*have < want) {
+		n = recv(m->fd, buf + *have, want - *have, MSG_DONTWAIT);
+		if (n == 0)
+			return 1;
+		if (n > 0) {
+			*have += (size_t)n;
+			if (*have == KATLSD_TLS_HDR_LEN) {
+				size_t len = (size_t)buf[3] << 8 | buf[4];
+
+				if (KATLSD_TLS_HDR_LEN + len <=
+				    KATLSD_IPC_RECORD_MAX)
+					want += len;
+			}
+			continue;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		st = wait_fd(m->fd, POLLIN, left_ms(m));
+		if (st <= 0)
+			return st ? st : -EAGAIN;
+	}
+	return 1;
+}
+
+static int serve_record(struct katlsd_monitor *m, int ipc,
+			const struct katlsd_ipc_msg *msg, uint8_t *buf)
+{
+	size_t have = 0;
 	int32_t st;
-	ssize_t n = 0;
 
 	if (msg->len != 4)
 		return -EPROTO;
-	max = get32(msg->payload);
-	if (!max || max > KATLSD_IPC_IO_MAX)
-		return -EPROTO;
-	for (;;) {
-		st = wait_fd(m->fd, POLLIN, left_ms(m));
-		if (st <= 0) {
-			st = st ? st : -EAGAIN;
-			break;
-		}
-		n = recv(m->fd, buf, max, MSG_DONTWAIT);
-		if (n >= 0) {
-			st = 0;
-			break;
-		}
-		if (errno != EAGAIN && errno != EINTR) {
-			st = -errno;
-			break;
-		}
-	}
-	if (st)
-		n = 0;
-	return katlsd_ipc_send(ipc, KATLSD_IPC_RECV_REP, &st, 4, buf,
-			       (size_t)n, NULL, 0);
+	st = wait_fd(m->fd, POLLIN, wait_bound(m, get32(msg->payload)));
+	if (st > 0)
+		st = read_record(m, buf, &have);
+	if (st != 1)
+		have = 0;
+	return katlsd_ipc_send(ipc, KATLSD_IPC_RECORD_REP, &st, 4, buf, have,
+			       NULL, 0);
 }
 
 static int serve_send(struct katlsd_monitor *m, int ipc,
@@ -902,25 +933,6 @@ static int serve_send(struct katlsd_monitor *m, int ipc,
 	if (!st || off)
 		st = (int32_t)off;
 	return katlsd_ipc_send(ipc, KATLSD_IPC_SEND_REP, &st, 4, NULL, 0,
-			       NULL, 0);
-}
-
-static int serve_poll(struct katlsd_monitor *m, int ipc,
-		      const struct katlsd_ipc_msg *msg)
-{
-	uint32_t ms;
-	int left;
-	int32_t st;
-
-	if (msg->len != 4)
-		return -EPROTO;
-	ms = get32(msg->payload);
-	left = left_ms(m);
-	if (ms != GNUTLS_INDEFINITE_TIMEOUT && ms <= INT32_MAX &&
-	    (left < 0 || (int)ms < left))
-		left = (int)ms;
-	st = wait_fd(m->fd, POLLIN, left);
-	return katlsd_ipc_send(ipc, KATLSD_IPC_POLL_REP, &st, 4, NULL, 0,
 			       NULL, 0);
 }
 
@@ -993,14 +1005,14 @@ int katlsd_monitor_serve(struct katlsd_monitor *m, int ipc)
 			}
 			ret = serve_sign(m, ipc, &msg);
 			break;
-		case KATLSD_IPC_RECV_REQ:
-			ret = serve_recv(m, ipc, &msg, buf + KATLSD_IPC_HDR_LEN);
+		case KATLSD_IPC_RECORD_REQ:
+			m->io_calls++;
+			ret = serve_record(m, ipc, &msg,
+					   buf + KATLSD_IPC_HDR_LEN);
 			break;
 		case KATLSD_IPC_SEND_REQ:
+			m->io_calls++;
 			ret = serve_send(m, ipc, &msg);
-			break;
-		case KATLSD_IPC_POLL_REQ:
-			ret = serve_poll(m, ipc, &msg);
 			break;
 		case KATLSD_IPC_FAILED:
 			if (m->done_sent || katlsd_ipc_dec_result(&msg, &r) ||
@@ -1205,22 +1217,19 @@ static int remote_info(gnutls_privkey_t key, unsigned int flags,
 	return GNUTLS_E_UNKNOWN_PK_ALGORITHM;
 }
 
-static ssize_t remote_push(gnutls_transport_ptr_t ptr, const void *data,
-			   size_t len)
+static ssize_t remote_send(struct katlsd_remote *rm, const void *a,
+			   size_t alen)
 {
-	struct katlsd_remote *rm = ptr;
 	struct katlsd_ipc_msg msg;
 	gnutls_datum_t none;
 	uint8_t *buf = NULL;
 	int ret, st = -EIO;
 
-	if (len > KATLSD_IPC_IO_MAX)
-		len = KATLSD_IPC_IO_MAX;
-	ret = ask(rm->ipc, KATLSD_IPC_SEND_REQ, data, len, NULL, 0,
+	ret = ask(rm->ipc, KATLSD_IPC_SEND_REQ, a, alen, NULL, 0,
 		  KATLSD_IPC_SEND_REP, STATUS_REP_CAP(0), &buf, &msg);
 	if (!ret)
 		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_SEND_REP,
-						(int32_t)len, 0, &st, &none);
+						(int32_t)alen, 0, &st, &none);
 	ask_free(buf, STATUS_REP_CAP(0));
 	if (ret || st <= 0) {
 		errno = ret ? EIO : st ? -st : EIO;
@@ -1229,53 +1238,120 @@ static ssize_t remote_push(gnutls_transport_ptr_t ptr, const void *data,
 	return st;
 }
 
-static ssize_t remote_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+static ssize_t remote_push(gnutls_transport_ptr_t ptr, const void *data,
+			   size_t len)
 {
-	struct katlsd_remote *rm = ptr;
+	if (len > KATLSD_IPC_IO_MAX)
+		len = KATLSD_IPC_IO_MAX;
+	return remote_send(ptr, data, len);
+}
+
+/*
+ * Every record GnuTLS has queued (a whole flight) in one SEND, up to
+ * KATLSD_IPC_IO_MAX; GnuTLS pushes what a short write left over again.
+ */
+static ssize_t remote_vec_push(gnutls_transport_ptr_t ptr,
+			       const giovec_t *iov, int iovcnt)
+{
+	uint8_t *flight;
+	size_t len = 0;
+	ssize_t n;
+	int i;
+
+	if (iovcnt == 1)
+		return remote_push(ptr, iov[0].iov_base, iov[0].iov_len);
+	for (i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len > KATLSD_IPC_IO_MAX)
+		len = KATLSD_IPC_IO_MAX;
+	if (!len)
+		return 0;
+	flight = malloc(len);
+	if (!flight) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0, n = 0; i < iovcnt && (size_t)n < len; i++) {
+		size_t k = iov[i].iov_len;
+
+		if (k > len - (size_t)n)
+			k = len - (size_t)n;
+		memcpy(flight + n, iov[i].iov_base, k);
+		n += (ssize_t)k;
+	}
+	n = remote_send(ptr, flight, len);
+	explicit_bzero(flight, len);
+	free(flight);
+	return n;
+}
+
+/*
+ * Ask the monitor for the next record, waiting at most ms: 1 a record
+ * (or the peer's close) is kept, 0 the wait passed, -1 with errno.
+ */
+static int remote_record(struct katlsd_remote *rm, uint32_t ms)
+{
 	struct katlsd_ipc_msg msg;
 	gnutls_datum_t got;
 	uint8_t *buf = NULL;
-	uint32_t max;
 	int ret, st = -EIO;
 
-	max = len > KATLSD_IPC_IO_MAX ? KATLSD_IPC_IO_MAX : (uint32_t)len;
-	if (!max)
-		return 0;
-	ret = ask(rm->ipc, KATLSD_IPC_RECV_REQ, &max, 4, NULL, 0,
-		  KATLSD_IPC_RECV_REP, STATUS_REP_CAP(max), &buf, &msg);
+	ret = ask(rm->ipc, KATLSD_IPC_RECORD_REQ, &ms, 4, NULL, 0,
+		  KATLSD_IPC_RECORD_REP, STATUS_REP_CAP(KATLSD_IPC_RECORD_MAX),
+		  &buf, &msg);
 	if (!ret)
-		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_RECV_REP, 0,
-						max, &st, &got);
-	if (!ret && !st)
-		memcpy(data, got.data, got.size);
-	ask_free(buf, STATUS_REP_CAP(max));
-	if (ret || st) {
-		errno = ret ? EIO : -st;
-		return -1;
+		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_RECORD_REP, 1,
+						KATLSD_IPC_RECORD_MAX, &st,
+						&got);
+	if (!ret && st == 1) {
+		memcpy(rm->rec, got.data, got.size);
+		rm->rec_off = 0;
+		rm->rec_len = got.size;
+		rm->rec_eof = !got.size;
 	}
-	return (ssize_t)got.size;
-}
-
-static int remote_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
-{
-	struct katlsd_remote *rm = ptr;
-	struct katlsd_ipc_msg msg;
-	gnutls_datum_t none;
-	uint8_t *buf = NULL;
-	uint32_t w = ms;
-	int ret, st = -EIO;
-
-	ret = ask(rm->ipc, KATLSD_IPC_POLL_REQ, &w, 4, NULL, 0,
-		  KATLSD_IPC_POLL_REP, STATUS_REP_CAP(0), &buf, &msg);
-	if (!ret)
-		ret = katlsd_ipc_dec_status_rep(&msg, KATLSD_IPC_POLL_REP, 1,
-						0, &st, &none);
-	ask_free(buf, STATUS_REP_CAP(0));
+	ask_free(buf, STATUS_REP_CAP(KATLSD_IPC_RECORD_MAX));
 	if (ret || st < 0) {
 		errno = ret ? EIO : -st;
 		return -1;
 	}
 	return st;
+}
+
+static ssize_t remote_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	struct katlsd_remote *rm = ptr;
+	size_t n;
+
+	if (rm->rec_off == rm->rec_len && !rm->rec_eof &&
+	    remote_record(rm, GNUTLS_INDEFINITE_TIMEOUT) < 0)
+		return -1;
+	n = rm->rec_len - rm->rec_off;
+	if (n > len)
+		n = len;
+	memcpy(data, rm->rec + rm->rec_off, n);
+	rm->rec_off += n;
+	if (rm->rec_off == rm->rec_len) {
+		explicit_bzero(rm->rec, rm->rec_len);
+		rm->rec_off = rm->rec_len = 0;
+	}
+	return (ssize_t)n;	/* 0: the peer closed */
+}
+
+static int remote_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct katlsd_remote *rm = ptr;
+
+	if (rm->rec_off < rm->rec_len || rm->rec_eof)
+		return 1;
+	return remote_record(rm, ms);
+}
+
+/* Bytes of the last record GnuTLS has not taken: 0 after a whole record. */
+static size_t remote_pending(gnutls_transport_ptr_t ptr)
+{
+	const struct katlsd_remote *rm = ptr;
+
+	return rm->rec_len - rm->rec_off;
 }
 
 void katlsd_remote_init(struct katlsd_remote *rm, int ipc)
@@ -1285,6 +1361,8 @@ void katlsd_remote_init(struct katlsd_remote *rm, int ipc)
 	rm->evsrc.get = remote_evidence;
 	rm->evsrc.arg = rm;
 	rm->transport.push = remote_push;
+	rm->transport.vec_push = remote_vec_push;
+	rm->transport.pending = remote_pending;
 	rm->transport.pull = remote_pull;
 	rm->transport.pull_timeout = remote_pull_timeout;
 	rm->transport.ptr = rm;

@@ -26,20 +26,29 @@
  *   SIGN_REQ      algo, kind, data SIGN_REP      status, signature
  *   FAILED        result           ACK           (DONE has been sent)
  *   RESULT        result           (none: the sandbox exits)
- *   RECV_REQ      max bytes        RECV_REP      status, 0..max bytes
+ *   RECORD_REQ    wait ms          RECORD_REP    status, one TLS record
  *   SEND_REQ      bytes            SEND_REP      bytes sent or -errno
- *   POLL_REQ      ms               POLL_REP      1 readable, 0, or -errno
  *
  * EVIDENCE_REP carries the batch proof (leaf index, tree size, audit
  * path) too.  The same framing links each worker to the parent's quote
  * broker (broker.h): BROKER_REQ binder[64] + deadline, EVIDENCE_REP back.
  *
  * The kernel lets only the accepting process touch a socket under
- * handshake, so the monitor moves the TLS records: it copies exactly the
- * bytes the sandbox's GnuTLS asks for (a RECV never reads past what
- * GnuTLS wants, so the records after Finished stay queued for kTLS) and
- * never looks into them.  It waits at most until the request's deadline;
- * past it a RECV or SEND fails with EAGAIN.
+ * handshake, so the monitor moves the TLS records.  A RECORD_REQ waits
+ * up to its wait (GNUTLS_INDEFINITE_TIMEOUT: no limit of its own) for
+ * the socket to become readable, then reads exactly one TLS record:
+ * the 5-byte header, then as many bytes as its length field says, never
+ * a byte more, so the records after Finished stay queued for kTLS.  The
+ * length field is the only thing the monitor reads in a record; over
+ * KATLSD_IPC_RECORD_MAX it returns the header alone (GnuTLS refuses
+ * it).  RECORD_REP's status: 0 the wait passed with nothing to read; 1
+ * the bytes follow (none: the peer closed; fewer than a record: it
+ * closed within one); -errno.  The sandbox keeps the record and hands
+ * GnuTLS its pieces (the header, then the rest): one round trip per
+ * record instead of a pull and a poll for each piece.  A SEND_REQ
+ * carries every record GnuTLS has queued (a flight), up to
+ * KATLSD_IPC_IO_MAX.  The monitor waits at most until the request's
+ * deadline; past it a RECORD or SEND fails with EAGAIN.
  *
  * Limits the monitor enforces whatever the sandbox asks: one quote and
  * one signature per request, both only in the server role (a policy with
@@ -83,12 +92,10 @@ enum katlsd_ipc_type {
 	KATLSD_IPC_FAILED,
 	KATLSD_IPC_ACK,
 	KATLSD_IPC_RESULT,
-	KATLSD_IPC_RECV_REQ,
-	KATLSD_IPC_RECV_REP,
+	KATLSD_IPC_RECORD_REQ,
+	KATLSD_IPC_RECORD_REP,
 	KATLSD_IPC_SEND_REQ,
 	KATLSD_IPC_SEND_REP,
-	KATLSD_IPC_POLL_REQ,
-	KATLSD_IPC_POLL_REP,
 	KATLSD_IPC_BROKER_REQ,		/* worker -> parent (broker.h) */
 	KATLSD_IPC_SLOT_REQ,		/* pool worker -> parent (+ an fd) */
 	KATLSD_IPC_SLOT_REP,		/* parent -> pool worker */
@@ -98,7 +105,13 @@ enum katlsd_ipc_type {
 
 #define KATLSD_IPC_HDR_LEN	8
 #define KATLSD_IPC_SIG_MAX	1024	/* RSA-8192 is 1024 bytes */
-#define KATLSD_IPC_IO_MAX	65536	/* one RECV or SEND */
+#define KATLSD_IPC_IO_MAX	65536	/* one SEND */
+/*
+ * One record: the header and the largest ciphertext of any TLS version
+ * (RFC 5246 6.2.3: 2^14 + 2048; TLS 1.3's bound is lower).
+ */
+#define KATLSD_TLS_HDR_LEN	5
+#define KATLSD_IPC_RECORD_MAX	(KATLSD_TLS_HDR_LEN + 16384 + 2048)
 #define KATLSD_IPC_SIGN_DATA_MAX 256	/* a CertificateVerify input */
 /*
  * The largest message: an EVIDENCE_REP with the longest audit path and
@@ -108,6 +121,9 @@ enum katlsd_ipc_type {
 				 4 + 4 + KATLS_MERKLE_MAX_PATH * \
 				 KATLS_MERKLE_HASH_LEN + \
 				 KATLS_TSM_OUTBLOB_MAX + KATLS_TSM_AUXBLOB_MAX)
+_Static_assert(KATLSD_IPC_HDR_LEN + 4 + KATLSD_IPC_RECORD_MAX <= KATLSD_IPC_MAX &&
+	       KATLSD_IPC_HDR_LEN + KATLSD_IPC_IO_MAX <= KATLSD_IPC_MAX,
+	       "a record or a SEND fits in one IPC message");
 
 /** struct katlsd_ipc_msg - one received message (payload points into buf) */
 struct katlsd_ipc_msg {
@@ -175,7 +191,8 @@ bool katlsd_ipc_sign_ok(uint32_t algo, uint32_t kind,
 			const gnutls_datum_t *data);
 /*
  * A reply "i32 status, then data": status in -4095..max_status; data only
- * with status 0 (SIGN_REP, RECV_REP) and at most max_data bytes.
+ * with status max_status (SIGN_REP: 0, RECORD_REP: 1) and at most
+ * max_data bytes.
  */
 int katlsd_ipc_dec_status_rep(const struct katlsd_ipc_msg *m, uint32_t type,
 			      int32_t max_status, size_t max_data,
@@ -273,6 +290,7 @@ struct katlsd_monitor {
 	void *done_arg;
 
 	unsigned int quotes, signatures;
+	unsigned int io_calls;	/* RECORD and SEND requests served */
 	bool done_sent;
 	int done_ret;
 	struct timespec deadline;	/* set by katlsd_monitor_serve */
@@ -298,6 +316,10 @@ struct katlsd_remote {
 	unsigned int bits;
 	struct katlsd_evidence_source evsrc;
 	struct katlsd_transport transport;
+	/* the record the monitor read last; GnuTLS pulls it in pieces */
+	size_t rec_off, rec_len;
+	bool rec_eof;			/* the peer closed */
+	uint8_t rec[KATLSD_IPC_RECORD_MAX];
 };
 
 void katlsd_remote_init(struct katlsd_remote *rm, int ipc);

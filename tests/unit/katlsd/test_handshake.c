@@ -485,11 +485,19 @@ static void sandbox_checks(const struct katlsd_hs_params *p)
 		_exit(45);
 }
 
+/* The result, then how many record-relay requests the monitor served. */
+struct privsep_out {
+	int fd;
+	const struct katlsd_monitor *m;
+};
+
 static int privsep_done(void *arg, const struct katlsd_hs_result *r)
 {
-	int out = *(int *)arg;
+	const struct privsep_out *po = arg;
+	uint32_t io = po->m->io_calls;
 
-	return write(out, r, sizeof(*r)) == sizeof(*r) ? 0 : -EIO;
+	return write(po->fd, r, sizeof(*r)) == sizeof(*r) &&
+	       write(po->fd, &io, sizeof(io)) == sizeof(io) ? 0 : -EIO;
 }
 
 static void serve_privsep(struct katlsd_hs_params *p, int out)
@@ -497,9 +505,10 @@ static void serve_privsep(struct katlsd_hs_params *p, int out)
 	struct katlsd_monitor m = {
 		.fd = p->fd, .timeout_ms = p->timeout_ms,
 		.evsrc = p->evsrc, .server = true,
-		.done = privsep_done, .done_arg = &out,
+		.done = privsep_done,
 		.binding = katls_policy_binding(p->policy),
 	};
+	struct privsep_out po = { out, &m };
 	gnutls_certificate_credentials_t creds = p->server_creds;
 	gnutls_pk_algorithm_t pk = GNUTLS_PK_UNKNOWN;
 	struct katlsd_sandbox sb = { 0 };
@@ -512,6 +521,7 @@ static void serve_privsep(struct katlsd_hs_params *p, int out)
 		_exit(2);
 	if (m.key)
 		pk = gnutls_privkey_get_pk_algorithm(m.key, &bits);
+	m.done_arg = &po;
 	if (katlsd_sandbox_user(&sb) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
 		_exit(2);
@@ -609,6 +619,7 @@ static void serve(const struct scenario *sc, int fd, int out)
 struct outcome {
 	struct katlsd_hs_result cli, srv;
 	bool have_srv;
+	uint32_t srv_io;		/* privsep: record-relay requests */
 	int plain_ret, plain_alert;
 };
 
@@ -648,6 +659,10 @@ static int run(const struct scenario *sc, struct outcome *o)
 	if (sc->server != PEER_SILENT)
 		o->have_srv = read(pipefd[0], &o->srv, sizeof(o->srv)) ==
 			      sizeof(o->srv);
+	if (o->have_srv && sc->privsep &&
+	    read(pipefd[0], &o->srv_io, sizeof(o->srv_io)) !=
+	    sizeof(o->srv_io))
+		o->have_srv = false;
 	if (sc->server == PEER_PLAIN && o->have_srv) {
 		/* the plain server's result, see serve() */
 		o->plain_ret = -o->srv.status;
@@ -737,6 +752,21 @@ static void expect_success(const struct scenario *sc)
 	tap_ok(o.cli.status == 0 && fail_calls == 0,
 	       "%s: client succeeds, on_failure not called", sc->name);
 	tap_ok(o.have_srv && o.srv.status == 0, "%s: server succeeds", sc->name);
+	/*
+	 * The record relay costs one request per record received and one
+	 * per flight sent: intra, the server receives ClientHello,
+	 * ChangeCipherSpec and Finished and sends two flights (5; a pull
+	 * and a poll for each header and body, and a push per record, made
+	 * 18); post-handshake and mutual exchanges add their records.
+	 */
+	if (sc->privsep) {
+		uint32_t max_io = sc->mutual ? 12 :
+				  sc->level == KATLS_BINDING_L3 ? 8 : 5;
+
+		tap_ok(o.srv_io && o.srv_io <= max_io,
+		       "%s: the record relay took %u round trips (at most %u)",
+		       sc->name, o.srv_io, max_io);
+	}
 	len = o.cli.keys.len;
 	tap_ok(len && len == o.srv.keys.len &&
 	       o.cli.keys.tx.info.version == TLS_1_3_VERSION,

@@ -361,7 +361,7 @@ static int fake_evidence(void *arg, const uint8_t rd[64],
 /* issue 14: the binding of the request's policy (monitor limits) */
 static enum katls_policy_binding mon_binding;
 
-static int start_monitor(bool server, pid_t *pid)
+static int start_monitor_peer(bool server, pid_t *pid, int *peer)
 {
 	static const struct katlsd_evidence_source src = { fake_evidence, NULL };
 	int sp[2], tcp[2];
@@ -386,8 +386,16 @@ static int start_monitor(bool server, pid_t *pid)
 	}
 	close(sp[1]);
 	close(tcp[0]);
-	close(tcp[1]);
+	if (peer)
+		*peer = tcp[1];
+	else
+		close(tcp[1]);
 	return sp[0];
+}
+
+static int start_monitor(bool server, pid_t *pid)
+{
+	return start_monitor_peer(server, pid, NULL);
 }
 
 static int end_monitor(int ipc, pid_t pid)
@@ -603,19 +611,122 @@ static void test_monitor(void)
 	ipc = start_monitor(true, &pid);
 	tap_ok(end_monitor(ipc, pid) == ECONNABORTED,
 	       "monitor: a sandbox gone without a result: ECONNABORTED");
-	/* RECV larger than the bound */
+	/* a RECORD_REQ whose wait is not a u32 */
 	ipc = start_monitor(true, &pid);
-	{
-		uint32_t big = KATLSD_IPC_IO_MAX + 1;
-
-		katlsd_ipc_send(ipc, KATLSD_IPC_RECV_REQ, &big, 4, NULL, 0,
-				NULL, 0);
-	}
+	katlsd_ipc_send(ipc, KATLSD_IPC_RECORD_REQ, "abc", 3, NULL, 0, NULL, 0);
 	tap_ok(katlsd_ipc_recv(ipc, buf, sizeof(buf), &m) == -EPIPE &&
 	       end_monitor(ipc, pid) == EPROTO,
-	       "monitor: a RECV over KATLSD_IPC_IO_MAX fails the request");
+	       "monitor: a malformed RECORD_REQ fails the request");
 	gnutls_pubkey_deinit(pub);
 	gnutls_privkey_deinit(mkey);
+}
+
+/*
+ * One RECORD_REQ waiting ms; returns the RECORD_REP status (-EPIPE: the
+ * monitor quit) and the record in rec[*len].
+ */
+static int record_once(int ipc, uint32_t ms, uint8_t *rec, size_t *len)
+{
+	struct katlsd_ipc_msg m;
+	gnutls_datum_t d;
+	int st, ret;
+
+	*len = 0;
+	if (katlsd_ipc_send(ipc, KATLSD_IPC_RECORD_REQ, &ms, 4, NULL, 0,
+			    NULL, 0))
+		return -EPIPE;
+	ret = katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
+	if (ret)
+		return ret;
+	if (katlsd_ipc_dec_status_rep(&m, KATLSD_IPC_RECORD_REP, 1,
+				      KATLSD_IPC_RECORD_MAX, &st, &d))
+		return -EPROTO;
+	memcpy(rec, d.data, d.size);
+	*len = d.size;
+	return st;
+}
+
+/*
+ * The monitor's side of the record relay: exactly one TLS record per
+ * RECORD_REQ, never a byte of the next (what follows Finished must stay
+ * in the socket for kTLS), a record that arrives in pieces, the wait,
+ * an oversized length, the peer's close.
+ */
+static void test_record(void)
+{
+	static const uint8_t a[] = { 0x16, 3, 1, 0, 3, 'a', 'b', 'c' };
+	static const uint8_t b[] = { 0x17, 3, 3, 0, 2, 'd', 'e' };
+	static const uint8_t c[] = { 0x17, 3, 3, 0, 4, 'w', 'x', 'y', 'z' };
+	static const uint8_t big[] = { 0x17, 3, 3, 0xff, 0xff };
+	uint8_t two[sizeof(a) + sizeof(b)], rec[KATLSD_IPC_RECORD_MAX];
+	size_t len;
+	int ipc, peer, st;
+	pid_t pid;
+
+	ipc = start_monitor_peer(true, &pid, &peer);
+	memcpy(two, a, sizeof(a));
+	memcpy(two + sizeof(a), b, sizeof(b));
+	if (!tap_ok(ipc >= 0 && write(peer, two, sizeof(two)) ==
+			(ssize_t)sizeof(two), "record relay: set up"))
+		return;
+	st = record_once(ipc, GNUTLS_INDEFINITE_TIMEOUT, rec, &len);
+	tap_ok(st == 1 && len == sizeof(a) && !memcmp(rec, a, len),
+	       "record relay: the first of two queued records, alone (status %d, %zu bytes)",
+	       st, len);
+	st = record_once(ipc, GNUTLS_INDEFINITE_TIMEOUT, rec, &len);
+	tap_ok(st == 1 && len == sizeof(b) && !memcmp(rec, b, len),
+	       "record relay: then the second (status %d, %zu bytes)", st,
+	       len);
+	st = record_once(ipc, 50, rec, &len);
+	tap_ok(st == 0 && len == 0,
+	       "record relay: nothing within the wait: status 0, no bytes (status %d)",
+	       st);
+	/* a record in three pieces: header split, then the rest later */
+	st = katlsd_ipc_send(ipc, KATLSD_IPC_RECORD_REQ,
+			     &(uint32_t){ 1000 }, 4, NULL, 0, NULL, 0);
+	if (!st && write(peer, c, 3) == 3) {
+		usleep(30000);
+		if (write(peer, c + 3, 4) != 4)
+			st = -EIO;
+		usleep(30000);
+		if (write(peer, c + 7, sizeof(c) - 7) != sizeof(c) - 7)
+			st = -EIO;
+	}
+	if (!st) {
+		struct katlsd_ipc_msg m;
+		gnutls_datum_t d;
+		int rst = -1;
+
+		st = katlsd_ipc_recv(ipc, buf, sizeof(buf), &m);
+		st = st ? st : katlsd_ipc_dec_status_rep(&m, KATLSD_IPC_RECORD_REP,
+							 1, KATLSD_IPC_RECORD_MAX,
+							 &rst, &d);
+		tap_ok(!st && rst == 1 && d.size == sizeof(c) &&
+		       !memcmp(d.data, c, sizeof(c)),
+		       "record relay: a record that arrives in three pieces comes whole");
+	} else {
+		tap_ok(0, "record relay: a record that arrives in three pieces comes whole (%d)",
+		       st);
+	}
+	/* a length over any TLS record: the header alone, nothing more */
+	if (write(peer, big, sizeof(big)) != sizeof(big) ||
+	    write(peer, b, sizeof(b)) != sizeof(b))
+		st = -EIO;
+	st = record_once(ipc, GNUTLS_INDEFINITE_TIMEOUT, rec, &len);
+	tap_ok(st == 1 && len == sizeof(big) && !memcmp(rec, big, len),
+	       "record relay: a length over %d bytes: the header alone (status %d, %zu bytes)",
+	       KATLSD_IPC_RECORD_MAX, st, len);
+	st = record_once(ipc, GNUTLS_INDEFINITE_TIMEOUT, rec, &len);
+	tap_ok(st == 1 && len == sizeof(b) && !memcmp(rec, b, len),
+	       "record relay: ... and the bytes after it stay queued until asked (status %d, %zu bytes)",
+	       st, len);
+	shutdown(peer, SHUT_WR);
+	st = record_once(ipc, GNUTLS_INDEFINITE_TIMEOUT, rec, &len);
+	tap_ok(st == 1 && len == 0,
+	       "record relay: the peer's close: status 1, no bytes (status %d)",
+	       st);
+	close(peer);
+	end_monitor(ipc, pid);
 }
 
 /* ---- the sandbox ---- */
@@ -771,6 +882,7 @@ int main(void)
 	test_result();
 	test_evidence_rep();
 	test_monitor();
+	test_record();
 	test_sandbox();
 	gnutls_global_deinit();
 	return tap_done();
