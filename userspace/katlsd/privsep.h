@@ -8,8 +8,9 @@
  *            socket (DONE must come from the accepting port and process,
  *            and genetlink checks CAP_NET_ADMIN at send time), configfs-
  *            tsm and the server's private key.  It never parses peer
- *            input: it answers a few fixed-size questions of its sandbox
- *            and sends DONE.
+ *            input (of a record it reads only the header's length, to
+ *            stop at the record's end): it answers a few fixed-size
+ *            questions of its sandbox and sends DONE.
  *   sandbox  a child with no capabilities, another uid, no_new_privs and
  *            a seccomp filter (sandbox.c).  It runs the whole GnuTLS
  *            handshake on the TCP socket: TLS, X.509, the katls extension,
