@@ -327,6 +327,7 @@ int hs_client_check_evidence(struct hs_ctx *ctx, const uint8_t binder[64],
 	const struct katls_policy *policy = ctx->judging_client ?
 		p->client_policy : p->policy;
 	const char *policy_name = katls_policy_name(policy);
+	struct katlsd_summary *sum;
 	int ret = -1;
 
 	if (!policy)
@@ -401,30 +402,21 @@ int hs_client_check_evidence(struct hs_ctx *ctx, const uint8_t binder[64],
 				    v->nerrors ? v->errors[0] : "rule failed");
 		goto out;
 	}
+	/* the peer's evidence: the server's, or (judging) the client's */
+	sum = ctx->judging_client ? &ctx->r->client : &ctx->r->ev;
+	sum->evidence_type = c.tee;
+	sum->binding_level = level;
+	memcpy(sum->digest, c.evidence_digest, sizeof(sum->digest));
+	if (c.measurement_len > sizeof(sum->measurement))
+		c.measurement_len = sizeof(sum->measurement);
+	memcpy(sum->measurement, c.measurement, c.measurement_len);
+	sum->measurement_len = c.measurement_len;
 	if (ctx->judging_client) {
-		struct katlsd_summary *cs = &ctx->r->client;
-
-		cs->evidence_type = c.tee;
-		cs->binding_level = level;
-		memcpy(cs->digest, c.evidence_digest, sizeof(cs->digest));
-		if (c.measurement_len > sizeof(cs->measurement))
-			c.measurement_len = sizeof(cs->measurement);
-		memcpy(cs->measurement, c.measurement, c.measurement_len);
-		cs->measurement_len = c.measurement_len;
-		snprintf(cs->policy, sizeof(cs->policy), "%s", policy_name);
+		snprintf(sum->policy, sizeof(sum->policy), "%s", policy_name);
 		ctx->client_verified = true;
-		ret = 0;
-		goto out;
+	} else {
+		ctx->verified = true;
 	}
-
-	ctx->r->evidence_type = c.tee;
-	ctx->r->binding_level = level;
-	memcpy(ctx->r->digest, c.evidence_digest, sizeof(ctx->r->digest));
-	if (c.measurement_len > sizeof(ctx->r->measurement))
-		c.measurement_len = sizeof(ctx->r->measurement);
-	memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
-	ctx->r->measurement_len = c.measurement_len;
-	ctx->verified = true;
 	ret = 0;
 out:
 	free(v);

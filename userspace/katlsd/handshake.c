@@ -507,7 +507,7 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	 * unknown name fails below with EINVAL in either role.
 	 */
 	if (p->policy_name)
-		snprintf(r->policy, sizeof(r->policy), "%s", p->policy_name);
+		snprintf(r->ev.policy, sizeof(r->ev.policy), "%s", p->policy_name);
 	if (p->role != KATLS_ROLE_CLIENT && p->role != KATLS_ROLE_SERVER) {
 		hs_fail(&ctx, EINVAL, "unknown role %d", p->role);
 		goto out;
@@ -585,7 +585,7 @@ int katlsd_handshake(const struct katlsd_hs_params *p,
 	}
 	kinfo("handshake done: %s, %s evidence, policy %s",
 	      gnutls_cipher_get_name(gnutls_cipher_get(s)),
-	      katls_evidence_name(r->evidence_type), r->policy);
+	      katls_evidence_name(r->ev.evidence_type), r->ev.policy);
 out:
 	if (r->status)
 		katls_keys_wipe(&r->keys);

@@ -164,19 +164,30 @@ enum katlsd_settle {
 	KATLSD_SETTLE_PEER_CLOSED,	/* the peer alerted: until it closes */
 };
 
-struct katlsd_hs_result {
-	int status;
-	char reason[256];
-	enum katlsd_settle settle;	/* failures only */
-	struct katls_keys keys;	/* valid iff status == 0 */
-
-	/* evidence summary (status == 0) */
+/**
+ * struct katlsd_summary - what one side's evidence showed: DONE's SUMMARY
+ * or CLIENT_SUMMARY, and KATLS_RESULT's fields for it
+ */
+struct katlsd_summary {
 	enum katls_evidence_type evidence_type;
 	unsigned int binding_level;
 	uint8_t digest[KATLS_DIGEST_LEN];
 	uint8_t measurement[KATLS_MEASUREMENT_MAX];
 	size_t measurement_len;
 	char policy[KATLS_POLICY_MAX];
+};
+
+struct katlsd_hs_result {
+	int status;
+	char reason[256];
+	enum katlsd_settle settle;	/* failures only */
+	struct katls_keys keys;	/* valid iff status == 0 */
+
+	/*
+	 * The server's evidence (status == 0): on the client the evidence
+	 * it verified, on the server its own.  policy: the request's.
+	 */
+	struct katlsd_summary ev;
 
 	/*
 	 * issue 14 item 3, mutual attestation: the client's evidence (the
@@ -185,14 +196,7 @@ struct katlsd_hs_result {
 	 * that judged it (require_client_evidence), on the client its own.
 	 */
 	bool client_attested;
-	struct katlsd_summary {
-		enum katls_evidence_type evidence_type;
-		unsigned int binding_level;
-		uint8_t digest[KATLS_DIGEST_LEN];
-		uint8_t measurement[KATLS_MEASUREMENT_MAX];
-		size_t measurement_len;
-		char policy[KATLS_POLICY_MAX];
-	} client;
+	struct katlsd_summary client;
 };
 
 /* Run the handshake; returns r->status.  Keys are wiped unless 0. */

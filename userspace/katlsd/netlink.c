@@ -7,6 +7,18 @@
 
 #include "netlink.h"
 
+static void done_summary(const struct katlsd_summary *s,
+			 struct katls_agent_summary *d)
+{
+	d->evidence_type = s->evidence_type;
+	d->binding_level = s->binding_level;
+	memcpy(d->digest, s->digest, KATLS_DIGEST_LEN);
+	d->measurement_len = s->measurement_len <= KATLS_MEASUREMENT_MAX ?
+			     s->measurement_len : 0;
+	memcpy(d->measurement, s->measurement, d->measurement_len);
+	memcpy(d->policy, s->policy, KATLS_POLICY_MAX);
+}
+
 void katlsd_done_from_result(uint64_t id, const struct katlsd_hs_result *r,
 			     struct katls_agent_done *d)
 {
@@ -15,27 +27,12 @@ void katlsd_done_from_result(uint64_t id, const struct katlsd_hs_result *r,
 	d->status = (uint32_t)r->status;
 	if (r->status)
 		return;
-	d->summary.evidence_type = r->evidence_type;
-	d->summary.binding_level = r->binding_level;
-	memcpy(d->summary.digest, r->digest, KATLS_DIGEST_LEN);
-	d->summary.measurement_len = r->measurement_len;
-	if (r->measurement_len <= KATLS_MEASUREMENT_MAX)
-		memcpy(d->summary.measurement, r->measurement,
-		       r->measurement_len);
-	memcpy(d->summary.policy, r->policy, KATLS_POLICY_MAX);
+	done_summary(&r->ev, &d->summary);
 	d->keys = r->keys;
 	/* issue 14 item 3: the client's evidence (mutual attestation) */
 	if (r->client_attested) {
 		d->has_client = true;
-		d->client.evidence_type = r->client.evidence_type;
-		d->client.binding_level = r->client.binding_level;
-		memcpy(d->client.digest, r->client.digest, KATLS_DIGEST_LEN);
-		d->client.measurement_len =
-			r->client.measurement_len <= KATLS_MEASUREMENT_MAX ?
-			r->client.measurement_len : 0;
-		memcpy(d->client.measurement, r->client.measurement,
-		       d->client.measurement_len);
-		memcpy(d->client.policy, r->client.policy, KATLS_POLICY_MAX);
+		done_summary(&r->client, &d->client);
 	}
 }
 

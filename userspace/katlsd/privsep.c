@@ -319,12 +319,47 @@ static bool str_ok(const char *s, size_t cap)
 }
 
 #define RES_LEN (4 + sizeof(((struct katlsd_hs_result *)0)->reason) + 4 + \
-		 2 * sizeof(union katls_crypto_info) + 4 + 4 + \
-		 KATLS_DIGEST_LEN + 4 + KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX + 4 + \
+		 2 * sizeof(union katls_crypto_info) + RES_SUM_LEN + 4 + \
 		 RES_CLIENT_LEN)
-/* issue 14 item 3: attested, type, level, digest, measurement, policy */
-#define RES_CLIENT_LEN (4 + 4 + 4 + KATLS_DIGEST_LEN + 4 + \
-			KATLS_MEASUREMENT_MAX + KATLS_POLICY_MAX)
+/* a summary: type, level, digest, measurement length and bytes, policy */
+#define RES_SUM_LEN (4 + 4 + KATLS_DIGEST_LEN + 4 + KATLS_MEASUREMENT_MAX + \
+		     KATLS_POLICY_MAX)
+/* issue 14 item 3: attested, then the client's summary */
+#define RES_CLIENT_LEN (4 + RES_SUM_LEN)
+
+static void enc_summary(uint8_t *p, const struct katlsd_summary *s)
+{
+	put32(p, s->evidence_type);
+	put32(p + 4, s->binding_level);
+	p += 8;
+	memcpy(p, s->digest, KATLS_DIGEST_LEN);
+	p += KATLS_DIGEST_LEN;
+	put32(p, (uint32_t)(s->measurement_len <= KATLS_MEASUREMENT_MAX ?
+			    s->measurement_len : 0));
+	memcpy(p + 4, s->measurement, KATLS_MEASUREMENT_MAX);
+	p += 4 + KATLS_MEASUREMENT_MAX;
+	memcpy(p, s->policy, KATLS_POLICY_MAX);
+	p[KATLS_POLICY_MAX - 1] = '\0';
+}
+
+static int dec_summary(const uint8_t *p, struct katlsd_summary *s)
+{
+	uint32_t mlen;
+
+	s->evidence_type = get32(p);
+	s->binding_level = get32(p + 4);
+	p += 8;
+	memcpy(s->digest, p, KATLS_DIGEST_LEN);
+	p += KATLS_DIGEST_LEN;
+	mlen = get32(p);
+	if (mlen > KATLS_MEASUREMENT_MAX)
+		return -EPROTO;
+	s->measurement_len = mlen;
+	memcpy(s->measurement, p + 4, KATLS_MEASUREMENT_MAX);
+	p += 4 + KATLS_MEASUREMENT_MAX;
+	memcpy(s->policy, p, KATLS_POLICY_MAX);
+	return str_ok(s->policy, KATLS_POLICY_MAX) ? 0 : -EPROTO;
+}
 
 int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
 			  size_t cap)
@@ -346,36 +381,14 @@ int katlsd_ipc_enc_result(const struct katlsd_hs_result *r, uint8_t *out,
 		       sizeof(r->keys.rx));
 	}
 	p += 4 + 2 * sizeof(union katls_crypto_info);
-	put32(p, r->evidence_type);
-	put32(p + 4, r->binding_level);
-	p += 8;
-	memcpy(p, r->digest, KATLS_DIGEST_LEN);
-	p += KATLS_DIGEST_LEN;
-	put32(p, (uint32_t)(r->measurement_len <= KATLS_MEASUREMENT_MAX ?
-			    r->measurement_len : 0));
-	memcpy(p + 4, r->measurement, KATLS_MEASUREMENT_MAX);
-	p += 4 + KATLS_MEASUREMENT_MAX;
-	memcpy(p, r->policy, KATLS_POLICY_MAX);
-	p[KATLS_POLICY_MAX - 1] = '\0';
-	p += KATLS_POLICY_MAX;
+	enc_summary(p, &r->ev);
+	p += RES_SUM_LEN;
 	put32(p, r->status ? (uint32_t)r->settle : 0);
 	p += 4;
 	/* issue 14 item 3: the client's evidence (success only) */
 	if (!r->status && r->client_attested) {
-		const struct katlsd_summary *cs = &r->client;
-
 		put32(p, 1);
-		put32(p + 4, cs->evidence_type);
-		put32(p + 8, cs->binding_level);
-		memcpy(p + 12, cs->digest, KATLS_DIGEST_LEN);
-		put32(p + 12 + KATLS_DIGEST_LEN,
-		      (uint32_t)(cs->measurement_len <= KATLS_MEASUREMENT_MAX ?
-				 cs->measurement_len : 0));
-		memcpy(p + 16 + KATLS_DIGEST_LEN, cs->measurement,
-		       KATLS_MEASUREMENT_MAX);
-		memcpy(p + 16 + KATLS_DIGEST_LEN + KATLS_MEASUREMENT_MAX,
-		       cs->policy, KATLS_POLICY_MAX);
-		p[RES_CLIENT_LEN - 1] = '\0';
+		enc_summary(p + 4, &r->client);
 	}
 	p += RES_CLIENT_LEN;
 	return (int)(p - out);
@@ -385,7 +398,7 @@ int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
 			  struct katlsd_hs_result *r)
 {
 	const uint8_t *p = m->payload;
-	uint32_t status, klen, mlen, settle;
+	uint32_t status, klen, settle;
 
 	memset(r, 0, sizeof(*r));
 	if (m->len != RES_LEN)
@@ -414,21 +427,9 @@ int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
 		goto bad;
 	}
 	p += 4 + 2 * sizeof(union katls_crypto_info);
-	r->evidence_type = get32(p);
-	r->binding_level = get32(p + 4);
-	p += 8;
-	memcpy(r->digest, p, KATLS_DIGEST_LEN);
-	p += KATLS_DIGEST_LEN;
-	mlen = get32(p);
-	if (mlen > KATLS_MEASUREMENT_MAX)
+	if (dec_summary(p, &r->ev))
 		goto bad;
-	r->measurement_len = mlen;
-	memcpy(r->measurement, p + 4, KATLS_MEASUREMENT_MAX);
-	p += 4 + KATLS_MEASUREMENT_MAX;
-	memcpy(r->policy, p, KATLS_POLICY_MAX);
-	if (!str_ok(r->policy, KATLS_POLICY_MAX))
-		goto bad;
-	p += KATLS_POLICY_MAX;
+	p += RES_SUM_LEN;
 	settle = get32(p);
 	if (settle > KATLSD_SETTLE_PEER_CLOSED || (settle && !r->status))
 		goto bad;
@@ -442,22 +443,10 @@ int katlsd_ipc_dec_result(const struct katlsd_ipc_msg *m,
 		if (r->status)
 			goto bad;
 		r->client_attested = true;
-		r->client.evidence_type = get32(p + 4);
-		r->client.binding_level = get32(p + 8);
-		memcpy(r->client.digest, p + 12, KATLS_DIGEST_LEN);
-		mlen = get32(p + 12 + KATLS_DIGEST_LEN);
-		if (mlen > KATLS_MEASUREMENT_MAX ||
+		if (dec_summary(p + 4, &r->client) ||
 		    r->client.evidence_type <= KATLS_EVIDENCE_NONE ||
 		    r->client.evidence_type > KATLS_EVIDENCE_MAX ||
 		    r->client.binding_level != KATLS_BINDING_L3)
-			goto bad;
-		r->client.measurement_len = mlen;
-		memcpy(r->client.measurement, p + 16 + KATLS_DIGEST_LEN,
-		       KATLS_MEASUREMENT_MAX);
-		memcpy(r->client.policy,
-		       p + 16 + KATLS_DIGEST_LEN + KATLS_MEASUREMENT_MAX,
-		       KATLS_POLICY_MAX);
-		if (!str_ok(r->client.policy, KATLS_POLICY_MAX))
 			goto bad;
 		break;
 	default:

@@ -45,6 +45,7 @@ static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev,
 		       unsigned int level)
 {
 	struct katls_verify_opts o = ctx->p->vopts;
+	struct katlsd_summary *sum;
 	struct katls_verdict *v;
 	struct katls_claims c;
 
@@ -59,30 +60,21 @@ static int own_summary(struct hs_ctx *ctx, const struct katlsd_evidence *ev,
 	hs_verify_evidence(ctx, ev, &o, &c, v);
 	free(v);
 	if (!c.measurement_len || c.measurement_len > sizeof(c.measurement) ||
-	    c.measurement_len > sizeof(ctx->r->measurement))
+	    c.measurement_len > sizeof(ctx->r->ev.measurement))
 		return hs_fail(ctx, EIO,
 			       "no measurement found in our own %s evidence",
 			       katls_evidence_name(ev->type));
-	if (ctx->attesting_client) {
-		/* issue 14 item 3: a client's own evidence, its own block */
-		struct katlsd_summary *cs = &ctx->r->client;
-
-		cs->evidence_type = ev->type;
-		cs->binding_level = level;
-		gnutls_hash_fast(GNUTLS_DIG_SHA256, ev->evidence,
-				 ev->evidence_len, cs->digest);
-		memcpy(cs->measurement, c.measurement, c.measurement_len);
-		cs->measurement_len = c.measurement_len;
-		snprintf(cs->policy, sizeof(cs->policy), "%s",
-			 ctx->p->policy_name ? ctx->p->policy_name : "");
-		return 0;
-	}
-	ctx->r->evidence_type = ev->type;
-	ctx->r->binding_level = level;
+	/* issue 14 item 3: a client's own evidence goes in its own block */
+	sum = ctx->attesting_client ? &ctx->r->client : &ctx->r->ev;
+	sum->evidence_type = ev->type;
+	sum->binding_level = level;
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, ev->evidence, ev->evidence_len,
-			 ctx->r->digest);
-	memcpy(ctx->r->measurement, c.measurement, c.measurement_len);
-	ctx->r->measurement_len = c.measurement_len;
+			 sum->digest);
+	memcpy(sum->measurement, c.measurement, c.measurement_len);
+	sum->measurement_len = c.measurement_len;
+	if (ctx->attesting_client)
+		snprintf(sum->policy, sizeof(sum->policy), "%s",
+			 ctx->p->policy_name ? ctx->p->policy_name : "");
 	return 0;
 }
 

@@ -564,7 +564,7 @@ static void serve(const struct scenario *sc, int fd, int out)
 		/* what the plain server saw: result and alert, to the parent */
 		memset(&r, 0, sizeof(r));
 		r.status = -ret;
-		r.binding_level = (unsigned int)alert;
+		r.ev.binding_level = (unsigned int)alert;
 		if (write(out, &r, sizeof(r)) != sizeof(r))
 			_exit(2);
 		_exit(0);
@@ -666,7 +666,7 @@ static int run(const struct scenario *sc, struct outcome *o)
 	if (sc->server == PEER_PLAIN && o->have_srv) {
 		/* the plain server's result, see serve() */
 		o->plain_ret = -o->srv.status;
-		o->plain_alert = (int)o->srv.binding_level;
+		o->plain_alert = (int)o->srv.ev.binding_level;
 		o->have_srv = false;
 		memset(&o->srv, 0, sizeof(o->srv));
 	}
@@ -782,11 +782,11 @@ static void expect_success(const struct scenario *sc)
 		tap_ok(o.cli.keys.tx.info.cipher_type == sc->cipher_type &&
 		       o.srv.keys.rx.info.cipher_type == sc->cipher_type,
 		       "%s: crypto_info for %s", sc->name, sc->cipher);
-	tap_ok(o.cli.evidence_type == KATLS_EVIDENCE_SIM &&
-	       o.cli.binding_level == level &&
-	       o.cli.measurement_len == MEAS_LEN &&
-	       !memcmp(o.cli.measurement, meas, MEAS_LEN) &&
-	       !strcmp(o.cli.policy, sc->policy),
+	tap_ok(o.cli.ev.evidence_type == KATLS_EVIDENCE_SIM &&
+	       o.cli.ev.binding_level == level &&
+	       o.cli.ev.measurement_len == MEAS_LEN &&
+	       !memcmp(o.cli.ev.measurement, meas, MEAS_LEN) &&
+	       !strcmp(o.cli.ev.policy, sc->policy),
 	       "%s: client summary (sim, level %u, measurement, policy)",
 	       sc->name, level);
 	/*
@@ -809,13 +809,13 @@ static void expect_success(const struct scenario *sc)
 		       "%s: record sequence numbers start at tx %d, rx %d",
 		       sc->name, tx, rx);
 	}
-	tap_ok(!memcmp(o.cli.digest, o.srv.digest, KATLS_DIGEST_LEN) &&
-	       o.srv.evidence_type == KATLS_EVIDENCE_SIM,
+	tap_ok(!memcmp(o.cli.ev.digest, o.srv.ev.digest, KATLS_DIGEST_LEN) &&
+	       o.srv.ev.evidence_type == KATLS_EVIDENCE_SIM,
 	       "%s: both ends report the same evidence digest", sc->name);
-	tap_ok(o.srv.measurement_len == MEAS_LEN &&
-	       !memcmp(o.srv.measurement, meas, MEAS_LEN) &&
-	       o.srv.binding_level == level &&
-	       !strcmp(o.srv.policy, sc->srv_policy ? sc->srv_policy :
+	tap_ok(o.srv.ev.measurement_len == MEAS_LEN &&
+	       !memcmp(o.srv.ev.measurement, meas, MEAS_LEN) &&
+	       o.srv.ev.binding_level == level &&
+	       !strcmp(o.srv.ev.policy, sc->srv_policy ? sc->srv_policy :
 		       sc->policy),
 	       "%s: server summary (own measurement, level %u, policy evaluated)",
 	       sc->name, level);

@@ -100,12 +100,12 @@ int main(void)
 
 	memset(&r, 0, sizeof(r));
 	r.status = 0;
-	r.evidence_type = KATLS_EVIDENCE_SIM;
-	r.binding_level = KATLS_BINDING_L2;
-	memset(r.digest, 0xd1, sizeof(r.digest));
-	memset(r.measurement, 0x4d, 48);
-	r.measurement_len = 48;
-	strcpy(r.policy, "sim-demo");
+	r.ev.evidence_type = KATLS_EVIDENCE_SIM;
+	r.ev.binding_level = KATLS_BINDING_L2;
+	memset(r.ev.digest, 0xd1, sizeof(r.ev.digest));
+	memset(r.ev.measurement, 0x4d, 48);
+	r.ev.measurement_len = 48;
+	strcpy(r.ev.policy, "sim-demo");
 	r.keys.tx.aes128.info.version = TLS_1_3_VERSION;
 	r.keys.tx.aes128.info.cipher_type = TLS_CIPHER_AES_GCM_128;
 	memset(r.keys.tx.aes128.key, 0x11, 16);
@@ -146,12 +146,12 @@ int main(void)
 	       "summary evidence type and binding level 2");
 	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_DIGEST] &&
 	       nla_len(sb[KATLS_SUMMARY_A_DIGEST]) == KATLS_DIGEST_LEN &&
-	       !memcmp(nla_data(sb[KATLS_SUMMARY_A_DIGEST]), r.digest, 32),
+	       !memcmp(nla_data(sb[KATLS_SUMMARY_A_DIGEST]), r.ev.digest, 32),
 	       "summary digest");
 	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_MEASUREMENT] &&
 	       nla_len(sb[KATLS_SUMMARY_A_MEASUREMENT]) == 48 &&
 	       !memcmp(nla_data(sb[KATLS_SUMMARY_A_MEASUREMENT]),
-		       r.measurement, 48), "summary measurement");
+		       r.ev.measurement, 48), "summary measurement");
 	tap_ok(ret == 0 && sb[KATLS_SUMMARY_A_POLICY] &&
 	       !strcmp(nla_get_string(sb[KATLS_SUMMARY_A_POLICY]), "sim-demo"),
 	       "summary policy");

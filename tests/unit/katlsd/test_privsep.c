@@ -137,10 +137,10 @@ static void good_result(struct katlsd_hs_result *r)
 	r->keys.tx.info.cipher_type = TLS_CIPHER_AES_GCM_128;
 	r->keys.rx.info = r->keys.tx.info;
 	memset(r->keys.tx.aes128.key, 0x11, sizeof(r->keys.tx.aes128.key));
-	r->evidence_type = KATLS_EVIDENCE_SIM;
-	r->binding_level = KATLS_BINDING_L2;
-	r->measurement_len = 48;
-	snprintf(r->policy, sizeof(r->policy), "sim-demo");
+	r->ev.evidence_type = KATLS_EVIDENCE_SIM;
+	r->ev.binding_level = KATLS_BINDING_L2;
+	r->ev.measurement_len = 48;
+	snprintf(r->ev.policy, sizeof(r->ev.policy), "sim-demo");
 }
 
 /* Offsets in the RESULT payload (privsep.c's layout). */
@@ -168,7 +168,7 @@ static void test_result(void)
 	tap_ok(katlsd_ipc_dec_result(&m, &out) == 0 && out.status == 0 &&
 	       out.keys.len == r.keys.len &&
 	       !memcmp(&out.keys.tx, &r.keys.tx, r.keys.len) &&
-	       out.measurement_len == 48 && !strcmp(out.policy, "sim-demo"),
+	       out.ev.measurement_len == 48 && !strcmp(out.ev.policy, "sim-demo"),
 	       "result: round trip");
 	katlsd_hs_result_wipe(&out);
 
