@@ -50,7 +50,8 @@ deps:
 unit:
 	@rc=0; $(MAKE) -C userspace check || rc=1; \
 	tools/debugk/test-scan-log || rc=1; \
-	tools/lib/test-check-stages || rc=1; exit $$rc
+	tools/lib/test-check-stages || rc=1; \
+	$(MAKE) -s -C tools/attack check || rc=1; exit $$rc
 
 # Both need Debian's linux-source-6.12: the generated netlink files are
 # checked against its ynl-gen-c.py ("ynl-gen: N passed, N failed"), then

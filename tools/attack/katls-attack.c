@@ -774,6 +774,27 @@ static uint8_t recorded[EV_BODY_MAX];	/* replay */
 static size_t recorded_len;
 
 /*
+ * M's client session to the attester (opt.upstream), sending req (C's
+ * request, forwarded) instead of its own.  NULL, with why set, if the
+ * attester cannot be reached.
+ */
+static gnutls_session_t upstream_session(struct sess *u, enum binding b,
+					 const uint8_t *req, size_t req_len,
+					 gnutls_certificate_credentials_t any,
+					 int *fd, char *why, size_t whylen)
+{
+	*fd = tcp_connect(opt.upstream);
+	if (*fd < 0) {
+		snprintf(why, whylen, "cannot reach the attester");
+		return NULL;
+	}
+	u->binding = b;
+	u->req_override = req;
+	u->req_override_len = req_len;
+	return new_session(u, false, *fd, NULL, any);
+}
+
+/*
  * M as a client of the genuine attester A: send req_raw (C's request,
  * or a fresh one), optionally C's client random, and return A's
  * evidence record.  M completes this handshake itself, so it can read
@@ -792,15 +813,10 @@ static int fetch_from_attester(const uint8_t *req_raw, size_t req_len,
 	if (!u)
 		return -1;
 	gnutls_certificate_allocate_credentials(&any);
-	fd = tcp_connect(opt.upstream);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot reach the attester");
+	s = upstream_session(u, opt.binding, req_raw, req_len, any, &fd, why,
+			     whylen);
+	if (!s)
 		goto out_free;
-	}
-	u->binding = opt.binding;
-	u->req_override = req_raw;
-	u->req_override_len = req_len;
-	s = new_session(u, false, fd, NULL, any);
 	if (client_random &&
 	    gnutls_handshake_set_random(s, client_random) < 0) {
 		snprintf(why, whylen, "cannot set the client random");
@@ -1301,15 +1317,10 @@ static int upstream_authenticator(const uint8_t *req_raw, size_t req_len,
 	if (!u)
 		return -1;
 	gnutls_certificate_allocate_credentials(&any);
-	fd = tcp_connect(opt.upstream);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot reach the attester");
+	s = upstream_session(u, B_KATLS, req_raw, req_len, any, &fd, why,
+			     whylen);
+	if (!s)
 		goto out_free;
-	}
-	u->binding = B_KATLS;
-	u->req_override = req_raw;
-	u->req_override_len = req_len;
-	s = new_session(u, false, fd, NULL, any);
 	n = handshake(s);
 	if (n < 0) {
 		snprintf(why, whylen, "handshake with the attester: %s",
@@ -1803,25 +1814,28 @@ static uint8_t st_eems[32], st_ems[32], st_rfc5705[64];
 static bool st_eems_seen, st_ems_seen;
 static int st_rfc5705_ok = -1;
 
+/* Keep the 32-byte secret called want when GnuTLS logs it. */
+static void st_keep(const char *label, const gnutls_datum_t *secret,
+		    const char *want, uint8_t dst[32], bool *seen)
+{
+	if (!strcmp(label, want) && secret->size == 32) {
+		memcpy(dst, secret->data, 32);
+		*seen = true;
+	}
+}
+
 static int st_client_keylog(gnutls_session_t s, const char *label,
 			    const gnutls_datum_t *secret)
 {
-	if (!strcmp(label, "EXPORTER_SECRET") &&
-	    secret->size == sizeof(st_ems)) {
-		memcpy(st_ems, secret->data, sizeof(st_ems));
-		st_ems_seen = true;
-	}
+	st_keep(label, secret, "EXPORTER_SECRET", st_ems, &st_ems_seen);
 	return 0;
 }
 
 static int st_keylog(gnutls_session_t s, const char *label,
 		     const gnutls_datum_t *secret)
 {
-	if (!strcmp(label, "EARLY_EXPORTER_SECRET") &&
-	    secret->size == sizeof(st_eems)) {
-		memcpy(st_eems, secret->data, sizeof(st_eems));
-		st_eems_seen = true;
-	}
+	st_keep(label, secret, "EARLY_EXPORTER_SECRET", st_eems,
+		&st_eems_seen);
 	return 0;
 }
 
