@@ -972,7 +972,7 @@ void katls_finish_handover(struct katls_sock *ks, int err)
 			ks->sk_held = false;
 			sk = ks->sk;
 		}
-		if (ks->max_age_ms && ks->sk && !ks->ulp_released) {
+		if (ks->max_age_ms && ks->sk && ks->sock && !ks->ulp_released) {
 			/* Both references are dropped by the work or its
 			 * cancellation (katls_expire_cancel()).
 			 */
@@ -1010,7 +1010,8 @@ static void katls_expire_fn(struct work_struct *work)
 	bool expired = false;
 
 	spin_lock_bh(&ks->lock);
-	if (!READ_ONCE(ks->ulp_released) && ks->state == KATLS_STATE_OPEN) {
+	if (!READ_ONCE(ks->ulp_released) && ks->sock &&
+	    ks->state == KATLS_STATE_OPEN) {
 		/* Before the state: the gates read it after seeing EXPIRED. */
 		ks->status = EKEYEXPIRED;
 		WARN_ON(katls_set_state(ks, KATLS_STATE_EXPIRED));
@@ -1030,8 +1031,9 @@ static void katls_expire_fn(struct work_struct *work)
  * katls_expire_cancel() - stop a pending maximum-age expiry
  * @ks: the socket state (the socket is being released)
  *
- * Safe from any context; an expiry already running sees
- * ks->ulp_released and changes nothing.
+ * Called when the application closes the socket and again when it is
+ * destroyed; safe from any context.  An expiry already running sees
+ * ks->sock or ks->ulp_released and changes nothing.
  */
 void katls_expire_cancel(struct katls_sock *ks)
 {
