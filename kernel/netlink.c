@@ -379,8 +379,10 @@ int katls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	file = katls_get_file(ks);
 	if (!file) {
-		err = -ECONNABORTED;
-		goto fail;
+		/* The application is closing it: its close, counted so. */
+		katls_cancel(ks, ECONNABORTED);
+		katls_sock_put(ks);
+		return -ECONNABORTED;
 	}
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
@@ -430,8 +432,8 @@ fail_fd:
 	put_unused_fd(fd);
 fail_file:
 	fput(file);
-fail:
-	katls_complete(ks, -err);
+	/* The agent could not take it (counted as for an undeliverable reply). */
+	katls_fail(ks, -err, KATLS_STAT_AGENT_LOST);
 	katls_sock_put(ks);
 	return err;
 }

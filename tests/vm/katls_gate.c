@@ -27,8 +27,9 @@ static const char *famname(int f) { return f == AF_INET ? "v4" : "v6"; }
 
 /* ---- forked agents (the gate identifies the agent by its process) ---- */
 
-enum { AG_DONE, AG_DIE, AG_HOLD };
+enum { AG_DONE, AG_DIE, AG_HOLD, AG_GO };
 static int agent_pipe[2] = { -1, -1 };	/* the child reports its request id */
+static int agent_go[2] = { -1, -1 };	/* AG_GO: DONE after a byte on it */
 
 static pid_t spawn_agent(int action, uint32_t status, unsigned int role,
 			 int delay_ms)
@@ -55,6 +56,10 @@ static pid_t spawn_agent(int action, uint32_t status, unsigned int role,
 	case AG_HOLD:
 		pause();
 		_exit(0);
+	case AG_GO:
+		if (read(agent_go[0], &err, 1) != 1)
+			_exit(96);
+		break;
 	}
 	err = agent_done(&a, a.id, status, role);
 	close(a.fd);
@@ -499,6 +504,72 @@ static void test_accept_undeliverable(void)
 	agent_close(&lis);
 }
 
+/* Every request's outcome is counted once (/proc/net/katls_stat). */
+static long long outcomes(void)
+{
+	static const char *const names[] = {
+		"verified", "rejected", "timed_out", "agent_lost", "no_agent",
+		"closed", "handover_failed",
+	};
+	long long n = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		n += katls_stat(names[i]);
+	return n;
+}
+
+/*
+ * ACCEPT when the agent's descriptor table is full: the request fails
+ * with EMFILE (Documentation/netlink.rst), no descriptor is left, and the
+ * failure is counted (agent_lost) like an undeliverable reply.
+ */
+static void test_accept_no_fd(void)
+{
+	long long out0, lost0, closed0, d;
+	struct rlimit rl, full;
+	struct agent lis, ag;
+	struct katls_result r;
+	int a, b, err, lowest;
+	char c;
+
+	agent_open(&lis, true);
+	agent_open(&ag, false);
+	tcp_pair(AF_INET, &a, &b);
+	opt_in(a);
+	set_nonblock(a, true);
+	request(a, KATLS_ROLE_CLIENT, "p", 10000);
+	out0 = outcomes();
+	lost0 = katls_stat("agent_lost");
+	closed0 = katls_stat("closed");
+	/* No free descriptor below the limit. */
+	lowest = dup(0);
+	if (lowest < 0 || getrlimit(RLIMIT_NOFILE, &rl))
+		die("dup/getrlimit");
+	close(lowest);
+	full = rl;
+	full.rlim_cur = (rlim_t)lowest;
+	if (setrlimit(RLIMIT_NOFILE, &full))
+		die("setrlimit");
+	err = agent_accept(&ag);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	r = result(a);
+	tap_ok(err == EMFILE && r.state == KATLS_STATE_FAILED && r.status == EMFILE,
+	       "netlink: ACCEPT with a full descriptor table -> EMFILE, the request fails with it (%d, state %u status %u)",
+	       err, r.state, r.status);
+	/* Earlier tests' sockets may be destroyed meanwhile ("closed"). */
+	d = outcomes() - out0 - (katls_stat("closed") - closed0);
+	tap_ok(d == 1 && katls_stat("agent_lost") == lost0 + 1,
+	       "katls_stat: that failure is counted once, as agent_lost (outcomes other than closed +%lld, agent_lost +%lld)",
+	       d, katls_stat("agent_lost") - lost0);
+	tap_ok(drain(b, &c, 1, 2000) == -ECONNRESET,
+	       "fail closed: peer reset after the ACCEPT without a descriptor");
+	close(a);
+	close(b);
+	agent_close(&ag);
+	agent_close(&lis);
+}
+
 /*
  * A DONE the kernel rejects (here for an attribute DONE does not take)
  * must not come back with its keys in the error ack, which by default
@@ -739,6 +810,66 @@ static void test_reset_pending(void)
 	       send(a, "x", 1, MSG_DONTWAIT) < 0 && errno == ECONNRESET,
 	       "fail closed: after the RST, send -> ECONNRESET");
 	close(a);
+	agent_close(&lis);
+}
+
+/*
+ * The application closes its descriptor while ACCEPTED (the agent sends
+ * DONE only when told to): the agent's copy (from ACCEPT) keeps the
+ * socket and its request; the agent's DONE still completes, and the socket goes, with a clean FIN to the peer, when the
+ * agent closes its copy (Documentation/userspace-api.rst, "Closing").
+ */
+static void test_closed_accepted(void)
+{
+	struct pollfd p;
+	struct agent lis;
+	uint64_t id = 0;
+	int a, b, st, n0;
+	pid_t pid;
+	char c;
+	ssize_t n;
+
+	agent_open(&lis, true);
+	if (pipe(agent_pipe) || pipe(agent_go))
+		die("pipe");
+	/* Forked before the pair: it must not inherit the peer. */
+	pid = spawn_agent(AG_GO, 0, KATLS_ROLE_CLIENT, 0);
+	close(agent_pipe[1]);
+	agent_pipe[1] = -1;
+	close(agent_go[0]);
+	agent_go[0] = -1;
+	tcp_pair(AF_INET, &a, &b);
+	if (opt_in(a) || ktls_peer(b, true))
+		die("opt_in/ktls_peer");
+	set_nonblock(a, true);
+	request(a, KATLS_ROLE_CLIENT, "p", 20000);
+	if (read(agent_pipe[0], &id, sizeof(id)) != sizeof(id))
+		id = 0;
+	close(agent_pipe[0]);
+	agent_pipe[0] = -1;
+	tap_ok(id && result(a).state == KATLS_STATE_ACCEPTED,
+	       "closed while ACCEPTED: accepted by the agent");
+	close(a);
+	/* No FIN and no reset while the agent holds its copy. */
+	p = (struct pollfd){ .fd = b, .events = POLLIN };
+	n0 = poll(&p, 1, 300);
+	tap_ok(n0 == 0,
+	       "closed while ACCEPTED: the agent's copy keeps the connection (the peer sees nothing: %d, revents %#x)",
+	       n0, p.revents);
+	/* Now the agent's DONE: the request outlived the application's close. */
+	if (write(agent_go[1], "g", 1) != 1)
+		die("write");
+	close(agent_go[1]);
+	agent_go[1] = -1;
+	st = agent_wait(pid);
+	tap_ok(st == 0, "closed while ACCEPTED: the agent's DONE completes (%d)",
+	       st);
+	/* The agent exited: its copy was the last; a FIN, not a reset. */
+	n = poll(&p, 1, 3000) == 1 ? recv(b, &c, 1, 0) : -2;
+	tap_ok(n == 0,
+	       "closed while ACCEPTED: the socket closes with the agent's copy, the peer sees a clean end (%zd, %s)",
+	       n, n == -1 ? strerror(errno) : "-");
+	close(b);
 	agent_close(&lis);
 }
 
@@ -1083,9 +1214,11 @@ int main(int argc, char **argv)
 	test_rejected();
 	test_status_not_errno();
 	test_accept_undeliverable();
+	test_accept_no_fd();
 	test_done_rejected_no_echo();
 	test_closed_pending();
 	test_reset_pending();
+	test_closed_accepted();
 	for (i = 0; i < 2; i++) {
 		test_reset_wakes(fams[i], false);
 		test_reset_wakes(fams[i], true);
