@@ -51,9 +51,6 @@ url=http://127.0.0.1:$port
 # nginx and the backend run as nobody/nogroup.
 nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
 
-# Only in the guest of tools/katls-vm: its initramfs root is 0700, so
-# that nobody could not reach the host's /usr mounted below it.
-[ -d /run/katls-vm ] && chmod 755 /
 d=$(mktemp -d /tmp/serving.XXXXXX)
 chmod 755 "$d"
 mkdir -p "$d/www" "$d/ngx/tmp" "$d/c" "$d/agent"
