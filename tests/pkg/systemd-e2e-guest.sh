@@ -111,17 +111,24 @@ waitfor 10 journal_has "handshake done"
 ok $? "the client's verdict is in the journal: $(journalctl -q -u katlsd -o cat --no-pager | grep -m1 "handshake done" | cut -c1-100)"
 
 # --- Restart after SIGKILL -----------------------------------------------
+# Ready again: a new main process, and a worker of it that has joined
+# the agent group (each worker logs that line after joining; a line of
+# the killed instance does not count).
+workers_up() {
+	journalctl -q -u katlsd -o cat --no-pager |
+		grep -c "handshakes at once, sandbox"
+}
+w0=$(workers_up)
 pid0=$(systemctl show -p MainPID --value katlsd)
 kill -KILL "$pid0"
 restarted() {
 	local p
 	p=$(systemctl show -p MainPID --value katlsd)
 	[ "$p" != 0 ] && [ "$p" != "$pid0" ] && systemctl is-active --quiet katlsd &&
-		journal_has "started"
+		[ "$(workers_up)" -gt "$w0" ]
 }
 waitfor 30 restarted
 ok $? "katlsd restarted after SIGKILL (MainPID $pid0 -> $(systemctl show -p MainPID --value katlsd), NRestarts=$(systemctl show -p NRestarts --value katlsd))"
-sleep 1
 transfer 4434 "attested transfer after the restart"
 
 # --- systemctl stop: pending requests fail closed ------------------------

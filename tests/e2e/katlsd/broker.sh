@@ -30,6 +30,8 @@ printf '[evidence]\nmax_batch = 4\n' >>"$d/katlsd.conf"
 	>"$d/katlsd.log" 2>&1 &
 pid=$!
 katls_wait_started "$d/katlsd.log"
+# The sweep and the broker's start are logged after "started".
+katls_wait_for "quote broker: up to" "$d/katlsd.log"
 
 check "start-up: the stale entry of a process that is gone is removed" \
 	test ! -d "$root/katls-$dead-1"

@@ -32,7 +32,7 @@ capture() {	# PORT FILE: start tcpdump on lo, sets tpid
 }
 
 stop_capture() {
-	sleep 0.5
+	sleep 1.5	# what tcpdump captured reaches the file
 	kill -INT $tpid
 	wait $tpid
 }
@@ -152,7 +152,7 @@ echo "secret that must not leave the client" |
 	timeout 60 "$kcat" -p sim-demo 127.0.0.1 $port >"$t/c.out" \
 	2>"$t/c.err"
 crc=$?
-sleep 0.5
+katls_wait_for "Received alert" "$t/serv.out"	# up to 20 s
 kill $gpid
 wait $gpid 2>/dev/null
 stop_capture
