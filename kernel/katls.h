@@ -140,6 +140,7 @@ struct katls_sock {
 	bool			in_pending;
 	bool			sk_held;
 	bool			ulp_released;
+	bool			app_closed;	/* katls_release(): no expiry */
 
 	u64			id;
 	struct katls_request	req;
