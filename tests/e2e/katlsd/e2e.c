@@ -621,6 +621,35 @@ static int in_flight(const struct owned *o)
 	return n;
 }
 
+/* How many requests of the NPAR pairs a worker holds (dumped now). */
+static int bound_pairs(struct owned *o, const struct par *p)
+{
+	int n = 0;
+
+	if (owners(o))
+		return -1;
+	for (int i = 0; i < NPAR; i++)
+		n += (owner_of(o, p[i].a) != 0) + (owner_of(o, p[i].b) != 0);
+	return n;
+}
+
+/*
+ * Until the workers hold what they can of the NPAR pairs' requests (the
+ * pool's concurrency may be below their number): the count stops
+ * growing, looked at every 200 ms for up to 5 s.  Leaves the last dump
+ * in @o.
+ */
+static void wait_bound(struct owned *o, const struct par *p)
+{
+	int bound = 0, last = -1;
+
+	for (int k = 0; k < 25 && (bound <= 0 || bound != last); k++) {
+		usleep(200000);
+		last = bound;
+		bound = bound_pairs(o, p);
+	}
+}
+
 /* Wait until the parent has `want` katlsd-worker children again. */
 static int workers_back(pid_t kp, int want, pid_t gone, int ms)
 {
@@ -663,17 +692,7 @@ static void broker_kill(pid_t kp)
 		exit(2);
 	set_param("delay_ms", "6000");
 	parallel("sim-demo", p, t);
-	/* Until the count bound to a worker stops growing (up to 5 s). */
-	for (int k = 0, bound = 0, last = -1; k < 25 && (!bound || bound != last);
-	     k++) {
-		usleep(200000);
-		last = bound;
-		bound = 0;
-		if (!owners(o))
-			for (int i = 0; i < NPAR; i++)
-				bound += (owner_of(o, p[i].a) != 0) +
-					 (owner_of(o, p[i].b) != 0);
-	}
+	wait_bound(o, p);	/* up to 5 s; the quote is 6 s */
 	/* The worker that holds the fewest of them (but one at least). */
 	nw = children_named(kp, "katlsd-worker", w, 8);
 	if (!owners(o))
@@ -735,17 +754,8 @@ static void broker_kill(pid_t kp)
 	parallel("sim-demo", p, t);
 	sleep(1);
 	/* Every request accepted first: none may start after the kill. */
-	for (int i = 0; i < 40; i++) {
-		int owned = 0;
-
-		if (!owners(o))
-			for (int j = 0; j < NPAR; j++)
-				owned += (owner_of(o, p[j].a) != 0) +
-					 (owner_of(o, p[j].b) != 0);
-		if (owned == 2 * NPAR)
-			break;
+	for (int i = 0; i < 40 && bound_pairs(o, p) != 2 * NPAR; i++)
 		usleep(100000);
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	killed = kill_named(kp, "katlsd-worker", 64);
 	do {
@@ -998,21 +1008,7 @@ static void pool_kill(pid_t kp, int workers)
 		exit(2);
 	set_param("delay_ms", "6000");
 	parallel("sim-demo", p, t);
-	/*
-	 * Until the workers hold what they can (concurrency may be below
-	 * the 16 requests): the count bound to a worker stops growing, up to
-	 * 5 s; the quote is 6 s.
-	 */
-	for (int w = 0, bound = 0, last = -1; w < 25 && (!bound || bound != last);
-	     w++) {
-		usleep(200000);
-		last = bound;
-		bound = 0;
-		if (!owners(o))
-			for (int i = 0; i < NPAR; i++)
-				bound += (owner_of(o, p[i].a) != 0) +
-					 (owner_of(o, p[i].b) != 0);
-	}
+	wait_bound(o, p);	/* up to 5 s; the quote is 6 s */
 	if (children_named(kp, "katlsd-worker", &victim, 1) < 1 || owners(o))
 		victim = 0;
 	for (int i = 0; i < NPAR; i++) {
