@@ -20,6 +20,30 @@ else
 	echo "not ok 1 - katlsd runs with RLIMIT_CORE 0" >>"$d/tap"
 	rc=1
 fi
+# Privilege separation: after the handshakes above, no sandbox holds a
+# copy of the server's private key in its memory; the workers (the
+# monitors, which sign) do, which shows that the scan finds one.
+scan() {
+	for c in /proc/[0-9]*/comm; do
+		[ "$(cat "$c" 2>/dev/null)" = "$1" ] && { p=${c#/proc/}; echo "${p%/comm}"; }
+	done
+}
+# shellcheck disable=SC2046
+python3 "$here/keyscan.py" "$d/key.pem" $(scan katlsd-worker) >"$d/scan.worker"
+# shellcheck disable=SC2046
+python3 "$here/keyscan.py" "$d/key.pem" $(scan katlsd-sandbox) >"$d/scan.sandbox"
+if [ -s "$d/scan.worker" ] && awk '$2 < 1 { bad = 1 } END { exit bad }' "$d/scan.worker"; then
+	echo "ok 1 - key scan control: every worker (monitor) holds the server key in memory ($(tr '\n' ' ' <"$d/scan.worker"))" >>"$d/tap"
+else
+	echo "not ok 1 - key scan control: every worker (monitor) holds the server key in memory ($(tr '\n' ' ' <"$d/scan.worker"))" >>"$d/tap"
+	rc=1
+fi
+if [ -s "$d/scan.sandbox" ] && awk '$2 != 0 { bad = 1 } END { exit bad }' "$d/scan.sandbox"; then
+	echo "ok 1 - no sandbox holds a copy of the server key in memory ($(tr '\n' ' ' <"$d/scan.sandbox"))" >>"$d/tap"
+else
+	echo "not ok 1 - no sandbox holds a copy of the server key in memory ($(tr '\n' ' ' <"$d/scan.sandbox"))" >>"$d/tap"
+	rc=1
+fi
 # Issue 11 item 9: the alarm backstop removes its configfs-tsm entry.
 echo "# alarm backstop" >>"$d/tap"
 "$e2e" backstop >>"$d/tap" || rc=1
