@@ -344,6 +344,7 @@ struct scenario {
 	const char *srv_reason;		/* in the katlsd server's reason */
 	const char *cli_reason;		/* in the katlsd client's reason */
 	bool privsep;			/* server as monitor + sandbox */
+	bool bytes_left;		/* server transport: bytes not taken */
 	unsigned int level;		/* binding level expected; 0: L2 */
 	/* issue 14 item 3: mutual attestation */
 	enum src_mode cli_src;		/* the client's evidence source */
@@ -545,8 +546,40 @@ static void serve_privsep(struct katlsd_hs_params *p, int out)
 		gnutls_privkey_deinit(m.key);
 }
 
+/*
+ * A server transport over the socket whose pending() always says that
+ * one byte read from the socket was not taken by GnuTLS: what a
+ * privilege-separated sandbox reports when it holds part of a record.
+ */
+static ssize_t fd_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+	return send(*(int *)ptr, buf, len, MSG_NOSIGNAL);
+}
+
+static ssize_t fd_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	return recv(*(int *)ptr, buf, len, 0);
+}
+
+static int fd_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct pollfd pf = { .fd = *(int *)ptr, .events = POLLIN };
+
+	return poll(&pf, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+static size_t one_left(gnutls_transport_ptr_t ptr)
+{
+	(void)ptr;
+	return 1;
+}
+
 static void serve(const struct scenario *sc, int fd, int out)
 {
+	struct katlsd_transport left = {
+		.push = fd_push, .pull = fd_pull,
+		.pull_timeout = fd_pull_timeout, .pending = one_left,
+	};
 	struct katlsd_evidence_source src = { test_get, (void *)&sc->src };
 	struct katlsd_hs_ops ops;
 	struct katlsd_hs_params p;
@@ -587,6 +620,10 @@ static void serve(const struct scenario *sc, int fd, int out)
 	} else {
 		p.on_failure = srv_on_failure;
 		p.on_failure_arg = &p.fd;
+		if (sc->bytes_left) {
+			left.ptr = &p.fd;
+			p.transport = &left;
+		}
 		/* issue 14: the key that signs the Exported Authenticator */
 		if (p.server_creds && (gnutls_privkey_init(&p.server_key) ||
 				       gnutls_privkey_import_x509(p.server_key,
@@ -733,6 +770,35 @@ static void expect_fail(const struct scenario *sc, int cli_err, int srv_err)
 		tap_ok(o.have_srv && strstr(o.srv.reason, sc->srv_reason),
 		       "%s: the server learns why: \"%s\" (reason: %s)",
 		       sc->name, sc->srv_reason, o.have_srv ? o.srv.reason : "-");
+	katlsd_hs_result_wipe(&o.cli);
+	katlsd_hs_result_wipe(&o.srv);
+}
+
+/*
+ * The server's transport says it holds bytes GnuTLS has not taken (part
+ * of a record, in a privilege-separated sandbox): kTLS could not take
+ * them over, so the server fails closed at the end of its handshake,
+ * without keys.  The client has finished by then (its Finished was the
+ * last message); in katls the server's failure resets the connection.
+ */
+static void expect_bytes_left_refused(void)
+{
+	struct scenario sc = { .name = "server transport left holding part of a record",
+			       .policy = "sim-test", .bound_key = true,
+			       .hook = HOOK_BOTH, .src = SRC_EMBED,
+			       .server = PEER_KATLSD, .client = PEER_KATLSD,
+			       .bytes_left = true };
+	struct outcome o;
+
+	if (run(&sc, &o)) {
+		tap_ok(0, "%s: could not run", sc.name);
+		return;
+	}
+	tap_ok(o.have_srv && o.srv.status == EPROTO && no_keys(&o.srv) &&
+	       strstr(o.srv.reason, "records buffered"),
+	       "%s: the server fails closed with EPROTO, no keys (got %d: %s)",
+	       sc.name, o.have_srv ? o.srv.status : -1,
+	       o.have_srv ? o.srv.reason : "-");
 	katlsd_hs_result_wipe(&o.cli);
 	katlsd_hs_result_wipe(&o.srv);
 }
@@ -984,6 +1050,7 @@ int main(void)
 		  EPROTO, EACCES },
 		{ SC(.name = "server without a TEE provider", .src = SRC_NODEV),
 		  EPROTO, ENODEV },
+
 		/* issue 13 item 1: batch proofs that must fail closed */
 		{ SC(.name = "batch: another connection's proof replayed",
 		     .src = SRC_BATCH_OTHER_LEAF,
@@ -1109,6 +1176,7 @@ int main(void)
 		expect_success(&ok[i]);
 	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
 		expect_fail(&fails[i].sc, fails[i].cli_err, fails[i].srv_err);
+	expect_bytes_left_refused();
 	{
 		struct timespec a, b;
 		long ms;
