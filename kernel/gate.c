@@ -441,14 +441,12 @@ static int katls_release(struct socket *sock)
 
 	spin_lock_bh(&ks->lock);
 	ks->sock = NULL;
-	ks->app_closed = true;
 	spin_unlock_bh(&ks->lock);
 	/*
 	 * The application closed it before its maximum age: TCP may hold
 	 * the orphan for a long while yet (queued data, FIN_WAIT), and an
 	 * expiry then would reset what the application sent before the
-	 * close.  katls_expire_fn() checks ks->app_closed in case it is
-	 * running.
+	 * close.  katls_expire_fn() checks ks->sock in case it is running.
 	 */
 	katls_expire_cancel(ks);
 	katls_cancel(ks, ECONNABORTED);

@@ -124,7 +124,9 @@ struct katls_sock {
 	spinlock_t		lock;		/* state, agent, result */
 
 	struct sock		*sk;
-	struct socket		*sock;		/* NULL once released */
+	struct socket		*sock;		/* NULL once the application
+						 * closed it (katls_release()):
+						 * no expiry after that */
 	struct net		*net;		/* not refcounted: sk's */
 	int			family;		/* KATLS_V4 / KATLS_V6 */
 
@@ -140,7 +142,6 @@ struct katls_sock {
 	bool			in_pending;
 	bool			sk_held;
 	bool			ulp_released;
-	bool			app_closed;	/* katls_release(): no expiry */
 
 	u64			id;
 	struct katls_request	req;

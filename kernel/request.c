@@ -972,8 +972,7 @@ void katls_finish_handover(struct katls_sock *ks, int err)
 			ks->sk_held = false;
 			sk = ks->sk;
 		}
-		if (ks->max_age_ms && ks->sk && !ks->app_closed &&
-		    !ks->ulp_released) {
+		if (ks->max_age_ms && ks->sk && ks->sock && !ks->ulp_released) {
 			/* Both references are dropped by the work or its
 			 * cancellation (katls_expire_cancel()).
 			 */
@@ -1011,7 +1010,7 @@ static void katls_expire_fn(struct work_struct *work)
 	bool expired = false;
 
 	spin_lock_bh(&ks->lock);
-	if (!READ_ONCE(ks->ulp_released) && !ks->app_closed &&
+	if (!READ_ONCE(ks->ulp_released) && ks->sock &&
 	    ks->state == KATLS_STATE_OPEN) {
 		/* Before the state: the gates read it after seeing EXPIRED. */
 		ks->status = EKEYEXPIRED;
@@ -1034,7 +1033,7 @@ static void katls_expire_fn(struct work_struct *work)
  *
  * Called when the application closes the socket and again when it is
  * destroyed; safe from any context.  An expiry already running sees
- * ks->app_closed or ks->ulp_released and changes nothing.
+ * ks->sock NULL or ks->ulp_released and changes nothing.
  */
 void katls_expire_cancel(struct katls_sock *ks)
 {

@@ -529,6 +529,7 @@ static struct katls_sock *lc_new(struct kunit *test, struct lc *l)
 	l->ks = katls_sock_alloc();
 	KUNIT_ASSERT_NOT_NULL(test, l->ks);
 	l->ks->sk = l->sock->sk;
+	l->ks->sock = l->sock;		/* as the opt-in sets it */
 	l->ks->net = &init_net;
 	return l->ks;
 }
