@@ -77,6 +77,18 @@ katls_conf() {
 
 # katls_wait_started LOG: until katlsd logged that it joined the agent
 # group; before that the kernel fails requests with ESRCH.
+# katls_wait_size FILE BYTES: until FILE holds more than BYTES, at most
+# 20 s (a capture that tcpdump is still writing out).
+katls_wait_size() {
+	local i=0
+
+	while [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -le "$2" ] &&
+	      [ $i -lt 100 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
 katls_wait_started() {
 	katls_wait_for started "$1"
 }

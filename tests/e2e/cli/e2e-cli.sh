@@ -69,12 +69,7 @@ cmp -s "$d/big" "$d/c.out"
 ok $? "sendfile(2) server -> client: 3 MB intact"
 cmp -s "$d/up" "$d/s.out"
 ok $? "stdin client -> server: 200 kB intact"
-# tcpdump may still be writing out what it captured: up to 20 s.
-i=0
-while [ "$(stat -c %s "$d/cap.pcap")" -le 3000000 ] && [ $i -lt 100 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+katls_wait_size "$d/cap.pcap" 3000000	# tcpdump still writing out
 sleep 1
 kill -INT $tpid
 wait $tpid

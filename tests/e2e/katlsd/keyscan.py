@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""keyscan.py KEY.pem PID...: how many copies of the private key each
-process holds in its memory.
+"""keyscan.py KEY.pem NAME: how many copies of the private key each
+process named NAME (its comm) holds in its memory.
 
 Looks, in every readable mapping of /proc/PID/mem, for the EC private
 scalar in big-endian and in little-endian byte order (GMP keeps it as
 little-endian limbs on x86), and for the key's DER encoding.  Prints one
-line per process, "PID HITS".  Needs root (CAP_SYS_PTRACE: the sandbox is
+line per process, "PID HITS", none if no process has that name.  Needs root (CAP_SYS_PTRACE: the sandbox is
 not dumpable).  The caller runs it on the monitor too, as the control
 that shows the scan finds a key where one is.
 """
+import glob
 import re
 import sys
 
@@ -49,10 +50,19 @@ def hits(pid, pats):
     return n
 
 
+def named(name):
+    for comm in glob.glob("/proc/[0-9]*/comm"):
+        try:
+            if open(comm).read().strip() == name:
+                yield int(comm.split("/")[2])
+        except OSError:
+            pass
+
+
 def main():
     pats = needles(open(sys.argv[1], "rb").read())
-    for pid in sys.argv[2:]:
-        print(pid, hits(int(pid), pats))
+    for pid in named(sys.argv[2]):
+        print(pid, hits(pid, pats))
 
 
 if __name__ == "__main__":

@@ -94,12 +94,7 @@ ok $? "blocking client and server: both exit 0 (each read its peer's close_notif
 [ $crc -eq 0 ] && [ $src -eq 0 ] || logs
 intact
 ok $? "blocking: 100 kB up and 1 MB down intact"
-# tcpdump may still be writing out what it captured: up to 20 s.
-i=0
-while [ "$(stat -c %s "$d/cap.pcap")" -le 1100000 ] && [ $i -lt 100 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+katls_wait_size "$d/cap.pcap" 1100000	# tcpdump still writing out
 sleep 1
 kill -INT $tpid
 wait $tpid
