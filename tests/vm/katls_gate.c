@@ -56,10 +56,13 @@ static pid_t spawn_agent(int action, uint32_t status, unsigned int role,
 	case AG_HOLD:
 		pause();
 		_exit(0);
-	case AG_GO:
-		if (read(agent_go[0], &err, 1) != 1)
+	case AG_GO: {
+		char go;
+
+		if (read(agent_go[0], &go, 1) != 1)
 			_exit(96);
 		break;
+	}
 	}
 	err = agent_done(&a, a.id, status, role);
 	close(a.fd);
@@ -816,8 +819,9 @@ static void test_reset_pending(void)
 /*
  * The application closes its descriptor while ACCEPTED (the agent sends
  * DONE only when told to): the agent's copy (from ACCEPT) keeps the
- * socket and its request; the agent's DONE still completes, and the socket goes, with a clean FIN to the peer, when the
- * agent closes its copy (Documentation/userspace-api.rst, "Closing").
+ * socket and its request; the agent's DONE still completes, and the
+ * socket goes, with a clean FIN to the peer, when the agent closes its
+ * copy (Documentation/userspace-api.rst, "Closing").
  */
 static void test_closed_accepted(void)
 {
